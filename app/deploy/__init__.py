@@ -1,0 +1,1 @@
+"""Stage 4: render, validate and apply deployment manifests."""

@@ -1,0 +1,1 @@
+"""Where a deployment plan is applied: local processes or a Kubernetes cluster."""

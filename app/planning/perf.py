@@ -1,0 +1,432 @@
+"""Step times and serving dynamics: the physics half of the performance model.
+
+Layers:
+1. ``raw_costs``: bytes, FLOPs and communication volumes of one rank, from the architecture (no tuning).
+2. ``step_ms``: time of one engine step with ``d`` decoding sequences (summed context ``C``) and ``p``
+   prefill tokens, from datasheet peaks × efficiency ``Factors`` (calibrated per GPU and engine). It is
+   written once for floats and numpy arrays, so calibration and screening evaluate it vectorised.
+3. Closed-form steady states (static batch, offline, closed loop, open loop) for screening.
+4. ``simulate``: a discrete-event simulation of continuous batching with chunked prefill that skips
+   decode-only stretches in closed form, for percentiles under closed-loop and Poisson/gamma arrivals.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.planning.memory import WEIGHT_BYTES, kv_bytes_per_token_layer, param_counts
+from app.planning.types import GpuSpec, ModelArch, Stats
+
+Num = Any  # float or numpy array: every formula below works for both
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Efficiency factors of one (GPU, engine). Defaults are priors used before calibration."""
+
+    bw_eff: float = 0.75  # achieved / datasheet memory bandwidth when streaming weights and KV
+    flops_eff: float = 0.55  # achieved / dense tensor peak in GEMMs
+    fp8_eff: float = 0.8  # extra multiplier on flops_eff when GEMMs run in FP8
+    step_overhead_ms: float = 1.0  # scheduler, sampling, launch per engine step
+    layer_overhead_ms: float = 0.004  # per layer per step (kernel launches, norms, small ops)
+    allreduce_latency_ms: float = 0.012  # per all-reduce call
+    link_eff: float = 0.6  # achieved / datasheet link bandwidth in all-reduce
+    gemm_p: float = 2.0  # smooth-max exponent between weight streaming and compute
+
+
+@dataclass(frozen=True)
+class RawCosts:
+    """Per-rank costs of one configuration; fields are floats or equal-length numpy arrays."""
+
+    bw: Num  # bytes per ms (datasheet)
+    fl: Num  # FLOP per ms (datasheet dense peak at the GEMM precision)
+    fp8: Num  # 1.0 when GEMMs run in FP8
+    w_dense: Num  # bytes read per step outside routed experts (attention, dense MLP, shared, lm_head)
+    w_expert: Num  # bytes of one routed expert in one layer
+    n_moe: Num  # MoE layers
+    n_exp: Num  # routed experts (1 for dense models)
+    top_k: Num  # experts per token (1 for dense models)
+    flops_tok: Num  # linear-layer FLOPs per token
+    attn_flops_ctx: Num  # attention FLOPs per token per context token
+    kv_full: Num  # KV bytes per context token in full-attention layers
+    kv_slide: Num  # KV bytes per context token in sliding-window layers
+    window: Num  # sliding window (tokens)
+    n_layers: Num
+    n_ar: Num  # all-reduce calls per step (0 without TP)
+    comm_tok: Num  # bytes each rank moves per token per all-reduce (ring factor included)
+    link: Num  # link bytes per ms
+
+
+def gemm_precision(precision: str) -> str:
+    """Precision the GEMMs run in: int4 weight-only kernels dequantise to 16-bit."""
+    return "fp8" if precision == "fp8" else "int8" if precision == "int8" else "bf16"
+
+
+def raw_costs(arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, kv_dtype_bytes: float = 2.0) -> RawCosts:
+    """Bytes and FLOPs of one rank, from the architecture and the datasheet."""
+    pc = param_counts(arch)
+    wb = WEIGHT_BYTES[precision]
+    head = (pc.lm_head or pc.embedding) * 2.0  # lm_head stays 16-bit; tied models read the embedding
+    w_dense = ((pc.attention + pc.dense_mlp) * wb + head + pc.norms * 2.0) / tp
+    heads_rank = arch.num_attention_heads / tp
+    per_layer_kv = kv_bytes_per_token_layer(arch, tp, kv_dtype_bytes)
+    sliding = arch.n_sliding_layers
+    gp = gemm_precision(precision)
+    ring = 2.0 * (tp - 1) / tp if tp > 1 else 0.0
+    return RawCosts(
+        bw=gpu.mem_bw_tb_s * 1e9,
+        fl=gpu.tensor_tflops(gp) * 1e9,
+        fp8=1.0 if gp == "fp8" and gpu.fp8_tflops else 0.0,
+        w_dense=w_dense,
+        w_expert=pc.expert * wb / tp,
+        n_moe=float(pc.n_moe_layers),
+        n_exp=float(arch.num_experts or 1),
+        top_k=float(arch.num_experts_per_tok or 1),
+        flops_tok=2.0 * (pc.active - pc.embedding + (pc.embedding if pc.lm_head == 0 else 0)) / tp,
+        attn_flops_ctx=4.0 * arch.num_hidden_layers * heads_rank * arch.attn_head_dim,
+        kv_full=per_layer_kv * (arch.num_hidden_layers - sliding),
+        kv_slide=per_layer_kv * sliding,
+        window=float(arch.sliding_window or 0),
+        n_layers=float(arch.num_hidden_layers),
+        n_ar=float(2 * arch.num_hidden_layers if tp > 1 else 0),
+        comm_tok=arch.hidden_size * 2.0 * ring,
+        link=gpu.interconnect_gb_s * 1e6,
+    )
+
+
+def _minimum(a: Num, b: Num) -> Num:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.minimum(a, b)
+    return min(a, b)
+
+
+def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num = 0.0) -> Num:
+    """Time of one engine step in ms.
+
+    d: decoding sequences; ctx: their summed context tokens; p: prefill tokens in the step; s2: sum over the
+    prefill chunks of (tokens × attended context) / 1, i.e. the causal attention work of the prefill.
+    Returns 0 for an empty step.
+    """
+    bw = raw.bw * f.bw_eff
+    fl = raw.fl * f.flops_eff * (1.0 + raw.fp8 * (f.fp8_eff - 1.0))
+    tokens = d + p
+    touched = raw.n_exp * (1.0 - (1.0 - raw.top_k / raw.n_exp) ** tokens)
+    t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched) / bw
+    t_c = (tokens * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
+    t_gemm = (t_w**f.gemm_p + t_c**f.gemm_p) ** (1.0 / f.gemm_p)
+    t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) / bw
+    t_comm = raw.n_ar * (f.allreduce_latency_ms + tokens * raw.comm_tok / (raw.link * f.link_eff))
+    busy = tokens > 0
+    return (f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + t_gemm + t_kv + t_comm) * busy
+
+
+def prefill_ms(raw: RawCosts, f: Factors, batch: Num, prompt: Num) -> Num:
+    """Prefill of ``batch`` prompts of ``prompt`` tokens in one step (static batching)."""
+    return step_ms(raw, f, 0.0, 0.0, batch * prompt, batch * prompt * prompt / 2.0)
+
+
+def decode_ms(raw: RawCosts, f: Factors, batch: Num, context: Num) -> Num:
+    """One decode step of ``batch`` sequences at ``context`` tokens each."""
+    return step_ms(raw, f, batch, batch * context)
+
+
+# --- closed-form steady states (vectorisable) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Means of one configuration from a closed-form steady state (floats or arrays)."""
+
+    ttft_ms: Num
+    itl_ms: Num
+    tpot_ms: Num
+    e2e_ms: Num
+    output_tokens_per_s: Num
+    requests_per_s: Num
+    utilization: Num  # offered load / capacity (open loop); 1 for closed loop and batches
+
+
+def static_batch(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num) -> Estimate:
+    """All requests start together (TensorRT-LLM 0.9 tables): TTFT is the whole batch's prefill."""
+    ttft = prefill_ms(raw, f, batch, inp)
+    tpot = decode_ms(raw, f, batch, inp + out / 2.0)
+    e2e = ttft + (out - 1.0) * tpot
+    return Estimate(ttft, tpot, tpot, e2e, batch * out / e2e * 1e3, batch / e2e * 1e3, 1.0 + 0.0 * e2e)
+
+
+def _chunk_prefill_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, inp: Num) -> Num:
+    """Extra time a prompt of ``inp`` tokens adds when it rides along with ``d`` decoding sequences."""
+    return step_ms(raw, f, d, ctx, inp, inp * inp / 2.0) - step_ms(raw, f, d, ctx)
+
+
+def offline(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num) -> Estimate:
+    """All requests queued at once; the engine keeps ``batch`` sequences running (max throughput)."""
+    t_d = decode_ms(raw, f, batch, inp + out / 2.0)
+    t_p = _chunk_prefill_ms(raw, f, batch, batch * (inp + out / 2.0), inp)
+    per_req = (out - 1.0) / batch * t_d + t_p
+    x = 1e3 / per_req
+    itl = t_d + t_p * batch / out
+    e2e = batch * per_req
+    return Estimate(e2e - (out - 1.0) * itl, itl, itl, e2e, x * out, x, 1.0 + 0.0 * e2e)
+
+
+def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_batch: Num) -> Estimate:
+    """N clients, each sending its next request as soon as the last one finishes (no think time).
+
+    The engine is never idle, so one request costs (out-1)/B decode steps plus its prefill: X follows,
+    and Little's law gives E2E = N / X. Users beyond ``max_batch`` wait in the queue (TTFT grows).
+    """
+    b = _minimum(users, max_batch)
+    ctx = b * (inp + out / 2.0)
+    t_d = decode_ms(raw, f, b, ctx)
+    t_p = _chunk_prefill_ms(raw, f, b, ctx, inp)
+    per_req = (out - 1.0) / b * t_d + t_p
+    x = 1.0 / per_req  # requests per ms
+    e2e = users / x
+    # The prompt of one request shares its first step with the others' decode; prefills that arrive
+    # together queue behind each other (a wait of about half the prefill work in flight).
+    ttft_single = t_d + t_p
+    queue = _maximum(users - b, 0.0) / x
+    ttft = ttft_single + 0.5 * x * t_p * ttft_single * b / _maximum(b, 1.0) + queue
+    ttft = _minimum(ttft, e2e * 0.999)
+    itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
+    return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
+
+
+def _maximum(a: Num, b: Num) -> Num:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.maximum(a, b)
+    return max(a, b)
+
+
+def open_loop(
+    raw: RawCosts, f: Factors, rate_per_s: float, inp: float, out: float, max_batch: int, arrival_cv: float = 1.0
+) -> Estimate:
+    """Requests arrive at ``rate_per_s`` (Poisson: cv 1; gamma: cv = 1/sqrt(shape)). Scalar inputs."""
+    cap = closed_loop(raw, f, max_batch, inp, out, max_batch)
+    capacity = float(cap.requests_per_s)
+    lam = rate_per_s / 1e3  # per ms
+    util = rate_per_s / capacity
+    if util >= 1.0:
+        return Estimate(math.inf, cap.itl_ms, cap.tpot_ms, math.inf, cap.output_tokens_per_s, capacity, util)
+    b = max(1.0, lam * (out - 1.0) * float(decode_ms(raw, f, 1.0, inp + out / 2.0)))
+    for _ in range(30):  # fixed point of Little's law on the decode batch
+        t_d = float(decode_ms(raw, f, b, b * (inp + out / 2.0)))
+        t_p = float(_chunk_prefill_ms(raw, f, b, b * (inp + out / 2.0), inp))
+        rho_p = min(lam * t_p, 0.95)
+        itl = t_d / (1.0 - rho_p)
+        b_new = min(float(max_batch), max(1.0, lam * (out - 1.0) * itl))
+        if abs(b_new - b) < 1e-3 * b:
+            b = b_new
+            break
+        b = 0.5 * (b + b_new)
+    # Kingman's approximation for the wait before a prompt is scheduled.
+    service = t_d + t_p
+    wait = (arrival_cv**2 + 0.0) / 2.0 * util / (1.0 - util) * service
+    ttft = service + wait
+    e2e = ttft + (out - 1.0) * itl
+    return Estimate(ttft, itl, itl, e2e, rate_per_s * out, rate_per_s, util)
+
+
+# --- discrete-event simulation --------------------------------------------------------------------------
+
+
+@dataclass
+class SimResult:
+    ttft_ms: np.ndarray
+    tpot_ms: np.ndarray
+    e2e_ms: np.ndarray
+    itl_values: np.ndarray
+    itl_weights: np.ndarray
+    output_tokens_per_s: float
+    requests_per_s: float
+    saturated: bool
+    completed: int
+
+
+@dataclass(order=True)
+class _Finish:
+    step: int
+    rid: int = field(compare=True)
+
+
+def simulate(
+    raw: RawCosts,
+    f: Factors,
+    *,
+    inputs: np.ndarray,
+    outputs: np.ndarray,
+    arrivals: np.ndarray | None,
+    concurrency: int | None,
+    max_batch: int,
+    max_batched_tokens: int = 8192,
+    warmup: int = 0,
+) -> SimResult:
+    """Continuous batching with chunked prefill, one engine step at a time where prefill is involved and
+    whole decode-only stretches in closed form.
+
+    Closed loop: pass ``concurrency`` (clients re-issue at completion; ``arrivals`` None).
+    Open loop: pass sorted ``arrivals`` in ms. Requests use ``inputs[i]`` / ``outputs[i]`` tokens.
+    """
+    n = len(inputs)
+    ttft = np.full(n, np.nan)
+    e2e = np.full(n, np.nan)
+    arrive = np.zeros(n)
+    ctx0 = np.zeros(n)
+    itl_v: list[float] = []
+    itl_w: list[float] = []
+    waiting: deque[int] = deque()
+    next_req = 0
+    t = 0.0
+    if arrivals is None:
+        assert concurrency is not None
+        for _ in range(min(concurrency, n)):
+            waiting.append(next_req)
+            next_req += 1
+    running = 0
+    ctx_offset = 0.0  # summed context = ctx_offset + running * g
+    g = 0  # global decode step counter
+    finishes: list[tuple[int, int]] = []
+    prefill_left = 0.0  # tokens left of the request at the head of the prefill
+    done = 0
+    d_per_ctx = float(step_ms(raw, f, 1.0, 1.0) - step_ms(raw, f, 1.0, 0.0))
+    t_first_done = None
+
+    def admit_arrivals(now: float) -> None:
+        nonlocal next_req
+        if arrivals is None:
+            return
+        while next_req < n and arrivals[next_req] <= now:
+            arrive[next_req] = arrivals[next_req]
+            waiting.append(next_req)
+            next_req += 1
+
+    def finish_due() -> None:
+        nonlocal running, ctx_offset, done, next_req, t_first_done
+        while finishes and finishes[0][0] <= g:
+            _, rid = heapq.heappop(finishes)
+            running -= 1
+            ctx_offset -= ctx0[rid]
+            e2e[rid] = t - arrive[rid]
+            done += 1
+            if t_first_done is None and done > warmup:
+                t_first_done = t
+            if arrivals is None and next_req < n:
+                arrive[next_req] = t
+                waiting.append(next_req)
+                next_req += 1
+
+    if arrivals is not None and n:
+        t = float(arrivals[0])
+    while done < n:
+        admit_arrivals(t)
+        can_prefill = bool(waiting) and running < max_batch
+        if can_prefill:
+            # One mixed step: every running sequence decodes one token, prompts fill the token budget.
+            budget = max(max_batched_tokens - running, 1)
+            p_tokens = 0.0
+            s2 = 0.0
+            completed_prefill: list[int] = []
+            slots = max_batch - running
+            for rid in list(waiting)[:slots]:
+                if prefill_left <= 0:
+                    prefill_left = float(inputs[rid])
+                take = min(prefill_left, budget - p_tokens)
+                done_before = inputs[rid] - prefill_left
+                s2 += take * (done_before + take / 2.0)
+                p_tokens += take
+                prefill_left -= take
+                if prefill_left <= 0:
+                    completed_prefill.append(rid)
+                if p_tokens >= budget:
+                    break
+            ctx = ctx_offset + running * g
+            dt = float(step_ms(raw, f, float(running), ctx, p_tokens, s2))
+            t += dt
+            if running:
+                g += 1
+                itl_v.append(dt)
+                itl_w.append(float(running))
+            for rid in completed_prefill:
+                waiting.popleft()
+                ttft[rid] = t - arrive[rid]
+                if outputs[rid] <= 1:
+                    e2e[rid] = ttft[rid]
+                    done += 1
+                    if arrivals is None and next_req < n:
+                        arrive[next_req] = t
+                        waiting.append(next_req)
+                        next_req += 1
+                    continue
+                running += 1
+                ctx0[rid] = inputs[rid] + 1 - g
+                ctx_offset += ctx0[rid]
+                heapq.heappush(finishes, (g + int(outputs[rid]) - 1, rid))
+            finish_due()
+            continue
+        if running:
+            k = finishes[0][0] - g
+            ctx = ctx_offset + running * g
+            first = float(step_ms(raw, f, float(running), ctx))
+            if arrivals is not None and next_req < n and running < max_batch:
+                gap = float(arrivals[next_req]) - t
+                k = max(1, min(k, int(gap // first) + 1))
+            slope = d_per_ctx * running
+            total = k * first + slope * k * (k - 1) / 2.0
+            t += total
+            g += k
+            itl_v.append(first + slope * (k - 1) / 2.0)
+            itl_w.append(float(running * k))
+            finish_due()
+            continue
+        if arrivals is not None and next_req < n:
+            t = max(t, float(arrivals[next_req]))
+            continue
+        break  # nothing left to do (should not happen)
+    keep = np.arange(n) >= warmup
+    keep &= ~np.isnan(e2e)
+    out_tok = outputs[keep]
+    tp = np.where(out_tok > 1, (e2e[keep] - ttft[keep]) / np.maximum(out_tok - 1, 1), ttft[keep])
+    span = (t - (t_first_done or 0.0)) if t_first_done is not None else t
+    measured = max(int(keep.sum()) - 1, 1)
+    saturated = False
+    if arrivals is not None and keep.sum() > 20:
+        # Queue growth: TTFT of the last quarter far above the second quarter means no steady state.
+        ttk = ttft[keep]
+        q = len(ttk) // 4
+        early, late = float(np.mean(ttk[q : 2 * q])), float(np.mean(ttk[-q:]))
+        saturated = late > 3.0 * early + 5.0 * float(np.median(tp))
+    rate = measured / span * 1e3 if span > 0 else 0.0
+    tokens_rate = float(out_tok.sum()) / max(span, 1e-9) * 1e3 * measured / max(int(keep.sum()), 1)
+    return SimResult(
+        ttft_ms=ttft[keep],
+        tpot_ms=tp,
+        e2e_ms=e2e[keep],
+        itl_values=np.asarray(itl_v),
+        itl_weights=np.asarray(itl_w),
+        output_tokens_per_s=tokens_rate,
+        requests_per_s=rate,
+        saturated=saturated,
+        completed=int(keep.sum()),
+    )
+
+
+def stats_of(values: np.ndarray, weights: np.ndarray | None = None) -> Stats:
+    """Mean and p50/p90/p95/p99 (weighted when ``weights`` is given)."""
+    if len(values) == 0:
+        return Stats.constant(0.0)
+    if weights is None:
+        p = np.percentile(values, [50, 90, 95, 99])
+        return Stats(mean=float(values.mean()), p50=float(p[0]), p90=float(p[1]), p95=float(p[2]), p99=float(p[3]))
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    total = cum[-1]
+    qs = [float(v[min(np.searchsorted(cum, q * total), len(v) - 1)]) for q in (0.5, 0.9, 0.95, 0.99)]
+    return Stats(mean=float((v * w).sum() / total), p50=qs[0], p90=qs[1], p95=qs[2], p99=qs[3])

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the (embedded) database, sessions and SQL-backed queries."""

@@ -1,0 +1,119 @@
+"""Engine and sessions.
+
+``get_engine()`` resolves the database (the configured URL, or the embedded server), and on first use
+migrates it to the latest revision and seeds it when empty. Service functions take an ``AsyncSession`` as a
+keyword-only argument; callers open one with ``session_scope()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.config import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database cannot be reached. The message says what to check."""
+
+
+def to_asyncpg_url(url: str) -> str:
+    """Accept postgresql://, postgres:// and postgresql+asyncpg:// and return the asyncpg form."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def to_sync_url(url: str) -> str:
+    """The psycopg2 form of a URL (used by Alembic's offline tools and by tests)."""
+    return "postgresql+psycopg2://" + to_asyncpg_url(url)[len("postgresql+asyncpg://") :]
+
+
+def resolve_url(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    if settings.database_url:
+        return to_asyncpg_url(settings.database_url)
+    from db.embedded import ensure_running
+
+    return ensure_running(settings.pg_dir)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    # asyncpg cannot take a unix socket as `host=` query parameter through SQLAlchemy's URL parsing on its
+    # own, so pass it through connect_args.
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    connect_args: dict[str, object] = {}
+    if "host" in query:
+        connect_args["host"] = query["host"][0]
+        url = url.split("?", 1)[0]
+    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args, pool_size=10)
+
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_lock = asyncio.Lock()
+
+
+async def get_engine(*, prepare: bool = True) -> AsyncEngine:
+    """The process-wide engine. With ``prepare``, the schema is migrated and seeded on first use."""
+    global _engine, _sessionmaker
+    async with _lock:
+        if _engine is None:
+            settings = get_settings()
+            url = await asyncio.to_thread(resolve_url, settings)
+            engine = make_engine(url)
+            try:
+                if prepare:
+                    from db.migrate import prepare_database
+
+                    await prepare_database(engine, seed=settings.auto_seed)
+            except (OSError, OperationalError, DBAPIError) as e:
+                await engine.dispose()
+                raise DatabaseUnavailableError(
+                    f"cannot reach the database ({describe_url(url)}): {e}. Is it running? "
+                    "Check PREFLIGHT_DATABASE_URL, or unset it to use the embedded server."
+                ) from e
+            _engine = engine
+            _sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        return _engine
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine, _sessionmaker = None, None
+
+
+def describe_url(url: str) -> str:
+    """A URL without its password, for messages."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    host = parse_qs(parts.query).get("host", [""])[0]
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f" (socket {host})" if host else "")
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on error."""
+    await get_engine()
+    assert _sessionmaker is not None
+    async with _sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
