@@ -76,6 +76,9 @@ async def prepare_database(engine: AsyncEngine, *, seed: bool = True) -> None:
 
                 await seed_if_empty(conn)
                 await conn.commit()
+        except BaseException:
+            await conn.rollback()  # so the unlock below can run and the original error surfaces
+            raise
         finally:
             await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PREPARE_LOCK_ID})
             await conn.commit()

@@ -2,7 +2,8 @@
 
 Natural keys (used by the seed loader's upserts):
 - models: ``id`` (the Hugging Face id); gpus: ``id``; use-case templates: ``id``;
-- prices: (source, kind, provider, region, instance_type, gpu_id);
+- prices: (source, kind, provider, region, instance_type, gpu_id, label, price_date): one observation of a
+  price on a date;
 - benchmarks: (source, row_key), where row_key is a content hash plus a run ordinal, so repeated runs of one
   configuration stay distinct rows.
 """
@@ -129,6 +130,7 @@ class Price(Base):
             "instance_type",
             "gpu_id",
             "label",
+            "price_date",
             name="uq_prices_natural",
             postgresql_nulls_not_distinct=True,
         ),

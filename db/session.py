@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -23,6 +24,15 @@ logger = logging.getLogger(__name__)
 
 class DatabaseUnavailableError(RuntimeError):
     """The database cannot be reached. The message says what to check."""
+
+
+class DatabasePrepareError(DatabaseUnavailableError):
+    """The database answers, but migrating or seeding it failed."""
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(getattr(e, "orig", None) or e)
+    return text.strip().splitlines()[0][:400] if text.strip() else type(e).__name__
 
 
 def to_asyncpg_url(url: str) -> str:
@@ -73,16 +83,26 @@ async def get_engine(*, prepare: bool = True) -> AsyncEngine:
             url = await asyncio.to_thread(resolve_url, settings)
             engine = make_engine(url)
             try:
-                if prepare:
-                    from db.migrate import prepare_database
-
-                    await prepare_database(engine, seed=settings.auto_seed)
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
             except (OSError, OperationalError, DBAPIError) as e:
                 await engine.dispose()
                 raise DatabaseUnavailableError(
-                    f"cannot reach the database ({describe_url(url)}): {e}. Is it running? "
+                    f"cannot reach the database ({describe_url(url)}): {_first_line(e)}. Is it running? "
                     "Check PREFLIGHT_DATABASE_URL, or unset it to use the embedded server."
                 ) from e
+            if prepare:
+                from db.migrate import prepare_database
+
+                try:
+                    await prepare_database(engine, seed=settings.auto_seed)
+                except Exception as e:
+                    await engine.dispose()
+                    raise DatabasePrepareError(
+                        f"preparing the database ({describe_url(url)}) failed: {_first_line(e)}. "
+                        "Run `preflight db upgrade` to see the migration error, or `preflight seed load` on the "
+                        "bundled files in seed/data to see which rows are refused."
+                    ) from e
             _engine = engine
             _sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         return _engine

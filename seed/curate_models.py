@@ -15,17 +15,48 @@ from seed.params import FALCON, GEMMA2, GEMMA3, LLAMA4, ParamCount, architecture
 
 # ModelRow fields copied verbatim from a catalog record.
 ARCH_FIELDS = (
-    "hf_id", "family", "architecture", "model_type", "hidden_size", "num_hidden_layers", "num_attention_heads",
-    "num_key_value_heads", "head_dim", "intermediate_size", "moe_intermediate_size", "vocab_size",
-    "max_position_embeddings", "tie_word_embeddings", "torch_dtype", "num_experts", "num_experts_per_tok",
-    "num_shared_experts", "first_k_dense_replace", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim",
-    "qk_nope_head_dim", "v_head_dim", "sliding_window", "sliding_window_pattern", "checkpoint_quantization",
-    "params_total_b", "params_active_b", "hf_safetensors_params", "context_window_tokens", "license", "quality",
+    "hf_id",
+    "family",
+    "architecture",
+    "model_type",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "intermediate_size",
+    "moe_intermediate_size",
+    "vocab_size",
+    "max_position_embeddings",
+    "tie_word_embeddings",
+    "torch_dtype",
+    "num_experts",
+    "num_experts_per_tok",
+    "num_shared_experts",
+    "first_k_dense_replace",
+    "kv_lora_rank",
+    "q_lora_rank",
+    "qk_rope_head_dim",
+    "qk_nope_head_dim",
+    "v_head_dim",
+    "sliding_window",
+    "sliding_window_pattern",
+    "checkpoint_quantization",
+    "params_total_b",
+    "params_active_b",
+    "hf_safetensors_params",
+    "context_window_tokens",
+    "license",
+    "quality",
     "notes",
 )
 # Provenance keys moved into ``source``.
 PROVENANCE_FIELDS = (
-    "params_stated", "params_source", "license_source", "context_window", "context_window_source",
+    "params_stated",
+    "params_source",
+    "license_source",
+    "context_window",
+    "context_window_source",
 )
 HANDLED = {*ARCH_FIELDS, *PROVENANCE_FIELDS, "source", "role"}
 
@@ -54,13 +85,15 @@ def context_window_tokens(text: str | None, max_position_embeddings: int) -> int
     return tokens if max_position_embeddings >= tokens else None
 
 
-def _param_assumptions(record: dict[str, Any]) -> tuple[int, bool, list[str]]:
-    """Vocabulary size and embedding tying used for the count, with the assumptions made."""
+def _param_assumptions(record: dict[str, Any]) -> tuple[int, bool, dict[str, Any], list[str]]:
+    """Vocabulary size and embedding tying used for the count, the values assumed and why."""
     notes: list[str] = []
+    assumed: dict[str, Any] = {}
     kind = architecture_kind(record)
     vocab = record.get("vocab_size")
     if vocab is None:
         vocab = GEMMA3_DEFAULT_VOCAB
+        assumed["vocab_size"] = vocab
         notes.append(
             f"vocab_size is null in the catalog; counted with {GEMMA3_DEFAULT_VOCAB} (the transformers "
             "Gemma3 default the 4b sibling's config relies on); 262144 would change the count by <0.01%."
@@ -68,6 +101,7 @@ def _param_assumptions(record: dict[str, Any]) -> tuple[int, bool, list[str]]:
     tied = record.get("tie_word_embeddings")
     if tied is None:
         tied = kind in (GEMMA2, GEMMA3, FALCON)
+        assumed["tie_word_embeddings"] = tied
         if kind in (GEMMA2, GEMMA3):
             why = "Gemma configs default to tied embeddings (the 4b sibling's config says true)"
         elif kind == FALCON:
@@ -77,14 +111,16 @@ def _param_assumptions(record: dict[str, Any]) -> tuple[int, bool, list[str]]:
         else:
             why = "siblings of the same family and size class ship untied embeddings"
         notes.append(f"tie_word_embeddings is null in the catalog; counted as {tied} because {why}.")
-    return int(vocab), bool(tied), notes
+    return int(vocab), bool(tied), assumed, notes
 
 
 def _precisions(record: dict[str, Any], cur: Curation | None) -> tuple[list[str], str]:
     if record["hf_id"].startswith("openai/gpt-oss"):
         return ["bf16"], (
-            "The official checkpoint stores MoE experts in MXFP4 (4-bit float, see checkpoint_quantization) with "
-            "bf16 attention; the schema's precision list has no fp4/mxfp4 value, so only bf16 (dequantized) is "
+            "The official checkpoint stores MoE experts in MXFP4 (4-bit float, see checkpoint_quantization) "
+            "with "
+            "bf16 attention; the schema's precision list has no fp4/mxfp4 value, so only bf16 (dequantized) "
+            "is "
             "listed. Serving engines run the MXFP4 weights natively on Hopper/Blackwell."
         )
     precisions = ["bf16"]
@@ -93,7 +129,9 @@ def _precisions(record: dict[str, Any], cur: Curation | None) -> tuple[list[str]
         precisions.append("fp16")
         reasons.append("fp16 works for this architecture (needed on GPUs without bf16, e.g. T4).")
     else:
-        reasons.append("fp16 left out: activations of this family overflow in fp16 or the checkpoint is not fp16.")
+        reasons.append(
+            "fp16 left out: activations of this family overflow in fp16 or the checkpoint is not fp16."
+        )
     precisions.append("fp8")
     fp8_reason = (cur.extra.get("fp8") if cur else None) or (
         "fp8 (weights, dynamic activations) is supported by vLLM/TensorRT-LLM on GPUs with fp8 tensor cores "
@@ -132,7 +170,7 @@ def build_model_row(record: dict[str, Any], role: str) -> tuple[dict[str, Any], 
         record.get("context_window"), record["max_position_embeddings"]
     )
 
-    vocab, tied, assumptions = _param_assumptions(record)
+    vocab, tied, assumed, assumptions = _param_assumptions(record)
     count = count_params(record, vocab_size=vocab, tied=tied)
     row["params_computed_b"] = round(count.total_b, 4)
 
@@ -146,7 +184,9 @@ def build_model_row(record: dict[str, Any], role: str) -> tuple[dict[str, Any], 
     source = dict(record.get("source") or {})
     for key in PROVENANCE_FIELDS:
         source[key] = record.get(key)
-    source["catalog_file"] = "catalog/models.json" if role == "recommendable" else "catalog/reference_models.json"
+    source["catalog_file"] = (
+        "catalog/models.json" if role == "recommendable" else "catalog/reference_models.json"
+    )
     if row["context_window_tokens"] is not None and record.get("context_window_tokens") is None:
         source["context_window_tokens_rule"] = (
             "Converted from the advertised context_window with binary multiples (k = 1024), confirmed by "
@@ -157,7 +197,7 @@ def build_model_row(record: dict[str, Any], role: str) -> tuple[dict[str, Any], 
 
     judgements: dict[str, dict[str, Any]] = {}
     if assumptions:
-        judgements["params_computed_assumptions"] = _judgement(assumptions, " ".join(assumptions))
+        judgements["params_computed_assumptions"] = _judgement(assumed, " ".join(assumptions))
     if cur is None:
         row["approved"] = False
         row["supported_tasks"] = []
@@ -193,7 +233,9 @@ def build_model_row(record: dict[str, Any], role: str) -> tuple[dict[str, Any], 
     return row, count
 
 
-def build_model_rows(catalog: dict[str, Any], reference: dict[str, Any]) -> list[tuple[dict[str, Any], ParamCount]]:
+def build_model_rows(
+    catalog: dict[str, Any], reference: dict[str, Any]
+) -> list[tuple[dict[str, Any], ParamCount]]:
     rows = [build_model_row(r, "recommendable") for r in catalog["models"]]
     rows += [build_model_row(r, "reference") for r in reference["models"]]
     return rows

@@ -43,7 +43,9 @@ def _benchmark_row(r: dict[str, Any]) -> dict[str, Any]:
     for k, v in r.items():
         if k not in skip:
             d[renames.get(k, k)] = v
-    d.update(r["extra"] or {})
+    extra = dict(r["extra"] or {})
+    d["precision"] = extra.pop("precision_as_published", r["precision"])
+    d.update(extra)
     return BenchmarkRow.model_validate(d).model_dump(mode="json", exclude_none=True)
 
 

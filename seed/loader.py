@@ -178,6 +178,15 @@ def parse_engine(detail: str) -> tuple[str, str | None]:
     return engine, version.group(1) if version else None
 
 
+_PRECISION = re.compile(r"\b(bf16|fp16|fp8|fp4|int8|int4|fp32)\b", re.I)
+
+
+def normalize_precision(published: str) -> str:
+    """"fp16 (TRT-LLM 'Mixed')" -> "fp16"; unknown forms stay as written."""
+    found = _PRECISION.search(published)
+    return found.group(1).lower() if found else published.strip().lower()
+
+
 def _model_values(row: ModelRow) -> dict[str, Any]:
     d = row.model_dump(mode="json")
     d["id"] = d.pop("hf_id")
@@ -213,6 +222,10 @@ def _benchmark_values(row: BenchmarkRow, model_id: str, gpu_id: str) -> dict[str
         "engine_version": version,
     }
     extra: dict[str, Any] = {}
+    published_precision = d.pop("precision")
+    out["precision"] = normalize_precision(published_precision)
+    if out["precision"] != published_precision:
+        extra["precision_as_published"] = published_precision
     for key, value in d.items():
         column = _BENCH_RENAMES.get(key, key)
         if column in _BENCH_COLUMNS and column not in ("id", "row_key", "extra", "seed_source"):

@@ -29,7 +29,7 @@ TaskType = Literal[
     "content_generation",
     "batch_processing",
 ]
-Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+Precision = Literal["bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 PriceKind = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "list_per_gpu_hour", "purchase"]
 ModelRole = Literal["recommendable", "reference"]
 
@@ -96,7 +96,7 @@ class ModelRow(_Row):
     license: str | None = None
     supported_tasks: list[TaskType] = Field(default_factory=list)
     domains: list[str] = Field(default_factory=list)
-    precisions: list[Precision] = Field(default_factory=lambda: ["bf16", "fp8"])
+    precisions: list[Precision] = Field(default_factory=lambda: list[Precision](["bf16", "fp8"]))
     quality: list[QualityScore] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict, description="Other config.json keys (rope etc.)")
     source: dict[str, Any] = Field(default_factory=dict, description="Where each fact was read")

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from simulator import __version__
 from simulator.engine import Engine
@@ -57,7 +57,12 @@ def create_app(settings: Settings | None = None, *, profile: Profile | None = No
         block_size=profile.kv_cache.block_size,
         num_blocks=profile.kv_cache.num_blocks,
     )
-    engine = Engine(profile, metrics=metrics, max_waiting=settings.max_waiting_requests)
+    engine = Engine(
+        profile,
+        metrics=metrics,
+        max_waiting=settings.max_waiting_requests,
+        max_lag_s=settings.max_lag_ms / 1000.0,
+    )
     faults = FaultInjector(
         FaultConfig(
             error_rate=settings.error_rate,
@@ -84,7 +89,9 @@ def create_app(settings: Settings | None = None, *, profile: Profile | None = No
         faults.started = time.monotonic()
         engine.start()
         logger.info(
-            "serving %s (profile source: %s)", profile.model, profile.source.detail if profile.source else "n/a"
+            "serving %s (profile source: %s)",
+            profile.model,
+            profile.source.detail if profile.source else "n/a",
         )
         try:
             yield
@@ -126,7 +133,10 @@ def create_app(settings: Settings | None = None, *, profile: Profile | None = No
     @app.get("/v1/models")
     async def models() -> ModelList:
         card = ModelCard(
-            id=profile.model, created=created, root=profile.model, max_model_len=profile.effective_max_model_len
+            id=profile.model,
+            created=created,
+            root=profile.model,
+            max_model_len=profile.effective_max_model_len,
         )
         return ModelList(data=[card])
 

@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from simulator.api import create_app
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         app = create_app(settings, profile=profile)
     except ValueError as e:  # a tokenizer path that cannot be loaded

@@ -12,14 +12,16 @@ One loop runs engine steps back to back. Each step:
    sequence gets exactly one `asyncio.Queue.put_nowait` per step (the serving layer turns it into SSE).
 
 Time: the loop keeps an absolute schedule (step k ends at start + sum of step times), so wake-up latency
-of the event loop does not accumulate; if the process falls more than one step behind (CPU starved), the
-schedule restarts from now, so a saturated simulator shows longer ITL instead of hiding it.
+of the event loop does not accumulate: a late step is followed by a shorter wait. The schedule may lag wall
+time by at most `max_lag_s` (default 50 ms, a few steps); beyond that (a CPU-starved simulator) it restarts
+from now, so a saturated simulator shows longer ITL instead of hiding it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import random
@@ -119,11 +121,13 @@ class Engine:
         metrics: EngineMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_waiting: int = 0,
+        max_lag_s: float = 0.05,
     ) -> None:
         self.profile = profile
         self.metrics = metrics
         self.clock = clock
         self.max_waiting = max_waiting
+        self.max_lag_s = max_lag_s
         self.block_size = profile.kv_cache.block_size
         self.total_blocks = profile.kv_cache.num_blocks
         self.free_blocks = self.total_blocks
@@ -175,10 +179,8 @@ class Engine:
         if seq in self.running:
             self.running.remove(seq)
         else:
-            try:
+            with contextlib.suppress(ValueError):
                 self.waiting.remove(seq)
-            except ValueError:
-                pass
         self.free_blocks += seq.num_blocks
         seq.num_blocks = 0
         self._finish(seq, "abort", self.clock())
@@ -340,7 +342,7 @@ class Engine:
     # ----- driving ----------------------------------------------------------------------------------
 
     def step_virtual(self, clock: VirtualClock) -> bool:
-        """Run one step on a virtual clock (tests, what-if runs). Returns False when there is nothing to do."""
+        """Run one step on a virtual clock (tests, what-if runs). False when there is nothing to do."""
         plan = self.plan_step()
         if plan is None:
             return False
@@ -349,7 +351,7 @@ class Engine:
         return True
 
     async def run(self) -> None:
-        """The scheduler loop: one timer per step, absolute schedule, bounded catch-up."""
+        """The scheduler loop: one timer per step, absolute schedule, bounded catch-up (see module doc)."""
         next_start = self.clock()
         while True:
             plan = self.plan_step()
@@ -360,7 +362,7 @@ class Engine:
                 continue
             dt = self.step_seconds(plan)
             now = self.clock()
-            start = next_start if now - next_start <= dt else now
+            start = next_start if now - next_start <= max(dt, self.max_lag_s) else now
             end = start + dt
             delay = end - now
             if delay > 0:
@@ -377,10 +379,8 @@ class Engine:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
 

@@ -15,12 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field
 class FaultConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    error_rate: float = Field(default=0.0, ge=0, le=1, description="Fraction of requests answered with an error.")
+    error_rate: float = Field(
+        default=0.0, ge=0, le=1, description="Fraction of requests answered with an error."
+    )
     error_codes: list[int] = Field(default_factory=lambda: [500], min_length=1, description="Codes drawn.")
-    slow_start_s: float = Field(default=0.0, ge=0, description="Seconds after start-up during which /health is 503.")
+    slow_start_s: float = Field(
+        default=0.0, ge=0, description="Seconds after start-up during which /health is 503."
+    )
     stall_rate: float = Field(default=0.0, ge=0, le=1, description="Fraction of streams that stall once.")
     stall_s: float = Field(default=0.0, ge=0, description="How long a stalled stream pauses.")
-    stall_after_tokens: int = Field(default=8, ge=0, description="Tokens a stalled stream sends before pausing.")
+    stall_after_tokens: int = Field(
+        default=8, ge=0, description="Tokens a stalled stream sends before pausing."
+    )
     seed: int = Field(default=0, description="Seed of the fault draws.")
 
 

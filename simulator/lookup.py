@@ -5,8 +5,9 @@ means (the layout of `serving_measurements.json`). The derivation, documented in
 
 1. Rows are matched by normalised model name (organisation prefix, `-Instruct`/`-it` suffix and case
    ignored), GPU (the requested name is a prefix of the row's, so `H100` matches `H100-SXM-80GB`) and
-   TP. When the GPU name matches several parts, the one with the most rows is used. When no row has the requested TP, the nearest TP present is used. Rows from a vLLM engine are
-   preferred when any match; otherwise all engines are used (and the source says so).
+   TP. When the GPU name matches several parts, the one with the most rows is used. When no row has the
+   requested TP, the nearest TP present is used. Rows from a vLLM engine are preferred when any match;
+   otherwise all engines are used (and the source says so).
 2. Decode: ITL (or TPOT when ITL is missing) is fitted by least squares to
    `base + per_seq * concurrency + per_context_token * concurrency * (input + output / 2)`.
    A coefficient that comes out negative is dropped and the fit is repeated, so the result never
@@ -70,7 +71,13 @@ def _fit_nonnegative(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def derive_profile(
-    benchmarks_path: str | Path, *, model: str, gpu: str, tp: int, base: Profile, served_model: str | None = None
+    benchmarks_path: str | Path,
+    *,
+    model: str,
+    gpu: str,
+    tp: int,
+    base: Profile,
+    served_model: str | None = None,
 ) -> Profile:
     path = Path(benchmarks_path)
     try:
@@ -94,7 +101,8 @@ def derive_profile(
     if not candidates:
         models = sorted({str(r.get("model")) for r in rows_raw if isinstance(r, dict)})
         raise ProfileError(
-            f"no measurements for model {model!r} on GPU {gpu!r} in {path}; models present: {', '.join(models)}"
+            f"no measurements for model {model!r} on GPU {gpu!r} in {path}; "
+            f"models present: {', '.join(models)}"
         )
     # A short GPU name can match several parts (H100 -> SXM and NVL): keep the one with the most rows.
     gpu_names = sorted({str(r.get("gpu")) for r in candidates})
@@ -104,7 +112,9 @@ def derive_profile(
     chosen_tp = min(tps, key=lambda t: (abs(t - tp), t))
     candidates = [r for r in candidates if int(r.get("tp") or 1) == chosen_tp]
     vllm_rows = [r for r in candidates if "vllm" in str(r.get("engine", "")).lower()]
-    engine_note = "vLLM rows only" if vllm_rows else "no vLLM rows; all engines used (likely faster than vLLM)"
+    engine_note = (
+        "vLLM rows only" if vllm_rows else "no vLLM rows; all engines used (likely faster than vLLM)"
+    )
     if vllm_rows:
         candidates = vllm_rows
 
@@ -157,7 +167,8 @@ def derive_profile(
     }
     data["source"] = {
         "kind": "benchmarks",
-        "detail": f"{path.name}: {len(itl_rows)} ITL rows, {len(lowest)} prefill rows for {model} on {chosen_gpu} "
+        "detail": f"{path.name}: {len(itl_rows)} ITL rows, {len(lowest)} prefill rows for {model} "
+        f"on {chosen_gpu} "
         f"TP {chosen_tp} (asked TP {tp}); {engine_note}; limits and KV capacity from the base preset",
     }
     return parse_profile(data, origin=f"profile derived from {path}")

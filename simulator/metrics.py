@@ -9,13 +9,75 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-                20.0, 40.0, 80.0, 160.0, 640.0, 2560.0]  # fmt: skip
-TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-                20.0, 40.0, 80.0]  # fmt: skip
+TTFT_BUCKETS = [
+    0.001,
+    0.005,
+    0.01,
+    0.02,
+    0.04,
+    0.06,
+    0.08,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+    20.0,
+    40.0,
+    80.0,
+    160.0,
+    640.0,
+    2560.0,
+]
+TPOT_BUCKETS = [
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+    20.0,
+    40.0,
+    80.0,
+]
 PREFILL_TOKEN_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
-REQUEST_LATENCY_BUCKETS = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0,
-                           120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0]  # fmt: skip
+REQUEST_LATENCY_BUCKETS = [
+    0.3,
+    0.5,
+    0.8,
+    1.0,
+    1.5,
+    2.0,
+    2.5,
+    5.0,
+    10.0,
+    15.0,
+    20.0,
+    30.0,
+    40.0,
+    50.0,
+    60.0,
+    120.0,
+    240.0,
+    480.0,
+    960.0,
+    1920.0,
+    7680.0,
+]
 ITERATION_TOKEN_BUCKETS = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 N_BUCKETS = [1, 2, 5, 10, 20]
 
@@ -48,16 +110,18 @@ class EngineMetrics:
         def hist(name: str, doc: str, buckets: list[float]) -> Histogram:
             return Histogram(name, doc, labels, buckets=buckets, registry=r)
 
-        self.num_requests_running = gauge("vllm:num_requests_running", "Number of requests in model execution "
-                                          "batches.").labels(**lv)  # fmt: skip
-        self.num_requests_waiting = gauge("vllm:num_requests_waiting", "Number of requests waiting to be "
-                                          "processed.").labels(**lv)  # fmt: skip
-        self.kv_cache_usage = gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.").labels(
-            **lv
-        )
-        self.gpu_cache_usage = gauge("vllm:gpu_cache_usage_perc", "GPU KV-cache usage (deprecated alias).").labels(
-            **lv
-        )
+        self.num_requests_running = gauge(
+            "vllm:num_requests_running", "Number of requests in model execution batches."
+        ).labels(**lv)
+        self.num_requests_waiting = gauge(
+            "vllm:num_requests_waiting", "Number of requests waiting to be processed."
+        ).labels(**lv)
+        self.kv_cache_usage = gauge(
+            "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage."
+        ).labels(**lv)
+        self.gpu_cache_usage = gauge(
+            "vllm:gpu_cache_usage_perc", "GPU KV-cache usage (deprecated alias)."
+        ).labels(**lv)
         info = Gauge(
             "vllm:cache_config_info",
             "Information of the LLMEngine CacheConfig",
@@ -72,55 +136,101 @@ class EngineMetrics:
             **lv,
         ).set(1)
 
-        self.prompt_tokens = Counter("vllm:prompt_tokens", "Number of prefill tokens processed.", labels,
-                                     registry=r).labels(**lv)  # fmt: skip
-        self.generation_tokens = Counter("vllm:generation_tokens", "Number of generation tokens processed.",
-                                         labels, registry=r).labels(**lv)  # fmt: skip
-        success = Counter("vllm:request_success", "Count of successfully processed requests.",
-                          [*labels, "finished_reason"], registry=r)  # fmt: skip
+        self.prompt_tokens = Counter(
+            "vllm:prompt_tokens", "Number of prefill tokens processed.", labels, registry=r
+        ).labels(**lv)
+        self.generation_tokens = Counter(
+            "vllm:generation_tokens", "Number of generation tokens processed.", labels, registry=r
+        ).labels(**lv)
+        success = Counter(
+            "vllm:request_success",
+            "Count of successfully processed requests.",
+            [*labels, "finished_reason"],
+            registry=r,
+        )
         self.request_success = {
             reason: success.labels(finished_reason=reason, **lv) for reason in ("stop", "length", "abort")
         }
-        self.num_preemptions = Counter("vllm:num_preemptions", "Cumulative number of preemption from the engine.",
-                                       labels, registry=r).labels(**lv)  # fmt: skip
-        self.prefix_cache_queries = Counter("vllm:prefix_cache_queries", "Prefix cache queries, in terms of "
-                                            "number of queried tokens.", labels, registry=r).labels(**lv)  # fmt: skip
-        self.prefix_cache_hits = Counter("vllm:prefix_cache_hits", "Prefix cache hits, in terms of number of "
-                                         "cached tokens.", labels, registry=r).labels(**lv)  # fmt: skip
+        self.num_preemptions = Counter(
+            "vllm:num_preemptions", "Cumulative number of preemption from the engine.", labels, registry=r
+        ).labels(**lv)
+        self.prefix_cache_queries = Counter(
+            "vllm:prefix_cache_queries",
+            "Prefix cache queries, in terms of number of queried tokens.",
+            labels,
+            registry=r,
+        ).labels(**lv)
+        self.prefix_cache_hits = Counter(
+            "vllm:prefix_cache_hits",
+            "Prefix cache hits, in terms of number of cached tokens.",
+            labels,
+            registry=r,
+        ).labels(**lv)
 
         token_buckets = build_1_2_5_buckets(max_model_len)
-        self.time_to_first_token = hist("vllm:time_to_first_token_seconds", "Histogram of time to first token "
-                                        "in seconds.", TTFT_BUCKETS).labels(**lv)  # fmt: skip
-        self.time_per_output_token = hist("vllm:time_per_output_token_seconds", "Histogram of time per output "
-                                          "token in seconds.", TPOT_BUCKETS).labels(**lv)  # fmt: skip
-        self.inter_token_latency = hist("vllm:inter_token_latency_seconds", "Histogram of inter-token latency "
-                                        "in seconds.", TPOT_BUCKETS).labels(**lv)  # fmt: skip
-        self.time_per_prefill_token = hist("vllm:time_per_prefill_token_request_seconds", "Histogram of time "
-                                           "per prefill token per request in seconds.",
-                                           PREFILL_TOKEN_BUCKETS).labels(**lv)  # fmt: skip
-        self.e2e_request_latency = hist("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency "
-                                        "in seconds.", REQUEST_LATENCY_BUCKETS).labels(**lv)  # fmt: skip
-        self.request_queue_time = hist("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING "
-                                       "phase for request.", REQUEST_LATENCY_BUCKETS).labels(**lv)  # fmt: skip
-        self.request_inference_time = hist("vllm:request_inference_time_seconds", "Histogram of time spent in "
-                                           "RUNNING phase for request.", REQUEST_LATENCY_BUCKETS).labels(**lv)  # fmt: skip
-        self.request_prefill_time = hist("vllm:request_prefill_time_seconds", "Histogram of time spent in "
-                                         "PREFILL phase for request.", REQUEST_LATENCY_BUCKETS).labels(**lv)  # fmt: skip
-        self.request_decode_time = hist("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE "
-                                        "phase for request.", REQUEST_LATENCY_BUCKETS).labels(**lv)  # fmt: skip
-        self.request_prompt_tokens = hist("vllm:request_prompt_tokens", "Number of prefill tokens processed.",
-                                          token_buckets).labels(**lv)  # fmt: skip
-        self.request_generation_tokens = hist("vllm:request_generation_tokens", "Number of generation tokens "
-                                              "processed.", token_buckets).labels(**lv)  # fmt: skip
-        self.request_max_num_generation_tokens = hist("vllm:request_max_num_generation_tokens", "Histogram of "
-                                                      "maximum number of requested generation tokens.",
-                                                      token_buckets).labels(**lv)  # fmt: skip
-        self.request_params_max_tokens = hist("vllm:request_params_max_tokens", "Histogram of the max_tokens "
-                                              "request parameter.", token_buckets).labels(**lv)  # fmt: skip
-        self.request_params_n = hist("vllm:request_params_n", "Histogram of the n request parameter.",
-                                     [float(b) for b in N_BUCKETS]).labels(**lv)  # fmt: skip
-        self.iteration_tokens = hist("vllm:iteration_tokens_total", "Histogram of number of tokens per engine_step.",
-                                     [float(b) for b in ITERATION_TOKEN_BUCKETS]).labels(**lv)  # fmt: skip
+        self.time_to_first_token = hist(
+            "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", TTFT_BUCKETS
+        ).labels(**lv)
+        self.time_per_output_token = hist(
+            "vllm:time_per_output_token_seconds",
+            "Histogram of time per output token in seconds.",
+            TPOT_BUCKETS,
+        ).labels(**lv)
+        self.inter_token_latency = hist(
+            "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", TPOT_BUCKETS
+        ).labels(**lv)
+        self.time_per_prefill_token = hist(
+            "vllm:time_per_prefill_token_request_seconds",
+            "Histogram of time per prefill token per request in seconds.",
+            PREFILL_TOKEN_BUCKETS,
+        ).labels(**lv)
+        self.e2e_request_latency = hist(
+            "vllm:e2e_request_latency_seconds",
+            "Histogram of e2e request latency in seconds.",
+            REQUEST_LATENCY_BUCKETS,
+        ).labels(**lv)
+        self.request_queue_time = hist(
+            "vllm:request_queue_time_seconds",
+            "Histogram of time spent in WAITING phase for request.",
+            REQUEST_LATENCY_BUCKETS,
+        ).labels(**lv)
+        self.request_inference_time = hist(
+            "vllm:request_inference_time_seconds",
+            "Histogram of time spent in RUNNING phase for request.",
+            REQUEST_LATENCY_BUCKETS,
+        ).labels(**lv)
+        self.request_prefill_time = hist(
+            "vllm:request_prefill_time_seconds",
+            "Histogram of time spent in PREFILL phase for request.",
+            REQUEST_LATENCY_BUCKETS,
+        ).labels(**lv)
+        self.request_decode_time = hist(
+            "vllm:request_decode_time_seconds",
+            "Histogram of time spent in DECODE phase for request.",
+            REQUEST_LATENCY_BUCKETS,
+        ).labels(**lv)
+        self.request_prompt_tokens = hist(
+            "vllm:request_prompt_tokens", "Number of prefill tokens processed.", token_buckets
+        ).labels(**lv)
+        self.request_generation_tokens = hist(
+            "vllm:request_generation_tokens", "Number of generation tokens processed.", token_buckets
+        ).labels(**lv)
+        self.request_max_num_generation_tokens = hist(
+            "vllm:request_max_num_generation_tokens",
+            "Histogram of maximum number of requested generation tokens.",
+            token_buckets,
+        ).labels(**lv)
+        self.request_params_max_tokens = hist(
+            "vllm:request_params_max_tokens", "Histogram of the max_tokens request parameter.", token_buckets
+        ).labels(**lv)
+        self.request_params_n = hist(
+            "vllm:request_params_n", "Histogram of the n request parameter.", [float(b) for b in N_BUCKETS]
+        ).labels(**lv)
+        self.iteration_tokens = hist(
+            "vllm:iteration_tokens_total",
+            "Histogram of number of tokens per engine_step.",
+            [float(b) for b in ITERATION_TOKEN_BUCKETS],
+        ).labels(**lv)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

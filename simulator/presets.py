@@ -63,7 +63,10 @@ def _estimate(preset: str, model_key: str, gpu_key: str, tp: int) -> Profile:
     return parse_profile(
         {
             "model": m.name,
-            "prefill": {"overhead_ms": round(8.0 + base_ms, 3), "per_token_ms": round(prefill_per_token_ms, 5)},
+            "prefill": {
+                "overhead_ms": round(8.0 + base_ms, 3),
+                "per_token_ms": round(prefill_per_token_ms, 5),
+            },
             "decode": {
                 "base_ms": round(base_ms, 3),
                 "per_seq_ms": 0.03,

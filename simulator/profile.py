@@ -26,7 +26,9 @@ class _Part(BaseModel):
 
 
 class PrefillCost(_Part):
-    overhead_ms: float = Field(ge=0, description="Fixed cost added to a step that schedules any prefill tokens.")
+    overhead_ms: float = Field(
+        ge=0, description="Fixed cost added to a step that schedules any prefill tokens."
+    )
     per_token_ms: float = Field(ge=0, description="Cost per prefill token scheduled in the step.")
 
 
@@ -75,7 +77,7 @@ class Source(_Part):
 
 
 class Profile(_Part):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     model: str = Field(min_length=1, description="Served model name (what /v1/models lists).")
     prefill: PrefillCost
     decode: DecodeCost

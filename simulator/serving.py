@@ -1,7 +1,7 @@
 """The OpenAI-compatible serving layer: turns requests into engine sequences and engine tokens into responses.
 
 The streaming hot path avoids pydantic and per-token object churn: every SSE event is built by string
-concatenation around a prefix and suffix prepared once per request, with the token pre-escaped by `json.dumps`.
+concatenation around a prefix and suffix prepared once per request, the token escaped by `json.dumps`.
 When a client reads slower than the engine produces, the tokens queued since its last write go out in one
 write (still one SSE event per token, so clients count tokens correctly).
 """
@@ -53,7 +53,9 @@ class APIError(Exception):
         self.type = type_ or error_type(status)
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.status}}
+        return {
+            "error": {"message": self.message, "type": self.type, "param": self.param, "code": self.status}
+        }
 
 
 def error_response(err: APIError) -> Response:
@@ -102,7 +104,11 @@ class OpenAIServing:
             raise APIError(code, f"injected fault: HTTP {code} (simulator fault injection)")
 
     def _prepare(
-        self, req: ChatCompletionRequest | CompletionRequest, prompt_text: str, prompt_tokens: int, prefix: str
+        self,
+        req: ChatCompletionRequest | CompletionRequest,
+        prompt_text: str,
+        prompt_tokens: int,
+        prefix: str,
     ) -> _Prepared:
         max_len = self.profile.effective_max_model_len
         limit = req.limit()
@@ -116,7 +122,7 @@ class OpenAIServing:
             )
         if limit is None:
             limit = max_len - prompt_tokens
-        # Deterministic for a given seed (or greedy sampling); otherwise drawn from the server's seeded stream.
+        # Deterministic for a given seed (or greedy sampling); else drawn from the server's seeded stream.
         if req.seed is not None:
             rng = random.Random(f"{req.seed}:{prompt_text}")
         elif req.temperature == 0:
@@ -198,11 +204,22 @@ class OpenAIServing:
             }
             obj = "chat.completion"
         else:
-            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": seq.finish_reason,
-                      "stop_reason": None}  # fmt: skip
+            choice = {
+                "index": 0,
+                "text": text,
+                "logprobs": None,
+                "finish_reason": seq.finish_reason,
+                "stop_reason": None,
+            }
             obj = "text_completion"
-        body = {"id": prep.request_id, "object": obj, "created": prep.created, "model": self.model,
-                "choices": [choice], "usage": usage}  # fmt: skip
+        body = {
+            "id": prep.request_id,
+            "object": obj,
+            "created": prep.created,
+            "model": self.model,
+            "choices": [choice],
+            "usage": usage,
+        }
         return Response(json.dumps(body), media_type="application/json")
 
 
@@ -236,7 +253,10 @@ class TokenStream(Response):
         self._include_usage = include_usage
         self._stall_s = serving.faults.draw_stall()
         self._stall_after = serving.faults.config.stall_after_tokens
-        head = f'data: {{"id":"{prep.request_id}","object":"{{obj}}","created":{prep.created},"model":{serving._model_json},'
+        head = (
+            f'data: {{"id":"{prep.request_id}","object":"{{obj}}","created":{prep.created},'
+            f'"model":{serving._model_json},'
+        )
         if kind == "chat":
             self._obj = "chat.completion.chunk"
             self._prefix = head.replace("{obj}", self._obj) + '"choices":[{"index":0,"delta":{"content":'
@@ -252,8 +272,10 @@ class TokenStream(Response):
         return f"{self._prefix}{json.dumps(token)}{self._mid}{fin}}}]}}\n\n"
 
     def _role_event(self) -> str:
-        return (f'{self._head}"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},'
-                '"logprobs":null,"finish_reason":null}]}\n\n')  # fmt: skip
+        return (
+            f'{self._head}"choices":[{{"index":0,"delta":{{"role":"assistant","content":""}},'
+            '"logprobs":null,"finish_reason":null}]}\n\n'
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         seq = self._prep.seq
@@ -262,7 +284,10 @@ class TokenStream(Response):
             {
                 "type": "http.response.start",
                 "status": 200,
-                "headers": [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")],
+                "headers": [
+                    (b"content-type", b"text/event-stream; charset=utf-8"),
+                    (b"cache-control", b"no-cache"),
+                ],
             }
         )
         watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, engine, seq))

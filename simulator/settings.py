@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PREFLIGHT_SIM_", populate_by_name=True, extra="ignore")
 
     host: str = Field(default="127.0.0.1", validation_alias=_env("host"), description="Address to bind.")
-    port: int = Field(default=8000, ge=0, le=65535, validation_alias=_env("port"), description="Port to bind.")
+    port: int = Field(
+        default=8000, ge=0, le=65535, validation_alias=_env("port"), description="Port to bind."
+    )
     profile: str | None = Field(
         default=None, validation_alias=_env("profile"), description="Path of a performance profile JSON file."
     )
@@ -54,10 +56,24 @@ class Settings(BaseSettings):
         description="Path of a Hugging Face tokenizer.json used to count prompt tokens; "
         "without one a documented approximation is used.",
     )
-    seed: int = Field(default=0, validation_alias=_env("seed"), description="Seed of text for unseeded requests.")
-    engine_index: str = Field(default="0", validation_alias=_env("engine_index"), description="`engine` label.")
+    seed: int = Field(
+        default=0, validation_alias=_env("seed"), description="Seed of text for unseeded requests."
+    )
+    engine_index: str = Field(
+        default="0", validation_alias=_env("engine_index"), description="`engine` label."
+    )
     jitter_cv: float | None = Field(
-        default=None, ge=0, le=2, validation_alias=_env("jitter_cv"), description="Override the profile's jitter."
+        default=None,
+        ge=0,
+        le=2,
+        validation_alias=_env("jitter_cv"),
+        description="Override the profile's jitter.",
+    )
+    max_lag_ms: float = Field(
+        default=50.0,
+        ge=0,
+        validation_alias=_env("max_lag_ms"),
+        description="How far the engine's step schedule may fall behind wall time before it restarts from now.",
     )
     max_waiting_requests: int = Field(
         default=0,
@@ -69,7 +85,11 @@ class Settings(BaseSettings):
         default=429, validation_alias=_env("overload_status"), description="Status code for overload."
     )
     error_rate: float = Field(
-        default=0.0, ge=0, le=1, validation_alias=_env("error_rate"), description="Fraction of requests failed."
+        default=0.0,
+        ge=0,
+        le=1,
+        validation_alias=_env("error_rate"),
+        description="Fraction of requests failed.",
     )
     error_codes: list[int] = Field(
         default_factory=lambda: [500],
@@ -80,11 +100,20 @@ class Settings(BaseSettings):
         default=0.0, ge=0, validation_alias=_env("slow_start_s"), description="/health is 503 for this long."
     )
     stall_rate: float = Field(
-        default=0.0, ge=0, le=1, validation_alias=_env("stall_rate"), description="Fraction of streams stalled."
+        default=0.0,
+        ge=0,
+        le=1,
+        validation_alias=_env("stall_rate"),
+        description="Fraction of streams stalled.",
     )
     stall_s: float = Field(default=0.0, ge=0, validation_alias=_env("stall_s"), description="Stall duration.")
     stall_after_tokens: int = Field(
-        default=8, ge=0, validation_alias=_env("stall_after_tokens"), description="Tokens sent before a stall."
+        default=8,
+        ge=0,
+        validation_alias=_env("stall_after_tokens"),
+        description="Tokens sent before a stall.",
     )
-    fault_seed: int = Field(default=0, validation_alias=_env("fault_seed"), description="Seed of fault draws.")
+    fault_seed: int = Field(
+        default=0, validation_alias=_env("fault_seed"), description="Seed of fault draws."
+    )
     log_level: str = Field(default="info", validation_alias=_env("log_level"), description="Log level.")

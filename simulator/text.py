@@ -58,31 +58,34 @@ def approximate_tokens(text: str) -> int:
     return n
 
 
-_VOCAB: dict[UseCase, list[str]] = {
+_VOCAB_TEXT: dict[UseCase, str] = {
     "chat": (
         "I think that sounds like a good plan . You could also try it with a friend , and it often helps "
         "to start small . Let me know how it goes ! Honestly , the most important thing is to keep going "
         "and enjoy the process . Many people find that a short daily habit works better than long sessions "
         "once a week . If you want , I can suggest a few ideas to get started"
-    ).split(),
+    ),
     "answer": (
         "The short answer is yes , but it depends on the context . In most cases the main factor is the "
         "size of the input , because the cost grows with it . For example , a larger batch increases "
         "throughput while each request waits longer . This is why systems usually set a limit and measure "
         "latency at the tail rather than the mean . In practice , you should test with realistic traffic"
-    ).split(),
+    ),
     "summary": (
         "In summary , the document describes three main points . First , the team reviewed the current "
         "design and its limits . Second , they proposed a change that reduces cost without hurting "
         "latency . Third , they agreed to measure the result over the next quarter . Overall , the "
         "outcome is positive and the risks are small"
-    ).split(),
+    ),
     "code": (
         "def process ( items : list [ int ] ) -> int : \n total = 0 \n for item in items : \n if item > 0 : "
         "\n total += item \n return total \n class Cache : \n def __init__ ( self , size : int ) -> None : "
-        "\n self . size = size \n self . data = { } \n def get ( self , key ) : \n return self . data . get ( key )"
-    ).split(" "),
+        "\n self . size = size \n self . data = { } \n def get ( self , key ) : \n "
+        "return self . data . get ( key )"
+    ),
 }
+# Words are separated by single spaces; code keeps "\n" as its own token so lines break.
+_VOCAB: dict[UseCase, list[str]] = {uc: [w for w in text.split(" ") if w] for uc, text in _VOCAB_TEXT.items()}
 _NATURAL_LENGTH: dict[UseCase, tuple[int, int]] = {
     "chat": (40, 220),
     "answer": (30, 180),

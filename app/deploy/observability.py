@@ -206,7 +206,9 @@ def alert_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
                     "for": for_,
                     "labels": {"severity": severity, "slo": slo.key},
                     "annotations": {
-                        "summary": f"{slo.title} SLO of {plan.name} is burning its error budget {factor}x too fast",
+                        "summary": (
+                            f"{slo.title} SLO of {plan.name} is burning its error budget {factor}x too fast"
+                        ),
                         "description": (
                             f"More than {threshold:.0%} of requests over {long_w} and {short_w} exceeded "
                             f"{slo.bucket_s * 1000:g} ms (objective: p{round(slo.quantile * 100)} <= "
@@ -216,10 +218,11 @@ def alert_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
                 }
             )
     sel = selector(plan)
+    queue_limit = plan.autoscale_waiting_per_replica * plan.replicas_max
     alerts.append(
         {
             "alert": f"{camel}QueueBuildingUp",
-            "expr": f"sum({WAITING_METRIC}{{{sel}}}) > {plan.autoscale_waiting_per_replica * plan.replicas_max}",
+            "expr": f"sum({WAITING_METRIC}{{{sel}}}) > {queue_limit}",
             "for": "10m",
             "labels": {"severity": "warning", "slo": "capacity"},
             "annotations": {

@@ -282,7 +282,7 @@ class DeploymentPlan(_Strict):
         return f"{self.name}-predictor" if self.flavor.startswith("kserve") else self.name
 
     def vllm_cli_args(self) -> list[str]:
-        """The engine flags, in a stable order, for both vLLM and the simulator (which accepts the same)."""
+        """vLLM's engine flags, in a stable order."""
         v = self.vllm
         args = [
             f"--served-model-name={self.model_name}",

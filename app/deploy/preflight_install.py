@@ -46,8 +46,9 @@ class PreflightInstall(BaseModel):
     database_secret: str = Field("preflight-database", description="Secret with the Postgres URL")
     database_secret_key: str = Field("url", description="key of the URL in that Secret")
     auth_secret: str = Field("preflight-auth", description="Secret with key 'secret' signing chat sessions")
-    target_namespaces: list[str] = Field(default_factory=lambda: ["default"], min_length=1,
-                                         description="namespaces Preflight may deploy into")
+    target_namespaces: list[str] = Field(
+        default_factory=lambda: ["default"], min_length=1, description="namespaces Preflight may deploy into"
+    )
     manage_namespaces: bool = Field(False, description="allow creating a Namespace per team")
 
     @field_validator("namespace")
@@ -82,16 +83,25 @@ class PreflightInstall(BaseModel):
         return v
 
 
-def render_preflight_install(install: PreflightInstall, templates_dir: Path = TEMPLATES_DIR) -> list[dict[str, Any]]:
+def render_preflight_install(
+    install: PreflightInstall, templates_dir: Path = TEMPLATES_DIR
+) -> list[dict[str, Any]]:
     name = "preflight"
     context = {
         "install": install,
         "name": name,
-        "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "preflight",
-                   "app.kubernetes.io/managed-by": "preflight-install"},
+        "labels": {
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": "preflight",
+            "app.kubernetes.io/managed-by": "preflight-install",
+        },
         "selector": {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "server"},
         "deploy_rules": [{**r, "verbs": WRITE_VERBS} for r in DEPLOY_RULES] + READ_RULES,
     }
-    names = ["preflight/serviceaccount.yaml.j2", "preflight/rbac.yaml.j2", "preflight/deployment.yaml.j2",
-             "preflight/service.yaml.j2"]
+    names = [
+        "preflight/serviceaccount.yaml.j2",
+        "preflight/rbac.yaml.j2",
+        "preflight/deployment.yaml.j2",
+        "preflight/service.yaml.j2",
+    ]
     return render_templates(names, context, templates_dir)

@@ -56,6 +56,14 @@ def _quote_str(s: str) -> str:
     return "".join(out)
 
 
+def _flow_entry(key: str, value: Any) -> str:
+    quoted = _quote_str(key)
+    # YAML limits implicit keys to 1024 characters; longer ones need the explicit '?' indicator.
+    if len(quoted) > 1000:
+        return f"? {quoted} : {yaml_quote(value)}"
+    return f"{quoted}: {yaml_quote(value)}"
+
+
 def yaml_quote(value: Any) -> str:
     """One YAML flow node for a value: strings double-quoted and fully escaped (ASCII only), collections as
     flow sequences/mappings, numbers and booleans as plain scalars."""
@@ -72,7 +80,7 @@ def yaml_quote(value: Any) -> str:
     if isinstance(value, str):
         return _quote_str(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_quote_str(str(k))}: {yaml_quote(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(_flow_entry(str(k), v) for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(yaml_quote(v) for v in value) + "]"
     raise RenderError(f"cannot render a value of type {type(value).__name__}")
@@ -137,12 +145,20 @@ def _env(plan: DeploymentPlan) -> list[dict[str, Any]]:
                 },
             }
         )
-    if plan.mode == "simulator":
-        env.append({"name": "PREFLIGHT_SIM_PROFILE_PATH", "value": f"{PROFILE_MOUNT_DIR}/{PROFILE_FILE}"})
     return env
 
 
 def _container_args(plan: DeploymentPlan) -> list[str]:
+    if plan.mode == "simulator":
+        # preflight-simulator's own flags (simulator/cli.py): the engine limits come from the profile, and
+        # it binds loopback unless told otherwise.
+        return [
+            "--host=0.0.0.0",
+            f"--port={PORT}",
+            f"--profile={PROFILE_MOUNT_DIR}/{PROFILE_FILE}",
+            f"--model={plan.model_name}",
+            f"--tp={plan.tensor_parallel_size}",
+        ]
     return [f"--model={plan.model_id}", f"--port={PORT}", *plan.vllm_cli_args()]
 
 

@@ -91,8 +91,11 @@ def _strict_schema(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = {k: _strict_schema(v) for k, v in schema.items()}
-    if ("properties" in out and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     # metadata is validated by the API server itself, not by the CRD schema.
     return out
@@ -134,8 +137,12 @@ def load_crds(crd_dir: Path = CRD_DIR) -> list[dict[str, Any]]:
 
 
 # --- schema validation ------------------------------------------------------------------------------------
-def validate_schema(doc: dict[str, Any], report: ValidationReport, k8s_version: str = DEFAULT_K8S_VERSION,
-                    crd_dir: Path = CRD_DIR) -> None:
+def validate_schema(
+    doc: dict[str, Any],
+    report: ValidationReport,
+    k8s_version: str = DEFAULT_K8S_VERSION,
+    crd_dir: Path = CRD_DIR,
+) -> None:
     key = (str(doc.get("apiVersion", "")), str(doc.get("kind", "")))
     custom = crd_validators(crd_dir).get(key)
     if custom is not None:
@@ -151,11 +158,14 @@ def validate_schema(doc: dict[str, Any], report: ValidationReport, k8s_version: 
 
 
 # --- cross-checks -----------------------------------------------------------------------------------------
-def _check_labels(doc: dict[str, Any], labels: dict[str, Any] | None, path: str, report: ValidationReport) -> None:
+def _check_labels(
+    doc: dict[str, Any], labels: dict[str, Any] | None, path: str, report: ValidationReport
+) -> None:
     for key, value in (labels or {}).items():
         prefix, _, name = str(key).rpartition("/")
         if (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix))) or not (
-                0 < len(name) <= 63 and LABEL_KEY_NAME.match(name)):
+            0 < len(name) <= 63 and LABEL_KEY_NAME.match(name)
+        ):
             report.add(doc, f"label key {key!r} is not a valid qualified name", path)
         if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
             report.add(doc, f"label {key!r} has invalid value {value!r}", path)
@@ -206,7 +216,9 @@ def _container_gpus(container: dict[str, Any]) -> int:
     return _as_int(limits.get(GPU_RESOURCE, requests.get(GPU_RESOURCE, 0)), 0)
 
 
-def _workloads(docs: list[dict[str, Any]], report: ValidationReport) -> dict[str, tuple[dict[str, Any], _Workload]]:
+def _workloads(
+    docs: list[dict[str, Any]], report: ValidationReport
+) -> dict[str, tuple[dict[str, Any], _Workload]]:
     """The Deployments that will run model-server pods: explicit ones, and those KServe creates."""
     out: dict[str, tuple[dict[str, Any], _Workload]] = {}
     for doc in docs:
@@ -217,31 +229,49 @@ def _workloads(docs: list[dict[str, Any]], report: ValidationReport) -> dict[str
             pod_labels = (tmpl.get("metadata") or {}).get("labels") or {}
             selector = (spec.get("selector") or {}).get("matchLabels")
             if not _selects(selector, pod_labels):
-                report.add(doc, "spec.selector.matchLabels does not match the pod template's labels",
-                           "spec.selector")
+                report.add(
+                    doc, "spec.selector.matchLabels does not match the pod template's labels", "spec.selector"
+                )
             containers = (tmpl.get("spec") or {}).get("containers") or []
             replicas = _as_int(spec.get("replicas", 1), 1)
-            out[doc["metadata"]["name"]] = (doc, _Workload(
-                doc["metadata"]["name"], pod_labels, {},
-                sum(_container_gpus(c) for c in containers), (replicas, replicas),
-                [str(a) for c in containers for a in (c.get("args") or [])],
-                [e for c in containers for e in (c.get("env") or [])]))
+            out[doc["metadata"]["name"]] = (
+                doc,
+                _Workload(
+                    doc["metadata"]["name"],
+                    pod_labels,
+                    {},
+                    sum(_container_gpus(c) for c in containers),
+                    (replicas, replicas),
+                    [str(a) for c in containers for a in (c.get("args") or [])],
+                    [e for c in containers for e in (c.get("env") or [])],
+                ),
+            )
         elif kind == "InferenceService":
             pred = (doc.get("spec") or {}).get("predictor") or {}
             model = pred.get("model") or {}
             labels = {**((doc.get("metadata") or {}).get("labels") or {}), **(pred.get("labels") or {})}
             name = f"{doc['metadata']['name']}-predictor"
-            out[name] = (doc, _Workload(
-                name, labels, labels, _container_gpus(model),
-                (_as_int(pred.get("minReplicas", 1), 1), _as_int(pred.get("maxReplicas", 1), 1)),
-                [str(a) for a in (model.get("args") or [])], list(model.get("env") or [])))
+            out[name] = (
+                doc,
+                _Workload(
+                    name,
+                    labels,
+                    labels,
+                    _container_gpus(model),
+                    (_as_int(pred.get("minReplicas", 1), 1), _as_int(pred.get("maxReplicas", 1), 1)),
+                    [str(a) for a in (model.get("args") or [])],
+                    list(model.get("env") or []),
+                ),
+            )
     return out
 
 
 _SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|APIKEY)", re.IGNORECASE)
 
 
-def cross_check(docs: list[dict[str, Any]], report: ValidationReport, plan: DeploymentPlan | None = None) -> None:
+def cross_check(
+    docs: list[dict[str, Any]], report: ValidationReport, plan: DeploymentPlan | None = None
+) -> None:
     for doc in docs:
         _check_names(doc, report)
     workloads = _workloads(docs, report)
@@ -260,7 +290,9 @@ def cross_check(docs: list[dict[str, Any]], report: ValidationReport, plan: Depl
         if kind in ("HorizontalPodAutoscaler", "ScaledObject"):
             target = (spec.get("scaleTargetRef") or {}).get("name")
             if target not in workloads:
-                report.add(doc, f"scale target {target!r} is not a Deployment of this plan", "spec.scaleTargetRef")
+                report.add(
+                    doc, f"scale target {target!r} is not a Deployment of this plan", "spec.scaleTargetRef"
+                )
         elif kind in ("PodDisruptionBudget", "InferencePool"):
             sel = (spec.get("selector") or {}).get("matchLabels")
             if not any(_selects(sel, w.pod_labels) for _, w in workloads.values()):
@@ -283,35 +315,54 @@ def cross_check(docs: list[dict[str, Any]], report: ValidationReport, plan: Depl
         _check_against_plan(docs, workloads, plan, report)
 
 
-def _check_against_plan(docs: list[dict[str, Any]], workloads: dict[str, tuple[dict[str, Any], _Workload]],
-                        plan: DeploymentPlan, report: ValidationReport) -> None:
+def _check_against_plan(
+    docs: list[dict[str, Any]],
+    workloads: dict[str, tuple[dict[str, Any], _Workload]],
+    plan: DeploymentPlan,
+    report: ValidationReport,
+) -> None:
     for doc in docs:
         ns = (doc.get("metadata") or {}).get("namespace")
         if doc.get("kind") != "Namespace" and ns != plan.namespace:
-            report.add(doc, f"namespace {ns!r} differs from the plan's {plan.namespace!r}", "metadata.namespace")
+            report.add(
+                doc, f"namespace {ns!r} differs from the plan's {plan.namespace!r}", "metadata.namespace"
+            )
     if plan.workload_name not in workloads:
         report.issues.append(Issue(plan.workload_name, "the plan's serving workload is missing"))
         return
     wdoc, w = workloads[plan.workload_name]
     expected_gpus = plan.gpus_per_replica
     if w.gpus_per_replica != expected_gpus:
-        report.add(wdoc, f"requests {w.gpus_per_replica} GPU(s) per replica; the plan needs "
-                         f"{expected_gpus} (tensor parallel size {plan.tensor_parallel_size})", "resources")
+        report.add(
+            wdoc,
+            f"requests {w.gpus_per_replica} GPU(s) per replica; the plan needs "
+            f"{expected_gpus} (tensor parallel size {plan.tensor_parallel_size})",
+            "resources",
+        )
     lo, hi = w.replicas
     if lo != plan.replicas_min or (plan.flavor != "deployment" and hi != plan.replicas_max):
-        report.add(wdoc, f"replicas {lo}..{hi} differ from the plan's {plan.replicas_min}..{plan.replicas_max}")
+        report.add(
+            wdoc, f"replicas {lo}..{hi} differ from the plan's {plan.replicas_min}..{plan.replicas_max}"
+        )
     total = w.gpus_per_replica * lo
     if total != expected_gpus * plan.replicas_min:
-        report.add(wdoc, f"{total} GPUs at minimum scale, expected TP x replicas = "
-                         f"{expected_gpus} x {plan.replicas_min}")
-    tp_args = [a for a in w.args if a.startswith("--tensor-parallel-size=")]
-    if tp_args != [f"--tensor-parallel-size={plan.tensor_parallel_size}"]:
+        report.add(
+            wdoc,
+            f"{total} GPUs at minimum scale, expected TP x replicas = {expected_gpus} x {plan.replicas_min}",
+        )
+    tp_flag = "--tp=" if plan.mode == "simulator" else "--tensor-parallel-size="
+    tp_args = [a for a in w.args if a.startswith(tp_flag)]
+    if tp_args != [f"{tp_flag}{plan.tensor_parallel_size}"]:
         report.add(wdoc, f"--tensor-parallel-size arguments {tp_args} do not say {plan.tensor_parallel_size}")
 
 
 # --- entry points -----------------------------------------------------------------------------------------
-def validate_manifests(docs: list[dict[str, Any]], plan: DeploymentPlan | None = None,
-                       k8s_version: str = DEFAULT_K8S_VERSION, crd_dir: Path = CRD_DIR) -> ValidationReport:
+def validate_manifests(
+    docs: list[dict[str, Any]],
+    plan: DeploymentPlan | None = None,
+    k8s_version: str = DEFAULT_K8S_VERSION,
+    crd_dir: Path = CRD_DIR,
+) -> ValidationReport:
     """Check every document; never raises for a manifest problem (see `ensure_valid`)."""
     report = ValidationReport()
     for doc in docs:
@@ -321,8 +372,12 @@ def validate_manifests(docs: list[dict[str, Any]], plan: DeploymentPlan | None =
     return report
 
 
-def ensure_valid(docs: list[dict[str, Any]], plan: DeploymentPlan | None = None,
-                 k8s_version: str = DEFAULT_K8S_VERSION, crd_dir: Path = CRD_DIR) -> ValidationReport:
+def ensure_valid(
+    docs: list[dict[str, Any]],
+    plan: DeploymentPlan | None = None,
+    k8s_version: str = DEFAULT_K8S_VERSION,
+    crd_dir: Path = CRD_DIR,
+) -> ValidationReport:
     report = validate_manifests(docs, plan, k8s_version, crd_dir)
     if not report.ok:
         raise ManifestValidationError(report.issues)

@@ -203,6 +203,8 @@ class Calibration(BaseModel):
     allreduce_latency_ms: float = 0.012
     link_eff: float = 0.6
     fp8_eff: float = 0.8
+    kv_eff: float = 1.0
+    prefill_sync: float = 0.5
     n_records: int = 0
     fit_stats: dict[str, Any] = Field(default_factory=dict)
     residual_quantiles: dict[str, tuple[float, float]] = Field(
@@ -228,6 +230,8 @@ class Calibration(BaseModel):
             layer_overhead_ms=eng.layer_overhead_ms,
             allreduce_latency_ms=self.allreduce_latency_ms,
             link_eff=self.link_eff,
+            kv_eff=self.kv_eff,
+            prefill_sync=self.prefill_sync,
         )
 
 
@@ -308,8 +312,8 @@ class _Params:
         i += 2 * self.n_g
         self.eng = slice(i, i + 4 * len(ENGINE_KEYS))
         i += 4 * len(ENGINE_KEYS)
-        self.misc = slice(i, i + 3)
-        i += 3
+        self.misc = slice(i, i + 5)
+        i += 5
         self.size = i
 
     def initial(self) -> np.ndarray:
@@ -318,7 +322,7 @@ class _Params:
         eng = np.array([math.log(0.3), math.log(0.004), 0.0, 0.0, math.log(1.5), math.log(0.006),
                         math.log(0.9), math.log(0.9)])
         x[self.eng] = eng
-        x[self.misc] = [math.log(0.012), math.log(0.6), math.log(0.8)]
+        x[self.misc] = [math.log(0.012), math.log(0.6), math.log(0.8), 0.0, math.log(0.5)]
         return x
 
     def penalties(self, x: np.ndarray, vllm_rows: int) -> np.ndarray:
@@ -351,6 +355,8 @@ class _Params:
             allreduce_latency_ms=float(misc[0]),
             link_eff=float(min(misc[1], 1.0)),
             fp8_eff=float(min(misc[2], 1.2)),
+            kv_eff=float(misc[3]),
+            prefill_sync=float(misc[4]),
         )
 
 
@@ -451,6 +457,8 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
         allreduce_latency_ms=float(misc[0]),
         link_eff=float(min(misc[1], 1.0)),
         fp8_eff=float(min(misc[2], 1.2)),
+        kv_eff=float(misc[3]),
+        prefill_sync=float(misc[4]),
         n_records=n,
     )
     for i, gname in enumerate(p.gpus):

@@ -220,11 +220,14 @@ class JsonCatalog:
         base = data_dir or self._pick_dir()
         self.data_dir = base
         catalog_dir = base / "catalog" if (base / "catalog").is_dir() else base
-        published_file = base / "published" / "serving_measurements.json"
+        # GPU specs come from the shared catalog (the seed GPU rows use another layout).
+        shared = data_dir if data_dir is not None else SHARED_DIR
+        published_file = shared / "published" / "serving_measurements.json"
         for name in ("models.json", "reference_models.json"):
             path = catalog_dir / name
             if path.exists():
-                for rec in json.loads(path.read_text())["models"]:
+                doc = json.loads(path.read_text())
+                for rec in doc.get("models") or doc.get("rows") or []:
                     try:
                         arch = arch_from_catalog_record(rec)
                     except (ValueError, KeyError, TypeError) as e:
@@ -232,7 +235,7 @@ class JsonCatalog:
                         continue
                     for alias in model_aliases(arch.id):
                         self._models.setdefault(alias, arch)
-        ref_path = catalog_dir / "reference_gpus.json"
+        ref_path = shared / "catalog" / "reference_gpus.json"
         published = json.loads(published_file.read_text()) if published_file.exists() else {"gpus": []}
         reference = json.loads(ref_path.read_text()) if ref_path.exists() else {"gpus": []}
         specs = sorted(gpu_specs_from_files(published, reference), key=lambda s: ("SXM" not in s.id, s.id))

@@ -38,6 +38,8 @@ class Factors:
     allreduce_latency_ms: float = 0.012  # per all-reduce call
     link_eff: float = 0.6  # achieved / datasheet link bandwidth in all-reduce
     gemm_p: float = 2.0  # smooth-max exponent between weight streaming and compute
+    kv_eff: float = 1.0  # attention kernels' bandwidth relative to weight streaming
+    prefill_sync: float = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched) / bw
     t_c = (tokens * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
     t_gemm = (t_w**f.gemm_p + t_c**f.gemm_p) ** (1.0 / f.gemm_p)
-    t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) / bw
+    t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) / (bw * f.kv_eff)
     t_comm = raw.n_ar * (f.allreduce_latency_ms + tokens * raw.comm_tok / (raw.link * f.link_eff))
     busy = tokens > 0
     return (f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + t_gemm + t_kv + t_comm) * busy
@@ -161,8 +163,13 @@ def static_batch(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num) -> E
 
 
 def _chunk_prefill_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, inp: Num) -> Num:
-    """Extra time a prompt of ``inp`` tokens adds when it rides along with ``d`` decoding sequences."""
-    return step_ms(raw, f, d, ctx, inp, inp * inp / 2.0) - step_ms(raw, f, d, ctx)
+    """Extra time a prompt of ``inp`` tokens adds when it rides along with decoding sequences.
+
+    Taken at one decoding sequence of the mean context so that the cost does not depend on the batch
+    (the smooth roofline would otherwise charge bigger batches more for the same prompt).
+    """
+    per_seq = ctx / _maximum(d, 1.0)
+    return step_ms(raw, f, 1.0, per_seq, inp, inp * inp / 2.0) - step_ms(raw, f, 1.0, per_seq)
 
 
 def offline(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num) -> Estimate:
@@ -184,16 +191,17 @@ def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_b
     """
     b = _minimum(users, max_batch)
     ctx = b * (inp + out / 2.0)
-    t_d = decode_ms(raw, f, b, ctx)
+    t_d = decode_ms(raw, f, b, inp + out / 2.0)
     t_p = _chunk_prefill_ms(raw, f, b, ctx, inp)
     per_req = (out - 1.0) / b * t_d + t_p
     x = 1.0 / per_req  # requests per ms
     e2e = users / x
     # The prompt of one request shares its first step with the others' decode; prefills that arrive
     # together queue behind each other (a wait of about half the prefill work in flight).
-    ttft_single = t_d + t_p
+    # Closed-loop clients with equal lengths stay in phase, so a prompt queues behind a share of the other
+    # clients' prompts (``prefill_sync``, calibrated); users beyond the batch wait for a free slot.
     queue = _maximum(users - b, 0.0) / x
-    ttft = ttft_single + 0.5 * x * t_p * ttft_single * b / _maximum(b, 1.0) + queue
+    ttft = t_d + t_p + f.prefill_sync * (b - 1.0) * t_p + queue
     ttft = _minimum(ttft, e2e * 0.999)
     itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
     return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
@@ -217,7 +225,7 @@ def open_loop(
         return Estimate(math.inf, cap.itl_ms, cap.tpot_ms, math.inf, cap.output_tokens_per_s, capacity, util)
     b = max(1.0, lam * (out - 1.0) * float(decode_ms(raw, f, 1.0, inp + out / 2.0)))
     for _ in range(30):  # fixed point of Little's law on the decode batch
-        t_d = float(decode_ms(raw, f, b, b * (inp + out / 2.0)))
+        t_d = float(decode_ms(raw, f, b, inp + out / 2.0))
         t_p = float(_chunk_prefill_ms(raw, f, b, b * (inp + out / 2.0), inp))
         rho_p = min(lam * t_p, 0.95)
         itl = t_d / (1.0 - rho_p)

@@ -304,6 +304,8 @@ class Workload(_Frozen):
         request_rate: float | None = None,
         scenario: Literal["online", "static_batch", "offline"] = "online",
     ) -> Workload:
+        if scenario == "online" and (concurrency is None) == (request_rate is None):
+            raise InvalidConfigError("give exactly one of concurrency or request_rate")
         return cls(
             input_tokens=LengthDist.fixed(input_tokens),
             output_tokens=LengthDist.fixed(output_tokens),

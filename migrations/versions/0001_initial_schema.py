@@ -275,6 +275,7 @@ def upgrade() -> None:
             "instance_type",
             "gpu_id",
             "label",
+            "price_date",
             name="uq_prices_natural",
             postgresql_nulls_not_distinct=True,
         ),

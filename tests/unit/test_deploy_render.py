@@ -42,32 +42,61 @@ PROFILE = {
 
 def plan_kserve_full() -> DeploymentPlan:
     return DeploymentPlan(
-        deployment_id="dep-0001", name="chat-llama", namespace="team-a", team="search",
-        description="Chatbot for 1000 users", model_id="meta-llama/Llama-3.1-8B-Instruct",
-        gpu_id="h100-sxm-80gb", gpu_product_label="NVIDIA-H100-80GB-HBM3", tensor_parallel_size=2,
-        replicas_min=2, replicas_max=6, slo=SLO, hf_token_secret={"name": "hf-token", "key": "token"},
-        create_namespace=True, pod_disruption_budget=True, network_policy=True, inference_pool=True,
+        deployment_id="dep-0001",
+        name="chat-llama",
+        namespace="team-a",
+        team="search",
+        description="Chatbot for 1000 users",
+        model_id="meta-llama/Llama-3.1-8B-Instruct",
+        gpu_id="h100-sxm-80gb",
+        gpu_product_label="NVIDIA-H100-80GB-HBM3",
+        tensor_parallel_size=2,
+        replicas_min=2,
+        replicas_max=6,
+        slo=SLO,
+        hf_token_secret={"name": "hf-token", "key": "token"},
+        create_namespace=True,
+        pod_disruption_budget=True,
+        network_policy=True,
+        inference_pool=True,
         exposure={"kind": "httproute", "host": "llm.example.com", "gateway_namespace": "gateway"},
     )
 
 
 def plan_simulator_keda() -> DeploymentPlan:
     return DeploymentPlan(
-        deployment_id="dep-0002", name="sim-qwen", namespace="preflight-sim",
-        model_id="Qwen/Qwen2.5-0.5B-Instruct", served_model_name="qwen-small", gpu_id="l4",
-        gpu_product_label="NVIDIA-L4", replicas_min=1, replicas_max=4, slo=SLO, mode="simulator",
-        performance_profile=PROFILE, autoscaler="keda",
+        deployment_id="dep-0002",
+        name="sim-qwen",
+        namespace="preflight-sim",
+        model_id="Qwen/Qwen2.5-0.5B-Instruct",
+        served_model_name="qwen-small",
+        gpu_id="l4",
+        gpu_product_label="NVIDIA-L4",
+        replicas_min=1,
+        replicas_max=4,
+        slo=SLO,
+        mode="simulator",
+        performance_profile=PROFILE,
+        autoscaler="keda",
         vllm={"max_num_seqs": 64, "max_num_batched_tokens": 4096, "max_model_len": 4096},
     )
 
 
 def plan_plain_deployment() -> DeploymentPlan:
     return DeploymentPlan(
-        deployment_id="dep-0003", name="big-awq", namespace="default",
-        model_id="hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", gpu_id="a100-sxm-80gb",
-        gpu_product_label="NVIDIA-A100-SXM4-80GB", tensor_parallel_size=4, replicas_min=1, replicas_max=1,
-        slo=SLOTargets(ttft_p90_ms=2000, tpot_p90_ms=80, e2e_p95_ms=60_000), flavor="deployment",
-        autoscaler="none", exposure={"kind": "ingress", "host": "llm.internal"},
+        deployment_id="dep-0003",
+        name="big-awq",
+        namespace="default",
+        model_id="hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4",
+        gpu_id="a100-sxm-80gb",
+        gpu_product_label="NVIDIA-A100-SXM4-80GB",
+        tensor_parallel_size=4,
+        replicas_min=1,
+        replicas_max=1,
+        slo=SLOTargets(ttft_p90_ms=2000, tpot_p90_ms=80, e2e_p95_ms=60_000),
+        flavor="deployment",
+        autoscaler="none",
+        exposure={"kind": "ingress", "host": "llm.internal"},
         vllm={"quantization": "awq", "enable_prefix_caching": False, "gpu_memory_utilization": 0.92},
         hf_token_secret={"name": "hf-token"},
     )
@@ -75,9 +104,17 @@ def plan_plain_deployment() -> DeploymentPlan:
 
 def plan_serverless() -> DeploymentPlan:
     return DeploymentPlan(
-        deployment_id="dep-0004", name="mistral-sl", namespace="serving",
-        model_id="mistralai/Mistral-7B-Instruct-v0.3", gpu_id="l40s", gpu_product_label="NVIDIA-L40S",
-        replicas_min=1, replicas_max=3, slo=SLO, flavor="kserve-serverless", autoscaler="none",
+        deployment_id="dep-0004",
+        name="mistral-sl",
+        namespace="serving",
+        model_id="mistralai/Mistral-7B-Instruct-v0.3",
+        gpu_id="l40s",
+        gpu_product_label="NVIDIA-L40S",
+        replicas_min=1,
+        replicas_max=3,
+        slo=SLO,
+        flavor="kserve-serverless",
+        autoscaler="none",
     )
 
 
@@ -137,8 +174,10 @@ def test_kserve_raw_core_path() -> None:
     assert pred["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
     assert {"name": "dshm", "mountPath": "/dev/shm"} in model["volumeMounts"]
     hf = next(e for e in model["env"] if e["name"] == "HF_TOKEN")
-    assert hf == {"name": "HF_TOKEN",
-                  "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token", "optional": False}}}
+    assert hf == {
+        "name": "HF_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token", "optional": False}},
+    }
     hpa = docs[("HorizontalPodAutoscaler", "chat-llama-predictor")]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "chat-llama-predictor"
     assert hpa["spec"]["metrics"][0]["pods"]["metric"]["name"] == "vllm:num_requests_waiting"
@@ -166,7 +205,28 @@ def test_simulator_mode_has_no_gpu_and_carries_profile() -> None:
     assert json.loads(cm["data"]["profile.json"]) == PROFILE
     keda = docs[("ScaledObject", "sim-qwen-predictor")]
     assert keda["spec"]["triggers"][0]["metadata"]["query"] == (
-        'sum(vllm:num_requests_waiting{namespace="preflight-sim",model_name="qwen-small"})')
+        'sum(vllm:num_requests_waiting{namespace="preflight-sim",model_name="qwen-small"})'
+    )
+
+
+def test_simulator_accepts_the_rendered_arguments_and_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The container args and the ConfigMap's profile, as the simulator in the pod would get them."""
+    import json
+
+    from simulator.cli import main as simulator_main
+
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in render_plan(plan_simulator_keda())}
+    args = docs[("InferenceService", "sim-qwen")]["spec"]["predictor"]["model"]["args"]
+    assert "--host=0.0.0.0" in args  # reachable from the Service, not only loopback
+    profile_file = tmp_path / "profile.json"
+    profile_file.write_text(docs[("ConfigMap", "sim-qwen-perf-profile")]["data"]["profile.json"])
+    local_args = [f"--profile={profile_file}" if a.startswith("--profile=") else a for a in args]
+    assert simulator_main([*local_args, "--print-profile"]) == 0
+    resolved = json.loads(capsys.readouterr().out)
+    assert resolved["max_num_seqs"] == PROFILE["max_num_seqs"]
+    assert resolved["prefill"] == PROFILE["prefill"]
 
 
 def test_write_manifests_for_gitops(tmp_path: Path) -> None:
@@ -275,8 +335,12 @@ def test_renderer_escapes_even_unvalidated_values(value: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_yaml_quote_round_trips_any_value(value: Any) -> None:
     assert yaml.safe_load(f"key: {yaml_quote(value)}\nafter: 1\n") == {"key": value, "after": 1}

@@ -1,0 +1,284 @@
+"""One prediction: memory fit, then measured rows first, physics (closed form or simulation) otherwise."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.planning import memory as mem
+from app.planning.calibrate import Calibration
+from app.planning.errors import InvalidConfigError
+from app.planning.perf import closed_loop, open_loop, raw_costs, simulate, stats_of
+from app.planning.types import (
+    ENGINES,
+    PRECISIONS,
+    GpuSpec,
+    LengthDist,
+    ModelArch,
+    Prediction,
+    PredictionInterval,
+    Stats,
+    Workload,
+)
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+_CACHE: OrderedDict[tuple[Any, ...], Prediction] = OrderedDict()
+_CACHE_SIZE = 4096
+_DEFAULT_CAL: Calibration | None = None
+
+
+def default_calibration() -> Calibration:
+    """The calibration shipped with the package (fitted by benchmarks/accuracy.py --write), else priors."""
+    global _DEFAULT_CAL
+    if _DEFAULT_CAL is None:
+        if CALIBRATION_FILE.exists():
+            _DEFAULT_CAL = Calibration.model_validate(json.loads(CALIBRATION_FILE.read_text()))
+        else:
+            _DEFAULT_CAL = Calibration()
+    return _DEFAULT_CAL
+
+
+@dataclass(frozen=True)
+class MeasuredPoint:
+    """A benchmark row of the same model, GPU, TP, precision and engine (closed loop, fixed lengths)."""
+
+    concurrency: float
+    input_tokens: int
+    output_tokens: int
+    ttft_ms: float | None
+    tpot_ms: float | None
+    output_tokens_per_s: float | None
+
+
+def _sample(dist: LengthDist, n: int, rng: np.random.Generator) -> np.ndarray:
+    if dist.kind == "fixed" or dist.cv == 0:
+        vals = np.full(n, dist.mean)
+    elif dist.kind == "uniform":
+        half = dist.mean * dist.cv * math.sqrt(3.0)
+        vals = rng.uniform(dist.mean - half, dist.mean + half, n)
+    elif dist.kind == "exponential":
+        vals = rng.exponential(dist.mean, n)
+    else:
+        sigma = math.sqrt(math.log(1.0 + dist.cv**2))
+        vals = rng.lognormal(math.log(dist.mean) - sigma**2 / 2.0, sigma, n)
+    hi = dist.max if dist.max is not None else np.inf
+    return np.clip(np.round(vals), dist.min, hi)
+
+
+def _validate(arch: ModelArch, tp: int, precision: str, engine: str, workload: Workload) -> None:
+    mem.check_tp(arch, tp)
+    if precision not in PRECISIONS:
+        raise InvalidConfigError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if engine not in ENGINES:
+        raise InvalidConfigError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    for name, dist in (("input", workload.input_tokens), ("output", workload.output_tokens)):
+        if dist.mean <= 0:
+            raise InvalidConfigError(f"{name} tokens must be positive")
+
+
+def _interval(cal: Calibration, ttft: float, tpot: float, thr: float) -> PredictionInterval:
+    q = cal.residual_quantiles
+
+    def band(metric: str, value: float) -> tuple[float, float]:
+        lo, hi = q.get(metric, (-0.3, 0.3))
+        return (value * math.exp(lo), value * math.exp(hi))
+
+    return PredictionInterval(
+        ttft_ms=band("ttft_ms", ttft), tpot_ms=band("tpot_ms", tpot), output_tokens_per_s=band("output_tokens_per_s", thr)
+    )
+
+
+def _interp_measured(points: list[MeasuredPoint], workload: Workload) -> tuple[dict[str, float], str] | None:
+    """Log-linear interpolation in concurrency over rows with the same lengths (closed loop only)."""
+    if workload.concurrency is None or workload.input_tokens.cv or workload.output_tokens.cv:
+        return None
+    same = sorted(
+        (p for p in points if p.input_tokens == workload.input_tokens.mean and p.output_tokens == workload.output_tokens.mean),
+        key=lambda p: p.concurrency,
+    )
+    if not same:
+        return None
+    c = float(workload.concurrency)
+    if c < same[0].concurrency or c > same[-1].concurrency:
+        return None
+    out: dict[str, float] = {}
+    exact = any(p.concurrency == c for p in same)
+    for metric in ("ttft_ms", "tpot_ms", "output_tokens_per_s"):
+        xs = [(math.log(p.concurrency), getattr(p, metric)) for p in same if getattr(p, metric)]
+        if not xs:
+            continue
+        lx = math.log(c)
+        for (x0, y0), (x1, y1) in zip(xs, xs[1:], strict=False):
+            if x0 <= lx <= x1:
+                w = 0.0 if x1 == x0 else (lx - x0) / (x1 - x0)
+                out[metric] = math.exp(math.log(y0) * (1 - w) + math.log(y1) * w)
+                break
+        else:
+            if len(xs) == 1 and xs[0][0] == lx:
+                out[metric] = xs[0][1]
+    if not out:
+        return None
+    return out, "measured" if exact else "interpolated"
+
+
+def predict(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    workload: Workload,
+    *,
+    tp: int = 1,
+    precision: str = "bf16",
+    engine: str = "vllm",
+    calibration: Calibration | None = None,
+    measured: list[MeasuredPoint] | None = None,
+    full: bool = True,
+    max_num_seqs: int = 256,
+    max_num_batched_tokens: int = 8192,
+    gpu_memory_utilization: float = 0.9,
+    seed: int = 0,
+) -> Prediction:
+    """Predict latency percentiles, throughput and memory fit of one configuration.
+
+    ``full`` runs the discrete-event simulation (percentiles, bursty arrivals); otherwise the closed form
+    answers with means (percentiles equal to the mean) for screening.
+    """
+    _validate(arch, tp, precision, engine, workload)
+    cal = calibration or default_calibration()
+    key = (arch, gpu, workload, tp, precision, engine, id(cal), full, max_num_seqs, max_num_batched_tokens,
+           gpu_memory_utilization, seed, tuple(measured or ()))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    result = _predict(arch, gpu, workload, tp, precision, engine, cal, measured, full, max_num_seqs,
+                      max_num_batched_tokens, gpu_memory_utilization, seed)
+    _CACHE[key] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+def _predict(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    workload: Workload,
+    tp: int,
+    precision: str,
+    engine: str,
+    cal: Calibration,
+    measured: list[MeasuredPoint] | None,
+    full: bool,
+    max_num_seqs: int,
+    max_num_batched_tokens: int,
+    util: float,
+    seed: int,
+) -> Prediction:
+    kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
+    plan = mem.plan_memory(arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=util,
+                           max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
+                           kv_dtype_bytes=kv_dtype)
+    reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
+    max_conc = mem.max_concurrent_seqs(arch, plan, workload, tp, max_num_seqs, kv_dtype) if reason is None else 0
+    if reason is not None:
+        return Prediction(fits=False, reason=reason, kv_cache_tokens=plan.kv_cache_tokens, max_concurrency=0)
+    max_batch = max(1, max_conc)
+    raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
+    f = cal.factors(gpu.id, gpu.family, engine)
+    inp, out = workload.input_tokens.mean, workload.output_tokens.mean
+    arrival_cv = 1.0 / math.sqrt(workload.burstiness) if workload.arrival == "gamma" else (
+        0.0 if workload.arrival == "constant" else 1.0)
+    saturated = False
+    if workload.request_rate is not None:
+        est = open_loop(raw, f, workload.request_rate, inp, out, max_batch, arrival_cv)
+        saturated = bool(est.utilization >= 1.0)
+    else:
+        assert workload.concurrency is not None
+        est = closed_loop(raw, f, float(workload.concurrency), inp, out, float(max_batch))
+    if not full:
+        ttft_m = float(est.ttft_ms)
+        ttft = Stats.constant(ttft_m)
+        itl = Stats.constant(float(est.itl_ms))
+        tpot = Stats.constant(float(est.tpot_ms))
+        e2e = Stats.constant(float(est.e2e_ms))
+        thr, rps = float(est.output_tokens_per_s), float(est.requests_per_s)
+    else:
+        rng = np.random.default_rng(seed)
+        if workload.request_rate is not None:
+            n, warm = 300, 30
+            gaps = _gaps(workload, n, rng)
+            arrivals = np.cumsum(gaps) * 1e3
+            conc = None
+        else:
+            assert workload.concurrency is not None
+            conc = workload.concurrency
+            warm = conc
+            n = min(max(warm + 120, 3 * conc), 1500)
+            arrivals = None
+        ins = _sample(workload.input_tokens, n, rng)
+        outs = _sample(workload.output_tokens, n, rng)
+        sim = simulate(raw, f, inputs=ins, outputs=outs, arrivals=arrivals, concurrency=conc, max_batch=max_batch,
+                       max_batched_tokens=max_num_batched_tokens, warmup=warm)
+        saturated = saturated or sim.saturated
+        ttft = stats_of(sim.ttft_ms)
+        itl = stats_of(sim.itl_values, sim.itl_weights)
+        tpot = stats_of(sim.tpot_ms)
+        e2e = stats_of(sim.e2e_ms)
+        thr, rps = sim.output_tokens_per_s, sim.requests_per_s
+    basis = "estimated"
+    if measured:
+        got = _interp_measured(measured, workload)
+        if got is not None:
+            values, basis = got
+            if "ttft_ms" in values and ttft.mean > 0:
+                ttft = ttft.scaled(values["ttft_ms"] / ttft.mean)
+            if "tpot_ms" in values and tpot.mean > 0:
+                ratio = values["tpot_ms"] / tpot.mean
+                tpot, itl = tpot.scaled(ratio), itl.scaled(ratio)
+            if "output_tokens_per_s" in values and thr > 0:
+                ratio = values["output_tokens_per_s"] / thr
+                thr, rps = thr * ratio, rps * ratio
+    interval = _interval(cal, ttft.mean, tpot.mean, thr)
+    if basis != "estimated":
+        # Measured rows carry run-to-run noise only: shrink the band to a third.
+        interval = PredictionInterval(
+            ttft_ms=_shrink(interval.ttft_ms, ttft.mean),
+            tpot_ms=_shrink(interval.tpot_ms, tpot.mean),
+            output_tokens_per_s=_shrink(interval.output_tokens_per_s, thr),
+        )
+    return Prediction(
+        fits=True,
+        ttft_ms=ttft,
+        itl_ms=itl,
+        tpot_ms=tpot,
+        e2e_ms=e2e,
+        output_tokens_per_s=thr,
+        requests_per_s=rps,
+        max_concurrency=max_conc,
+        kv_cache_tokens=plan.kv_cache_tokens,
+        saturated=saturated,
+        basis=basis,  # type: ignore[arg-type]
+        interval=interval,
+    )
+
+
+def _shrink(band: tuple[float, float], center: float) -> tuple[float, float]:
+    lo, hi = band
+    if center <= 0:
+        return band
+    return (center * (lo / center) ** (1 / 3), center * (hi / center) ** (1 / 3))
+
+
+def _gaps(workload: Workload, n: int, rng: np.random.Generator) -> np.ndarray:
+    rate = workload.request_rate or 1.0
+    if workload.arrival == "constant":
+        return np.full(n, 1.0 / rate)
+    if workload.arrival == "gamma":
+        shape = workload.burstiness
+        return rng.gamma(shape, 1.0 / (rate * shape), n)
+    return rng.exponential(1.0 / rate, n)

@@ -1,0 +1,66 @@
+"""Emit the simulator performance profile (docs/performance-profile.md) for one configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.planning import memory as mem
+from app.planning.calibrate import Calibration
+from app.planning.perf import raw_costs, step_ms
+from app.planning.types import GpuSpec, ModelArch
+
+
+def performance_profile(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    calibration: Calibration,
+    *,
+    tp: int = 1,
+    precision: str = "bf16",
+    engine: str = "vllm",
+    max_num_seqs: int = 256,
+    max_num_batched_tokens: int = 8192,
+    gpu_memory_utilization: float = 0.9,
+    served_model_name: str | None = None,
+    jitter_cv: float = 0.0,
+) -> dict[str, Any]:
+    """Linear step-time coefficients plus a (batch, context) table sampled from the calibrated model."""
+    mem.check_tp(arch, tp)
+    kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
+    plan = mem.plan_memory(arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=gpu_memory_utilization,
+                           max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
+                           kv_dtype_bytes=kv_dtype)
+    raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
+    f = calibration.factors(gpu.id, gpu.family, engine)
+    base1 = float(step_ms(raw, f, 1.0, 0.0))
+    base2 = float(step_ms(raw, f, 2.0, 0.0))
+    per_seq = max(base2 - base1, 0.0)
+    per_ctx = float(step_ms(raw, f, 1.0, 1000.0) - step_ms(raw, f, 1.0, 0.0)) / 1000.0
+    p1 = float(step_ms(raw, f, 0.0, 0.0, 512.0, 512.0 * 256.0))
+    p2 = float(step_ms(raw, f, 0.0, 0.0, 2048.0, 2048.0 * 1024.0))
+    per_tok = (p2 - p1) / (2048.0 - 512.0)
+    table = []
+    for b in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512):
+        if b > max_num_seqs:
+            break
+        for ctx in (128, 1024, 4096, 16384):
+            table.append({"batch_size": b, "context_tokens": ctx, "step_ms": round(float(step_ms(raw, f, b, b * ctx)), 4)})
+    return {
+        "schema_version": 1,
+        "model": served_model_name or arch.id,
+        "prefill": {"overhead_ms": round(max(p1 - per_tok * 512.0, 0.0), 4), "per_token_ms": round(per_tok, 6)},
+        "decode": {
+            "base_ms": round(base1 - per_seq, 4),
+            "per_seq_ms": round(per_seq, 6),
+            "per_context_token_ms": round(per_ctx, 9),
+            "table": table,
+        },
+        "max_num_seqs": max_num_seqs,
+        "max_num_batched_tokens": max_num_batched_tokens,
+        "kv_cache": {"tokens": plan.kv_cache_tokens, "block_size": 16},
+        "jitter": {"cv": jitter_cv, "seed": 0},
+        "source": {
+            "kind": "preflight-predict",
+            "detail": f"{arch.id} on {tp}x {gpu.id}, {precision}, {engine}",
+        },
+    }

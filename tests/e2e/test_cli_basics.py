@@ -1,0 +1,86 @@
+"""The `preflight` command as a person meets it: fast help, help on every command, clear errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+EXE = [sys.executable, "-m", "app.cli"]
+
+
+def run(args: list[str], env: dict[str, str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _commands() -> list[list[str]]:
+    from typer.main import get_command
+
+    from app.cli import app
+
+    root = get_command(app)
+    out: list[list[str]] = []
+
+    def walk(cmd, path):  # type: ignore[no-untyped-def]
+        out.append(path)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(root, [])
+    return out
+
+
+def test_help_is_fast_and_loads_no_heavy_modules() -> None:
+    probe = (
+        "import sys, time; t=time.perf_counter(); import app.cli; "
+        "heavy=[m for m in ('torch','numpy','sqlalchemy','chainlit','app.embeddings','kubernetes_asyncio') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stdout
+    started = time.perf_counter()
+    assert run(["--help"]).returncode == 0
+    assert time.perf_counter() - started < 1.5
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p) or "root")
+def test_every_command_has_help(path: list[str]) -> None:
+    result = run([*path, "--help"])
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    result = run(["seed", "load", "x.json", "--kind", "planets"])
+    assert result.returncode == 2
+    assert "--kind must be one of" in result.stderr
+
+
+def test_fresh_data_dir_works_and_user_add(tmp_path: Path) -> None:
+    """Any command works on a fresh PREFLIGHT_DATA_DIR: it starts, migrates and seeds the embedded server."""
+    data_dir = Path("/tmp") / f"pfe-{os.getpid()}"
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_DATABASE_URL"}
+    env["PREFLIGHT_DATA_DIR"] = str(data_dir)
+    env["PREFLIGHT_NEW_PASSWORD"] = "correct horse battery"
+    try:
+        added = run(["user", "add", "alice", "--admin"], env, timeout=300)
+        assert added.returncode == 0, added.stderr
+        assert "API token (shown once): pf_" in added.stdout
+        again = run(["user", "add", "alice"], env)
+        assert again.returncode == 1 and "already exists" in again.stderr
+        status = run(["db", "status"], env)
+        assert '"users": 1' in status.stdout
+    finally:
+        run(["db", "stop"], env)
+        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    env = dict(os.environ, PREFLIGHT_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    result = run(["data", "health"], env)
+    assert result.returncode == 3
+    assert "cannot reach the database" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,68 @@
+"""Data health over the seeded knowledge base, through the service, the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+from sqlalchemy import insert, select
+
+from app.datahealth import data_health
+from db import models as m
+
+
+async def test_seeded_database_has_no_errors_and_every_table_is_filled(session) -> None:  # type: ignore[no-untyped-def]
+    report = await data_health(session=session)
+    assert report.errors == [], [e.message for e in report.errors[:5]]
+    for table in ("models", "gpus", "prices", "benchmarks", "usecase_templates"):
+        assert report.counts[table] > 0, table
+
+
+async def test_impossible_benchmark_is_an_error(session) -> None:  # type: ignore[no-untyped-def]
+    model_id = (await session.execute(select(m.Model.id).limit(1))).scalar_one()
+    gpu_id = (await session.execute(select(m.Gpu.id).limit(1))).scalar_one()
+    await session.execute(insert(m.Benchmark).values(
+        source="test", row_key="k1", model_id=model_id, model_label="x", gpu_id=gpu_id, gpu_label="y",
+        gpu_count=1, tp=2, precision="bf16", engine="vllm", engine_detail="vLLM 0.8.0", engine_version="0.8.0",
+        ttft_ms_p50=100.0, ttft_ms_p90=80.0, extra={},
+    ))
+    report = await data_health(session=session)
+    codes = {(e.code, e.message.split(":")[0]) for e in report.errors}
+    assert ("benchmark_impossible_value", "tp") in codes
+    assert ("benchmark_impossible_value", "ttft_ms_p90") in codes
+
+
+async def test_model_without_benchmarks_is_a_warning(session) -> None:  # type: ignore[no-untyped-def]
+    report = await data_health(session=session)
+    unbenched = [w for w in report.warnings if w.code == "model_without_benchmarks"]
+    assert unbenched, "the catalog has recommendable models with no published measurements"
+    assert all("estimated" in w.message for w in unbenched)
+
+
+def test_cli_json_shape_and_exit_code(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "data", "health", "--json"],
+        env=cli_env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {"errors", "warnings", "counts"}
+    assert all(set(w) == {"code", "message", "object"} for w in report["warnings"])
+
+
+async def test_http_health_endpoints(use_db: str) -> None:
+    from app.api import create_app
+    from db.session import dispose_engine
+
+    api = create_app(with_chat=False)
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        health = await client.get("/api/health")
+        assert health.status_code == 200
+        assert health.json()["database"]["ok"] is True
+        data = await client.get("/api/data/health")
+        assert data.status_code == 200
+        assert data.json()["errors"] == []
+    await dispose_engine()

@@ -1,0 +1,63 @@
+"""Resolving an intent with a use-case template, and the clarifying questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.intent.clarify import apply_answer, clarifying_questions, is_dont_know
+from app.intent.rules import extract
+from app.intent.schema import DeploymentIntent
+from app.intent.usecases import apply_template, template_for_task
+
+pytestmark = pytest.mark.unit
+
+
+def test_seed_example_resolves_with_template_slos() -> None:
+    intent = extract("I need a chatbot for 1000 users, low latency is critical").intent
+    template = template_for_task(intent.task_type)
+    spec = apply_template(intent, template)
+    assert (spec.task_type, spec.concurrent_users, spec.priority) == ("chatbot", 1000, "latency")
+    for name in ("task_type", "concurrent_users", "priority"):
+        assert spec.origins[name] == "stated"
+    for name in ("target_ttft_p90_ms", "target_tpot_p90_ms", "target_e2e_latency_p95_ms", "quality_threshold",
+                 "reliability_target", "prompt_length_avg", "expected_qps", "peak_qps"):
+        assert spec.origins[name] == "template"
+    # Latency priority tightens the template's targets.
+    assert spec.target_ttft_p90_ms < template.ttft_p90_ms
+    assert spec.qps_derivation is not None and spec.expected_qps == pytest.approx(
+        spec.qps_derivation.steady_qps, rel=1e-3)
+    assert "1,000 users" in spec.notes["expected_qps"]
+
+
+def test_stated_values_win_over_the_template() -> None:
+    intent = extract("summarization, TTFT under 800 ms, 5 requests per second, cheapest possible").intent
+    spec = apply_template(intent, template_for_task(intent.task_type))
+    assert spec.target_ttft_p90_ms == 800 and spec.origins["target_ttft_p90_ms"] == "stated"
+    assert spec.expected_qps == 5 and spec.origins["expected_qps"] == "stated"
+    assert spec.peak_qps >= 5
+
+
+def test_empty_intent_still_resolves_with_labelled_defaults() -> None:
+    spec = apply_template(DeploymentIntent(), template_for_task(None),
+                          unknown_fields=frozenset({"concurrent_users"}))
+    assert set(spec.origins.values()) == {"template"}
+    assert "don't know" in spec.notes["concurrent_users"]
+
+
+def test_at_most_two_questions_most_valuable_first() -> None:
+    questions = clarifying_questions(DeploymentIntent())
+    assert [q.key for q in questions] == ["task", "load"]
+    assert clarifying_questions(extract("chatbot for 1000 users, cheap").intent) == []
+    assert [q.key for q in clarifying_questions(extract("a chatbot").intent)] == ["load", "priority"]
+
+
+def test_dont_know_continues_with_defaults() -> None:
+    intent = extract("a chatbot").intent
+    load = clarifying_questions(intent)[0]
+    for answer in ("I don't know", "no idea", "idk", "not sure", ""):
+        assert is_dont_know(answer)
+        same, unknown = apply_answer(intent, load, answer)
+        assert same == intent and unknown == frozenset(load.fields)
+    updated, unknown = apply_answer(intent, load, "about 2,000 people")
+    assert updated.concurrent_users == 2000 and not unknown
+    assert not is_dont_know("about 2,000 people")
