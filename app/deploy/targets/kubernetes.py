@@ -291,10 +291,7 @@ class KubernetesTarget:
             # The DynamicClient's discovery does not report HTTP errors (it crashes on the error body), so
             # probe discovery first through a call that does.
             try:
-                await self.api_client.call_api(
-                    "/apis", "GET", auth_settings=["BearerToken"], response_type="object",
-                    _return_http_data_only=True, _request_timeout=30,
-                )
+                await k8s_client.ApisApi(self.api_client).get_api_versions(_request_timeout=30)
                 self._dyn = await DynamicClient(self.api_client, cache_file=self._cache_file)
             except ApiException as e:
                 raise translate_api_error(e, "discover APIs on", self.host) from e
