@@ -54,12 +54,14 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
             engine = await get_engine()
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-            db = {"ok": True}
+            db: dict[str, object] = {"ok": True}
         except Exception as e:  # any failure to reach the database is reported, not raised
             db = {"ok": False, "error": str(e).splitlines()[0][:300]}
         status = 200 if db["ok"] else 503
-        return JSONResponse(status_code=status, content={"status": "ok" if db["ok"] else "degraded",
-                                                          "version": __version__, "database": db})
+        return JSONResponse(
+            status_code=status,
+            content={"status": "ok" if db["ok"] else "degraded", "version": __version__, "database": db},
+        )
 
     @api.get("/api/data/health")
     async def health_of_data(session: Session) -> dict[str, Any]:
@@ -89,7 +91,7 @@ def _mount_chat(api: FastAPI) -> None:
     try:
         from app.chat.mount import mount_chat
     except ModuleNotFoundError as e:
-        if e.name and "app.chat".startswith(e.name) or e.name == "app.chat.mount":
+        if (e.name and "app.chat".startswith(e.name)) or e.name == "app.chat.mount":
             return
         raise
     mount_chat(api)

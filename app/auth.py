@@ -61,7 +61,9 @@ async def create_user(
 ) -> tuple[m.User, str]:
     """Create a user and a first API token; returns the token in clear text (it is stored hashed)."""
     if not _NAME.match(name):
-        raise UserError("a user name is 1-80 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+        raise UserError(
+            "a user name is 1-80 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
+        )
     if len(password) < 8:
         raise UserError("the password must be at least 8 characters")
     exists = (await session.execute(select(m.User.id).where(m.User.name == name))).scalar_one_or_none()
@@ -71,8 +73,14 @@ async def create_user(
     session.add(user)
     await session.flush()
     token = await issue_token(user, session=session)
-    await audit(Principal(user.id, name, admin), "user.create", "user", str(user.id), {"role": user.role},
-                session=session)
+    await audit(
+        Principal(user.id, name, admin),
+        "user.create",
+        "user",
+        str(user.id),
+        {"role": user.role},
+        session=session,
+    )
     return user, token
 
 
@@ -93,7 +101,8 @@ async def authenticate_password(name: str, password: str, *, session: AsyncSessi
 async def authenticate_token(token: str, *, session: AsyncSession) -> Principal | None:
     row = (
         await session.execute(
-            select(m.ApiToken, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
+            select(m.ApiToken, m.User)
+            .join(m.User, m.User.id == m.ApiToken.user_id)
             .where(m.ApiToken.token_hash == hash_token(token))
         )
     ).first()
@@ -105,9 +114,17 @@ async def authenticate_token(token: str, *, session: AsyncSession) -> Principal 
 
 
 async def audit(
-    who: Principal, action: str, object_type: str, object_id: str | None, detail: dict[str, object] | None = None,
-    *, session: AsyncSession,
+    who: Principal,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    detail: dict[str, object] | None = None,
+    *,
+    session: AsyncSession,
 ) -> None:
     """Append to the audit log in the caller's transaction, so the record and the change commit together."""
-    session.add(m.AuditLog(actor=who.name, action=action, object_type=object_type, object_id=object_id,
-                           detail=detail or {}))
+    session.add(
+        m.AuditLog(
+            actor=who.name, action=action, object_type=object_type, object_id=object_id, detail=detail or {}
+        )
+    )

@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -119,7 +119,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty.")],
+) -> None:
     """Roll the schema back to REVISION ('base' removes every table)."""
     from db.migrate import current_revision, downgrade
     from db.session import get_engine
@@ -175,13 +177,14 @@ def seed_load(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count, write nothing.")] = False,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Also delete rows of that kind from the same source not in the file.")
+        bool,
+        typer.Option("--replace", help="Also delete rows of that kind from the same source not in the file."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Validate FILES and load them in one transaction: all rows or none."""
     from seed.reader import SeedFileError
-    from seed.schemas import SEED_KINDS
+    from seed.schemas import SEED_KINDS, SeedKind
 
     if kind is not None and kind not in SEED_KINDS:
         raise fail(f"--kind must be one of {', '.join(SEED_KINDS)}", 2)
@@ -193,7 +196,7 @@ def seed_load(
         engine = await get_engine()
         async with engine.connect() as conn:
             try:
-                summary = await load_files(conn, files, kind=kind, replace=replace)  # type: ignore[arg-type]
+                summary = await load_files(conn, files, kind=cast(SeedKind | None, kind), replace=replace)
             except (SeedValidationError, SeedFileError) as e:
                 await conn.rollback()
                 raise CliError(str(e), 1) from e
@@ -217,7 +220,9 @@ def seed_load(
 
 @seed_app.command("export")
 def seed_export(
-    directory: Annotated[Path | None, typer.Argument(help="Write one file per kind here; stdout if omitted.")] = None,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Write one file per kind here; stdout if omitted.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="json or csv (csv needs DIR).")] = "json",
 ) -> None:
     """Write the knowledge base back out, in a stable order, in the formats `seed load` reads."""
@@ -302,8 +307,10 @@ def data_health_cmd(
             typer.echo(f"ERROR   {p.code}: {p.message} [{p.object}]")
         for p in report.warnings:
             typer.echo(f"warning {p.code}: {p.message} [{p.object}]")
-        typer.echo(f"{len(report.errors)} errors, {len(report.warnings)} warnings; rows: " +
-                   ", ".join(f"{k}={v}" for k, v in report.counts.items()))
+        typer.echo(
+            f"{len(report.errors)} errors, {len(report.warnings)} warnings; rows: "
+            + ", ".join(f"{k}={v}" for k, v in report.counts.items())
+        )
     if report.errors:
         raise typer.Exit(1)
 

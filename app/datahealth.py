@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
@@ -52,14 +53,14 @@ def benchmark_impossibilities(v: dict[str, Any]) -> list[tuple[str, str]]:
     for metric, order in _PERCENTILE_CHAINS:
         present = [(p, v.get(f"{metric}_{p}")) for p in order]
         known = [(p, x) for p, x in present if x is not None]
-        for (p1, x1), (p2, x2) in zip(known, known[1:], strict=False):
+        for (p1, x1), (p2, x2) in pairwise(known):
             if x2 < x1 * 0.999:  # allow rounding in published tables
                 out.append((f"{metric}_{p2}", f"{p2} ({x2}) is below {p1} ({x1})"))
     return out
 
 
 def _parse_partial_date(text: str | None) -> date | None:
-    """'2025' -> 2025-12-31, '2025-06' -> 2025-06-28, '2025-06-03' -> itself (the lenient end of the period)."""
+    """'2025' -> 2025-12-31, '2025-06' -> 2025-06-28, '2025-06-03' -> itself (the period's lenient end)."""
     if not text:
         return None
     try:
@@ -175,7 +176,7 @@ async def data_health(*, session: AsyncSession, settings: Settings | None = None
             warnings.append(
                 Problem(
                     code="model_without_benchmarks",
-                    message=f"{r.id} has no benchmarks; its numbers will be estimated from the calibrated model",
+                    message=f"{r.id} has no benchmarks; numbers for it are estimated by the model",
                     object=f"models/{r.id}",
                 )
             )

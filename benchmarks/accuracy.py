@@ -65,8 +65,10 @@ def main() -> None:
             print(f"{m:22s} {g:22s} {len(v):6d} {100 * float(np.median(v)):8.1f}")
         for m, v in sorted(cover.items()):
             print(f"80% interval coverage {m:22s} {100 * float(np.mean(v)):5.1f}% of {len(v)}")
-    print("\nvLLM engine factors rest on the 86 dstack_405b rows (Llama-3.1-405B FP8, 8xH100 / 4-8xMI300X, "
-          "vLLM 0.6.3) plus priors (bw/flops multiplier 0.9, step overhead 1.5 ms) when those rows are held out.")
+    print(
+        "\nvLLM engine factors rest on the 86 dstack_405b rows (Llama-3.1-405B FP8, 8xH100 / 4-8xMI300X, "
+        "vLLM 0.6.3) plus priors (bw/flops multiplier 0.9, step overhead 1.5 ms) when those rows are held out."
+    )
     if args.write:
         cal = C.fit(cases, folds=folds, iters=iters)
         CALIBRATION_FILE.write_text(cal.model_dump_json(indent=1))

@@ -24,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.intent.rules import extract  # noqa: E402
-from app.intent.vocabulary import default_vocabulary  # noqa: E402
+from app.intent.rules import extract
+from app.intent.vocabulary import default_vocabulary
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "intent_labelled.jsonl"
 UNSCORED = {"use_case_description"}
@@ -45,8 +45,10 @@ def same(expected: Any, got: Any) -> bool:
     if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
         return math.isclose(float(expected), float(got), rel_tol=0.01, abs_tol=1e-3)
     if isinstance(expected, list) and isinstance(got, list):
+
         def key(x: Any) -> str:
             return json.dumps(x, sort_keys=True)
+
         return sorted(map(key, expected)) == sorted(map(key, got))
     return bool(expected == got)
 
@@ -81,7 +83,9 @@ def main() -> int:
                 if field in got:
                     wrong += 1
                 if args.verbose:
-                    print(f"MISS  {field}: expected {value!r}, got {got.get(field)!r}\n      {row['text'][:100]}")
+                    print(
+                        f"MISS  {field}: expected {value!r}, got {got.get(field)!r}\n      {row['text'][:100]}"
+                    )
         for field in got.keys() - expected.keys():
             hallucinated += 1
             if args.verbose:
@@ -89,10 +93,14 @@ def main() -> int:
 
     accuracy = correct / total if total else 1.0
     print(f"messages: {len(rows)}  labelled fields: {total}")
-    print(f"field accuracy: {accuracy:.1%} ({correct}/{total}; {wrong} wrong values, {total - correct - wrong} missed)")
+    print(
+        f"field accuracy: {accuracy:.1%} ({correct}/{total}; {wrong} wrong values, {total - correct - wrong} missed)"
+    )
     print(f"hallucinated fields: {hallucinated}")
-    print(f"time per message: mean {statistics.mean(times):.2f} ms, p95 "
-          f"{sorted(times)[int(0.95 * (len(times) - 1))]:.2f} ms, max {max(times):.2f} ms")
+    print(
+        f"time per message: mean {statistics.mean(times):.2f} ms, p95 "
+        f"{sorted(times)[int(0.95 * (len(times) - 1))]:.2f} ms, max {max(times):.2f} ms"
+    )
     if args.verbose:
         for field, (ok, n) in sorted(per_field.items()):
             print(f"  {field:45s} {ok}/{n}")

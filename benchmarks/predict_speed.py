@@ -1,6 +1,6 @@
 """Per-call time of the closed-form and full (simulated) predictions, cold (uncached) and warm (cached).
 
-    .venv/bin/python benchmarks/predict_speed.py
+.venv/bin/python benchmarks/predict_speed.py
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def main() -> None:
                 predict(arch, gpu, w, full=full, seed=rep)
                 warm.append(time.perf_counter() - t)
         name = "full (DES)" if full else "closed form"
-        print(f"{name:12s} uncached median {1e3 * np.median(cold):.2f} ms, p90 {1e3 * np.percentile(cold, 90):.2f} ms;"
-              f" cached median {1e6 * np.median(warm):.1f} us")
+        print(
+            f"{name:12s} uncached median {1e3 * np.median(cold):.2f} ms, p90 {1e3 * np.percentile(cold, 90):.2f} ms;"
+            f" cached median {1e6 * np.median(warm):.1f} us"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class EmbeddedDatabaseError(RuntimeError):
     """The embedded server could not be started or reached."""
 
 
-def _server(pg_dir: Path, *, start: bool):  # type: ignore[no-untyped-def]
+def _server(pg_dir: Path, *, start: bool) -> Any:
     # pgserver is imported lazily: it pulls in psutil and friends, and light commands don't need it.
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     with warnings.catch_warnings():

@@ -100,7 +100,7 @@ async def get_engine(*, prepare: bool = True) -> AsyncEngine:
                     await engine.dispose()
                     raise DatabasePrepareError(
                         f"preparing the database ({describe_url(url)}) failed: {_first_line(e)}. "
-                        "Run `preflight db upgrade` to see the migration error, or `preflight seed load` on the "
+                        "Run `preflight db upgrade` for a migration error, or `preflight seed load` on the "
                         "bundled files in seed/data to see which rows are refused."
                     ) from e
             _engine = engine

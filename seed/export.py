@@ -35,11 +35,26 @@ def _price_row(r: dict[str, Any]) -> dict[str, Any]:
 
 def _benchmark_row(r: dict[str, Any]) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "source": r["source"], "model": r["model_label"], "gpu": r["gpu_label"], "engine": r["engine_detail"],
+        "source": r["source"],
+        "model": r["model_label"],
+        "gpu": r["gpu_label"],
+        "engine": r["engine_detail"],
     }
     renames = {"e2e_ms_mean": "e2e_latency_ms_mean", "e2e_ms_p95": "e2e_latency_ms_p95"}
-    skip = {"id", "row_key", "model_id", "model_label", "gpu_id", "gpu_label", "engine", "engine_detail",
-            "engine_version", "extra", "seed_source", "source"}
+    skip = {
+        "id",
+        "row_key",
+        "model_id",
+        "model_label",
+        "gpu_id",
+        "gpu_label",
+        "engine",
+        "engine_detail",
+        "engine_version",
+        "extra",
+        "seed_source",
+        "source",
+    }
     for k, v in r.items():
         if k not in skip:
             d[renames.get(k, k)] = v
@@ -51,8 +66,15 @@ def _benchmark_row(r: dict[str, Any]) -> dict[str, Any]:
 
 def _usecase_row(r: dict[str, Any]) -> dict[str, Any]:
     d = {
-        "id": r["id"], "task_type": r["task_type"], "name": r["name"], "description": r["description"],
-        "examples": r["examples"], "source": r["source"], "reason": r["reason"], **r["slos"], **r["traffic"],
+        "id": r["id"],
+        "task_type": r["task_type"],
+        "name": r["name"],
+        "description": r["description"],
+        "examples": r["examples"],
+        "source": r["source"],
+        "reason": r["reason"],
+        **r["slos"],
+        **r["traffic"],
     }
     return UseCaseRow.model_validate(d).model_dump(mode="json")
 
@@ -65,11 +87,23 @@ async def export_all(*, session: AsyncSession) -> dict[str, Any]:
     return {
         "gpus": {"kind": "gpus", "rows": [_gpu_row(r) for r in await rows(m.Gpu, m.Gpu.id)]},
         "models": {"kind": "models", "rows": [_model_row(r) for r in await rows(m.Model, m.Model.id)]},
-        "prices": {"kind": "prices", "rows": [_price_row(r) for r in await rows(
-            P, P.source, P.gpu_id, P.kind, P.provider, P.region, P.instance_type, P.label, P.id)]},
-        "benchmarks": {"kind": "benchmarks", "rows": [_benchmark_row(r) for r in await rows(B, B.source, B.id)]},
-        "usecases": {"kind": "usecases", "rows": [
-            _usecase_row(r) for r in await rows(m.UseCaseTemplate, m.UseCaseTemplate.id)]},
+        "prices": {
+            "kind": "prices",
+            "rows": [
+                _price_row(r)
+                for r in await rows(
+                    P, P.source, P.gpu_id, P.kind, P.provider, P.region, P.instance_type, P.label, P.id
+                )
+            ],
+        },
+        "benchmarks": {
+            "kind": "benchmarks",
+            "rows": [_benchmark_row(r) for r in await rows(B, B.source, B.id)],
+        },
+        "usecases": {
+            "kind": "usecases",
+            "rows": [_usecase_row(r) for r in await rows(m.UseCaseTemplate, m.UseCaseTemplate.id)],
+        },
     }
 
 

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.names import AliasIndex, AmbiguousNameError
 from db import models as m
 from seed.reader import RawRow, read_seed_file
-from seed.shared_formats import CONVERSION_ERROR
 from seed.schemas import (
     ROW_MODELS,
     SEED_KINDS,
@@ -36,6 +35,7 @@ from seed.schemas import (
     SeedKind,
     UseCaseRow,
 )
+from seed.shared_formats import CONVERSION_ERROR
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ _PRECISION = re.compile(r"\b(bf16|fp16|fp8|fp4|int8|int4|fp32)\b", re.I)
 
 
 def normalize_precision(published: str) -> str:
-    """"fp16 (TRT-LLM 'Mixed')" -> "fp16"; unknown forms stay as written."""
+    """ "fp16 (TRT-LLM 'Mixed')" -> "fp16"; unknown forms stay as written."""
     found = _PRECISION.search(published)
     return found.group(1).lower() if found else published.strip().lower()
 
@@ -295,7 +295,16 @@ def _natural_key(kind: SeedKind, values: dict[str, Any]) -> tuple[Any, ...]:
     if kind == "prices":
         return tuple(
             values.get(k)
-            for k in ("source", "kind", "provider", "region", "instance_type", "gpu_id", "label", "price_date")
+            for k in (
+                "source",
+                "kind",
+                "provider",
+                "region",
+                "instance_type",
+                "gpu_id",
+                "label",
+                "price_date",
+            )
         )
     if kind == "benchmarks":
         return (values["source"], values["row_key"])
@@ -364,7 +373,7 @@ async def _upsert(
 def _same_source(
     kind: SeedKind, old: dict[str, Any], incoming: list[dict[str, Any]], seed_source: str
 ) -> bool:
-    """--replace scope: prices and benchmarks by their `source` field, catalog rows by the file they came from."""
+    """--replace scope: prices and benchmarks by their `source` field; catalog rows by their file."""
     if kind in ("prices", "benchmarks"):
         return old.get("source") in {v.get("source") for v in incoming}
     return old.get("seed_source") == seed_source
@@ -385,8 +394,8 @@ async def load_rows(
     origin: dict[SeedKind, str] = {}
     problems: list[RowProblem] = []
     for file, by_kind in batches:
-        for kind, raw in by_kind.items():
-            ok, bad = _validate(file, raw)
+        for kind, raw_rows in by_kind.items():
+            ok, bad = _validate(file, raw_rows)
             problems += bad + _check_unique(file, kind, ok)
             validated[kind] += ok
             origin[kind] = file
@@ -396,9 +405,7 @@ async def load_rows(
         rows = validated.get(kind, [])
         file = origin.get(kind, "")
         if kind == "benchmarks":
-            keys = benchmark_row_keys(
-                row.model_dump(mode="json", exclude_none=True) for _, row in rows
-            )
+            keys = benchmark_row_keys(row.model_dump(mode="json", exclude_none=True) for _, row in rows)
         for i, (raw, row) in enumerate(rows):
             if isinstance(row, PriceRow):
                 gpu_id, err = _resolve(gpus, row.gpu, "gpu")
@@ -458,7 +465,7 @@ async def embed_usecases(conn: AsyncConnection) -> None:
     vectors = embed(texts)
     await conn.execute(delete(m.UseCaseExample))
     example_rows = [(t["id"], ex) for t in templates for ex in (t["examples"] or [])]
-    example_vectors = embed([ex for _, ex in example_rows]) if example_rows else []
+    example_vectors = embed([ex for _, ex in example_rows])
     for t, vec in zip(templates, vectors, strict=True):
         await conn.execute(
             update(m.UseCaseTemplate).where(m.UseCaseTemplate.id == t["id"]).values(embedding=vec.tolist())

@@ -76,10 +76,15 @@ def _reference_gpus(path: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
     published = shared / "published" / "serving_measurements.json"
     prices = shared / "catalog" / "gpu_prices.json"
     if not published.exists():
-        return [_bad(f"{path.name} supplements published/serving_measurements.json, which is not at {published}; "
-                     "load seed/data/gpus.json instead")]
+        return [
+            _bad(
+                f"{path.name} supplements published/serving_measurements.json, which is not at {published}; "
+                "load seed/data/gpus.json instead"
+            )
+        ]
     rows, _ = build_gpu_rows(
-        json.loads(published.read_text()), doc,
+        json.loads(published.read_text()),
+        doc,
         json.loads(prices.read_text()) if prices.exists() else {},
     )
     return rows

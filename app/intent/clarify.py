@@ -35,8 +35,16 @@ _QUESTIONS: tuple[ClarifyingQuestion, ...] = (
         fields=["task_type"],
         question="What will the model mainly do: chat with people, complete or write code, summarize, answer "
         "questions over your documents, translate, write content, or run batch jobs?",
-        options=["chatbot", "code completion", "code generation", "summarization", "questions over documents",
-                 "translation", "content generation", "batch processing"],
+        options=[
+            "chatbot",
+            "code completion",
+            "code generation",
+            "summarization",
+            "questions over documents",
+            "translation",
+            "content generation",
+            "batch processing",
+        ],
         if_unknown="I'll use the use case closest to your description and show options for a few.",
     ),
     ClarifyingQuestion(

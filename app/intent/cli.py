@@ -17,7 +17,11 @@ def extract_command(
     text: str = typer.Argument(None, help="The request, e.g. 'a chatbot for 1000 users, low latency'."),
     as_json: bool = typer.Option(False, "--json", help="Print the intent as JSON."),
     jsonl: Path = typer.Option(
-        None, "--jsonl", exists=True, dir_okay=False, readable=True,
+        None,
+        "--jsonl",
+        exists=True,
+        dir_okay=False,
+        readable=True,
         help='File of {"text": ...} lines; prints one DeploymentIntent JSON per line, in order.',
     ),
     resolve: bool = typer.Option(
@@ -67,7 +71,9 @@ def extract_command(
             if value is None or value == []:
                 continue
             note = spec.notes.get(name)
-            typer.echo(f"  {name:28s} {value!s:32s} [{spec.origins.get(name, '-')}]" + (f"  {note}" if note else ""))
+            typer.echo(
+                f"  {name:28s} {value!s:32s} [{spec.origins.get(name, '-')}]" + (f"  {note}" if note else "")
+            )
         return
     data = intent.stated()
     if as_json:

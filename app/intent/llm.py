@@ -40,13 +40,36 @@ SYSTEM_PROMPT = (
 
 # Multipliers that relate a number the person typed to the value a field holds (s->ms, per minute/hour/
 # day/month -> per second, cents -> dollars, years -> months, per year -> per month, per day -> per month).
-_CONVERSIONS = (1.0, 1000.0, 0.001, 1 / 60, 1 / 3600, 1 / 86400, 1 / 2_592_000, 60_000.0, 0.01, 12.0, 1 / 12,
-                30.0, 100.0)
+_CONVERSIONS = (
+    1.0,
+    1000.0,
+    0.001,
+    1 / 60,
+    1 / 3600,
+    1 / 86400,
+    1 / 2_592_000,
+    60_000.0,
+    0.01,
+    12.0,
+    1 / 12,
+    30.0,
+    100.0,
+)
 _NUMERIC_FIELDS = (
-    "concurrent_users", "expected_qps", "prompt_length_avg", "generation_length_avg", "target_ttft_p90_ms",
-    "target_tpot_p90_ms", "target_e2e_latency_p95_ms", "target_throughput_rps", "reliability_target",
-    "max_gpus", "budget.max_monthly_cost_usd", "budget.max_hourly_cost_usd",
-    "datacenter_context.power_cost_per_kwh", "datacenter_context.cooling_overhead_pue",
+    "concurrent_users",
+    "expected_qps",
+    "prompt_length_avg",
+    "generation_length_avg",
+    "target_ttft_p90_ms",
+    "target_tpot_p90_ms",
+    "target_e2e_latency_p95_ms",
+    "target_throughput_rps",
+    "reliability_target",
+    "max_gpus",
+    "budget.max_monthly_cost_usd",
+    "budget.max_hourly_cost_usd",
+    "datacenter_context.power_cost_per_kwh",
+    "datacenter_context.cooling_overhead_pue",
     "datacenter_context.amortization_period_months",
 )
 _ENUM_FIELDS = ("task_type", "priority", "burstiness_pattern", "quality_threshold", "deployment_model")

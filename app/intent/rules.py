@@ -37,25 +37,94 @@ class Extraction:
 
 # --- normalisation ----------------------------------------------------------------------------------
 
-_UNICODE = str.maketrans({
-    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u2212": "-", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u00d7": "x", "\u2264": "<=",
-    "\u2248": "~", "\u20ac": " eur ", "\u00a3": " gbp ",
-})
+_UNICODE = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u00d7": "x",
+        "\u2264": "<=",
+        "\u2248": "~",
+        "\u20ac": " eur ",
+        "\u00a3": " gbp ",
+    }
+)
 
 # Words whose misspellings matter to the rules (edit distance 1, same first letter, length >= 5).
-_KEYWORDS = (
-    "thousand million billion hundred milliseconds millisecond seconds second minutes minute hours "
-    "users people employees developers customers engineers requests queries latency summarize summarise "
-    "summarization summaries summary translate translation translations chatbot chatbots autocomplete "
-    "completion completions budget monthly month tokens token response responses generation prompts "
-    "cheapest cheap accuracy accurate quality critical important concurrent assistant questions "
-    "documents classify classifying nightly support knowledge throughput available excluding"
-).split()
+_KEYWORDS = [
+    "thousand",
+    "million",
+    "billion",
+    "hundred",
+    "milliseconds",
+    "millisecond",
+    "seconds",
+    "second",
+    "minutes",
+    "minute",
+    "hours",
+    "users",
+    "people",
+    "employees",
+    "developers",
+    "customers",
+    "engineers",
+    "requests",
+    "queries",
+    "latency",
+    "summarize",
+    "summarise",
+    "summarization",
+    "summaries",
+    "summary",
+    "translate",
+    "translation",
+    "translations",
+    "chatbot",
+    "chatbots",
+    "autocomplete",
+    "completion",
+    "completions",
+    "budget",
+    "monthly",
+    "month",
+    "tokens",
+    "token",
+    "response",
+    "responses",
+    "generation",
+    "prompts",
+    "cheapest",
+    "cheap",
+    "accuracy",
+    "accurate",
+    "quality",
+    "critical",
+    "important",
+    "concurrent",
+    "assistant",
+    "questions",
+    "documents",
+    "classify",
+    "classifying",
+    "nightly",
+    "support",
+    "knowledge",
+    "throughput",
+    "available",
+    "excluding",
+]
 
 
 def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 _KEYWORD_SET = frozenset(_KEYWORDS)
@@ -76,7 +145,8 @@ def _fix_spelling(text: str) -> str:
         for d in _deletes(word) | {word}:
             candidates |= _DELETE_INDEX.get(d, set())
         candidates = {
-            c for c in candidates
+            c
+            for c in candidates
             if c[0] == word[0] and abs(len(c) - len(word)) <= 1 and c != word + "s" and word != c + "s"
         }
         if len(candidates) == 1:
@@ -88,11 +158,37 @@ def _fix_spelling(text: str) -> str:
     return re.sub(r"[a-z]+", fix, text)
 
 
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "lakh": 1e5, "lakhs": 1e5, "crore": 1e7}
 _NUMBER_WORD_RE = re.compile(
     r"\b(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
@@ -147,8 +243,12 @@ def _words_to_digits(text: str) -> str:
         # A leading digit run that is not followed by a scale word stays as typed ('8 one-hour slots').
         while words and words[0] in ("and",):
             words.pop(0)
-        if words and words[0] in ("a", "an") and len(words) > 1 and words[1] not in _SCALES and words[1] not in (
-            "hundred", "dozen"
+        if (
+            words
+            and words[0] in ("a", "an")
+            and len(words) > 1
+            and words[1] not in _SCALES
+            and words[1] not in ("hundred", "dozen")
         ):
             return raw
         value = _words_value(words)
@@ -158,8 +258,11 @@ def _words_to_digits(text: str) -> str:
         return prefix + _fmt(value) + (" " if raw.endswith(" ") else "")
 
     # 'a few hundred' is vague: keep it out of the numbers ('hundreds' is not a number word).
-    text = re.sub(r"\b(?:a few|few|several|many|a couple(?: of)?|couple(?: of)?) (hundred|thousand|million)s?\b",
-                  r"some \1s", text)
+    text = re.sub(
+        r"\b(?:a few|few|several|many|a couple(?: of)?|couple(?: of)?) (hundred|thousand|million)s?\b",
+        r"some \1s",
+        text,
+    )
     text = re.sub(r"\bhalf an? (second|minute|hour|day)\b", r"0.5 \1", text)
     text = re.sub(r"\b(under|within|below|in|than|about|around) an? (second|minute)\b", r"\1 1 \2", text)
     text = re.sub(r"\b(\d+(?:\.\d+)?) and a half\b", lambda m: _fmt(float(m.group(1)) + 0.5), text)
@@ -188,10 +291,16 @@ _NUMERIC_RE = re.compile(
 
 def _canonical_numbers(text: str) -> str:
     # Thousands written with spaces or apostrophes ('10 000', "1'000") and, before a count noun, with dots.
-    text = re.sub(r"(?<![\w.,])(\d{1,3})((?:[ '](?:\d{3}))+)(?![\d.,])",
-                  lambda m: m.group(1) + re.sub(r"[ ']", "", m.group(2)), text)
-    text = re.sub(rf"(?<![\d.,])([1-9]\d{{0,2}}(?:\.\d{{3}})+)(?=\s*(?:{_COUNT_NOUNS})\b)",
-                  lambda m: m.group(1).replace(".", ""), text)
+    text = re.sub(
+        r"(?<![\w.,])(\d{1,3})((?:[ '](?:\d{3}))+)(?![\d.,])",
+        lambda m: m.group(1) + re.sub(r"[ ']", "", m.group(2)),
+        text,
+    )
+    text = re.sub(
+        rf"(?<![\d.,])([1-9]\d{{0,2}}(?:\.\d{{3}})+)(?=\s*(?:{_COUNT_NOUNS})\b)",
+        lambda m: m.group(1).replace(".", ""),
+        text,
+    )
 
     def repl(m: re.Match[str]) -> str:
         raw, exp1, exp2, word_mult, short_mult = m.groups()
@@ -210,8 +319,20 @@ def _canonical_numbers(text: str) -> str:
             if len(exp) > 3:
                 return m.group(0)
             base = base ** int(exp) if exp1 else base * 10 ** int(exp)
-        mult = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mm": 1e6, "mn": 1e6, "mil": 1e6,
-                "billion": 1e9, "bn": 1e9, "lakh": 1e5, "lakhs": 1e5, "crore": 1e7}
+        mult = {
+            "thousand": 1e3,
+            "k": 1e3,
+            "million": 1e6,
+            "m": 1e6,
+            "mm": 1e6,
+            "mn": 1e6,
+            "mil": 1e6,
+            "billion": 1e9,
+            "bn": 1e9,
+            "lakh": 1e5,
+            "lakhs": 1e5,
+            "crore": 1e7,
+        }
         factor = mult.get(word_mult or short_mult or "", 1.0)
         return _fmt(base * factor)
 
@@ -261,11 +382,11 @@ def _window_before(t: str, pos: int, size: int = 60, stop: str = ".;!?\n") -> st
     start = max(0, pos - size)
     w = t[start:pos]
     cut = max(w.rfind(c) for c in stop)
-    return w[cut + 1:] if cut >= 0 else w
+    return w[cut + 1 :] if cut >= 0 else w
 
 
 def _window_after(t: str, pos: int, size: int = 30, stop: str = ".;!?,\n") -> str:
-    w = t[pos:pos + size]
+    w = t[pos : pos + size]
     cuts = [i for i in (w.find(c) for c in stop) if i >= 0]
     # A period inside a number ('0.5') is not a sentence end.
     cuts = [i for i in cuts if not (w[i] == "." and i + 1 < len(w) and w[i + 1].isdigit())]
@@ -284,7 +405,7 @@ def _sentence(t: str, pos: int) -> str:
         dot += 1
     if dot >= 0:
         ends.append(dot)
-    return t[start: min(ends) if ends else len(t)]
+    return t[start : min(ends) if ends else len(t)]
 
 
 class _Builder:
@@ -338,13 +459,15 @@ _USERS_ALT_RE = re.compile(
     rf"(?:user ?base|audience|population|headcount|team|company|org|organization|workforce|staff)"
     rf"\s+(?:of|size of|is|:|=|with|around|about|~|approx\.?)\s*(?:around |about |roughly |~ ?)?{N}(?!\s*%)\b"
 )
-_USERS_CONCURRENT_RE = re.compile(rf"(?<![\w.$]){N}\s+(?:concurrent|simultaneous)(?!\s+(?:requests|sessions))\b")
+_USERS_CONCURRENT_RE = re.compile(
+    rf"(?<![\w.$]){N}\s+(?:concurrent|simultaneous)(?!\s+(?:requests|sessions))\b"
+)
 
 
 def _users(t: str, b: _Builder) -> None:
     for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_CONCURRENT_RE):
         for m in rx.finditer(t):
-            before = t[max(0, m.start() - 12): m.start()]
+            before = t[max(0, m.start() - 12) : m.start()]
             if re.search(r"(?:per|/|every|each)\s*$", before):
                 continue
             value = _num(m.group(1))
@@ -356,8 +479,21 @@ def _users(t: str, b: _Builder) -> None:
 
 
 _TIME_UNITS = {
-    "second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "hr": 3600, "h": 3600,
-    "day": 86400, "d": 86400, "night": 86400, "week": 604800, "wk": 604800, "month": 2_592_000,
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+    "night": 86400,
+    "week": 604800,
+    "wk": 604800,
+    "month": 2_592_000,
     "mo": 2_592_000,
 }
 _RATE_NOUNS = (
@@ -367,7 +503,9 @@ _RATE_NOUNS = (
     r"transcripts?|reports?|searches|lookups?|api calls|invocations?|sentences?|contracts?|calls|"
     r"suggestions?|interactions?|turns?|product descriptions|code reviews|commits?|logs?|entries"
 )
-_RATE_ADJ = r"incoming|api|inference|new|user|support|code|pull|llm|model|chat|customer|total|peak|average|avg"
+_RATE_ADJ = (
+    r"incoming|api|inference|new|user|support|code|pull|llm|model|chat|customer|total|peak|average|avg"
+)
 _UNIT_RE = r"(second|sec|s|minute|min|m|hour|hr|h|day|d|night|week|wk|month|mo)s?\b"
 _RATE_RE = re.compile(
     rf"(?<![\w.$]){N}\s*(?:(?:{_RATE_ADJ})\s+)?(?:(?:{_RATE_NOUNS})\s*)?(?:per|/|an?|each|every)\s*{_UNIT_RE}"
@@ -378,9 +516,18 @@ _RATE_ADVERB_RE = re.compile(
 )
 _QPS_RE = re.compile(rf"(?<![\w.$]){N}\s*(qps|rps|req/s|reqs/s|requests/s|queries/s|rpm|rph)\b")
 _QPS_PREFIX_RE = re.compile(rf"\b(qps|rps|rpm)\s*(?:of|:|=|is|around|about|~)?\s*(?:around |about |~)?{N}\b")
-_ADVERB_SECONDS = {"hourly": 3600, "daily": 86400, "nightly": 86400, "weekly": 604800, "monthly": 2_592_000,
-                   "a night": 86400, "every night": 86400, "per night": 86400, "each night": 86400,
-                   "overnight": 86400}
+_ADVERB_SECONDS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "nightly": 86400,
+    "weekly": 604800,
+    "monthly": 2_592_000,
+    "a night": 86400,
+    "every night": 86400,
+    "per night": 86400,
+    "each night": 86400,
+    "overnight": 86400,
+}
 
 
 def _rates(t: str, b: _Builder) -> None:
@@ -401,7 +548,9 @@ def _rates(t: str, b: _Builder) -> None:
         before = _window_before(t, start, 40)
         after = _window_after(t, start + len(src), 20)
         qps = round(qps, 6)
-        if re.match(r"^\s*(?:at|during|in)\s+(?:the\s+)?peaks?\b", after) or re.search(r"throughput|sustain|handle (?:up to|peaks? of)|peaks? (?:of|at)?\s*$|at peak|peak", before):
+        if re.match(r"^\s*(?:at|during|in)\s+(?:the\s+)?peaks?\b", after) or re.search(
+            r"throughput|sustain|handle (?:up to|peaks? of)|peaks? (?:of|at)?\s*$|at peak|peak", before
+        ):
             b.set("target_throughput_rps", qps, src)
         else:
             b.set("expected_qps", qps, src)
@@ -449,18 +598,24 @@ def _latencies(t: str, b: _Builder, task: str | None) -> None:
     for m in _LATENCY_VALUE_RE.finditer(t):
         value = _num(m.group(1))
         unit = m.group(2)
-        ms = value if unit.startswith("m") and unit.startswith(("ms", "msec", "milli")) else (
-            value * 60_000 if unit.startswith("min") else value * 1000
+        ms = (
+            value
+            if unit.startswith("m") and unit.startswith(("ms", "msec", "milli"))
+            else (value * 60_000 if unit.startswith("min") else value * 1000)
         )
-        before_full = t[max(prev_end, m.start() - 70): m.start()]
+        before_full = t[max(prev_end, m.start() - 70) : m.start()]
         prev_end = m.end()
         # 'per second' / 'every 5 seconds' are rates and periods, not latencies.
         if re.search(r"(?:per|/|an?|each|every|for|of|last(?:s|ing)?|after|wait)\s*$", before_full):
             continue
         before = re.split(r"[.;!?,]|\band\b|\bbut\b", before_full)[-1]
         after = _window_after(t, m.end(), 30)
-        after_kw = re.match(r"^\s*(?:p\d{2}\s*)?(?:for\s+(?:the\s+)?|of\s+)?(" + "|".join(
-            (_TTFT_KW, _TPOT_KW, _E2E_KW)) + ")", after)
+        after_kw = re.match(
+            r"^\s*(?:p\d{2}\s*)?(?:for\s+(?:the\s+)?|of\s+)?("
+            + "|".join((_TTFT_KW, _TPOT_KW, _E2E_KW))
+            + ")",
+            after,
+        )
         kind = ""
         if after_kw:
             kw = after_kw.group(1)
@@ -482,7 +637,9 @@ def _latencies(t: str, b: _Builder, task: str | None) -> None:
     # Streaming speed per user implies the time per output token ('at least 30 tokens per second').
     for m in re.finditer(rf"(?<![\w.$]){N}\s*(?:tokens?|toks?)\s*(?:per|/|a)\s*(?:second|sec|s)\b", t):
         before = _window_before(t, m.start(), 50)
-        if re.search(r"throughput|total|aggregate|overall|cluster|combined|gpu", before + t[m.end():m.end() + 25]):
+        if re.search(
+            r"throughput|total|aggregate|overall|cluster|combined|gpu", before + t[m.end() : m.end() + 25]
+        ):
             continue
         value = _num(m.group(1))
         if value > 0:
@@ -504,11 +661,14 @@ _OUTPUT_KW = (
 def _token_lengths(t: str, b: _Builder) -> None:
     for m in re.finditer(
         rf"\b(?:input|prompt|isl)s?(?:\s+length)?\s*[:=~]?\s*(?:of\s+)?(?:~\s*)?{N}\s*(?:tokens?)?\s*(?:/|,|and|"
-        rf"x|→|->)\s*(?:output|generation|osl)s?(?:\s+length)?\s*[:=~]?\s*(?:of\s+)?(?:~\s*)?{N}", t
+        rf"x|→|->)\s*(?:output|generation|osl)s?(?:\s+length)?\s*[:=~]?\s*(?:of\s+)?(?:~\s*)?{N}",
+        t,
     ):
         b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
-    for m in re.finditer(rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*{N}\s*(?:tokens?\s*)?out\b", t):
+    for m in re.finditer(
+        rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*{N}\s*(?:tokens?\s*)?out\b", t
+    ):
         b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
     for m in _TOKEN_RE.finditer(t):
@@ -516,13 +676,16 @@ def _token_lengths(t: str, b: _Builder) -> None:
         before = _window_before(t, m.start(), 45, stop=".;!?,\n")
         if re.match(r"^\s*(?:per|/|a|each)\s*(?:second|sec|s|minute|min)\b", after):
             continue
-        if re.search(r"(?:context (?:window|length|size)|max(?:imum)? context|window of|up to|limit)\W*\s*$",
-                     before) or re.match(r"^\s*(?:context (?:window|length)|window)", after):
+        if re.search(
+            r"(?:context (?:window|length|size)|max(?:imum)? context|window of|up to|limit)\W*\s*$", before
+        ) or re.match(r"^\s*(?:context (?:window|length)|window)", after):
             continue
         value = _num(m.group(1))
         if value != int(value):
             continue
-        after_kw = re.match(rf"^\s*(?:of\s+|for\s+(?:the\s+)?|per\s+)?(?:\w+\s+)?\b({_PROMPT_KW}|{_OUTPUT_KW})", after)
+        after_kw = re.match(
+            rf"^\s*(?:of\s+|for\s+(?:the\s+)?|per\s+)?(?:\w+\s+)?\b({_PROMPT_KW}|{_OUTPUT_KW})", after
+        )
         hits: list[tuple[int, str]] = []
         for km in re.finditer(rf"\b(?:{_PROMPT_KW})", before):
             hits.append((km.end(), "prompt"))
@@ -544,19 +707,32 @@ _PERIOD_RE = (
     r"^\s*(?:usd|dollars|bucks)?\s*(?:/|per|an?|each|every)?\s*"
     r"(month|mo|monthly|hour|hr|h|hourly|year|yr|annually|annual|yearly|day|daily|week|weekly)\b"
 )
-_PERIOD_MONTHLY = {"month": 1.0, "mo": 1.0, "monthly": 1.0, "year": 1 / 12, "yr": 1 / 12, "annually": 1 / 12,
-                   "annual": 1 / 12, "yearly": 1 / 12, "day": 30.0, "daily": 30.0, "week": 52 / 12,
-                   "weekly": 52 / 12}
+_PERIOD_MONTHLY = {
+    "month": 1.0,
+    "mo": 1.0,
+    "monthly": 1.0,
+    "year": 1 / 12,
+    "yr": 1 / 12,
+    "annually": 1 / 12,
+    "annual": 1 / 12,
+    "yearly": 1 / 12,
+    "day": 30.0,
+    "daily": 30.0,
+    "week": 52 / 12,
+    "weekly": 52 / 12,
+}
 
 
 def _money(t: str, b: _Builder) -> str:
     """Budgets and power prices; returns the text with money spans blanked for the other rules."""
     blanked = t
     # Power price, dollars or cents per kWh.
-    for m in re.finditer(rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?)\s*kwh\b", t):
+    for m in re.finditer(
+        rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?)\s*kwh\b", t
+    ):
         value = _num(m.group(1)) / (100 if m.group(2) else 1)
         b.set("datacenter_context.power_cost_per_kwh", round(value, 6), m.group(0))
-        blanked = blanked[:m.start()] + " " * (m.end() - m.start()) + blanked[m.end():]
+        blanked = blanked[: m.start()] + " " * (m.end() - m.start()) + blanked[m.end() :]
     money_res = [
         re.compile(rf"(?:\$|usd\s*|us\$)\s*{N}"),
         re.compile(rf"(?<![\w.$]){N}\s*(?:usd|dollars|bucks|\$)(?![a-z])"),
@@ -571,31 +747,41 @@ def _money(t: str, b: _Builder) -> str:
             before = _window_before(blanked, m.start(), 45)
             if i == 2 and not re.search(r"budget|spend|cost|afford|pay|cap|limit|price|bill|\bmax\b", before):
                 continue
-            if re.search(r"\bkwh\b", blanked[m.end(): m.end() + 20]):
+            if re.search(r"\bkwh\b", blanked[m.end() : m.end() + 20]):
                 continue
-            if re.search(r"\b(?:eur|gbp|euros?|pounds?)\s*$", blanked[max(0, m.start() - 8): m.start()]) or \
-                    re.match(r"^\s*(?:eur|gbp|euros?|pounds?)\b", blanked[m.end(): m.end() + 10]):
+            if re.search(
+                r"\b(?:eur|gbp|euros?|pounds?)\s*$", blanked[max(0, m.start() - 8) : m.start()]
+            ) or re.match(r"^\s*(?:eur|gbp|euros?|pounds?)\b", blanked[m.end() : m.end() + 10]):
                 b.warnings.append(f"budget {m.group(0).strip()!r} is not in USD; not converted")
                 blanked = _blank(blanked, m)
                 continue
             seen.add(m.start())
             value = _num(m.group(1))
-            after = blanked[m.end(): m.end() + 25]
+            after = blanked[m.end() : m.end() + 25]
             pm = re.match(_PERIOD_RE, after)
             period = pm.group(1) if pm else None
             if period is None:
-                bm = re.search(r"\b(monthly|hourly|yearly|annual|per month|per hour|a month|an hour)\b", before)
+                bm = re.search(
+                    r"\b(monthly|hourly|yearly|annual|per month|per hour|a month|an hour)\b", before
+                )
                 if bm:
                     period = bm.group(1).replace("per ", "").replace("an ", "").replace("a ", "")
-            if re.search(r"\b(?:buy\w*|purchas\w*|capex|hardware budget|up ?front|one[- ]time|acquir\w*)\b",
-                         sentence) and period is None:
+            if (
+                re.search(
+                    r"\b(?:buy\w*|purchas\w*|capex|hardware budget|up ?front|one[- ]time|acquir\w*)\b",
+                    sentence,
+                )
+                and period is None
+            ):
                 blanked = _blank(blanked, m)
                 continue
             if period in ("hour", "hr", "h", "hourly"):
                 b.set("budget.max_hourly_cost_usd", value, m.group(0))
             elif period in _PERIOD_MONTHLY:
                 b.set("budget.max_monthly_cost_usd", round(value * _PERIOD_MONTHLY[period], 2), m.group(0))
-            elif re.search(r"budget|spend|afford|cost|cap|limit|bill|under|less than|at most|max", before + after):
+            elif re.search(
+                r"budget|spend|afford|cost|cap|limit|bill|under|less than|at most|max", before + after
+            ):
                 # A budget with no period: monthly, as cloud budgets are usually stated.
                 b.set("budget.max_monthly_cost_usd", value, m.group(0))
             blanked = _blank(blanked, m, extra=len(pm.group(0)) if pm else 0)
@@ -604,10 +790,12 @@ def _money(t: str, b: _Builder) -> str:
 
 def _blank(t: str, m: re.Match[str], extra: int = 0) -> str:
     end = m.end() + extra
-    return t[:m.start()] + " " * (end - m.start()) + t[end:]
+    return t[: m.start()] + " " * (end - m.start()) + t[end:]
 
 
-_P_LAT = r"latency|speed|fast(?:er|est)?|quick(?:er|ness)?|snappy|responsive(?:ness)?|real[- ]?time|instant\w*"
+_P_LAT = (
+    r"latency|speed|fast(?:er|est)?|quick(?:er|ness)?|snappy|responsive(?:ness)?|real[- ]?time|instant\w*"
+)
 _P_COST = r"costs?|price|money|cheap(?:er|est|ly)?|budget|inexpensive|affordab\w*|spend(?:ing)?"
 _P_ACC = r"accura\w*|quality|correct(?:ness)?|precis\w*|smart(?:er)?|intelligen\w*|reasoning"
 _PRIORITY_CUES: dict[str, str] = {
@@ -697,20 +885,30 @@ def _priority(t: str, b: _Builder) -> None:
 
 
 def _quality(t: str, b: _Builder) -> None:
-    if re.search(r"very high[- ]quality|highest[- ]quality|top[- ](?:notch )?quality|best (?:possible )?quality|"
-                 r"premium quality|excellent quality|state[- ]of[- ]the[- ]art quality|very_high", t):
+    if re.search(
+        r"very high[- ]quality|highest[- ]quality|top[- ](?:notch )?quality|best (?:possible )?quality|"
+        r"premium quality|excellent quality|state[- ]of[- ]the[- ]art quality|very_high",
+        t,
+    ):
         b.set("quality_threshold", "very_high", "very high quality")
     elif re.search(r"(?<!very )high[- ]quality|quality (?:must|needs to|should) be high|high quality bar", t):
         b.set("quality_threshold", "high", "high quality")
-    elif re.search(r"(?:decent|acceptable|ok|okay|reasonable|standard|basic|good[- ]enough|average) quality|"
-                   r"quality (?:is|can be) (?:secondary|less important)|doesn'?t need to be perfect", t):
+    elif re.search(
+        r"(?:decent|acceptable|ok|okay|reasonable|standard|basic|good[- ]enough|average) quality|"
+        r"quality (?:is|can be) (?:secondary|less important)|doesn'?t need to be perfect",
+        t,
+    ):
         b.set("quality_threshold", "standard", "standard quality")
 
 
 def _reliability(t: str, b: _Builder) -> None:
-    m = re.search(rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t) or \
-        re.search(rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|"
-                  rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%", t)
+    m = re.search(
+        rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
+    ) or re.search(
+        rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|"
+        rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%",
+        t,
+    )
     if m:
         b.set("reliability_target", _num(m.group(1)), m.group(0))
         return
@@ -748,13 +946,15 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
     for m in re.finditer(r"gpuref(\d+)", t):
         gpu = mentions.gpus[int(m.group(1))]
         near = _window_before(t, m.start(), 60, stop=".;!?,\n")
-        after = t[m.end(): m.end() + 40]
+        after = t[m.end() : m.end() + 40]
         if _NEG_BEFORE.search(near) or _NEG_AFTER.match(after):
             excluded.append(gpu)
             continue
         sentence = _sentence(t, m.start())
-        count_m = re.search(r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more)\s+)*$",
-                            t[max(0, m.start() - 30): m.start()]) or re.match(r"^\s*s?\s*(?:x|\*)\s*(\d+)\b", after)
+        count_m = re.search(
+            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more)\s+)*$",
+            t[max(0, m.start() - 30) : m.start()],
+        ) or re.match(r"^\s*s?\s*(?:x|\*)\s*(\d+)\b", after)
         owned = bool(_OWNED_CUE.search(sentence)) and not _PURCHASE_CUE.search(sentence)
         if owned and count_m:
             count = int(count_m.group(1))
@@ -771,7 +971,8 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
         b.set("gpu_inventory", [{"gpu": g, "count": c} for g, c in inventory.items()], "owned gpus")
     m = re.search(
         rf"(?:at most|no more than|max(?:imum)?(?: of)?|up to|limit(?:ed)? to|capped at|cap of|only have|only|"
-        rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpus?|cards?|accelerators?)\b", t
+        rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpus?|cards?|accelerators?)\b",
+        t,
     ) or re.search(rf"(?<![\w.]){N}\s*gpus?\s*(?:max|maximum|at most|tops)\b", t)
     if m:
         b.set("max_gpus", int(_num(m.group(1))), m.group(0))
@@ -783,8 +984,11 @@ def _models(t: str, mentions: _Mentions, b: _Builder) -> None:
     preferred: list[str] = []
     for m in re.finditer(r"modelref(\d+)", t):
         near = _window_before(t, m.start(), 40, stop=".;!?,\n")
-        if re.search(r"(?:\bnot|\bno|\bwithout|\bavoid|\bexcept|\bother than|\binstead of|\brather than)\s+"
-                     r"(?:(?:use|using|the|a)\s+)*$", near):
+        if re.search(
+            r"(?:\bnot|\bno|\bwithout|\bavoid|\bexcept|\bother than|\binstead of|\brather than)\s+"
+            r"(?:(?:use|using|the|a)\s+)*$",
+            near,
+        ):
             continue
         preferred.append(mentions.models[int(m.group(1))])
     if preferred:
@@ -815,8 +1019,10 @@ _REGION_RES = (
 def _deployment(t: str, b: _Builder) -> None:
     for name, rx in _PROVIDERS:
         m = re.search(rx, t)
-        if m and not re.search(r"(?:not|no|without|off|leave|leaving|avoid)\s+(?:on\s+|using\s+)?$",
-                               t[max(0, m.start() - 15): m.start()]):
+        if m and not re.search(
+            r"(?:not|no|without|off|leave|leaving|avoid)\s+(?:on\s+|using\s+)?$",
+            t[max(0, m.start() - 15) : m.start()],
+        ):
             b.set("cloud_provider", name, m.group(0))
             break
     for rx in _REGION_RES:
@@ -825,23 +1031,30 @@ def _deployment(t: str, b: _Builder) -> None:
             b.set("region", m.group(0), m.group(0))
             break
     else:
-        m = re.search(r"\b(?:in|within|inside) (?:the )?(?:eu|europe|european union)\b|\beu[- ]only\b|"
-                      r"\beu[- ]based\b|\beu data residency\b", t)
+        m = re.search(
+            r"\b(?:in|within|inside) (?:the )?(?:eu|europe|european union)\b|\beu[- ]only\b|"
+            r"\beu[- ]based\b|\beu data residency\b",
+            t,
+        )
         if m:
             b.set("region", "eu", m.group(0))
-        elif re.search(r"\b(?:in|within|inside) the (?:us|usa|united states)\b|\bus[- ]only\b|\bus[- ]based\b", t):
+        elif re.search(
+            r"\b(?:in|within|inside) the (?:us|usa|united states)\b|\bus[- ]only\b|\bus[- ]based\b", t
+        ):
             b.set("region", "us", "us")
     if _PURCHASE_CUE.search(t) and re.search(r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t):
         b.set("deployment_model", "purchase", "buy")
     elif "gpu_inventory" in b.data or re.search(
         r"on[- ]prem\w*|our own (?:hardware|gpus|servers|datacenter|data center|cluster)|owned hardware|"
         r"(?:our|in-house|own) (?:datacenter|data center|dc)\b|(?:already|we) (?:own|have) (?:\w+ )?(?:gpus|gpuref)|"
-        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?", t
+        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?",
+        t,
     ):
         b.set("deployment_model", "owned_hardware", "owned")
     elif "cloud_provider" in b.data or re.search(
         r"\brent(?:ing|ed|al)?\b|cloud gpus?|in the cloud|on the cloud|cloud[- ]hosted|cloud instances?|"
-        r"on[- ]demand|spot instances?|public cloud", t
+        r"on[- ]demand|spot instances?|public cloud",
+        t,
     ):
         b.set("deployment_model", "cloud_rental", "cloud")
     m = re.search(rf"\bpue\s*(?:of|is|=|:|at|around|about|~)?\s*{N}", t) or re.search(rf"{N}\s*pue\b", t)
@@ -855,15 +1068,27 @@ def _deployment(t: str, b: _Builder) -> None:
 
 
 _BURST = (
-    ("moderate", r"moderate(?:ly)? (?:bursty|spiky|variable|peaks|spikes|burstiness)|some (?:spikes|bursts|peaks)|"
-                 r"occasional (?:spikes|bursts|peaks)|somewhat (?:bursty|spiky)|moderate burst"),
+    (
+        "moderate",
+        r"moderate(?:ly)? (?:bursty|spiky|variable|peaks|spikes|burstiness)|some (?:spikes|bursts|peaks)|"
+        r"occasional (?:spikes|bursts|peaks)|somewhat (?:bursty|spiky)|moderate burst",
+    ),
     ("low", r"low burstiness|rarely spikes|few spikes|mostly steady|fairly steady"),
-    ("high", r"\bspik(?:y|ey|es)\b|\bburst(?:y|s|ing)?\b|unpredictable (?:traffic|load)|flash (?:sales?|crowds?)|"
-             r"sudden (?:spikes|peaks|surges|bursts)|\bsurg(?:e|es|ing)\b|very variable"),
-    ("diurnal", r"diurnal|business hours|office hours|working hours|work hours|9[- ]to[- ]5|\b9-5\b|during the day|"
-                r"daytime|peaks? (?:in|during) the (?:morning|day|afternoon|evening)|day/night|daily (?:cycle|pattern)"),
-    ("steady", r"\bsteady\b|constant (?:load|traffic|rate|stream|flow)|flat (?:load|traffic)|evenly (?:spread|"
-               r"distributed)|predictable (?:load|traffic)|stable (?:load|traffic)|uniform (?:load|traffic)"),
+    (
+        "high",
+        r"\bspik(?:y|ey|es)\b|\bburst(?:y|s|ing)?\b|unpredictable (?:traffic|load)|flash (?:sales?|crowds?)|"
+        r"sudden (?:spikes|peaks|surges|bursts)|\bsurg(?:e|es|ing)\b|very variable",
+    ),
+    (
+        "diurnal",
+        r"diurnal|business hours|office hours|working hours|work hours|9[- ]to[- ]5|\b9-5\b|during the day|"
+        r"daytime|peaks? (?:in|during) the (?:morning|day|afternoon|evening)|day/night|daily (?:cycle|pattern)",
+    ),
+    (
+        "steady",
+        r"\bsteady\b|constant (?:load|traffic|rate|stream|flow)|flat (?:load|traffic)|evenly (?:spread|"
+        r"distributed)|predictable (?:load|traffic)|stable (?:load|traffic)|uniform (?:load|traffic)",
+    ),
 )
 
 
@@ -882,38 +1107,62 @@ _BATCH_STRONG = (
 )
 _TASK_RULES: tuple[tuple[str, str], ...] = (
     ("batch_processing", _BATCH_STRONG),
-    ("rag_qa", r"\brag\b|retrieval|retriev\w+|knowledge ?base|\bkb\b|question[- ]answering|\bq ?& ?a\b|\bqa (?:over|on)|"
-               r"over (?:our|the|their|internal|company) (?:docs|documentation|wiki|confluence|knowledge|manuals|"
-               r"policies|files|pdfs|codebase|handbook|sharepoint|notion)|answer\w* (?:\w+ )?questions (?:about|from|"
-               r"over|on|using|based on|against|regarding) (?:our|the|internal|company|their)|search (?:over|across|"
-               r"through) (?:our|internal)|(?:internal|company) (?:docs|documentation|wiki)|semantic search|"
-               r"document search|chat with (?:our|your|their) (?:docs|documents|pdfs|data|wiki)|ask questions "
-               r"(?:about|of|over|on) (?:our|the|their)|grounded in|\bwiki\b|confluence|documentation"),
-    ("code_completion", r"auto[- ]?complet\w*|code complet\w*|tab[- ]complet\w*|inline (?:code )?(?:suggestions|"
-                        r"completions)|copilot|fill[- ]in[- ]the[- ]middle|\bfim\b|complet\w* in (?:the|our|their) "
-                        r"(?:ide|editor)|(?:ide|editor) (?:plugin|extension|integration)|as (?:they|you|devs|"
-                        r"developers|people|engineers) type|next[- ]line suggestions|in (?:our|the) (?:ide|editor)"),
-    ("code_generation", r"code[- ]?gen\w*|generat\w* (?:\w+ )?code|writ\w* (?:\w+ )?code|coding (?:assistant|agent|"
-                        r"help|bot|tool)|code (?:reviews?|reviewer|refactor\w*|assistant|writing)|review\w* (?:prs|"
-                        r"pull requests|code|diffs)|\bprs\b|pull requests|text[- ]to[- ]sql|sql (?:generation|"
-                        r"queries)|generat\w* (?:sql|tests|unit tests|functions|scripts)|unit tests|programming "
-                        r"(?:assistant|help)|developer assistant|agentic coding|coding"),
-    ("translation", r"translat\w*|locali[sz]\w*|multilingual|from (?:english|german|french|spanish|japanese|"
-                    r"chinese|italian|portuguese|korean|arabic) (?:to|into)|into (?:english|german|french|spanish|"
-                    r"japanese|chinese|\d+ languages)"),
-    ("summarization", r"summar\w*|tl;?dr|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|"
-                      r"synops\w*|abstracts? (?:of|for)"),
-    ("content_generation", r"marketing (?:copy|content|emails?|text)|blog (?:posts?|articles?)|product descriptions?|"
-                           r"content (?:generation|creation|writing)|generat\w* (?:\w+ )?(?:content|articles|copy|"
-                           r"posts|stories|emails|descriptions|ad copy|newsletters)|copywriting|ad copy|social "
-                           r"media (?:posts|content|captions)|newsletters?|creative writing|write (?:\w+ )?"
-                           r"(?:articles|stories|posts|emails|blogs)|seo (?:content|articles)|draft\w* (?:\w+ )?"
-                           r"(?:emails|replies|letters|posts)|email draft\w*|drafting emails|email (?:writing|generation)"),
-    ("chatbot", r"chat[- ]?bots?|chat (?:assistant|interface|app|widget|support)|conversational|virtual "
-                r"(?:assistant|agent)|support (?:bot|assistant|chat)|help[- ]?desk|customer (?:support|service)|"
-                r"assistant|\bchat\b|talk to|faq bot|live chat|\bbot\b|chatting"),
-    ("batch_processing", r"classif\w*|tagging|\blabel(?:l)?ing\b|extract\w* (?:\w+ )?(?:fields|entities|data|"
-                         r"information) from|data extraction|sentiment analysis|categori[sz]\w*"),
+    (
+        "rag_qa",
+        r"\brag\b|retrieval|retriev\w+|knowledge ?base|\bkb\b|question[- ]answering|\bq ?& ?a\b|\bqa (?:over|on)|"
+        r"over (?:our|the|their|internal|company) (?:docs|documentation|wiki|confluence|knowledge|manuals|"
+        r"policies|files|pdfs|codebase|handbook|sharepoint|notion)|answer\w* (?:\w+ )?questions (?:about|from|"
+        r"over|on|using|based on|against|regarding) (?:our|the|internal|company|their)|search (?:over|across|"
+        r"through) (?:our|internal)|(?:internal|company) (?:docs|documentation|wiki)|semantic search|"
+        r"document search|chat with (?:our|your|their) (?:docs|documents|pdfs|data|wiki)|ask questions "
+        r"(?:about|of|over|on) (?:our|the|their)|grounded in|\bwiki\b|confluence|documentation",
+    ),
+    (
+        "code_completion",
+        r"auto[- ]?complet\w*|code complet\w*|tab[- ]complet\w*|inline (?:code )?(?:suggestions|"
+        r"completions)|copilot|fill[- ]in[- ]the[- ]middle|\bfim\b|complet\w* in (?:the|our|their) "
+        r"(?:ide|editor)|(?:ide|editor) (?:plugin|extension|integration)|as (?:they|you|devs|"
+        r"developers|people|engineers) type|next[- ]line suggestions|in (?:our|the) (?:ide|editor)",
+    ),
+    (
+        "code_generation",
+        r"code[- ]?gen\w*|generat\w* (?:\w+ )?code|writ\w* (?:\w+ )?code|coding (?:assistant|agent|"
+        r"help|bot|tool)|code (?:reviews?|reviewer|refactor\w*|assistant|writing)|review\w* (?:prs|"
+        r"pull requests|code|diffs)|\bprs\b|pull requests|text[- ]to[- ]sql|sql (?:generation|"
+        r"queries)|generat\w* (?:sql|tests|unit tests|functions|scripts)|unit tests|programming "
+        r"(?:assistant|help)|developer assistant|agentic coding|coding",
+    ),
+    (
+        "translation",
+        r"translat\w*|locali[sz]\w*|multilingual|from (?:english|german|french|spanish|japanese|"
+        r"chinese|italian|portuguese|korean|arabic) (?:to|into)|into (?:english|german|french|spanish|"
+        r"japanese|chinese|\d+ languages)",
+    ),
+    (
+        "summarization",
+        r"summar\w*|tl;?dr|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|"
+        r"synops\w*|abstracts? (?:of|for)",
+    ),
+    (
+        "content_generation",
+        r"marketing (?:copy|content|emails?|text)|blog (?:posts?|articles?)|product descriptions?|"
+        r"content (?:generation|creation|writing)|generat\w* (?:\w+ )?(?:content|articles|copy|"
+        r"posts|stories|emails|descriptions|ad copy|newsletters)|copywriting|ad copy|social "
+        r"media (?:posts|content|captions)|newsletters?|creative writing|write (?:\w+ )?"
+        r"(?:articles|stories|posts|emails|blogs)|seo (?:content|articles)|draft\w* (?:\w+ )?"
+        r"(?:emails|replies|letters|posts)|email draft\w*|drafting emails|email (?:writing|generation)",
+    ),
+    (
+        "chatbot",
+        r"chat[- ]?bots?|chat (?:assistant|interface|app|widget|support)|conversational|virtual "
+        r"(?:assistant|agent)|support (?:bot|assistant|chat)|help[- ]?desk|customer (?:support|service)|"
+        r"assistant|\bchat\b|talk to|faq bot|live chat|\bbot\b|chatting",
+    ),
+    (
+        "batch_processing",
+        r"classif\w*|tagging|\blabel(?:l)?ing\b|extract\w* (?:\w+ )?(?:fields|entities|data|"
+        r"information) from|data extraction|sentiment analysis|categori[sz]\w*",
+    ),
 )
 
 
@@ -927,27 +1176,42 @@ def _task(t: str, b: _Builder) -> str | None:
 
 
 _SUBJECTS = (
-    ("customer support", r"customer (?:support|service|care)|support (?:tickets|agents|team|desk|chat)|help[- ]?desk|"
-                         r"support bot|support (?:knowledge ?base|docs|articles|knowledge)"),
+    (
+        "customer support",
+        r"customer (?:support|service|care)|support (?:tickets|agents|team|desk|chat)|help[- ]?desk|"
+        r"support bot|support (?:knowledge ?base|docs|articles|knowledge)",
+    ),
     ("legal", r"\blegal\b|law firm|contracts?\b|lawyers|attorneys|litigation|compliance documents"),
-    ("healthcare", r"medical|clinical|healthcare|health care|hospital|patients?|doctors|clinicians|physicians|"
-                   r"nurses|pharma\w*"),
+    (
+        "healthcare",
+        r"medical|clinical|healthcare|health care|hospital|patients?|doctors|clinicians|physicians|"
+        r"nurses|pharma\w*",
+    ),
     ("finance", r"financ\w*|banking|\bbanks?\b|trading|insurance|accounting|invoices?|fintech"),
     ("human resources", r"\bhr\b|human resources|employee handbook|recruit\w*|hiring|payroll"),
-    ("e-commerce", r"e-?commerce|online (?:store|shop)|product (?:catalog|descriptions?|listings?)|shoppers|retail"),
+    (
+        "e-commerce",
+        r"e-?commerce|online (?:store|shop)|product (?:catalog|descriptions?|listings?)|shoppers|retail",
+    ),
     ("education", r"education\w*|students|teachers|school|universit\w*|tutor\w*|learners|course"),
     ("marketing", r"marketing|advertis\w*|\bseo\b|campaigns?"),
     ("it operations", r"\bit (?:support|ops|operations|helpdesk)|devops|incident\w*|\blogs\b|on-call|sre\b"),
-    ("software engineering", r"codebase|source code|pull requests|\bprs\b|programming|software (?:development|"
-                             r"engineering)"),
+    (
+        "software engineering",
+        r"codebase|source code|pull requests|\bprs\b|programming|software (?:development|"
+        r"engineering)",
+    ),
     ("gaming", r"gaming|\bgames?\b|players|\bnpcs?\b"),
     ("news and media", r"\bnews\b|journalis\w*|articles from|media company|publishing"),
     ("research", r"research papers|scientific|academic papers|arxiv"),
     ("travel", r"\btravel\b|hotel|booking|airline"),
     ("real estate", r"real estate|property listings"),
     # Last: used only when nothing more specific is named.
-    ("internal documentation", r"internal (?:docs|documentation|wiki)|(?:our|company) wiki|confluence|"
-                               r"knowledge ?base|documentation|handbook"),
+    (
+        "internal documentation",
+        r"internal (?:docs|documentation|wiki)|(?:our|company) wiki|confluence|"
+        r"knowledge ?base|documentation|handbook",
+    ),
 )
 
 
@@ -1011,5 +1275,3 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
 
 def extract_intent(text: str, vocabulary: Vocabulary | None = None) -> DeploymentIntent:
     return extract(text, vocabulary).intent
-
-

@@ -46,8 +46,13 @@ class TemplateNotFound(LookupError):
 def template_from_row(row: Any) -> UseCaseRow:
     """A database ``UseCaseTemplate`` row (slos and traffic as JSON) as a validated :class:`UseCaseRow`."""
     data: dict[str, Any] = {
-        "id": row.id, "task_type": row.task_type, "name": row.name, "description": row.description,
-        "examples": list(row.examples or []), "source": row.source, "reason": row.reason,
+        "id": row.id,
+        "task_type": row.task_type,
+        "name": row.name,
+        "description": row.description,
+        "examples": list(row.examples or []),
+        "source": row.source,
+        "reason": row.reason,
     }
     data.update(row.slos or {})
     data.update(row.traffic or {})
@@ -100,8 +105,14 @@ def apply_template(
             label = "default (you said you don't know); " + label
         notes[name] = f"{label}: {note}" if note else label
 
-    for name in ("use_case_description", "subject_matter", "cloud_provider", "region", "max_gpus",
-                 "target_throughput_rps"):
+    for name in (
+        "use_case_description",
+        "subject_matter",
+        "cloud_provider",
+        "region",
+        "max_gpus",
+        "target_throughput_rps",
+    ):
         value = getattr(intent, name)
         if value is not None:
             stated(name, value)
@@ -137,7 +148,9 @@ def apply_template(
     if intent.quality_threshold is not None:
         stated("quality_threshold", intent.quality_threshold)
     elif priority == "accuracy":
-        default("quality_threshold", _QUALITY_UP[template.quality], f"{template.quality}, raised for accuracy")
+        default(
+            "quality_threshold", _QUALITY_UP[template.quality], f"{template.quality}, raised for accuracy"
+        )
     else:
         default("quality_threshold", template.quality)
     if intent.reliability_target is not None:
@@ -145,8 +158,10 @@ def apply_template(
     else:
         default("reliability_target", template.reliability_pct)
 
-    for name, tvalue in (("prompt_length_avg", template.prompt_length_avg),
-                         ("generation_length_avg", template.generation_length_avg)):
+    for name, tvalue in (
+        ("prompt_length_avg", template.prompt_length_avg),
+        ("generation_length_avg", template.generation_length_avg),
+    ):
         svalue = getattr(intent, name)
         if svalue is not None:
             stated(name, svalue)
@@ -172,8 +187,11 @@ def apply_template(
             stated("concurrent_users", intent.concurrent_users)
     elif intent.target_throughput_rps is not None and intent.concurrent_users is None:
         rps = intent.target_throughput_rps
-        default("expected_qps", round(rps / template.peak_multiplier, 4),
-                f"stated peak throughput ÷ {template.peak_multiplier:g} peak multiplier")
+        default(
+            "expected_qps",
+            round(rps / template.peak_multiplier, 4),
+            f"stated peak throughput ÷ {template.peak_multiplier:g} peak multiplier",
+        )
         default("peak_qps", rps, "the stated throughput")
     else:
         users = intent.concurrent_users
@@ -220,14 +238,16 @@ def apply_template(
         origins["amortization_period_months"] = "template"
         notes["amortization_period_months"] = "typical write-off period"
 
-    return Specification.model_validate({
-        **values,
-        "template_id": template.id,
-        "template_similarity": similarity,
-        "qps_derivation": derivation,
-        "origins": origins,
-        "notes": notes,
-    })
+    return Specification.model_validate(
+        {
+            **values,
+            "template_id": template.id,
+            "template_similarity": similarity,
+            "qps_derivation": derivation,
+            "origins": origins,
+            "notes": notes,
+        }
+    )
 
 
 async def find_template(
@@ -265,7 +285,8 @@ async def find_template(
     row = (await session.execute(stmt)).first()
     if row is None:
         raise TemplateNotFound(
-            "no use-case template in the database" + (f" for task {task_type!r}" if task_type else "")
+            "no use-case template in the database"
+            + (f" for task {task_type!r}" if task_type else "")
             + "; run `preflight seed`"
         )
     template, distance = row

@@ -142,8 +142,14 @@ def build_cases(
         if scenario in ("offline", "open_loop"):
             # Engines run as many sequences as the KV cache holds (TRT-LLM bench: up to 2048; vLLM: flags).
             seqs_cap = 512.0 if engine == "vllm" else 2048.0
-            plan = plan_memory(arch, gpu, tp=tp, precision=precision, kv_dtype_bytes=kv_bytes,
-                               gpu_memory_utilization=0.9 if engine == "vllm" else 0.95)
+            plan = plan_memory(
+                arch,
+                gpu,
+                tp=tp,
+                precision=precision,
+                kv_dtype_bytes=kv_bytes,
+                gpu_memory_utilization=0.9 if engine == "vllm" else 0.95,
+            )
             per_seq = kv_bytes_for_sequence(arch, inp + out, tp, kv_bytes)
             max_batch = max(1.0, min(seqs_cap, plan.kv_cache / per_seq if per_seq else seqs_cap))
             if scenario == "offline" and rec.get("concurrency"):
@@ -319,8 +325,18 @@ class _Params:
     def initial(self) -> np.ndarray:
         x = np.zeros(self.size)
         x[self.glob] = [math.log(0.75), math.log(0.55)]
-        eng = np.array([math.log(0.3), math.log(0.004), 0.0, 0.0, math.log(1.5), math.log(0.006),
-                        math.log(0.9), math.log(0.9)])
+        eng = np.array(
+            [
+                math.log(0.3),
+                math.log(0.004),
+                0.0,
+                0.0,
+                math.log(1.5),
+                math.log(0.006),
+                math.log(0.9),
+                math.log(0.9),
+            ]
+        )
         x[self.eng] = eng
         x[self.misc] = [math.log(0.012), math.log(0.6), math.log(0.8), 0.0, math.log(0.5)]
         return x
@@ -332,9 +348,12 @@ class _Params:
         init = self.initial()[self.eng].reshape(len(ENGINE_KEYS), 4)
         # trtllm's bandwidth/flops multipliers are the reference (fixed near 1); vLLM's stay near their
         # priors unless vLLM rows pull them: the prior is as strong as a handful of rows.
-        pri = [(eng[0, 2:] - 0.0) / 0.01, (eng[0, :2] - init[0, :2]) / 1.5,
-               (eng[1, :2] - init[1, :2]) / (0.5 if vllm_rows else 0.05),
-               (eng[1, 2:] - init[1, 2:]) / (0.15 if vllm_rows else 0.02)]
+        pri = [
+            (eng[0, 2:] - 0.0) / 0.01,
+            (eng[0, :2] - init[0, :2]) / 1.5,
+            (eng[1, :2] - init[1, :2]) / (0.5 if vllm_rows else 0.05),
+            (eng[1, 2:] - init[1, 2:]) / (0.15 if vllm_rows else 0.02),
+        ]
         misc = (x[self.misc] - self.initial()[self.misc]) / 1.0
         return np.concatenate([fam, gpu, *pri, misc])
 
@@ -373,7 +392,9 @@ def predict_cases(raw: RawCosts, f: Factors, d: _Design) -> dict[str, np.ndarray
     sat = lam >= cap
     b_ol = np.clip(lam * off.e2e_ms / 1e3, 1.0, d.max_batch)
     ol = closed_loop(raw, f, b_ol, d.inp, d.out, d.max_batch)
-    wait = np.where(sat, d.n_prompts / 2.0 * (1.0 / np.maximum(cap, 1e-9) - 1.0 / np.maximum(lam, 1e-9)) * 1e3, 0)
+    wait = np.where(
+        sat, d.n_prompts / 2.0 * (1.0 / np.maximum(cap, 1e-9) - 1.0 / np.maximum(lam, 1e-9)) * 1e3, 0
+    )
     ol_ttft = np.where(sat, off.ttft_ms / np.maximum(d.max_batch, 1) + wait, ol.ttft_ms)
     ol_tpot = np.where(sat, off.tpot_ms, ol.tpot_ms)
     ol_thr = np.where(sat, off.output_tokens_per_s, lam * d.out)
@@ -382,7 +403,8 @@ def predict_cases(raw: RawCosts, f: Factors, d: _Design) -> dict[str, np.ndarray
         "ttft_ms": np.select([s == 0, s == 1, s == 2], [sb.ttft_ms, cl.ttft_ms, off.ttft_ms], ol_ttft),
         "tpot_ms": np.select([s == 0, s == 1, s == 2], [sb.tpot_ms, cl.tpot_ms, off.tpot_ms], ol_tpot),
         "output_tokens_per_s": np.select(
-            [s == 0, s == 1, s == 2], [sb.output_tokens_per_s, cl.output_tokens_per_s, off.output_tokens_per_s],
+            [s == 0, s == 1, s == 2],
+            [sb.output_tokens_per_s, cl.output_tokens_per_s, off.output_tokens_per_s],
             ol_thr,
         ),
     }
@@ -470,7 +492,9 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
     return cal
 
 
-def _fit_once(cases: Sequence[Case], x0: np.ndarray | None = None, iters: int = 40) -> tuple[Calibration, np.ndarray]:
+def _fit_once(
+    cases: Sequence[Case], x0: np.ndarray | None = None, iters: int = 40
+) -> tuple[Calibration, np.ndarray]:
     gpus = sorted({c.gpu for c in cases})
     fams = sorted({c.family for c in cases})
     p = _Params(gpus, fams)

@@ -15,8 +15,21 @@ DEFAULTS: dict[str, Any] = {"tp": 1, "precision": "bf16", "engine": "vllm"}
 def result_dict(pred: Any) -> dict[str, Any]:
     """The documented output keys of one prediction."""
     data = pred.model_dump(mode="json")
-    keys = ("fits", "reason", "ttft_ms", "itl_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s", "requests_per_s",
-            "max_concurrency", "kv_cache_tokens", "saturated", "basis", "interval")
+    keys = (
+        "fits",
+        "reason",
+        "ttft_ms",
+        "itl_ms",
+        "tpot_ms",
+        "e2e_ms",
+        "output_tokens_per_s",
+        "requests_per_s",
+        "max_concurrency",
+        "kv_cache_tokens",
+        "saturated",
+        "basis",
+        "interval",
+    )
     out = {k: data.get(k) for k in keys}
     if out["reason"] is None:
         out.pop("reason")
@@ -46,10 +59,20 @@ def predict_one(spec: dict[str, Any], catalog: Any = None) -> dict[str, Any]:
             raise PlanningError("input_tokens and output_tokens must be positive")
         arch = cat.get_model(str(merged["model"]))
         gpu = cat.get_gpu(str(merged["gpu"]))
-        workload = Workload.fixed(inp, out, concurrency=int(conc) if conc is not None else None,
-                                  request_rate=float(rate) if rate is not None else None)
-        pred = predict(arch, gpu, workload, tp=int(merged["tp"]), precision=str(merged["precision"]),
-                       engine=str(merged["engine"]))
+        workload = Workload.fixed(
+            inp,
+            out,
+            concurrency=int(conc) if conc is not None else None,
+            request_rate=float(rate) if rate is not None else None,
+        )
+        pred = predict(
+            arch,
+            gpu,
+            workload,
+            tp=int(merged["tp"]),
+            precision=str(merged["precision"]),
+            engine=str(merged["engine"]),
+        )
         return result_dict(pred)
     except (PlanningError, ValueError, TypeError) as e:
         return {"error": str(e)}
@@ -60,11 +83,15 @@ def _human(res: dict[str, Any]) -> str:
         return f"error: {res['error']}"
     if not res["fits"]:
         return f"does not fit: {res.get('reason')}"
-    lines = [f"basis: {res['basis']}   saturated: {res['saturated']}   max concurrency: {res['max_concurrency']}"
-             f"   KV cache: {res['kv_cache_tokens']} tokens"]
+    lines = [
+        f"basis: {res['basis']}   saturated: {res['saturated']}   max concurrency: {res['max_concurrency']}"
+        f"   KV cache: {res['kv_cache_tokens']} tokens"
+    ]
     for k in ("ttft_ms", "itl_ms", "tpot_ms", "e2e_ms"):
         s = res[k]
-        lines.append(f"{k:8s} mean {s['mean']:10.1f}  p50 {s['p50']:10.1f}  p90 {s['p90']:10.1f}  p99 {s['p99']:10.1f}")
+        lines.append(
+            f"{k:8s} mean {s['mean']:10.1f}  p50 {s['p50']:10.1f}  p90 {s['p90']:10.1f}  p99 {s['p99']:10.1f}"
+        )
     lines.append(f"output tokens/s {res['output_tokens_per_s']:.1f}   requests/s {res['requests_per_s']:.3f}")
     iv = res["interval"]
     lines.append("80% interval: " + ", ".join(f"{k} [{v[0]:.1f}, {v[1]:.1f}]" for k, v in iv.items()))
@@ -72,14 +99,18 @@ def _human(res: dict[str, Any]) -> str:
 
 
 def predict_command(
-    model: str = typer.Option(None, "--model", help="catalog id, alias (llama-3.1-8b) or path to config.json"),
+    model: str = typer.Option(
+        None, "--model", help="catalog id, alias (llama-3.1-8b) or path to config.json"
+    ),
     gpu: str = typer.Option(None, "--gpu", help="GPU alias, e.g. H100-SXM-80GB, A100-SXM-80GB, L4"),
     tp: int = typer.Option(1, "--tp", help="tensor parallel degree"),
     precision: str = typer.Option("bf16", "--precision", help="bf16, fp16, fp8, int8 or int4"),
     input_tokens: int = typer.Option(None, "--input-tokens"),
     output_tokens: int = typer.Option(None, "--output-tokens"),
     concurrency: int = typer.Option(None, "--concurrency", help="closed loop: concurrent clients"),
-    request_rate: float = typer.Option(None, "--request-rate", help="open loop: requests per second (Poisson)"),
+    request_rate: float = typer.Option(
+        None, "--request-rate", help="open loop: requests per second (Poisson)"
+    ),
     engine: str = typer.Option("vllm", "--engine", help="vllm, trtllm or sglang"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     jsonl: Path = typer.Option(None, "--jsonl", help="file with one configuration per line; '-' for stdin"),
@@ -103,9 +134,17 @@ def predict_command(
                 res = predict_one(spec)
             out.write(json.dumps(res) + "\n")
         return
-    spec = {"model": model, "gpu": gpu, "tp": tp, "precision": precision, "input_tokens": input_tokens,
-            "output_tokens": output_tokens, "concurrency": concurrency, "request_rate": request_rate,
-            "engine": engine}
+    spec = {
+        "model": model,
+        "gpu": gpu,
+        "tp": tp,
+        "precision": precision,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "concurrency": concurrency,
+        "request_rate": request_rate,
+        "engine": engine,
+    }
     res = predict_one(spec)
     typer.echo(json.dumps(res, indent=2) if as_json else _human(res))
     if "error" in res:

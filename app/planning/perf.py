@@ -70,7 +70,9 @@ def gemm_precision(precision: str) -> str:
     return "fp8" if precision == "fp8" else "int8" if precision == "int8" else "bf16"
 
 
-def raw_costs(arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, kv_dtype_bytes: float = 2.0) -> RawCosts:
+def raw_costs(
+    arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, kv_dtype_bytes: float = 2.0
+) -> RawCosts:
     """Bytes and FLOPs of one rank, from the architecture and the datasheet."""
     pc = param_counts(arch)
     wb = WEIGHT_BYTES[precision]
@@ -214,7 +216,13 @@ def _maximum(a: Num, b: Num) -> Num:
 
 
 def open_loop(
-    raw: RawCosts, f: Factors, rate_per_s: float, inp: float, out: float, max_batch: int, arrival_cv: float = 1.0
+    raw: RawCosts,
+    f: Factors,
+    rate_per_s: float,
+    inp: float,
+    out: float,
+    max_batch: int,
+    arrival_cv: float = 1.0,
 ) -> Estimate:
     """Requests arrive at ``rate_per_s`` (Poisson: cv 1; gamma: cv = 1/sqrt(shape)). Scalar inputs."""
     cap = closed_loop(raw, f, max_batch, inp, out, max_batch)
@@ -431,7 +439,9 @@ def stats_of(values: np.ndarray, weights: np.ndarray | None = None) -> Stats:
         return Stats.constant(0.0)
     if weights is None:
         p = np.percentile(values, [50, 90, 95, 99])
-        return Stats(mean=float(values.mean()), p50=float(p[0]), p90=float(p[1]), p95=float(p[2]), p99=float(p[3]))
+        return Stats(
+            mean=float(values.mean()), p50=float(p[0]), p90=float(p[1]), p95=float(p[2]), p99=float(p[3])
+        )
     order = np.argsort(values)
     v, w = values[order], weights[order]
     cum = np.cumsum(w)

@@ -90,7 +90,9 @@ def _interval(cal: Calibration, ttft: float, tpot: float, thr: float) -> Predict
         return (value * math.exp(lo), value * math.exp(hi))
 
     return PredictionInterval(
-        ttft_ms=band("ttft_ms", ttft), tpot_ms=band("tpot_ms", tpot), output_tokens_per_s=band("output_tokens_per_s", thr)
+        ttft_ms=band("ttft_ms", ttft),
+        tpot_ms=band("tpot_ms", tpot),
+        output_tokens_per_s=band("output_tokens_per_s", thr),
     )
 
 
@@ -99,7 +101,11 @@ def _interp_measured(points: list[MeasuredPoint], workload: Workload) -> tuple[d
     if workload.concurrency is None or workload.input_tokens.cv or workload.output_tokens.cv:
         return None
     same = sorted(
-        (p for p in points if p.input_tokens == workload.input_tokens.mean and p.output_tokens == workload.output_tokens.mean),
+        (
+            p
+            for p in points
+            if p.input_tokens == workload.input_tokens.mean and p.output_tokens == workload.output_tokens.mean
+        ),
         key=lambda p: p.concurrency,
     )
     if not same:
@@ -150,14 +156,40 @@ def predict(
     """
     _validate(arch, tp, precision, engine, workload)
     cal = calibration or default_calibration()
-    key = (arch, gpu, workload, tp, precision, engine, id(cal), full, max_num_seqs, max_num_batched_tokens,
-           gpu_memory_utilization, seed, tuple(measured or ()))
+    key = (
+        arch,
+        gpu,
+        workload,
+        tp,
+        precision,
+        engine,
+        id(cal),
+        full,
+        max_num_seqs,
+        max_num_batched_tokens,
+        gpu_memory_utilization,
+        seed,
+        tuple(measured or ()),
+    )
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
         return hit
-    result = _predict(arch, gpu, workload, tp, precision, engine, cal, measured, full, max_num_seqs,
-                      max_num_batched_tokens, gpu_memory_utilization, seed)
+    result = _predict(
+        arch,
+        gpu,
+        workload,
+        tp,
+        precision,
+        engine,
+        cal,
+        measured,
+        full,
+        max_num_seqs,
+        max_num_batched_tokens,
+        gpu_memory_utilization,
+        seed,
+    )
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -180,19 +212,31 @@ def _predict(
     seed: int,
 ) -> Prediction:
     kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
-    plan = mem.plan_memory(arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=util,
-                           max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
-                           kv_dtype_bytes=kv_dtype)
+    plan = mem.plan_memory(
+        arch,
+        gpu,
+        tp=tp,
+        precision=precision,
+        gpu_memory_utilization=util,
+        max_num_batched_tokens=max_num_batched_tokens,
+        max_num_seqs=max_num_seqs,
+        kv_dtype_bytes=kv_dtype,
+    )
     reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
-    max_conc = mem.max_concurrent_seqs(arch, plan, workload, tp, max_num_seqs, kv_dtype) if reason is None else 0
+    max_conc = (
+        mem.max_concurrent_seqs(arch, plan, workload, tp, max_num_seqs, kv_dtype) if reason is None else 0
+    )
     if reason is not None:
         return Prediction(fits=False, reason=reason, kv_cache_tokens=plan.kv_cache_tokens, max_concurrency=0)
     max_batch = max(1, max_conc)
     raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
     f = cal.factors(gpu.id, gpu.family, engine)
     inp, out = workload.input_tokens.mean, workload.output_tokens.mean
-    arrival_cv = 1.0 / math.sqrt(workload.burstiness) if workload.arrival == "gamma" else (
-        0.0 if workload.arrival == "constant" else 1.0)
+    arrival_cv = (
+        1.0 / math.sqrt(workload.burstiness)
+        if workload.arrival == "gamma"
+        else (0.0 if workload.arrival == "constant" else 1.0)
+    )
     saturated = False
     if workload.request_rate is not None:
         est = open_loop(raw, f, workload.request_rate, inp, out, max_batch, arrival_cv)
@@ -222,8 +266,17 @@ def _predict(
             arrivals = None
         ins = _sample(workload.input_tokens, n, rng)
         outs = _sample(workload.output_tokens, n, rng)
-        sim = simulate(raw, f, inputs=ins, outputs=outs, arrivals=arrivals, concurrency=conc, max_batch=max_batch,
-                       max_batched_tokens=max_num_batched_tokens, warmup=warm)
+        sim = simulate(
+            raw,
+            f,
+            inputs=ins,
+            outputs=outs,
+            arrivals=arrivals,
+            concurrency=conc,
+            max_batch=max_batch,
+            max_batched_tokens=max_num_batched_tokens,
+            warmup=warm,
+        )
         saturated = saturated or sim.saturated
         ttft = stats_of(sim.ttft_ms)
         itl = stats_of(sim.itl_values, sim.itl_weights)

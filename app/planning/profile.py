@@ -27,9 +27,16 @@ def performance_profile(
     """Linear step-time coefficients plus a (batch, context) table sampled from the calibrated model."""
     mem.check_tp(arch, tp)
     kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
-    plan = mem.plan_memory(arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=gpu_memory_utilization,
-                           max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
-                           kv_dtype_bytes=kv_dtype)
+    plan = mem.plan_memory(
+        arch,
+        gpu,
+        tp=tp,
+        precision=precision,
+        gpu_memory_utilization=gpu_memory_utilization,
+        max_num_batched_tokens=max_num_batched_tokens,
+        max_num_seqs=max_num_seqs,
+        kv_dtype_bytes=kv_dtype,
+    )
     raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
     f = calibration.factors(gpu.id, gpu.family, engine)
     base1 = float(step_ms(raw, f, 1.0, 0.0))
@@ -44,11 +51,20 @@ def performance_profile(
         if b > max_num_seqs:
             break
         for ctx in (128, 1024, 4096, 16384):
-            table.append({"batch_size": b, "context_tokens": ctx, "step_ms": round(float(step_ms(raw, f, b, b * ctx)), 4)})
+            table.append(
+                {
+                    "batch_size": b,
+                    "context_tokens": ctx,
+                    "step_ms": round(float(step_ms(raw, f, b, b * ctx)), 4),
+                }
+            )
     return {
         "schema_version": 1,
         "model": served_model_name or arch.id,
-        "prefill": {"overhead_ms": round(max(p1 - per_tok * 512.0, 0.0), 4), "per_token_ms": round(per_tok, 6)},
+        "prefill": {
+            "overhead_ms": round(max(p1 - per_tok * 512.0, 0.0), 4),
+            "per_token_ms": round(per_tok, 6),
+        },
         "decode": {
             "base_ms": round(base1 - per_seq, 4),
             "per_seq_ms": round(per_seq, 6),

@@ -13,7 +13,9 @@ import pytest
 EXE = [sys.executable, "-m", "app.cli"]
 
 
-def run(args: list[str], env: dict[str, str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 

@@ -23,11 +23,25 @@ async def test_seeded_database_has_no_errors_and_every_table_is_filled(session) 
 async def test_impossible_benchmark_is_an_error(session) -> None:  # type: ignore[no-untyped-def]
     model_id = (await session.execute(select(m.Model.id).limit(1))).scalar_one()
     gpu_id = (await session.execute(select(m.Gpu.id).limit(1))).scalar_one()
-    await session.execute(insert(m.Benchmark).values(
-        source="test", row_key="k1", model_id=model_id, model_label="x", gpu_id=gpu_id, gpu_label="y",
-        gpu_count=1, tp=2, precision="bf16", engine="vllm", engine_detail="vLLM 0.8.0", engine_version="0.8.0",
-        ttft_ms_p50=100.0, ttft_ms_p90=80.0, extra={},
-    ))
+    await session.execute(
+        insert(m.Benchmark).values(
+            source="test",
+            row_key="k1",
+            model_id=model_id,
+            model_label="x",
+            gpu_id=gpu_id,
+            gpu_label="y",
+            gpu_count=1,
+            tp=2,
+            precision="bf16",
+            engine="vllm",
+            engine_detail="vLLM 0.8.0",
+            engine_version="0.8.0",
+            ttft_ms_p50=100.0,
+            ttft_ms_p90=80.0,
+            extra={},
+        )
+    )
     report = await data_health(session=session)
     codes = {(e.code, e.message.split(":")[0]) for e in report.errors}
     assert ("benchmark_impossible_value", "tp") in codes
@@ -44,7 +58,10 @@ async def test_model_without_benchmarks_is_a_warning(session) -> None:  # type: 
 def test_cli_json_shape_and_exit_code(cli_env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "data", "health", "--json"],
-        env=cli_env, capture_output=True, text=True, timeout=300,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

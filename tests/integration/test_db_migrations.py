@@ -24,10 +24,14 @@ async def test_upgrade_from_empty_then_downgrade_to_empty(empty_db_url: str) -> 
         tables = await _tables(engine)
         assert set(Base.metadata.tables) <= tables
         async with engine.connect() as conn:
-            ext = (await conn.execute(text("SELECT extversion FROM pg_extension WHERE extname='vector'"))).scalar()
+            ext = (
+                await conn.execute(text("SELECT extversion FROM pg_extension WHERE extname='vector'"))
+            ).scalar()
             assert ext is not None, "the first revision must create the vector extension"
             hnsw = (
-                await conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'"))
+                await conn.execute(
+                    text("SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'")
+                )
             ).scalar_one()
             assert hnsw >= 3
 
@@ -51,7 +55,9 @@ async def test_schema_matches_models_after_upgrade(empty_db_url: str) -> None:
         await upgrade(engine)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
             )
         assert diff == []
     finally:

@@ -17,13 +17,25 @@ PREFLIGHT = [sys.executable, "-m", "app.cli"]
 TABLES = ("models", "gpus", "prices", "benchmarks", "usecase_templates")
 
 GPU = {
-    "id": "TEST-GPU-48GB", "vendor": "NVIDIA", "aliases": ["testgpu", "Test GPU 48"], "memory_gb": 48,
-    "mem_bw_tb_s": 0.9, "bf16_tflops": 180, "interconnect": "pcie", "tdp_w": 300,
+    "id": "TEST-GPU-48GB",
+    "vendor": "NVIDIA",
+    "aliases": ["testgpu", "Test GPU 48"],
+    "memory_gb": 48,
+    "mem_bw_tb_s": 0.9,
+    "bf16_tflops": 180,
+    "interconnect": "pcie",
+    "tdp_w": 300,
     "source": {"url": "https://example.invalid/datasheet"},
 }
 PRICE = {
-    "gpu": "testgpu", "kind": "on_demand", "provider": "ExampleCloud", "region": "r1",
-    "instance_type": "x1", "gpus_per_instance": 1, "usd_per_gpu_hour": 1.25, "date": "2026-10-01",
+    "gpu": "testgpu",
+    "kind": "on_demand",
+    "provider": "ExampleCloud",
+    "region": "r1",
+    "instance_type": "x1",
+    "gpus_per_instance": 1,
+    "usd_per_gpu_hour": 1.25,
+    "date": "2026-10-01",
     "source": "example-prices",
 }
 
@@ -73,7 +85,12 @@ async def test_load_is_idempotent_and_reports_added_updated_unchanged(
 
     first = run(["seed", "load", "--json", str(gpus), str(prices)], cli_env)
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["kinds"]["prices"] == {"added": 1, "updated": 0, "unchanged": 0, "deleted": 0}
+    assert json.loads(first.stdout)["kinds"]["prices"] == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+    }
 
     after_first = await snapshot(fresh_db_url)
     second = run(["seed", "load", "--json", str(gpus), str(prices)], cli_env)
@@ -99,17 +116,28 @@ async def test_replace_removes_rows_of_the_same_source_only(
 ) -> None:
     gpus = write(tmp_path / "gpus.json", "gpus", [GPU])
     two = [PRICE, dict(PRICE, instance_type="x2", usd_per_gpu_hour=2.0)]
-    assert run(["seed", "load", str(gpus), str(write(tmp_path / "p.json", "prices", two))], cli_env).returncode == 0
+    assert (
+        run(["seed", "load", str(gpus), str(write(tmp_path / "p.json", "prices", two))], cli_env).returncode
+        == 0
+    )
 
     engine = make_engine(fresh_db_url)
     async with engine.connect() as conn:
-        others = (await conn.execute(text("SELECT count(*) FROM prices WHERE source <> 'example-prices'"))).scalar()
+        others = (
+            await conn.execute(text("SELECT count(*) FROM prices WHERE source <> 'example-prices'"))
+        ).scalar()
 
-    result = run(["seed", "load", "--replace", "--json", str(write(tmp_path / "p.json", "prices", [PRICE]))], cli_env)
+    result = run(
+        ["seed", "load", "--replace", "--json", str(write(tmp_path / "p.json", "prices", [PRICE]))], cli_env
+    )
     assert json.loads(result.stdout)["kinds"]["prices"]["deleted"] == 1
     async with engine.connect() as conn:
-        mine = (await conn.execute(text("SELECT count(*) FROM prices WHERE source = 'example-prices'"))).scalar()
-        still = (await conn.execute(text("SELECT count(*) FROM prices WHERE source <> 'example-prices'"))).scalar()
+        mine = (
+            await conn.execute(text("SELECT count(*) FROM prices WHERE source = 'example-prices'"))
+        ).scalar()
+        still = (
+            await conn.execute(text("SELECT count(*) FROM prices WHERE source <> 'example-prices'"))
+        ).scalar()
     await engine.dispose()
     assert mine == 1 and still == others
 

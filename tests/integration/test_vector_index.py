@@ -26,13 +26,17 @@ async def test_cosine_search_uses_hnsw_index(session) -> None:  # type: ignore[n
     )
     literal = "[" + ",".join(f"{x:.6f}" for x in query) + "]"
     plan = (
-        await session.execute(
-            text(
-                "EXPLAIN SELECT description FROM deployment_outcomes "
-                f"ORDER BY embedding <=> '{literal}'::vector LIMIT 5"
+        (
+            await session.execute(
+                text(
+                    "EXPLAIN SELECT description FROM deployment_outcomes "
+                    f"ORDER BY embedding <=> '{literal}'::vector LIMIT 5"
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert any("ix_outcomes_embedding_hnsw" in line for line in plan), "\n".join(plan)
 
     nearest = (await session.execute(stmt)).scalars().all()

@@ -104,12 +104,21 @@ async def test_server_rejects_bad_inference_service_by_schema(admin: KubernetesT
     plan = make_plan()
     docs = manifests(plan)
     await admin.apply([d for d in docs if d["kind"] == "Namespace"])
-    isvc = copy.deepcopy(next(d for d in docs if d["kind"] == "InferenceService"))
-    isvc["spec"]["predictor"]["minReplicas"] = "two"
+    original = next(d for d in docs if d["kind"] == "InferenceService")
+    bad_enum = copy.deepcopy(original)
+    bad_enum["spec"]["predictor"]["scaleMetric"] = "gpu-utilisation"
     with pytest.raises(ManifestRejectedError) as exc:
-        await admin.apply([isvc])
+        await admin.apply([bad_enum])
     assert exc.value.status == 422
-    assert "minReplicas" in str(exc.value)
+    assert "spec.predictor.scaleMetric" in str(exc.value) and "supported values" in str(exc.value)
+
+    bad_type = copy.deepcopy(original)
+    bad_type["spec"]["predictor"]["minReplicas"] = "two"
+    with pytest.raises(ManifestRejectedError) as exc:
+        await admin.apply([bad_type])
+    # Server-side apply reports a wrongly typed value as a 500 "failed to create typed patch object".
+    assert "minReplicas" in str(exc.value) and "expected numeric" in str(exc.value)
+    assert await admin.get(original) is None
 
     unknown = copy.deepcopy(next(d for d in docs if d["kind"] == "InferenceService"))
     unknown["spec"]["predictor"]["modle"] = {"name": "typo"}
@@ -206,6 +215,7 @@ async def _patch_isvc_ready(cluster: Any, namespace: str, name: str) -> None:
                     "url": f"http://{name}-predictor.{namespace}.svc.cluster.local",
                 }
             },
+            _content_type="application/merge-patch+json",
         )
     finally:
         await api.close()

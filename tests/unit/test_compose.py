@@ -25,7 +25,9 @@ def test_compose_structure() -> None:
     assert services["simulator"]["image"].startswith("preflight-simulator")
     for name, svc in services.items():
         if "build" in svc:
-            dockerfile = ROOT / svc["build"].get("context", ".") / svc["build"].get("dockerfile", "Dockerfile")
+            dockerfile = (
+                ROOT / svc["build"].get("context", ".") / svc["build"].get("dockerfile", "Dockerfile")
+            )
             assert dockerfile.exists(), f"{name}: {dockerfile} is missing"
 
 
@@ -33,7 +35,9 @@ def test_compose_structure() -> None:
 def test_docker_compose_config_accepts_it() -> None:
     result = subprocess.run(
         ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if "is not a docker command" in result.stderr or "unknown command" in result.stderr:
         pytest.skip("the docker client has no compose plugin")

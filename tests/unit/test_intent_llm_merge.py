@@ -22,15 +22,25 @@ def completion(arguments: dict[str, Any] | str, *, as_tool: bool = True) -> Chat
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
     message: dict[str, Any] = {"role": "assistant", "content": None if as_tool else args}
     if as_tool:
-        message["tool_calls"] = [{
-            "id": "call_0", "type": "function",
-            "function": {"name": "DeploymentIntent", "arguments": args},
-        }]
-    return ChatCompletion.model_validate({
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "gemma",
-        "choices": [{"index": 0, "finish_reason": "tool_calls" if as_tool else "stop", "message": message}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-    })
+        message["tool_calls"] = [
+            {
+                "id": "call_0",
+                "type": "function",
+                "function": {"name": "DeploymentIntent", "arguments": args},
+            }
+        ]
+    return ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": "gemma",
+            "choices": [
+                {"index": 0, "finish_reason": "tool_calls" if as_tool else "stop", "message": message}
+            ],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        }
+    )
 
 
 def merged(text: str, llm_args: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +57,16 @@ def test_typed_numbers_win_over_the_llms() -> None:
 
 def test_invented_numbers_are_dropped() -> None:
     text = "a chatbot for our support team"
-    got = merged(text, {"task_type": "chatbot", "concurrent_users": 250, "expected_qps": 12,
-                        "budget": {"max_monthly_cost_usd": 5000}, "target_ttft_p90_ms": 300})
+    got = merged(
+        text,
+        {
+            "task_type": "chatbot",
+            "concurrent_users": 250,
+            "expected_qps": 12,
+            "budget": {"max_monthly_cost_usd": 5000},
+            "target_ttft_p90_ms": 300,
+        },
+    )
     assert got == {"task_type": "chatbot", "subject_matter": "customer support"}
 
 
@@ -68,20 +86,34 @@ def test_unit_conversions_count_as_typed() -> None:
 
 def test_models_and_gpus_must_be_mentioned_and_in_the_catalog() -> None:
     text = "we'd like to run it on H100s"
-    got = merged(text, {"available_gpus": ["H100", "B200"], "preferred_models": ["meta-llama/Llama-3.1-8B-Instruct"],
-                        "cloud_provider": "AWS"})
+    got = merged(
+        text,
+        {
+            "available_gpus": ["H100", "B200"],
+            "preferred_models": ["meta-llama/Llama-3.1-8B-Instruct"],
+            "cloud_provider": "AWS",
+        },
+    )
     assert got["available_gpus"] == ["H100-SXM-80GB"]
     assert "preferred_models" not in got and "cloud_provider" not in got
 
 
 def test_llm_cannot_push_values_out_of_bounds() -> None:
-    for bad in ({"concurrent_users": 10**12}, {"budget": {"max_monthly_cost_usd": 0}},
-                {"target_ttft_p90_ms": -5}, {"task_type": "hack"}, {"set_budget": 0}):
+    for bad in (
+        {"concurrent_users": 10**12},
+        {"budget": {"max_monthly_cost_usd": 0}},
+        {"target_ttft_p90_ms": -5},
+        {"task_type": "hack"},
+        {"set_budget": 0},
+    ):
         with pytest.raises(LlmUnavailable, match="not a valid DeploymentIntent"):
             intent_from_completion(completion(bad))
 
 
 def test_json_content_and_garbage() -> None:
-    assert intent_from_completion(completion({"task_type": "translation"}, as_tool=False)).task_type == "translation"
+    assert (
+        intent_from_completion(completion({"task_type": "translation"}, as_tool=False)).task_type
+        == "translation"
+    )
     with pytest.raises(LlmUnavailable):
         intent_from_completion(completion("not json at all", as_tool=False))

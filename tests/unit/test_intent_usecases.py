@@ -19,13 +19,22 @@ def test_seed_example_resolves_with_template_slos() -> None:
     assert (spec.task_type, spec.concurrent_users, spec.priority) == ("chatbot", 1000, "latency")
     for name in ("task_type", "concurrent_users", "priority"):
         assert spec.origins[name] == "stated"
-    for name in ("target_ttft_p90_ms", "target_tpot_p90_ms", "target_e2e_latency_p95_ms", "quality_threshold",
-                 "reliability_target", "prompt_length_avg", "expected_qps", "peak_qps"):
+    for name in (
+        "target_ttft_p90_ms",
+        "target_tpot_p90_ms",
+        "target_e2e_latency_p95_ms",
+        "quality_threshold",
+        "reliability_target",
+        "prompt_length_avg",
+        "expected_qps",
+        "peak_qps",
+    ):
         assert spec.origins[name] == "template"
     # Latency priority tightens the template's targets.
     assert spec.target_ttft_p90_ms < template.ttft_p90_ms
     assert spec.qps_derivation is not None and spec.expected_qps == pytest.approx(
-        spec.qps_derivation.steady_qps, rel=1e-3)
+        spec.qps_derivation.steady_qps, rel=1e-3
+    )
     assert "1,000 users" in spec.notes["expected_qps"]
 
 
@@ -38,8 +47,9 @@ def test_stated_values_win_over_the_template() -> None:
 
 
 def test_empty_intent_still_resolves_with_labelled_defaults() -> None:
-    spec = apply_template(DeploymentIntent(), template_for_task(None),
-                          unknown_fields=frozenset({"concurrent_users"}))
+    spec = apply_template(
+        DeploymentIntent(), template_for_task(None), unknown_fields=frozenset({"concurrent_users"})
+    )
     assert set(spec.origins.values()) == {"template"}
     assert "don't know" in spec.notes["concurrent_users"]
 

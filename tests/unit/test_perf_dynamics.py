@@ -42,9 +42,7 @@ def test_open_loop_saturates_past_capacity() -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    c1=st.integers(1, 200), extra=st.integers(1, 200), inp=st.integers(16, 4000), out=st.integers(2, 1000)
-)
+@given(c1=st.integers(1, 200), extra=st.integers(1, 200), inp=st.integers(16, 4000), out=st.integers(2, 1000))
 def test_monotone_in_concurrency(c1: int, extra: int, inp: int, out: int) -> None:
     a = predict(ARCH, GPU, Workload.fixed(inp, out, concurrency=c1), full=False)
     b = predict(ARCH, GPU, Workload.fixed(inp, out, concurrency=c1 + extra), full=False)
@@ -56,7 +54,9 @@ def test_monotone_in_concurrency(c1: int, extra: int, inp: int, out: int) -> Non
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    rate=st.floats(0.1, 30.0), inp=st.integers(16, 3000), out=st.integers(2, 500),
+    rate=st.floats(0.1, 30.0),
+    inp=st.integers(16, 3000),
+    out=st.integers(2, 500),
     arrival=st.sampled_from(["poisson", "gamma"]),
 )
 def test_percentiles_ordered_and_non_negative(rate: float, inp: int, out: int, arrival: str) -> None:

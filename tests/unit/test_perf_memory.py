@@ -113,23 +113,53 @@ def test_bad_inputs_are_typed_errors() -> None:
 
 @pytest.mark.parametrize(
     ("alias", "gpu_id"),
-    [("H100-SXM-80GB", "H100-SXM-80GB"), ("A100-SXM-80GB", "A100-SXM-80GB"), ("H100", "H100-SXM-80GB"),
-     ("NVIDIA-H100-80GB", "H100-SXM-80GB"), ("a100-40gb", "A100-SXM-40GB"), ("L4", "L4")],
+    [
+        ("H100-SXM-80GB", "H100-SXM-80GB"),
+        ("A100-SXM-80GB", "A100-SXM-80GB"),
+        ("H100", "H100-SXM-80GB"),
+        ("NVIDIA-H100-80GB", "H100-SXM-80GB"),
+        ("a100-40gb", "A100-SXM-40GB"),
+        ("L4", "L4"),
+    ],
 )
 def test_gpu_aliases(alias: str, gpu_id: str) -> None:
     assert CAT.get_gpu(alias).id == gpu_id
 
 
 def test_from_hf_config_reads_moe_mla_and_sliding() -> None:
-    cfg = {"model_type": "gpt_oss", "hidden_size": 2880, "num_hidden_layers": 24, "num_attention_heads": 64,
-           "num_key_value_heads": 8, "head_dim": 64, "intermediate_size": 2880, "vocab_size": 201088,
-           "num_local_experts": 32, "num_experts_per_tok": 4, "sliding_window": 128,
-           "layer_types": ["sliding_attention", "full_attention"] * 12}
+    cfg = {
+        "model_type": "gpt_oss",
+        "hidden_size": 2880,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 8,
+        "head_dim": 64,
+        "intermediate_size": 2880,
+        "vocab_size": 201088,
+        "num_local_experts": 32,
+        "num_experts_per_tok": 4,
+        "sliding_window": 128,
+        "layer_types": ["sliding_attention", "full_attention"] * 12,
+    }
     arch = ModelArch.from_hf_config(cfg, "oss")
     assert arch.is_moe and arch.n_sliding_layers == 12
-    ds = {"model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, "num_attention_heads": 128,
-          "num_key_value_heads": 128, "intermediate_size": 18432, "moe_intermediate_size": 2048,
-          "vocab_size": 129280, "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
-          "first_k_dense_replace": 3, "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64,
-          "qk_nope_head_dim": 128, "v_head_dim": 128}
+    ds = {
+        "model_type": "deepseek_v3",
+        "hidden_size": 7168,
+        "num_hidden_layers": 61,
+        "num_attention_heads": 128,
+        "num_key_value_heads": 128,
+        "intermediate_size": 18432,
+        "moe_intermediate_size": 2048,
+        "vocab_size": 129280,
+        "n_routed_experts": 256,
+        "n_shared_experts": 1,
+        "num_experts_per_tok": 8,
+        "first_k_dense_replace": 3,
+        "kv_lora_rank": 512,
+        "q_lora_rank": 1536,
+        "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 128,
+        "v_head_dim": 128,
+    }
     assert mem.param_counts(ModelArch.from_hf_config(ds, "ds")).total / 1e9 == pytest.approx(671, rel=0.01)

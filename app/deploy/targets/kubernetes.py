@@ -185,6 +185,9 @@ def error_for(status: int, message: str, causes: list[str], verb: str, ref: str)
         return PermissionDeniedError(verb, ref, message)
     if status in (400, 422):
         return ManifestRejectedError(ref, status, message, causes)
+    if status == 500 and "failed to create typed patch object" in message:
+        # Server-side apply reports a value of the wrong type (e.g. a string for an integer) this way.
+        return ManifestRejectedError(ref, status, message, causes)
     if status == 409:
         return ConflictError(
             f"{ref}: fields are owned by another manager: {message}. Re-run with "

@@ -1,0 +1,162 @@
+"""The recommendation result: the contract between the recommender, the chat, the API and deployment.
+
+``preflight recommend --json`` prints a ``RecommendationResult``; ``POST /api/recommendations`` returns one;
+the chat renders its options as cards; a deployment starts from one of its options. Keep changes additive.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.planning.types import PredictionInterval, Stats
+
+Basis = Literal["measured", "interpolated", "estimated"]
+Verdict = Literal["meets", "misses", "uncertain"]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrafficDerivation(_M):
+    """Why the planner sized for this load ("why 40 QPS?")."""
+
+    steady_qps: float
+    peak_qps: float
+    prompt_tokens_avg: int
+    output_tokens_avg: int
+    arrival: Literal["poisson", "gamma"] = Field(description="Arrival process used at peak")
+    burstiness_cv: float = Field(description="Coefficient of variation of inter-arrival times at peak")
+    explanation: list[str] = Field(description="One line per step, in words and numbers")
+
+
+class SloCheck(_M):
+    """One SLO target against its prediction at the target's percentile."""
+
+    metric: Literal["ttft_p90_ms", "tpot_p90_ms", "e2e_p95_ms", "throughput_rps"]
+    target: float
+    predicted: float
+    interval: tuple[float, float] | None = Field(default=None, description="80% interval of the prediction")
+    verdict: Verdict = Field(description="'uncertain' when the interval straddles the target")
+
+
+class PriceUsed(_M):
+    """A price row a cost was computed from, so every number can be traced."""
+
+    price_id: int | None = None
+    gpu: str
+    kind: str
+    provider: str
+    region: str | None = None
+    instance_type: str | None = None
+    usd_per_gpu_hour: float | None = None
+    usd_purchase: float | None = None
+    date: str | None = None
+    source: str
+    excludes_host: bool = False
+
+
+class Cost(_M):
+    deployment_model: Literal["cloud_rental", "owned_hardware", "purchase"]
+    hourly_usd: float = Field(description="All replicas at the steady (min) replica count")
+    monthly_usd: float = Field(description="730 hours at the steady replica count")
+    monthly_usd_at_peak: float | None = Field(
+        default=None, description="If the peak replica count ran all month"
+    )
+    per_1k_tokens_usd: float | None = Field(default=None, description="At expected (steady) load")
+    capex_usd: float | None = Field(default=None, description="Purchase price of the GPUs (purchase)")
+    tco_usd: float | None = Field(
+        default=None, description="Capex + power + space over the amortisation period"
+    )
+    break_even_month: float | None = Field(default=None, description="When buying beats renting (purchase)")
+    power_monthly_usd: float | None = None
+    provider: str | None = Field(
+        default=None, description="Where the price comes from (cheapest if not chosen)"
+    )
+    region: str | None = None
+    prices: list[PriceUsed] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="e.g. 'GPU-only price: host VM not included'")
+
+
+class Quality(_M):
+    index: float = Field(ge=0, le=100, description="Preflight's 0-100 quality index")
+    basis: Literal["published", "estimated"]
+    detail: str = Field(description="Which scores it comes from, or how it was estimated")
+
+
+class Option(_M):
+    """One ranked deployment configuration."""
+
+    rank: int = Field(ge=1)
+    model_id: str
+    model_family: str | None = None
+    gpu_id: str
+    precision: str
+    engine: str = "vllm"
+    tp: int = Field(ge=1)
+    replicas: int = Field(ge=1, description="Replicas needed at peak, including headroom")
+    min_replicas: int = Field(ge=1, description="Autoscaling lower bound (steady load + headroom)")
+    max_replicas: int = Field(ge=1, description="Autoscaling upper bound")
+    gpus_total: int = Field(ge=1, description="tp × replicas")
+    headroom: str = Field(description="e.g. 'N+1 for 99.9%'")
+    ttft_ms: Stats
+    tpot_ms: Stats
+    itl_ms: Stats | None = None
+    e2e_ms: Stats
+    output_tokens_per_s: float = Field(description="Per replica at peak load")
+    requests_per_s_capacity: float = Field(description="Per replica, the most it sustains within the SLOs")
+    basis: Basis
+    interval: PredictionInterval | None = None
+    slo_checks: list[SloCheck]
+    cost: Cost
+    quality: Quality
+    max_concurrency: int = Field(description="Largest concurrent sequence count per replica")
+    kv_cache_tokens: int
+    vllm_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "max_model_len, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, quantization"
+        ),
+    )
+    rationale: str = Field(description="One paragraph in plain words: why this option, and its trade-offs")
+    similar_outcomes: str | None = Field(
+        default=None, description="e.g. '3 similar deployments ran at 85-92% of predicted throughput'"
+    )
+    corrected_by_outcomes: int = 0
+
+
+class Rejected(_M):
+    model_id: str
+    gpu_id: str | None = None
+    precision: str | None = None
+    tp: int | None = None
+    reason: str = Field(description="e.g. 'needs 8 GPUs to fit; predicted TTFT p90 1.4 s > 300 ms target'")
+
+
+class Relaxation(_M):
+    """What to loosen when nothing meets the constraints, and what it would buy."""
+
+    field: str
+    current: Any
+    suggested: Any
+    effect: str
+
+
+class RecommendationResult(_M):
+    recommendation_id: str | None = None
+    specification: dict[str, Any]
+    traffic: TrafficDerivation
+    options: list[Option]
+    rejected: list[Rejected] = Field(default_factory=list)
+    pareto: list[int] = Field(
+        default_factory=list, description="Ranks of options on the cost / latency / quality Pareto front"
+    )
+    viable: list[Option] = Field(
+        default_factory=list,
+        description="Every option that met the constraints (for plots), beyond the top ones",
+    )
+    relax: list[Relaxation] = Field(default_factory=list)
+    message: str | None = Field(default=None, description="e.g. 'nothing meets these constraints'")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
