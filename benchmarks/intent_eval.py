@@ -84,7 +84,8 @@ def main() -> int:
                     wrong += 1
                 if args.verbose:
                     print(
-                        f"MISS  {field}: expected {value!r}, got {got.get(field)!r}\n      {row['text'][:100]}"
+                        f"MISS  {field}: expected {value!r}, got {got.get(field)!r}\n"
+                        f"      {row['text'][:100]}"
                     )
         for field in got.keys() - expected.keys():
             hallucinated += 1
@@ -94,7 +95,8 @@ def main() -> int:
     accuracy = correct / total if total else 1.0
     print(f"messages: {len(rows)}  labelled fields: {total}")
     print(
-        f"field accuracy: {accuracy:.1%} ({correct}/{total}; {wrong} wrong values, {total - correct - wrong} missed)"
+        f"field accuracy: {accuracy:.1%} ({correct}/{total}; {wrong} wrong values, "
+        f"{total - correct - wrong} missed)"
     )
     print(f"hallucinated fields: {hallucinated}")
     print(

@@ -113,7 +113,15 @@ func main() {
 	os.Exit(cli.Run(app.NewAPIServerCommand()))
 }
 EOF
-    (cd "$dir" && "${NICE[@]}" go mod tidy && "${NICE[@]}" go build -trimpath -ldflags "-s -w" -o "$dir/kube-apiserver" .)
+    # Stamp the version as the release build does, so /version says v1.Y.Z rather than v0.0.0-master.
+    local minor="${K8S_VERSION#v1.}"
+    minor="${minor%%.*}"
+    local ldflags="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+        ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    done
+    (cd "$dir" && "${NICE[@]}" go mod tidy && "${NICE[@]}" go build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver" .)
     mv "$dir/kube-apiserver" "$OUT_DIR/kube-apiserver"
     end=$(date +%s)
     log "kube-apiserver $K8S_VERSION built in $((end - start)) s"

@@ -95,7 +95,7 @@ def apply_answer(
     found = extract(answer, vocabulary).intent
     update = {f: getattr(found, f) for f in question.fields if getattr(found, f) is not None}
     # Answers often carry more than was asked ("1000 users, and it must be cheap"): keep what is new.
-    for name, value in found.stated().items():
+    for name in found.stated():
         if name != "use_case_description" and getattr(intent, name) is None and name not in update:
             update[name] = getattr(found, name)
     if not update:

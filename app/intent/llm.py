@@ -148,7 +148,7 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
 def merge_intents(
     rules: Extraction, llm: DeploymentIntent, text: str, vocabulary: Vocabulary | None = None
 ) -> DeploymentIntent:
-    """Combine the rules' and the LLM's reading of ``text``; the result only holds values the text supports."""
+    """Combine the rules' and the LLM's reading of ``text``; keep only values the text supports."""
     vocab = vocabulary or default_vocabulary()
     merged: dict[str, Any] = rules.intent.stated()
     proposed: dict[str, Any] = llm.model_dump(mode="json", exclude_none=True)

@@ -969,13 +969,13 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
         b.set("available_gpus", avail, "gpu mentions")
     if inventory:
         b.set("gpu_inventory", [{"gpu": g, "count": c} for g, c in inventory.items()], "owned gpus")
-    m = re.search(
+    cap = re.search(
         rf"(?:at most|no more than|max(?:imum)?(?: of)?|up to|limit(?:ed)? to|capped at|cap of|only have|only|"
         rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpus?|cards?|accelerators?)\b",
         t,
     ) or re.search(rf"(?<![\w.]){N}\s*gpus?\s*(?:max|maximum|at most|tops)\b", t)
-    if m:
-        b.set("max_gpus", int(_num(m.group(1))), m.group(0))
+    if cap:
+        b.set("max_gpus", int(_num(cap.group(1))), cap.group(0))
     elif re.search(r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b", t):
         b.set("max_gpus", 1, "single gpu")
 

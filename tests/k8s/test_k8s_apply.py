@@ -440,3 +440,56 @@ async def test_preflight_own_manifests_apply_and_scope_rbac(cluster: Any, admin:
         assert not await allowed("get", "", "secrets", "default")
     finally:
         await api.close()
+
+
+PROFILE = {
+    "schema_version": 1,
+    "model": "qwen-small",
+    "prefill": {"overhead_ms": 12.0, "per_token_ms": 0.08},
+    "decode": {"base_ms": 6.5, "per_seq_ms": 0.04, "per_context_token_ms": 0.00002, "table": None},
+    "max_num_seqs": 64,
+    "max_num_batched_tokens": 4096,
+    "kv_cache": {"tokens": 300000, "block_size": 16},
+    "jitter": {"cv": 0.0, "seed": 0},
+}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param(
+            {
+                "flavor": "deployment",
+                "autoscaler": "none",
+                "inference_pool": False,
+                "exposure": {"kind": "ingress", "host": "llm.internal"},
+                "vllm": {"quantization": "awq"},
+            },
+            id="plain-deployment-ingress",
+        ),
+        pytest.param(
+            {
+                "mode": "simulator",
+                "performance_profile": PROFILE,
+                "autoscaler": "keda",
+                "served_model_name": "qwen-small",
+                "tensor_parallel_size": 1,
+            },
+            id="simulator-keda",
+        ),
+        pytest.param(
+            {"flavor": "kserve-serverless", "autoscaler": "none", "inference_pool": False}, id="serverless"
+        ),
+        pytest.param(
+            {"flavor": "deployment", "autoscaler": "hpa", "tensor_parallel_size": 8}, id="deployment-hpa-tp8"
+        ),
+    ],
+)
+async def test_every_flavor_passes_the_servers_validation(
+    admin: KubernetesTarget, overrides: dict[str, Any]
+) -> None:
+    """The API server (built-in validation, CRD schemas and their CEL rules) accepts every flavor."""
+    docs = manifests(make_plan(**overrides))
+    applied = await admin.apply(docs)
+    assert {o.action for o in applied.objects} == {"created"}
+    assert not (await admin.apply(docs)).changed
