@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__
+from app.api_auth import NotAuthenticatedError, current_principal, not_authenticated_handler
 from app.datahealth import data_health
 from db.session import DatabaseUnavailableError, get_engine, session_scope
 
@@ -43,6 +44,8 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 
+    api.add_exception_handler(NotAuthenticatedError, not_authenticated_handler)
+
     @api.exception_handler(DatabaseUnavailableError)
     async def _db_down(_: Request, exc: DatabaseUnavailableError) -> JSONResponse:
         return JSONResponse(status_code=503, content={"error": str(exc)})
@@ -63,12 +66,18 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
             content={"status": "ok" if db["ok"] else "degraded", "version": __version__, "database": db},
         )
 
-    @api.get("/api/data/health")
+    @api.get("/api/data/health", dependencies=[Depends(current_principal)])
     async def health_of_data(session: Session) -> dict[str, Any]:
         """The knowledge base's data health report (errors, warnings, counts)."""
         return (await data_health(session=session)).model_dump()
 
     _include_area_routers(api)
+
+    @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def api_not_found(rest: str) -> JSONResponse:
+        # Without this, an unknown /api path would fall through to the chat UI mounted at `/`.
+        return JSONResponse(status_code=404, content={"error": f"no such API route: /api/{rest}"})
+
     if with_chat:
         _mount_chat(api)
     return api
@@ -77,14 +86,16 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 def _include_area_routers(api: FastAPI) -> None:
     import importlib
 
-    for module in ("app.planning.routes", "app.intent.routes", "app.deploy.routes", "app.observe.routes"):
+    modules = ("app.planning.routes", "app.intent.routes", "app.deploy.routes", "app.observe.routes", "app.chat.routes")
+    for module in modules:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
             if e.name and module.startswith(e.name):
                 continue
             raise
-        api.include_router(mod.router)
+        # Every area route needs an API token; routes that need the caller take `CurrentPrincipal` too.
+        api.include_router(mod.router, dependencies=[Depends(current_principal)])
 
 
 def _mount_chat(api: FastAPI) -> None:

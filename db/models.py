@@ -414,3 +414,22 @@ class SeedState(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class MetricSample(Base):
+    """One scrape of one target of a deployment (app/observe): the cumulative vLLM metrics, or the failure.
+
+    ``data`` is an ``app.observe.metrics.Snapshot`` (counters, gauges, histograms summed over label sets).
+    Rows older than the retention period are deleted by the scraper.
+    """
+
+    __tablename__ = "metric_samples"
+    __table_args__ = (Index("ix_metric_samples_deployment_at", "deployment_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(Text, comment="The scraped URL, or prometheus:<selector>")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -69,9 +69,17 @@ def test_cli_json_shape_and_exit_code(cli_env: dict[str, str]) -> None:
     assert all(set(w) == {"code", "message", "object"} for w in report["warnings"])
 
 
-async def test_http_health_endpoints(use_db: str) -> None:
+async def test_http_health_endpoints(fresh_db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from app.api import create_app
-    from db.session import dispose_engine
+    from app.auth import create_user
+    from app.config import get_settings
+    from db.session import dispose_engine, session_scope
+
+    monkeypatch.setenv("PREFLIGHT_DATABASE_URL", fresh_db_url)
+    get_settings.cache_clear()
+    await dispose_engine()
+    async with session_scope() as s:
+        _, token = await create_user("health-checker", "a long password", session=s)
 
     api = create_app(with_chat=False)
     transport = httpx.ASGITransport(app=api)
@@ -79,7 +87,9 @@ async def test_http_health_endpoints(use_db: str) -> None:
         health = await client.get("/api/health")
         assert health.status_code == 200
         assert health.json()["database"]["ok"] is True
-        data = await client.get("/api/data/health")
+        assert (await client.get("/api/data/health")).status_code == 401
+        data = await client.get("/api/data/health", headers={"Authorization": f"Bearer {token}"})
         assert data.status_code == 200
         assert data.json()["errors"] == []
     await dispose_engine()
+    get_settings.cache_clear()

@@ -493,3 +493,30 @@ async def test_every_flavor_passes_the_servers_validation(
     applied = await admin.apply(docs)
     assert {o.action for o in applied.objects} == {"created"}
     assert not (await admin.apply(docs)).changed
+
+
+async def test_quota_rejection_is_reported_as_rejected_manifest(
+    cluster: Any, admin: KubernetesTarget
+) -> None:
+    plan = make_plan()
+    docs = manifests(plan)
+    await admin.apply([d for d in docs if d["kind"] == "Namespace"])
+    quota_name = "no-hpa"
+    hard = {"count/horizontalpodautoscalers.autoscaling": "0"}
+    api = cluster.api_client(cluster.admin_token)
+    try:
+        core = k8s_client.CoreV1Api(api)
+        await core.create_namespaced_resource_quota(
+            plan.namespace, {"metadata": {"name": quota_name}, "spec": {"hard": hard}}
+        )
+        # The quota controller would fill in status; admission enforces only a quota with a status.
+        await core.patch_namespaced_resource_quota_status(
+            quota_name, plan.namespace, {"status": {"hard": hard, "used": {k: "0" for k in hard}}}
+        )
+    finally:
+        await api.close()
+    with pytest.raises(ManifestRejectedError) as exc:
+        await admin.apply(docs)
+    assert exc.value.status == 403
+    assert exc.value.ref == f"HorizontalPodAutoscaler/{plan.namespace}/chat-predictor"
+    assert "exceeded quota: no-hpa" in str(exc.value)

@@ -319,7 +319,9 @@ class KubernetesTarget:
             ) from e
         else:
             data: Any = result.to_dict() if hasattr(result, "to_dict") else result
-            if not (isinstance(data, dict) and data.get("kind") == "Status" and data.get("status") == "Failure"):
+            if not (
+                isinstance(data, dict) and data.get("kind") == "Status" and data.get("status") == "Failure"
+            ):
                 return data if isinstance(data, dict) else None
             failure = _failure_from_status(data)
         if missing_ok and failure.status == 404:
@@ -359,7 +361,10 @@ class KubernetesTarget:
         meta = doc["metadata"]
         dyn = await self._dynamic()
         return await self._call(
-            "get", ref_of(doc), dyn.get(res, name=meta["name"], namespace=meta.get("namespace")), missing_ok=True
+            "get",
+            ref_of(doc),
+            dyn.get(res, name=meta["name"], namespace=meta.get("namespace")),
+            missing_ok=True,
         )
 
     async def apply(
@@ -432,9 +437,11 @@ class KubernetesTarget:
             meta = doc["metadata"]
             # A 404 Status is returned (not raised) for an object already gone.
             gone = await self._call(
-                "delete", ref,
-                dyn.delete(res, name=meta["name"], namespace=meta.get("namespace"),
-                           propagation_policy="Background"),
+                "delete",
+                ref,
+                dyn.delete(
+                    res, name=meta["name"], namespace=meta.get("namespace"), propagation_policy="Background"
+                ),
                 missing_ok=True,
             )
             result.objects.append(ObjectResult(ref, "deleted" if gone is not None else "absent"))

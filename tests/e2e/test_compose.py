@@ -33,12 +33,13 @@ def test_compose_structure() -> None:
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
 def test_docker_compose_config_accepts_it() -> None:
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip("the docker client has no compose plugin; the structural check above covers the file")
     result = subprocess.run(
         ["docker", "compose", "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    if "is not a docker command" in result.stderr or "unknown command" in result.stderr:
-        pytest.skip("the docker client has no compose plugin")
     assert result.returncode == 0, result.stderr

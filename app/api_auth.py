@@ -1,0 +1,56 @@
+"""Authentication of `/api` calls: `Authorization: Bearer <api token>` -> :class:`Principal`.
+
+Tokens are issued per user (`preflight user add` prints the first one) and stored as sha256 hashes. Every
+`/api` route depends on :func:`current_principal` except `/api/health`. A missing or unknown token is a 401
+with a JSON body that says what to send.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from app.auth import Principal, authenticate_token
+from db.session import session_scope
+
+_HINT = "send the header 'Authorization: Bearer <token>' with the API token `preflight user add` printed"
+
+
+class NotAuthenticatedError(Exception):
+    """The request carries no valid API token; the API turns it into a 401."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    """The person behind the request's API token; raises :class:`NotAuthenticatedError` otherwise."""
+    token = bearer_token(request)
+    if token is None:
+        raise NotAuthenticatedError(f"authentication required: {_HINT}")
+    async with session_scope() as session:
+        principal = await authenticate_token(token, session=session)
+    if principal is None:
+        raise NotAuthenticatedError(f"unknown or revoked API token: {_HINT}")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def not_authenticated_handler(_: Request, exc: Exception) -> JSONResponse:
+    message = exc.message if isinstance(exc, NotAuthenticatedError) else "authentication required"
+    return JSONResponse(
+        status_code=401, content={"error": message}, headers={"WWW-Authenticate": 'Bearer realm="preflight"'}
+    )

@@ -1,0 +1,245 @@
+"""Specification edits: from the settings panel or from words ("what if we use L40S?"), to field changes.
+
+Everything here is pure except :func:`settings_widgets`, which builds Chainlit input widgets (imported
+lazily). Changes are applied with :meth:`Specification.edit`, which re-checks every bound and marks the
+fields ``edited``; a user-count change re-derives the load with the intent engine's ``users_to_qps``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from app.intent.rules import extract
+from app.intent.schema import PRIORITIES, TASK_TYPES, Specification, users_to_qps
+
+DEPLOYMENT_MODELS = ("cloud_rental", "owned_hardware", "purchase")
+ANY = "any"
+
+# Settings panel: (field, label, kind). Kinds: number, select:<values>, gpus, provider.
+NUMBER_FIELDS: list[tuple[str, str]] = [
+    ("concurrent_users", "Users"),
+    ("expected_qps", "Steady load (requests/s; leave users empty to use this)"),
+    ("prompt_length_avg", "Average prompt (tokens)"),
+    ("generation_length_avg", "Average response (tokens)"),
+    ("target_ttft_p90_ms", "TTFT p90 target (ms)"),
+    ("target_tpot_p90_ms", "TPOT p90 target (ms)"),
+    ("target_e2e_latency_p95_ms", "E2E p95 target (ms)"),
+    ("max_monthly_cost_usd", "Max monthly cost (USD, empty: none)"),
+    ("power_cost_per_kwh", "Power price (USD/kWh, owned or purchased hardware)"),
+]
+INT_FIELDS = {"concurrent_users", "prompt_length_avg", "generation_length_avg"}
+NULLABLE_FIELDS = {"concurrent_users", "max_monthly_cost_usd", "power_cost_per_kwh"}
+
+
+def settings_values(spec: Specification) -> dict[str, Any]:
+    """The settings panel's values for ``spec`` (what `settings_widgets` shows initially)."""
+    values: dict[str, Any] = {
+        "task_type": spec.task_type,
+        "priority": spec.priority,
+        "deployment_model": spec.deployment_model,
+        "cloud_provider": spec.cloud_provider or ANY,
+        "available_gpus": list(spec.available_gpus),
+    }
+    for name, _ in NUMBER_FIELDS:
+        values[name] = getattr(spec, name)
+    return values
+
+
+def settings_widgets(spec: Specification, *, gpus: list[str], providers: list[str]) -> list[Any]:
+    from chainlit.input_widget import MultiSelect, NumberInput, Select
+
+    values = settings_values(spec)
+    widgets: list[Any] = [
+        Select(id="task_type", label="Use case", values=list(TASK_TYPES), initial_value=spec.task_type),
+        Select(id="priority", label="Priority", values=list(PRIORITIES), initial_value=spec.priority),
+    ]
+    for name, label in NUMBER_FIELDS:
+        widgets.append(NumberInput(id=name, label=label, initial=values[name]))
+    widgets += [
+        MultiSelect(
+            id="available_gpus",
+            label="GPUs allowed (none selected: any)",
+            values=sorted(set(gpus) | set(spec.available_gpus)),
+            initial=list(spec.available_gpus),
+        ),
+        Select(
+            id="cloud_provider",
+            label="Provider",
+            values=[ANY, *sorted(set(providers) | ({spec.cloud_provider} if spec.cloud_provider else set()))],
+            initial_value=values["cloud_provider"],
+        ),
+        Select(
+            id="deployment_model",
+            label="Deployment model",
+            values=list(DEPLOYMENT_MODELS),
+            initial_value=spec.deployment_model,
+        ),
+    ]
+    return widgets
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{value!r} is not a number") from e
+    if math.isnan(number):
+        return None
+    return number
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose values differ between the settings panel and ``spec``."""
+    changes: dict[str, Any] = {}
+    for name in ("task_type", "priority", "deployment_model"):
+        if name in settings and settings[name] and settings[name] != getattr(spec, name):
+            changes[name] = settings[name]
+    if "cloud_provider" in settings:
+        provider = None if settings["cloud_provider"] in (None, "", ANY) else settings["cloud_provider"]
+        if provider != spec.cloud_provider:
+            changes["cloud_provider"] = provider
+    if "available_gpus" in settings:
+        gpus = list(settings["available_gpus"] or [])
+        if sorted(gpus) != sorted(spec.available_gpus):
+            changes["available_gpus"] = gpus
+    for name, label in NUMBER_FIELDS:
+        if name not in settings:
+            continue
+        try:
+            number = _number(settings[name])
+        except ValueError as e:
+            raise ValueError(f"{label}: {e}") from e
+        if number is None:
+            if name in NULLABLE_FIELDS and getattr(spec, name) is not None:
+                changes[name] = None
+            continue
+        value: Any = int(round(number)) if name in INT_FIELDS else number
+        if not _same(value, getattr(spec, name)):
+            changes[name] = value
+    return changes
+
+
+def apply_changes(spec: Specification, changes: dict[str, Any]) -> Specification:
+    """``spec`` with ``changes``; a new user count re-derives steady and peak load from it."""
+    changes = dict(changes)
+    users = changes.get("concurrent_users")
+    if users is not None and "expected_qps" not in changes:
+        d = spec.qps_derivation
+        if d is not None:
+            est = users_to_qps(
+                int(users),
+                active_fraction=d.active_fraction,
+                requests_per_active_user_per_min=d.requests_per_active_user_per_min,
+                peak_multiplier=d.peak_multiplier,
+            )
+            changes["expected_qps"], changes["peak_qps"] = est.steady_qps, est.peak_qps
+            edited = spec.edit(**changes)
+            return edited.model_copy(update={"qps_derivation": est})
+        if spec.concurrent_users:
+            factor = users / spec.concurrent_users
+            changes["expected_qps"] = spec.expected_qps * factor
+            changes["peak_qps"] = spec.peak_qps * factor
+    return spec.edit(**changes)
+
+
+# --- edits in words --------------------------------------------------------------------------------------
+
+_FACTORS = {"double": 2.0, "twice": 2.0, "triple": 3.0, "quadruple": 4.0, "halve": 0.5, "half": 0.5}
+_LOAD_WORDS = r"(?:users?|people|traffic|load|requests|qps|rate)"
+_RELATIVE = re.compile(
+    rf"\b(?P<word>double|twice|triple|quadruple|halve|half)\b[^.?!]{{0,20}}?\b{_LOAD_WORDS}\b"
+    rf"|\b(?P<times>\d+(?:\.\d+)?)\s*(?:x|times)\s+(?:the\s+|more\s+)?{_LOAD_WORDS}\b",
+    re.IGNORECASE,
+)
+_TIGHTEN_PCT = re.compile(
+    r"\b(?P<dir>tighten|loosen|relax|cut|reduce|lower|raise|increase)\s+(?:the\s+)?(?P<metric>ttft|tpot|e2e)"
+    r"[^%\d]{0,20}?by\s+(?P<pct>\d+(?:\.\d+)?)\s*%",
+    re.IGNORECASE,
+)
+_PRIORITY = re.compile(
+    r"\b(?:optimi[sz]e|prioriti[sz]e|focus)\s+(?:for|on)\s+(?P<what>cost|price|latency|speed|quality|accuracy|"
+    r"balance)|\b(?P<cheap>cheapest|cheaper|lowest cost)\b",
+    re.IGNORECASE,
+)
+_DEPLOYMENT = re.compile(
+    r"\b(?P<own>(?:we\s+)?own\s+(?:the\s+)?(?:hardware|gpus))|\b(?P<buy>buy|purchase)\s+(?:the\s+)?"
+    r"(?:hardware|gpus)|\b(?P<rent>rent|in the cloud)\b",
+    re.IGNORECASE,
+)
+_ANY_GPU = re.compile(r"\b(?:any|all)\s+gpus?\b", re.IGNORECASE)
+_METRIC_FIELD = {"ttft": "target_ttft_p90_ms", "tpot": "target_tpot_p90_ms", "e2e": "target_e2e_latency_p95_ms"}
+_PRIORITY_WORD = {"cost": "cost", "price": "cost", "latency": "latency", "speed": "latency", "quality": "accuracy",
+                  "accuracy": "accuracy", "balance": "balanced"}
+
+
+def changes_from_text(text: str, spec: Specification) -> dict[str, Any]:
+    """Field changes a what-if sentence asks for; empty when it asks for none."""
+    changes: dict[str, Any] = {}
+    stated = extract(text).intent.stated()
+    stated.pop("use_case_description", None)
+    for key, value in stated.items():
+        if key == "budget":
+            changes.update({k: v for k, v in value.items() if v is not None})
+        elif key == "datacenter_context":
+            changes.update({k: v for k, v in value.items() if v is not None})
+        elif key == "gpu_inventory":
+            continue  # inventories are edited in words only when planning owned hardware from scratch
+        elif key in Specification.model_fields:
+            changes[key] = value
+    # The extractor reads "a chatbot" in any sentence; a what-if changes the use case only when it says so.
+    if "task_type" in changes and not re.search(r"\b(?:use case|instead|switch|change)\b", text, re.I):
+        changes.pop("task_type")
+    match = _RELATIVE.search(text)
+    if match:
+        factor = _FACTORS[match.group("word").lower()] if match.group("word") else float(match.group("times"))
+        if spec.concurrent_users:
+            changes["concurrent_users"] = max(1, int(round(spec.concurrent_users * factor)))
+        else:
+            changes["expected_qps"] = spec.expected_qps * factor
+            changes["peak_qps"] = spec.peak_qps * factor
+    match = _TIGHTEN_PCT.search(text)
+    if match:
+        field = _METRIC_FIELD[match.group("metric").lower()]
+        pct = float(match.group("pct")) / 100
+        tighter = match.group("dir").lower() in {"tighten", "cut", "reduce", "lower"}
+        changes[field] = getattr(spec, field) * (1 - pct if tighter else 1 + pct)
+    match = _PRIORITY.search(text)
+    if match:
+        changes["priority"] = "cost" if match.group("cheap") else _PRIORITY_WORD[match.group("what").lower()]
+    match = _DEPLOYMENT.search(text)
+    if match:
+        changes["deployment_model"] = (
+            "owned_hardware" if match.group("own") else "purchase" if match.group("buy") else "cloud_rental"
+        )
+    if _ANY_GPU.search(text) and spec.available_gpus:
+        changes["available_gpus"] = []
+    return {k: v for k, v in changes.items() if not _same(v, getattr(spec, k, None))}
+
+
+def describe_changes(before: Specification, changes: dict[str, Any]) -> str:
+    parts = []
+    for key, value in changes.items():
+        old = getattr(before, key, None)
+        label = key.replace("target_", "").replace("_", " ")
+        parts.append(f"{label}: {_short(old)} → {_short(value)}")
+    return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    if value is None or value == []:
+        return "any" if isinstance(value, list) else "none"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

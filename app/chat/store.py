@@ -1,0 +1,192 @@
+"""Owner-scoped persistence the chat needs: recommendations, scenarios and the list of chat threads.
+
+Every read takes the acting :class:`Principal`: people see their own rows, admins see everyone's. A row that
+exists but belongs to someone else reads as "not found", so ids cannot be probed.
+
+When the recommender's own scenario service (``app/planning/scenarios.py``) lands, scenario saving here
+should delegate to it; the owner checks stay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Select, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, audit
+from app.intent.schema import Specification
+from app.planning.result import Option, RecommendationResult
+from db import models as m
+
+CHAINLIT_SCHEMA = "chainlit"
+
+
+class NotFoundError(LookupError):
+    """The object does not exist, or the person may not see it."""
+
+
+class SavedScenario(BaseModel):
+    id: int
+    name: str
+    owner: str | None
+    created_at: datetime
+    specification: dict[str, Any]
+    recommendation_id: str | None
+    option_rank: int | None
+    option: Option | None
+
+
+def _owned(stmt: Select[Any], column: Any, who: Principal) -> Select[Any]:
+    return stmt if who.is_admin else stmt.where(column == who.id)
+
+
+async def save_recommendation(
+    result: RecommendationResult, *, input_text: str | None, principal: Principal, session: AsyncSession
+) -> RecommendationResult:
+    """Store ``result`` under its id (or a new one) owned by ``principal``; returns it with the id set."""
+    rec_id = uuid.UUID(result.recommendation_id) if result.recommendation_id else uuid.uuid4()
+    existing = await session.get(m.Recommendation, rec_id)
+    if existing is None:
+        stored = result.model_copy(update={"recommendation_id": str(rec_id)})
+        session.add(
+            m.Recommendation(
+                id=rec_id,
+                owner_id=principal.id,
+                input_text=input_text,
+                specification=stored.specification,
+                result=stored.model_dump(mode="json"),
+            )
+        )
+        await session.flush()
+        return stored
+    # The recommender stored it already: claim it for the person when it has no owner yet.
+    if existing.owner_id is None:
+        existing.owner_id = principal.id
+    elif existing.owner_id != principal.id and not principal.is_admin:
+        raise NotFoundError(f"recommendation {rec_id} not found")
+    if input_text and not existing.input_text:
+        existing.input_text = input_text
+    return result
+
+
+async def load_recommendation(rec_id: str, *, principal: Principal, session: AsyncSession) -> RecommendationResult:
+    try:
+        key = uuid.UUID(rec_id)
+    except ValueError as e:
+        raise NotFoundError(f"recommendation {rec_id!r} not found") from e
+    stmt = _owned(select(m.Recommendation).where(m.Recommendation.id == key), m.Recommendation.owner_id, principal)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"recommendation {rec_id} not found")
+    result = RecommendationResult.model_validate(row.result)
+    return result.model_copy(update={"recommendation_id": str(row.id)})
+
+
+def _scenario_view(row: m.Scenario, owner: str | None) -> SavedScenario:
+    return SavedScenario(
+        id=row.id,
+        name=row.name,
+        owner=owner,
+        created_at=row.created_at,
+        specification=row.specification,
+        recommendation_id=str(row.recommendation_id) if row.recommendation_id else None,
+        option_rank=row.option_index,
+        option=Option.model_validate(row.option) if row.option else None,
+    )
+
+
+async def save_scenario(
+    name: str,
+    *,
+    spec: Specification,
+    recommendation_id: str | None,
+    option: Option | None,
+    principal: Principal,
+    session: AsyncSession,
+) -> SavedScenario:
+    """Save a named scenario; a name already used by this person gets a numeric suffix."""
+    base = name.strip()[:100] or "Scenario"
+    taken = set(
+        (await session.execute(select(m.Scenario.name).where(m.Scenario.owner_id == principal.id))).scalars()
+    )
+    final, n = base, 2
+    while final in taken:
+        final, n = f"{base} ({n})", n + 1
+    row = m.Scenario(
+        name=final,
+        owner_id=principal.id,
+        specification=spec.model_dump(mode="json"),
+        recommendation_id=uuid.UUID(recommendation_id) if recommendation_id else None,
+        option_index=option.rank if option else None,
+        option=option.model_dump(mode="json") if option else None,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as e:  # a concurrent save took the name between the check and the insert
+        raise ValueError(f"a scenario named {final!r} was just saved; try another name") from e
+    await audit(principal, "scenario.save", "scenario", str(row.id), {"name": final}, session=session)
+    return _scenario_view(row, principal.name)
+
+
+async def list_scenarios(
+    *, principal: Principal, session: AsyncSession, ids: list[int] | None = None
+) -> list[SavedScenario]:
+    stmt = select(m.Scenario, m.User.name).join(m.User, m.User.id == m.Scenario.owner_id, isouter=True)
+    stmt = _owned(stmt, m.Scenario.owner_id, principal)
+    if ids is not None:
+        stmt = stmt.where(m.Scenario.id.in_(ids))
+    rows = (await session.execute(stmt.order_by(m.Scenario.created_at, m.Scenario.id))).all()
+    return [_scenario_view(row, owner) for row, owner in rows]
+
+
+async def get_scenario(scenario_id: int, *, principal: Principal, session: AsyncSession) -> SavedScenario:
+    found = await list_scenarios(principal=principal, session=session, ids=[scenario_id])
+    if not found:
+        raise NotFoundError(f"scenario {scenario_id} not found")
+    return found[0]
+
+
+class ThreadSummary(BaseModel):
+    id: str
+    name: str | None
+    owner: str | None
+    created_at: str | None
+
+
+async def list_threads(*, principal: Principal, session: AsyncSession) -> list[ThreadSummary]:
+    """Chat threads (Chainlit's tables, schema ``chainlit``): the person's own, or all for admins."""
+    sql = f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads'
+    params: dict[str, Any] = {}
+    if not principal.is_admin:
+        sql += ' WHERE "userIdentifier" = :who'
+        params["who"] = principal.name
+    rows = (await session.execute(text(sql + ' ORDER BY "createdAt" DESC NULLS LAST'), params)).all()
+    return [ThreadSummary(id=str(r[0]), name=r[1], owner=r[2], created_at=r[3]) for r in rows]
+
+
+async def get_thread(thread_id: str, *, principal: Principal, session: AsyncSession) -> ThreadSummary:
+    try:
+        key = uuid.UUID(thread_id)
+    except ValueError as e:
+        raise NotFoundError(f"thread {thread_id!r} not found") from e
+    row = (
+        await session.execute(
+            text(f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads WHERE "id" = :id'),
+            {"id": key},
+        )
+    ).first()
+    if row is None or (not principal.is_admin and row[2] != principal.name):
+        raise NotFoundError(f"thread {thread_id} not found")
+    return ThreadSummary(id=str(row[0]), name=row[1], owner=row[2], created_at=row[3])
+
+
+async def principal_for(name: str, *, session: AsyncSession) -> Principal | None:
+    """The current role of a user by name (roles can change after a login)."""
+    user = (await session.execute(select(m.User).where(m.User.name == name))).scalar_one_or_none()
+    return None if user is None else Principal(user.id, user.name, user.role == "admin")

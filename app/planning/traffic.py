@@ -1,0 +1,146 @@
+"""The load the planner sizes for: steady and peak arrival processes from a Specification, in words.
+
+The user population becomes requests per second only through :func:`app.intent.schema.users_to_qps` (the one
+place that arithmetic lives). This module adds the arrival process at peak (Poisson, or gamma when traffic is
+bursty) and the token-length distributions, and writes every step as a sentence so that a person can ask
+"why 40 QPS?" and get the answer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.intent.schema import Specification, users_to_qps
+from app.planning.result import TrafficDerivation
+from app.planning.types import LengthDist
+
+# Coefficient of variation of inter-arrival times at peak, per burstiness pattern. Poisson has cv 1. Bursty
+# traffic clusters requests (cv > 1), which the planner models as a gamma renewal process with shape 1/cv².
+# "diurnal" describes the slow daily swing (already in the peak multiplier), not sub-second clustering.
+BURSTINESS_CV: dict[str, float] = {"steady": 1.0, "low": 1.0, "diurnal": 1.0, "moderate": 1.5, "high": 2.0}
+
+# The seed templates' active share and request rate, used to re-derive the load from a user count when a
+# Specification carries users but no derivation (e.g. one edited by hand).
+_FALLBACK_ACTIVE_FRACTION = 0.1
+_FALLBACK_REQUESTS_PER_MIN = 2.0
+
+
+@dataclass(frozen=True)
+class TrafficModel:
+    """The concrete load: rates, arrival process and lengths, as the performance model consumes them."""
+
+    steady_qps: float
+    peak_qps: float
+    arrival: str  # "poisson" | "gamma"
+    burstiness_cv: float
+    gamma_shape: float  # Workload.burstiness: 1 = Poisson
+    input_tokens: LengthDist
+    output_tokens: LengthDist
+    streaming: bool
+
+    @property
+    def tokens_per_request(self) -> float:
+        return self.input_tokens.mean + self.output_tokens.mean
+
+
+def lognormal_cv_from_p95(mean: float, p95: float) -> float:
+    """The coefficient of variation of a lognormal with this mean and 95th percentile.
+
+    ln(p95 / mean) = 1.645 σ − σ²/2 (lognormal quantile over mean); the smaller root is the one with
+    p95 > mean. cv = sqrt(exp(σ²) − 1). Returns 0 when p95 ≤ mean (no spread to model).
+    """
+    if p95 <= mean:
+        return 0.0
+    z = 1.6448536269514722
+    target = math.log(p95 / mean)
+    disc = z * z - 2.0 * target
+    sigma = z - math.sqrt(disc) if disc > 0 else z  # past the maximum of the quantile curve: widest spread
+    return math.sqrt(math.exp(sigma * sigma) - 1.0)
+
+
+def _length(mean: int, p95: int | None) -> LengthDist:
+    if p95 is None or p95 <= mean:
+        return LengthDist.fixed(mean)
+    cv = lognormal_cv_from_p95(float(mean), float(p95))
+    # Cap single requests at 4 × p95 so one improbable draw does not dominate memory sizing.
+    return LengthDist(mean=float(mean), kind="lognormal", cv=round(cv, 4), max=int(4 * p95))
+
+
+def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel]:
+    """Arrival processes and lengths from a Specification, with the derivation in words."""
+    lines: list[str] = []
+    if spec.qps_derivation is not None:
+        lines.append(spec.qps_derivation.explanation + ".")
+    elif spec.concurrent_users is not None and spec.origins.get("expected_qps") != "stated" and (
+        spec.origins.get("expected_qps") != "edited"
+    ):
+        est = users_to_qps(
+            spec.concurrent_users,
+            active_fraction=_FALLBACK_ACTIVE_FRACTION,
+            requests_per_active_user_per_min=_FALLBACK_REQUESTS_PER_MIN,
+            peak_multiplier=max(1.0, spec.peak_qps / spec.expected_qps),
+        )
+        lines.append(f"From the user count with typical chat activity: {est.explanation}.")
+    else:
+        how = spec.origins.get("expected_qps", "given")
+        lines.append(f"Steady load {spec.expected_qps:g} QPS ({how}).")
+    if spec.peak_qps != spec.expected_qps:
+        ratio = spec.peak_qps / spec.expected_qps
+        lines.append(
+            f"Sized for the peak: {spec.peak_qps:,.2f} QPS ({ratio:.2g} × the steady {spec.expected_qps:,.2f} QPS); "
+            "the autoscaling floor is sized for the steady load."
+        )
+    else:
+        lines.append(f"Sized for {spec.peak_qps:,.2f} QPS (peak equals steady).")
+    if spec.target_throughput_rps and spec.target_throughput_rps > spec.peak_qps:
+        lines.append(
+            f"The throughput target ({spec.target_throughput_rps:g} rps) is above the peak; capacity is checked "
+            "against it too."
+        )
+    cv = BURSTINESS_CV[spec.burstiness_pattern]
+    arrival = "poisson" if cv == 1.0 else "gamma"
+    if arrival == "poisson":
+        lines.append(f"Burstiness '{spec.burstiness_pattern}': requests arrive as a Poisson process at peak.")
+    else:
+        lines.append(
+            f"Burstiness '{spec.burstiness_pattern}': arrivals cluster (inter-arrival cv {cv:g}, a gamma process "
+            f"with shape {1 / cv**2:.2f}), so queues and TTFT tails are longer than with Poisson arrivals."
+        )
+    inp = _length(spec.prompt_length_avg, spec.prompt_length_p95)
+    out = _length(spec.generation_length_avg, spec.generation_length_p95)
+    for label, dist, p95 in (
+        ("Prompts", inp, spec.prompt_length_p95),
+        ("Replies", out, spec.generation_length_p95),
+    ):
+        if dist.kind == "fixed":
+            lines.append(f"{label}: {dist.mean:.0f} tokens each.")
+        else:
+            lines.append(
+                f"{label}: {dist.mean:.0f} tokens on average, p95 {p95} (lognormal, cv {dist.cv:.2f})."
+            )
+    tokens_s = spec.expected_qps * (inp.mean + out.mean)
+    lines.append(
+        f"At the steady load that is {tokens_s:,.0f} tokens/s ({spec.expected_qps * out.mean:,.0f} generated), "
+        f"{tokens_s * 3600 * 730 / 1e6:,.0f} M tokens a month."
+    )
+    derivation = TrafficDerivation(
+        steady_qps=spec.expected_qps,
+        peak_qps=spec.peak_qps,
+        prompt_tokens_avg=spec.prompt_length_avg,
+        output_tokens_avg=spec.generation_length_avg,
+        arrival=arrival,  # type: ignore[arg-type]
+        burstiness_cv=cv,
+        explanation=lines,
+    )
+    model = TrafficModel(
+        steady_qps=spec.expected_qps,
+        peak_qps=max(spec.peak_qps, spec.target_throughput_rps or 0.0),
+        arrival=arrival,
+        burstiness_cv=cv,
+        gamma_shape=1.0 / cv**2,
+        input_tokens=inp,
+        output_tokens=out,
+        streaming=spec.streaming,
+    )
+    return derivation, model
