@@ -23,7 +23,7 @@ class ChatState(BaseModel):
     input_text: str | None = Field(default=None, description="The first description, and answers appended")
     intent: dict[str, Any] | None = Field(default=None, description="DeploymentIntent while clarifying")
     asked: list[str] = Field(default_factory=list, description="Keys of clarifying questions already asked")
-    pending_question: str | None = None
+    pending_question: dict[str, Any] | None = Field(default=None, description="A ClarifyingQuestion")
     unknown_fields: list[str] = Field(default_factory=list, description="Fields answered 'I don't know'")
     spec: dict[str, Any] | None = Field(default=None, description="The current Specification")
     recommendation_id: str | None = None

@@ -167,8 +167,11 @@ def selector(plan: DeploymentPlan) -> str:
 
 
 def error_ratio_expr(slo: LatencySLO, sel: str, window: str) -> str:
-    good = f'sum(rate({slo.metric}_bucket{{{sel},le="{le_label(slo.bucket_s)}"}}[{window}]))'
-    total = f"sum(rate({slo.metric}_count{{{sel}}}[{window}]))"
+    # Keep namespace and model_name on the result, so the recorded series of different deployments
+    # scraped by one Prometheus stay apart.
+    by = "sum by (namespace, model_name)"
+    good = f'{by} (rate({slo.metric}_bucket{{{sel},le="{le_label(slo.bucket_s)}"}}[{window}]))'
+    total = f"{by} (rate({slo.metric}_count{{{sel}}}[{window}]))"
     # clamp_min avoids a division by zero when there is no traffic (no traffic burns no budget).
     return f"1 - ({good} / clamp_min({total}, 1e-9))"
 
@@ -189,8 +192,7 @@ def recording_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
 def alert_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
     """Two burn-rate alerts per latency SLO plus saturation alerts; label values are plain strings."""
     alerts: list[dict[str, Any]] = []
-    # The recording rules carry no labels of their own beyond the aggregation, so the alert exprs match
-    # them by name only; each PrometheusRule belongs to a single deployment.
+    sel = selector(plan)
     camel = "".join(part.capitalize() for part in plan.name.split("-"))
     for slo in latency_slos(plan):
         for severity, factor, (long_w, short_w), for_ in (
@@ -198,7 +200,10 @@ def alert_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
             ("warning", slo.slow_burn, SLOW_WINDOWS, "15m"),
         ):
             threshold = round(factor * slo.budget, 6)
-            expr = f"{slo.record_name(long_w)} > {threshold} and {slo.record_name(short_w)} > {threshold}"
+            expr = (
+                f"{slo.record_name(long_w)}{{{sel}}} > {threshold} "
+                f"and {slo.record_name(short_w)}{{{sel}}} > {threshold}"
+            )
             alerts.append(
                 {
                     "alert": f"{camel}{slo.key.upper()}SLOBurn{'Fast' if severity == 'critical' else 'Slow'}",
@@ -217,7 +222,6 @@ def alert_rules(plan: DeploymentPlan) -> list[dict[str, Any]]:
                     },
                 }
             )
-    sel = selector(plan)
     queue_limit = plan.autoscale_waiting_per_replica * plan.replicas_max
     alerts.append(
         {
@@ -311,7 +315,7 @@ def dashboard(plan: DeploymentPlan) -> dict[str, Any]:
         panel(
             4,
             "SLO error ratio (1h)",
-            [(f"{s.record_name('1h')}", s.key) for s in slos.values()],
+            [(f"{s.record_name('1h')}{{{sel}}}", s.key) for s in slos.values()],
             "percentunit",
             12,
             8,

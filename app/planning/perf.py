@@ -40,6 +40,7 @@ class Factors:
     gemm_p: float = 2.0  # smooth-max exponent between weight streaming and compute
     kv_eff: float = 1.0  # attention kernels' bandwidth relative to weight streaming
     prefill_sync: float = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
+    sync_scale: float = 64.0  # clients at which closed-loop cohorts have half desynchronised
 
 
 @dataclass(frozen=True)
@@ -174,15 +175,34 @@ def _chunk_prefill_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, inp: Num) -> 
     return step_ms(raw, f, 1.0, per_seq, inp, inp * inp / 2.0) - step_ms(raw, f, 1.0, per_seq)
 
 
-def offline(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num) -> Estimate:
-    """All requests queued at once; the engine keeps ``batch`` sequences running (max throughput)."""
-    t_d = decode_ms(raw, f, batch, inp + out / 2.0)
-    t_p = _chunk_prefill_ms(raw, f, batch, batch * (inp + out / 2.0), inp)
-    per_req = (out - 1.0) / batch * t_d + t_p
-    x = 1e3 / per_req
-    itl = t_d + t_p * batch / out
-    e2e = batch * per_req
-    return Estimate(e2e - (out - 1.0) * itl, itl, itl, e2e, x * out, x, 1.0 + 0.0 * e2e)
+def offline(
+    raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num, budget: Num = 8192.0
+) -> Estimate:
+    """All requests queued at once; the engine keeps up to ``batch`` sequences running (max throughput).
+
+    In steady state every step carries ``d`` decoding sequences plus the prefill tokens of the requests
+    that replace the finished ones, ``d × inp / out``, within the step token ``budget`` (chunked prefill).
+    """
+    d = _minimum(batch, _maximum(budget * out / (inp + out), 1.0))
+    p = d * inp / out
+    step = step_ms(raw, f, d, d * (inp + out / 2.0), p, p * inp / 2.0)
+    x = d / (out * step)  # requests per ms
+    e2e = batch / x
+    ttft = _minimum(e2e * 0.999, step * _maximum(inp / _maximum(budget - d, 1.0), 1.0))
+    return Estimate(ttft, step, step, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
+
+
+def offline_batch(
+    raw: RawCosts, f: Factors, n: Num, max_batch: Num, inp: Num, out: Num
+) -> Estimate:
+    """``n`` equal requests submitted together and run to completion in waves of at most ``max_batch``."""
+    wave = _minimum(n, max_batch)
+    waves = np.ceil(n / wave) if isinstance(n, np.ndarray) else math.ceil(n / wave)
+    one = static_batch(raw, f, wave, inp, out)
+    total = waves * one.e2e_ms
+    return Estimate(
+        one.ttft_ms, one.itl_ms, one.tpot_ms, one.e2e_ms, n * out / total * 1e3, n / total * 1e3, 1.0 + 0.0 * total
+    )
 
 
 def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_batch: Num) -> Estimate:
@@ -203,7 +223,10 @@ def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_b
     # Closed-loop clients with equal lengths stay in phase, so a prompt queues behind a share of the other
     # clients' prompts (``prefill_sync``, calibrated); users beyond the batch wait for a free slot.
     queue = _maximum(users - b, 0.0) / x
-    ttft = t_d + t_p + f.prefill_sync * (b - 1.0) * t_p + queue
+    # Clients that start together stay in phase (a cohort prefills together), but step-time noise spreads
+    # larger cohorts out: the share waited behind decays with the cohort size.
+    sync = f.prefill_sync / (1.0 + b / f.sync_scale)
+    ttft = t_d + t_p + sync * (b - 1.0) * t_p + queue
     ttft = _minimum(ttft, e2e * 0.999)
     itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
     return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)

@@ -344,3 +344,24 @@ def test_renderer_escapes_even_unvalidated_values(value: str) -> None:
 )
 def test_yaml_quote_round_trips_any_value(value: Any) -> None:
     assert yaml.safe_load(f"key: {yaml_quote(value)}\nafter: 1\n") == {"key": value, "after": 1}
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_every_promql_expression_parses(name: str) -> None:
+    """Alert, recording, dashboard and KEDA queries are valid PromQL (checked by a real parser)."""
+    import json
+
+    promql_parser = pytest.importorskip("promql_parser", reason="promql-parser is a dev dependency")
+    docs = render_plan(PLANS[name]())
+    exprs: list[str] = []
+    for doc in docs:
+        if doc["kind"] == "PrometheusRule":
+            exprs += [r["expr"] for g in doc["spec"]["groups"] for r in g["rules"]]
+        elif doc["kind"] == "ScaledObject":
+            exprs += [t["metadata"]["query"] for t in doc["spec"]["triggers"]]
+        elif doc["kind"] == "ConfigMap" and doc["metadata"]["name"].endswith("-dashboard"):
+            dash = json.loads(next(iter(doc["data"].values())))
+            exprs += [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    assert len(exprs) > 20
+    for expr in exprs:
+        promql_parser.parse(expr)  # raises ValueError on a syntax error
