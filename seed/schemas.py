@@ -16,19 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.intent.schema import TaskType  # the one definition of the task types
+
 SeedKind = Literal["models", "gpus", "prices", "benchmarks", "usecases"]
 SEED_KINDS: tuple[SeedKind, ...] = ("models", "gpus", "prices", "benchmarks", "usecases")
 
-TaskType = Literal[
-    "chatbot",
-    "code_completion",
-    "code_generation",
-    "summarization",
-    "rag_qa",
-    "translation",
-    "content_generation",
-    "batch_processing",
-]
 Precision = Literal["bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 PriceKind = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "list_per_gpu_hour", "purchase"]
 ModelRole = Literal["recommendable", "reference"]

@@ -6,6 +6,7 @@ shared by live rendering and by thread resume.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +96,17 @@ SPEC_SECTIONS: list[tuple[str, list[tuple[str, str, Fmt]]]] = [
 ]
 
 
+_TEMPLATE_PREFIX = re.compile(r"^from the '[^']*' template:?\s*")
+
+
+def _short_note(spec: Specification, name: str) -> str:
+    """The part of a field's note the Source column does not already say."""
+    if name in {"expected_qps", "peak_qps"} and spec.qps_derivation is not None:
+        return ""  # the derivation is shown in full under the table
+    note = _TEMPLATE_PREFIX.sub("", spec.notes.get(name, "")).strip()
+    return note.replace("|", "/")
+
+
 def spec_card(spec: Specification, *, title: str = "Deployment specification") -> str:
     """The specification as a table; every value says whether it was stated, a default, or edited."""
     lines = [f"### {title}"]
@@ -110,8 +122,8 @@ def spec_card(spec: Specification, *, title: str = "Deployment specification") -
                     continue
             origin = spec.origins.get(name)
             badge = ORIGIN_BADGE.get(origin, "") if origin else "—"
-            note = spec.notes.get(name)
-            shown = fmt(value) + (f" <sub>{note}</sub>" if note else "")
+            note = _short_note(spec, name)
+            shown = fmt(value) + (f" · *{note}*" if note else "")
             lines.append(f"| {'**' + section + '**' if first else ''} | {label} | {shown} | {badge} |")
             first = False
     if spec.qps_derivation is not None:
@@ -181,9 +193,7 @@ def options_header(result: RecommendationResult) -> str:
         f"Sized for **{t.steady_qps:,.2f} req/s steady, {t.peak_qps:,.2f} req/s peak** "
         f"({t.prompt_tokens_avg:,} prompt / {t.output_tokens_avg:,} output tokens, {t.arrival} arrivals).",
     ]
-    if t.explanation:
-        lines.append("<details><summary>Why this load</summary>\n\n" + "\n".join(f"- {x}" for x in t.explanation)
-                     + "\n</details>")
+    lines += [f"- {x}" for x in t.explanation]
     if result.message:
         lines.append(f"**{result.message}**")
     return "\n".join(lines)

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # The Kubernetes version whose schemas built-in kinds are checked against (kubernetes-validate ships
 # 1.25 .. 1.37 offline). Matches the kube-apiserver the k8s test tier builds.
 DEFAULT_K8S_VERSION = "1.36"
-CRD_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "crds"
+CRD_DIR = Path(__file__).resolve().parent / "crds"  # copied from shared/data/crds with their license
 GPU_RESOURCE = "nvidia.com/gpu"
 # Kinds whose metadata.name must be a DNS-1123 label (not just a subdomain).
 LABEL_NAMED_KINDS = {"Namespace", "Service"}

@@ -471,3 +471,100 @@ def stats_of(values: np.ndarray, weights: np.ndarray | None = None) -> Stats:
     total = cum[-1]
     qs = [float(v[min(np.searchsorted(cum, q * total), len(v) - 1)]) for q in (0.5, 0.9, 0.95, 0.99)]
     return Stats(mean=float((v * w).sum() / total), p50=qs[0], p90=qs[1], p95=qs[2], p99=qs[3])
+
+
+# --- every scenario at once (vectorised): what the calibration fits and what ``predict`` reports ----------
+
+SCENARIOS: dict[str, int] = {"static_batch": 0, "closed_loop": 1, "offline": 2, "open_loop": 3, "offline_batch": 4}
+
+
+def _open_loop_vec(
+    raw: RawCosts,
+    f: Factors,
+    rate: Num,
+    inp: Num,
+    out: Num,
+    max_batch: Num,
+    budget: Num,
+    n_prompts: Num,
+    arrival_cv: Num,
+    cap: Estimate,
+) -> tuple[Num, Num, Num, Num]:
+    """TTFT, ITL, output tokens/s and utilisation of an open loop (vectorised, finite or endless runs)."""
+    lam = np.maximum(np.asarray(rate, dtype=float), 1e-9) / 1e3  # per ms
+    mu = np.maximum(np.asarray(cap.requests_per_s, dtype=float), 1e-12) / 1e3
+    util = lam / mu
+    # Below capacity: a fixed point of Little's law on the decode batch; prompts interleave with decodes.
+    b = np.ones_like(lam)
+    ctx = inp + out / 2.0
+    t_d = decode_ms(raw, f, b, ctx)
+    t_p = _chunk_prefill_ms(raw, f, b, b * ctx, inp)
+    itl = t_d
+    for _ in range(6):
+        t_d = decode_ms(raw, f, b, ctx)
+        t_p = _chunk_prefill_ms(raw, f, b, b * ctx, inp)
+        rho_p = np.minimum(lam * t_p, 0.95)
+        itl = t_d / (1.0 - rho_p)
+        b = np.clip(lam * np.maximum(out - 1.0, 1.0) * itl, 1.0, max_batch)
+    u = np.minimum(util, 0.999)
+    wait = np.asarray(arrival_cv, dtype=float) ** 2 / 2.0 * u / (1.0 - u) * (t_d + t_p)
+    ttft_ok = t_d + t_p + wait
+    # At or past capacity a finite run of n prompts queues. The first ``max_batch`` are admitted at once and
+    # prefill at the full token budget; later ones wait for a finishing request (rate mu).
+    grid = (np.arange(64) + 0.5) / 64.0
+    n = np.asarray(n_prompts, dtype=float)[..., None] * grid
+    m = np.asarray(max_batch, dtype=float)[..., None] * (1.0 + 0.0 * grid)
+    burst_step = step_ms(raw, f, 0.0, 0.0, budget, budget * inp / 2.0)
+    per_prompt = (np.asarray(burst_step * inp / budget, dtype=float))[..., None]
+    first = np.minimum(n, m) * per_prompt + np.maximum(n - m, 0.0) / mu[..., None]
+    ttft_sat = np.maximum(first - n / lam[..., None], 0.0).mean(axis=-1) + np.asarray(cap.ttft_ms)
+    sat = util >= 1.0
+    ttft = np.where(sat, ttft_sat, ttft_ok)
+    itl_all = np.where(sat, cap.itl_ms, itl)
+    thr = np.where(sat, cap.output_tokens_per_s, lam * 1e3 * out)
+    return ttft, itl_all, thr, util
+
+
+def steady_state(
+    raw: RawCosts,
+    f: Factors,
+    scen: Num,
+    batch: Num,
+    inp: Num,
+    out: Num,
+    rate: Num,
+    max_batch: Num,
+    budget: Num,
+    n_prompts: Num,
+    arrival_cv: Num = 1.0,
+) -> dict[str, Num]:
+    """Closed-form means for every scenario code of ``SCENARIOS`` (arrays of equal length, or scalars).
+
+    Returns ttft_ms, tpot_ms (= mean ITL), e2e_ms, output_tokens_per_s, requests_per_s and utilization.
+    """
+    scen = np.atleast_1d(np.asarray(scen))
+    sb = static_batch(raw, f, batch, inp, out)
+    cl = closed_loop(raw, f, batch, inp, out, max_batch)
+    off = offline(raw, f, max_batch, inp, out, budget)
+    ob = offline_batch(raw, f, batch, max_batch, inp, out)
+    ol_ttft, ol_itl, ol_thr, util = _open_loop_vec(
+        raw, f, rate, inp, out, max_batch, budget, n_prompts, arrival_cv, off
+    )
+    conds = [scen == 0, scen == 1, scen == 2, scen == 4]
+    ttft = np.select(conds, [sb.ttft_ms, cl.ttft_ms, off.ttft_ms, ob.ttft_ms], ol_ttft)
+    tpot = np.select(conds, [sb.tpot_ms, cl.tpot_ms, off.tpot_ms, ob.tpot_ms], ol_itl)
+    thr = np.select(
+        conds,
+        [sb.output_tokens_per_s, cl.output_tokens_per_s, off.output_tokens_per_s, ob.output_tokens_per_s],
+        ol_thr,
+    )
+    e2e = ttft + (np.asarray(out, dtype=float) - 1.0) * tpot
+    e2e = np.select(conds, [sb.e2e_ms, cl.e2e_ms, off.e2e_ms, ob.e2e_ms], e2e)
+    return {
+        "ttft_ms": ttft,
+        "tpot_ms": tpot,
+        "e2e_ms": e2e,
+        "output_tokens_per_s": thr,
+        "requests_per_s": thr / np.asarray(out, dtype=float),
+        "utilization": np.where(scen == 3, util, 1.0),
+    }

@@ -280,10 +280,11 @@ class Workload(_Frozen):
     request_rate: float | None = Field(default=None, gt=0, description="requests per second")
     arrival: ArrivalProcess = "poisson"
     burstiness: float = Field(default=1.0, gt=0, description="gamma shape: 1 = Poisson, <1 = burstier")
-    scenario: Literal["online", "static_batch", "offline"] = Field(
+    scenario: Literal["online", "static_batch", "offline", "offline_batch"] = Field(
         default="online",
         description="online serving; static_batch: all start together (TRT-LLM 0.9 tables); offline: "
-        "all requests queued at once (max throughput)",
+        "all requests queued at once (max throughput); offline_batch: `concurrency` equal requests submitted "
+        "together and run to completion in waves (vLLM benchmark_throughput)",
     )
 
     @model_validator(mode="after")
@@ -302,7 +303,7 @@ class Workload(_Frozen):
         *,
         concurrency: int | None = None,
         request_rate: float | None = None,
-        scenario: Literal["online", "static_batch", "offline"] = "online",
+        scenario: Literal["online", "static_batch", "offline", "offline_batch"] = "online",
     ) -> Workload:
         if scenario == "online" and (concurrency is None) == (request_rate is None):
             raise InvalidConfigError("give exactly one of concurrency or request_rate")
@@ -313,6 +314,21 @@ class Workload(_Frozen):
             request_rate=request_rate,
             scenario=scenario,
         )
+
+
+class RunConditions(_Frozen):
+    """How a benchmark was run, where it differs from a default deployment (used to replay published rows).
+
+    A planner prediction leaves these at their defaults: the engine's current calibrated stack.
+    """
+
+    stack: str | None = Field(default=None, description="calibrated software stack, e.g. 'trtllm-0.9'")
+    eager: bool = Field(default=False, description="--enforce-eager: no CUDA/HIP graphs")
+    degenerate_routing: bool = Field(
+        default=False, description="random (fake) weights route every token to the same top-k experts"
+    )
+    n_prompts: int | None = Field(default=None, gt=0, description="finite open-loop run length")
+    kv_dtype_bytes: float | None = Field(default=None, gt=0, description="KV cache bytes per element")
 
 
 class Stats(_Frozen):

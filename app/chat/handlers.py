@@ -1,0 +1,380 @@
+"""Chainlit event handlers: they route to :mod:`app.chat.flow` and render with :mod:`app.chat.views`.
+
+Stage 1 (understand): extraction as a visible step, at most two clarifying questions, the specification
+card, every field editable in the settings panel or in words. Stage 2 (recommend): option cards, a "why
+not" list, the cost/latency plot. Stage 3 (explore): what-ifs, saved scenarios, comparisons.
+
+Stage 4 (deploy) hooks in at :func:`option_actions` (add a deploy action per option when the deployment
+service exists) and a matching ``@cl.action_callback("deploy")``; nothing is registered for it yet.
+
+All per-person state is in ``cl.user_session`` (per browser session) and the thread's metadata; this module
+keeps none, so sessions never see each other's state.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import string
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+import chainlit as cl
+from chainlit.data import get_data_layer
+from chainlit.types import ThreadDict
+
+from app.auth import Principal
+from app.chat import editing, errors, flow, views
+from app.chat.datalayer import make_data_layer
+from app.chat.plots import cost_latency_figure
+from app.chat.session_state import STATE_KEY, ChatState
+from app.intent.clarify import ClarifyingQuestion
+from app.intent.schema import DeploymentIntent, Specification
+from app.planning.result import Option, RecommendationResult
+
+logger = logging.getLogger(__name__)
+
+AUTHOR = "Preflight"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# --- plumbing -------------------------------------------------------------------------------------------
+
+
+def friendly(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
+    """Any failure in a handler becomes a chat message with what to do next; details go to the log."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return await fn(*args, **kwargs)
+        except Exception as e:  # the edge of the chat: log it, tell the person, never show a traceback
+            logger.exception("chat handler %s failed", fn.__name__)
+            await cl.Message(content=errors.explain(e), author=AUTHOR).send()
+            return None
+
+    return wrapper
+
+
+def get_state() -> ChatState:
+    raw = cl.user_session.get(STATE_KEY)
+    return ChatState.model_validate(raw) if isinstance(raw, dict) else ChatState()
+
+
+async def put_state(state: ChatState) -> None:
+    """Keep the state in the session and in the thread's metadata (so it survives a server restart)."""
+    cl.user_session.set(STATE_KEY, state.model_dump(mode="json"))
+    data_layer = get_data_layer()
+    thread_id = cl.context.session.thread_id
+    if data_layer is not None and thread_id and cl.context.session.has_first_interaction:
+        await data_layer.update_thread(thread_id=thread_id, metadata=state.to_metadata())
+
+
+async def current_principal() -> Principal:
+    user = cl.user_session.get("user")
+    if user is None:
+        raise PermissionError("you are not signed in")
+    principal = await flow.principal_for(user.identifier)
+    if principal is None:
+        raise PermissionError(f"the account {user.identifier!r} no longer exists")
+    return principal
+
+
+def say(content: str, **kwargs: Any) -> cl.Message:
+    return cl.Message(content=content, author=AUTHOR, **kwargs)
+
+
+# --- authentication and persistence ----------------------------------------------------------------------
+
+
+@cl.password_auth_callback
+async def login(username: str, password: str) -> cl.User | None:
+    from app.auth import authenticate_password
+    from db.session import session_scope
+
+    async with session_scope() as session:
+        principal = await authenticate_password(username, password, session=session)
+    if principal is None:
+        return None
+    return cl.User(identifier=principal.name, metadata={"role": "admin" if principal.is_admin else "user"})
+
+
+@cl.data_layer
+def data_layer() -> Any:
+    return make_data_layer()
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    return [
+        cl.Starter(label="Chatbot, 1000 users", message="I need a chatbot for 1000 users, low latency is critical"),
+        cl.Starter(
+            label="Code assistant on a budget",
+            message="Code completion for 300 developers, TTFT under 200 ms, budget $8,000 a month",
+        ),
+        cl.Starter(
+            label="Summarize documents on our GPUs",
+            message="Summarize 5000 documents an hour on our own 4 A100-80GB, power costs $0.12/kWh",
+        ),
+    ]
+
+
+# --- stage 1: understand ---------------------------------------------------------------------------------
+
+
+@cl.on_chat_start
+async def start() -> None:
+    cl.user_session.set(STATE_KEY, ChatState().model_dump(mode="json"))
+
+
+@cl.on_message
+@friendly
+async def on_message(message: cl.Message) -> None:
+    text = (message.content or "").strip()
+    state = get_state()
+    lowered = text.lower()
+    if not text:
+        await say("Tell me what you want to serve, for example *a chatbot for 1000 users, low latency*.").send()
+        return
+    if lowered in {"start over", "restart", "new plan", "reset"}:
+        await put_state(ChatState())
+        await say("Starting over. Describe what you need.").send()
+        return
+    if lowered.startswith("compare"):
+        await compare_last_two(state)
+        return
+    if lowered in {"scenarios", "list scenarios", "my scenarios"}:
+        found = await flow.scenarios(state.scenario_ids, principal=await current_principal())
+        await say(views.scenario_list(found)).send()
+        return
+    if state.stage == "clarifying" and state.pending_question and state.intent is not None:
+        await on_answer(state, text)
+        return
+    if state.stage == "planned" and state.spec is not None:
+        spec = Specification.model_validate(state.spec)
+        changes = editing.changes_from_text(text, spec)
+        if changes:
+            await replan(state, spec, changes, said=text)
+            return
+        await say(
+            "I didn't find a change in that. Try *“tighten TTFT to 150 ms”*, *“what if we use L40S?”*, "
+            "*“double the users”*, *“budget $5000 a month”*, or say **start over** for a new plan."
+        ).send()
+        return
+    await on_description(ChatState(), text)
+
+
+async def on_description(state: ChatState, text: str) -> None:
+    async with cl.Step(name="Understanding your request", type="tool") as step:
+        step.input = text
+        understood = await cl.make_async(flow.understand)(text)
+        stated = understood.intent.stated()
+        stated.pop("use_case_description", None)
+        lines = [f"Extracted by {understood.extracted_by} in {understood.elapsed_ms:.0f} ms:"]
+        lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in stated.items()] or ["- nothing specific yet"]
+        lines += [f"- note: {w}" for w in understood.warnings]
+        step.output = "\n".join(lines)
+    state.input_text = text
+    state.intent = understood.intent.model_dump(mode="json")
+    if understood.questions:
+        await ask(state, understood.questions[0])
+        return
+    await specify_and_plan(state, understood.intent, frozenset())
+
+
+async def ask(state: ChatState, question: ClarifyingQuestion) -> None:
+    state.stage = "clarifying"
+    state.pending_question = question.model_dump(mode="json")
+    state.asked.append(question.key)
+    await put_state(state)
+    options = ", ".join(f"*{o}*" for o in question.options)
+    number = len(state.asked)
+    await say(
+        f"**Question {number} of at most 2.** {question.question}\n\n"
+        f"For example: {options}. Or say *I don't know*: {question.if_unknown}"
+    ).send()
+
+
+async def on_answer(state: ChatState, reply: str) -> None:
+    assert state.pending_question is not None and state.intent is not None
+    question = ClarifyingQuestion.model_validate(state.pending_question)
+    intent = DeploymentIntent.model_validate(state.intent)
+    intent, unknown = flow.answer(intent, question, reply)
+    state.intent = intent.model_dump(mode="json")
+    state.unknown_fields = sorted(set(state.unknown_fields) | unknown)
+    state.input_text = f"{state.input_text or ''}\n{reply}".strip()
+    if len(state.asked) < 2:
+        following = [q for q in flow.clarifying_questions(intent, already_asked=frozenset(state.asked))]
+        if following:
+            await ask(state, following[0])
+            return
+    state.pending_question = None
+    await specify_and_plan(state, intent, frozenset(state.unknown_fields))
+
+
+async def specify_and_plan(state: ChatState, intent: DeploymentIntent, unknown: frozenset[str]) -> None:
+    spec = await flow.specify(intent, unknown_fields=unknown)
+    state.spec = spec.model_dump(mode="json")
+    state.stage = "planned"
+    state.pending_question = None
+    await put_state(state)
+    await say(views.spec_card(spec)).send()
+    await send_settings(spec)
+    await plan_and_render(state, spec, step_name="Planning")
+
+
+# --- stage 2: recommend ----------------------------------------------------------------------------------
+
+
+async def send_settings(spec: Specification) -> None:
+    choices = await flow.choices()
+    widgets = editing.settings_widgets(spec, gpus=choices.gpus, providers=choices.providers)
+    await cl.ChatSettings(widgets).send()
+
+
+async def plan_and_render(state: ChatState, spec: Specification, *, step_name: str) -> None:
+    principal = await current_principal()
+    async with cl.Step(name=step_name, type="tool") as step:
+        await step.stream_token("Sizing every model × GPU candidate against your targets…\n")
+        started = time.perf_counter()
+        result = await flow.recommend(spec, input_text=state.input_text, principal=principal)
+        elapsed = (time.perf_counter() - started) * 1000
+        await step.stream_token(
+            f"{len(result.options)} options, {len(result.viable)} viable, {len(result.rejected)} rejected "
+            f"in {elapsed:.0f} ms.\n"
+        )
+    state.recommendation_id = result.recommendation_id
+    await put_state(state)
+    await render_result(spec, result)
+
+
+def option_actions(option: Option) -> list[cl.Action]:
+    """Actions under an option card. Stage 4 adds a deploy action here once the deployment service exists."""
+    return [
+        cl.Action(
+            name="save_scenario",
+            payload={"rank": option.rank},
+            label="Save as scenario",
+            tooltip="Keep this option and the specification under a name, to compare later",
+            icon="bookmark",
+        )
+    ]
+
+
+async def render_result(spec: Specification, result: RecommendationResult) -> None:
+    if not result.options:
+        await say(views.nothing_fits(result)).send()
+        return
+    figure = cost_latency_figure(result, target_ms=spec.target_ttft_p90_ms)
+    plot = cl.Plotly(name="cost_vs_latency", figure=figure, display="inline", size="large")
+    await say(views.options_header(result), elements=[plot]).send()
+    for option in result.options:
+        await say(views.option_card(option, on_pareto=option.rank in result.pareto), actions=option_actions(option)).send()
+    why = views.why_not(result)
+    if why:
+        await say(why).send()
+
+
+# --- stage 3: explore ------------------------------------------------------------------------------------
+
+
+async def replan(state: ChatState, spec: Specification, changes: dict[str, Any], *, said: str | None) -> None:
+    summary = editing.describe_changes(spec, changes)
+    edited = editing.apply_changes(spec, changes)  # raises ValidationError for out-of-range values
+    state.spec = edited.model_dump(mode="json")
+    await put_state(state)
+    await say(f"Re-planning with **{summary}**." + (f" (from “{said}”)" if said else "")).send()
+    await say(views.spec_card(edited, title="Updated specification")).send()
+    await send_settings(edited)
+    await plan_and_render(state, edited, step_name="Re-planning")
+
+
+@cl.on_settings_update
+@friendly
+async def on_settings(settings: dict[str, Any]) -> None:
+    state = get_state()
+    if state.spec is None:
+        await say("Describe your use case first; then the settings panel edits its specification.").send()
+        return
+    spec = Specification.model_validate(state.spec)
+    changes = editing.changes_from_settings(spec, settings)
+    if not changes:
+        return
+    await replan(state, spec, changes, said=None)
+
+
+def _scenario_name(state: ChatState) -> str:
+    letters = string.ascii_uppercase
+    n = len(state.scenario_ids)
+    return f"Scenario {letters[n % 26]}" + (str(n // 26) if n >= 26 else "")
+
+
+@cl.action_callback("save_scenario")
+@friendly
+async def on_save_scenario(action: cl.Action) -> None:
+    state = get_state()
+    if state.spec is None or state.recommendation_id is None:
+        await say("There is no recommendation to save yet.").send()
+        return
+    principal = await current_principal()
+    spec = Specification.model_validate(state.spec)
+    result = await flow.load_recommendation(state.recommendation_id, principal=principal)
+    rank = int(action.payload.get("rank", 1))
+    saved = await flow.save_scenario(_scenario_name(state), spec=spec, result=result, rank=rank, principal=principal)
+    state.scenario_ids.append(saved.id)
+    await put_state(state)
+    actions = []
+    if len(state.scenario_ids) >= 2:
+        actions.append(
+            cl.Action(name="compare_scenarios", payload={}, label="Compare the last two", icon="columns-2")
+        )
+    await say(
+        f"Saved **{saved.name}**: option {rank} ({saved.option.model_id if saved.option else '?'}).",
+        actions=actions,
+    ).send()
+
+
+@cl.action_callback("compare_scenarios")
+@friendly
+async def on_compare(action: cl.Action) -> None:
+    await compare_last_two(get_state())
+
+
+async def compare_last_two(state: ChatState) -> None:
+    if len(state.scenario_ids) < 2:
+        await say("Save at least two scenarios first (use **Save as scenario** under an option).").send()
+        return
+    ids = state.scenario_ids[-2:]
+    found = await flow.scenarios(ids, principal=await current_principal())
+    if len(found) < 2:
+        await say("I could not find both scenarios any more; save them again.").send()
+        return
+    state.compared = ids
+    await put_state(state)
+    await say(views.compare_table(found[0], found[1])).send()
+
+
+# --- resume ----------------------------------------------------------------------------------------------
+
+
+@cl.on_chat_resume
+@friendly
+async def on_resume(thread: ThreadDict) -> None:
+    metadata = thread.get("metadata") or {}
+    state = ChatState.from_metadata(metadata if isinstance(metadata, dict) else {})
+    cl.user_session.set(STATE_KEY, state.model_dump(mode="json"))
+    if state.spec is None:
+        return
+    spec = Specification.model_validate(state.spec)
+    await send_settings(spec)
+    if state.recommendation_id is None:
+        return
+    result = await flow.load_recommendation(state.recommendation_id, principal=await current_principal())
+    await say("Restored this plan from your history: the current options, plot and scenarios.").send()
+    await render_result(spec, result)
+    if state.compared:
+        found = await flow.scenarios(state.compared, principal=await current_principal())
+        if len(found) == 2:
+            await say(views.compare_table(found[0], found[1])).send()

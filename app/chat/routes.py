@@ -1,0 +1,50 @@
+"""`/api` routes for what the chat keeps: who am I, chat threads, saved scenarios (owner-scoped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from app.api_auth import CurrentPrincipal
+from app.chat import store
+from db.session import session_scope
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+
+@router.get("/me")
+async def me(principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"id": principal.id, "name": principal.name, "admin": principal.is_admin}
+
+
+@router.get("/threads")
+async def threads(principal: CurrentPrincipal) -> list[store.ThreadSummary]:
+    """Chat threads: your own, or everyone's for admins."""
+    async with session_scope() as session:
+        return await store.list_threads(principal=principal, session=session)
+
+
+@router.get("/threads/{thread_id}")
+async def thread(thread_id: str, principal: CurrentPrincipal) -> store.ThreadSummary:
+    async with session_scope() as session:
+        try:
+            return await store.get_thread(thread_id, principal=principal, session=session)
+        except store.NotFoundError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from e
+
+
+@router.get("/scenarios")
+async def scenarios(principal: CurrentPrincipal) -> list[store.SavedScenario]:
+    """Saved scenarios: your own, or everyone's for admins."""
+    async with session_scope() as session:
+        return await store.list_scenarios(principal=principal, session=session)
+
+
+@router.get("/scenarios/{scenario_id}")
+async def scenario(scenario_id: int, principal: CurrentPrincipal) -> store.SavedScenario:
+    async with session_scope() as session:
+        try:
+            return await store.get_scenario(scenario_id, principal=principal, session=session)
+        except store.NotFoundError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from e

@@ -1,0 +1,141 @@
+"""Observation of one deployment: window stats, SLO compliance, predicted vs observed, health and advice.
+
+This is what the deployment engine, the chat, the CLI and the API call. The deployment row supplies the
+specification (SLO targets, planned traffic) and the prediction made at recommendation time (an ``Option``
+dump); both may be empty, in which case only the parts that need them are left out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, audit
+from app.observe.advice import Advice, PlanFacts, advise
+from app.observe.metrics import WindowStats, window_stats
+from app.observe.scrape import deployment_targets, load_series, scrape_states
+from app.observe.slo import (
+    Comparison,
+    Compliance,
+    Health,
+    Slo,
+    compliance,
+    predicted_vs_observed,
+    runtime_health,
+    slos_from_specification,
+)
+from db import models as m
+
+
+class DeploymentNotFoundError(LookupError):
+    """No deployment has this id."""
+
+
+class Observation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deployment_id: str
+    at: datetime
+    window_s: float
+    health: Health
+    stats: WindowStats | None
+    compliance: Compliance | None
+    predicted_vs_observed: list[Comparison] = Field(default_factory=list)
+    advice: list[Advice] = Field(default_factory=list)
+    samples_stored: int = 0
+
+
+def observed_values(stats: WindowStats, replicas: int = 1) -> dict[str, Any]:
+    """Window stats in the shape of a prediction (throughput per replica, as the Option states it)."""
+    per = max(replicas, 1)
+    return {
+        "ttft_ms": stats.ttft_ms.model_dump(),
+        "itl_ms": stats.itl_ms.model_dump(),
+        "tpot_ms": stats.tpot_ms.model_dump(),
+        "e2e_ms": stats.e2e_ms.model_dump(),
+        "output_tokens_per_s": stats.output_tokens_per_s / per,
+        "requests_per_s": stats.request_rate / per,
+    }
+
+
+def plan_facts(dep: m.Deployment, replicas: int | None = None) -> PlanFacts:
+    pred: dict[str, Any] = dep.prediction or {}
+    spec: dict[str, Any] = dep.specification or {}
+    planned = int(pred.get("min_replicas") or pred.get("replicas") or 1)
+    cost = pred.get("cost") or {}
+    hourly = cost.get("hourly_usd") if isinstance(cost, dict) else None
+    return PlanFacts(
+        replicas=replicas or planned,
+        gpu_id=pred.get("gpu_id"),
+        capacity_rps_per_replica=pred.get("requests_per_s_capacity"),
+        hourly_usd_per_replica=(float(hourly) / planned) if hourly else None,
+        expected_qps=spec.get("expected_qps"),
+        peak_qps=spec.get("peak_qps"),
+        prompt_tokens_avg=spec.get("prompt_length_avg"),
+        output_tokens_avg=spec.get("generation_length_avg"),
+    )
+
+
+async def observe_deployment(
+    deployment_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    window_s: float = 300.0,
+    step_s: float = 60.0,
+    slos: list[Slo] | None = None,
+    until: datetime | None = None,
+) -> Observation:
+    """Everything known about a deployment's behaviour over the last ``window_s`` seconds."""
+    dep = await session.get(m.Deployment, deployment_id)
+    if dep is None:
+        raise DeploymentNotFoundError(f"no deployment with id {deployment_id}")
+    end = until or datetime.now(UTC)
+    series = await load_series(deployment_id, session=session, since=end - timedelta(seconds=window_s), until=end)
+    stats = window_stats(series)
+    targets = deployment_targets(dep) or list(series)
+    the_slos = slos if slos is not None else slos_from_specification(dep.specification or {})
+    comp = compliance(series, the_slos, step_s=step_s) if the_slos else None
+    states = await scrape_states(deployment_id, session=session)
+    health = runtime_health(states, comp.slos if comp else (), error_rate=stats.error_rate if stats else None)
+    comparison = (
+        predicted_vs_observed(dep.prediction, observed_values(stats, len(targets) or 1))
+        if stats and dep.prediction
+        else []
+    )
+    advice = advise(stats, comp.slos if comp else [], plan_facts(dep, len(targets) or None))
+    return Observation(
+        deployment_id=str(deployment_id),
+        at=end,
+        window_s=window_s,
+        health=health,
+        stats=stats,
+        compliance=comp,
+        predicted_vs_observed=comparison,
+        advice=advice,
+        samples_stored=sum(len(v) for v in series.values()),
+    )
+
+
+async def update_health(deployment_id: uuid.UUID, *, session: AsyncSession, window_s: float = 300.0) -> Health:
+    """Re-evaluate and store the deployment's runtime health; a change is written to the audit log."""
+    obs = await observe_deployment(deployment_id, session=session, window_s=window_s)
+    dep = await session.get(m.Deployment, deployment_id)
+    assert dep is not None
+    if dep.health != obs.health.state or dep.health_reason != obs.health.reason:
+        if dep.health != obs.health.state:
+            await audit(
+                Principal.system(),
+                "deployment.health",
+                "deployment",
+                str(deployment_id),
+                {"from": dep.health, "to": obs.health.state, "reason": obs.health.reason},
+                session=session,
+            )
+        dep.health = obs.health.state
+        dep.health_reason = obs.health.reason
+    await session.flush()
+    return obs.health

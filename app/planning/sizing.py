@@ -1,0 +1,340 @@
+"""Sizing: the fewest replicas of a configuration that meet every SLO target at its percentile under load.
+
+Two passes, so that recommending stays fast:
+
+1. ``screen`` evaluates every candidate at once with the performance model's closed form (numpy arrays over
+   candidates × a grid of utilisations). It mirrors ``app.planning.perf.open_loop`` (continuous-batching
+   fixed point for the decode batch, Kingman's formula for the queue before prefill) and turns its means
+   into rough percentiles with fixed ratios. It yields each candidate's per-replica capacity within the SLOs,
+   hence a first replica count, and its latency floor at light load (which rules out hopeless candidates).
+2. ``size_full`` runs the full percentile model (``app.planning.predict.predict``, discrete-event
+   simulation) on the finalists only, stepping the replica count down or up from the screen's answer until
+   it has the fewest replicas whose predicted percentiles meet the targets.
+
+SLO metrics (the same definition everywhere, including the brute-force test):
+- TTFT p90 and TPOT p90 as predicted;
+- E2E p95: for streamed replies, a reply of average length (TTFT p95 + (average output − 1) × TPOT p95),
+  since longer streamed replies are governed by TPOT; for non-streamed replies, the predicted E2E p95 over
+  the length distribution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+
+import numpy as np
+
+from app.planning import memory as mem
+from app.planning.calibrate import Calibration
+from app.planning.perf import Factors, RawCosts, closed_loop, decode_ms, raw_costs, step_ms
+from app.planning.predict import MeasuredPoint, default_calibration, predict
+from app.planning.result import SloCheck
+from app.planning.traffic import TrafficModel
+from app.planning.types import GpuSpec, LengthDist, ModelArch, Prediction, Workload
+
+# Screening ratios from the closed form's means to the targets' percentiles (queueing and length spread make
+# the tails longer than the mean). Only the screen uses them; the full model decides.
+SCREEN_TTFT_P90 = 1.6
+SCREEN_TTFT_P95 = 1.8
+SCREEN_TPOT_P90 = 1.05
+U_GRID = np.concatenate([np.geomspace(0.005, 0.45, 12), np.linspace(0.5, 0.97, 16)])
+MAX_NUM_SEQS = 256
+MAX_BATCHED_TOKENS = 8192
+GPU_MEMORY_UTILIZATION = 0.9
+
+
+@dataclass(frozen=True)
+class Targets:
+    ttft_p90_ms: float
+    tpot_p90_ms: float
+    e2e_p95_ms: float
+    throughput_rps: float | None = None
+
+
+@dataclass
+class Config:
+    """One candidate: model × GPU × precision × TP, with its memory plan."""
+
+    model_id: str
+    gpu_id: str
+    precision: str
+    tp: int
+    arch: ModelArch
+    gpu: GpuSpec
+    max_batch: int
+    kv_cache_tokens: int
+    min_fit_tp: int
+    engine: str = "vllm"
+    measured: tuple[MeasuredPoint, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def memory_workload(traffic: TrafficModel) -> Workload:
+    return Workload(input_tokens=traffic.input_tokens, output_tokens=traffic.output_tokens, request_rate=1.0)
+
+
+@lru_cache(maxsize=65536)
+def memory_fit(
+    arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str, workload: Workload
+) -> tuple[str | None, int, int]:
+    """(reason it does not fit or None, max concurrent sequences, KV cache tokens) from the memory model."""
+    kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
+    plan = mem.plan_memory(
+        arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        max_num_batched_tokens=MAX_BATCHED_TOKENS, max_num_seqs=MAX_NUM_SEQS, kv_dtype_bytes=kv_dtype,
+    )
+    reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
+    if reason is not None:
+        return reason, 0, plan.kv_cache_tokens
+    conc = mem.max_concurrent_seqs(arch, plan, workload, tp, MAX_NUM_SEQS, kv_dtype)
+    return None, max(1, conc), plan.kv_cache_tokens
+
+
+def gpus_needed_to_fit(arch: ModelArch, gpu: GpuSpec, precision: str) -> int:
+    """Rough GPU count whose memory holds the weights plus the runtime reserve (for messages)."""
+    weights = mem.weight_bytes(arch, precision)
+    usable = gpu.memory_gb * mem.GB * GPU_MEMORY_UTILIZATION - 2.0 * mem.GIB
+    return max(1, math.ceil(weights / max(usable, 1.0)))
+
+
+@lru_cache(maxsize=65536)
+def _raw(arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str) -> RawCosts:
+    return raw_costs(arch, gpu, tp, precision, mem.default_kv_dtype_bytes(precision, engine))
+
+
+def _stack(items: Sequence[object], cls: type) -> object:
+    names = [f.name for f in fields(cls)]
+    return cls(**{n: np.array([float(getattr(i, n)) for i in items])[:, None] for n in names})
+
+
+def length_p95(dist: LengthDist) -> float:
+    if dist.kind == "fixed" or dist.cv == 0:
+        return dist.mean
+    sigma = math.sqrt(math.log(1.0 + dist.cv**2))
+    return dist.mean * math.exp(1.6448536 * sigma - sigma**2 / 2.0)
+
+
+@dataclass
+class ScreenResult:
+    """Per candidate (arrays of length M)."""
+
+    capacity_rps: np.ndarray  # per replica at saturation
+    slo_rps: np.ndarray  # per replica, the most that meets the screened targets (0: none)
+    floor_ttft_p90: np.ndarray
+    floor_tpot_p90: np.ndarray
+    floor_e2e_p95: np.ndarray
+
+
+def _open_loop_grid(
+    raw: RawCosts, f: Factors, mb: np.ndarray, cap: np.ndarray, u: np.ndarray, inp: float, out: float, cv: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean TTFT and ITL at utilisations ``u`` (M×G), vectorised like perf.open_loop."""
+    lam = u * cap / 1e3  # requests per ms
+    ctx = inp + out / 2.0
+    t_p = step_ms(raw, f, 1.0, ctx, inp, inp * inp / 2.0) - step_ms(raw, f, 1.0, ctx)
+    b = np.maximum(1.0, lam * (out - 1.0) * decode_ms(raw, f, 1.0, ctx))
+    rho_p = np.minimum(lam * t_p, 0.95)
+    t_d = decode_ms(raw, f, b, ctx)
+    for _ in range(16):
+        t_d = decode_ms(raw, f, b, ctx)
+        itl = t_d / (1.0 - rho_p)
+        b = 0.5 * (b + np.minimum(mb, np.maximum(1.0, lam * (out - 1.0) * itl)))
+    t_d = decode_ms(raw, f, b, ctx)
+    itl = t_d / (1.0 - rho_p)
+    service = t_d + t_p
+    wait = cv**2 / 2.0 * u / (1.0 - u) * service
+    return service + wait, itl
+
+
+def screen_metrics(
+    ttft_mean: np.ndarray, itl: np.ndarray, traffic: TrafficModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Screened (TTFT p90, TPOT p90, E2E p95) from closed-form means."""
+    out = traffic.output_tokens.mean
+    tokens = out if traffic.streaming else length_p95(traffic.output_tokens)
+    tpot = itl * SCREEN_TPOT_P90
+    return ttft_mean * SCREEN_TTFT_P90, tpot, ttft_mean * SCREEN_TTFT_P95 + (tokens - 1.0) * tpot
+
+
+def screen(
+    configs: Sequence[Config], traffic: TrafficModel, targets: Targets, calibration: Calibration | None = None
+) -> ScreenResult:
+    """Closed-form screening of all configurations at once."""
+    cal = calibration or default_calibration()
+    if not configs:
+        empty = np.zeros(0)
+        return ScreenResult(empty, empty, empty, empty, empty)
+    raws = [_raw(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs]
+    facs = [cal.factors(c.gpu.id, c.gpu.family, c.engine) for c in configs]
+    raw: RawCosts = _stack(raws, RawCosts)  # type: ignore[assignment]
+    f: Factors = _stack(facs, Factors)  # type: ignore[assignment]
+    mb = np.array([float(c.max_batch) for c in configs])[:, None]
+    inp, out = traffic.input_tokens.mean, traffic.output_tokens.mean
+    cap = np.asarray(closed_loop(raw, f, mb, inp, out, mb).requests_per_s, dtype=float)  # (M,1)
+    u = U_GRID[None, :]
+    ttft, itl = _open_loop_grid(raw, f, mb, cap, u, inp, out, traffic.burstiness_cv)
+    t90, p90, e95 = screen_metrics(ttft, itl, traffic)
+    ok = (t90 <= targets.ttft_p90_ms) & (p90 <= targets.tpot_p90_ms) & (e95 <= targets.e2e_p95_ms)
+    # Latency grows with load, so the passing utilisations form a prefix of the grid.
+    prefix = np.cumprod(ok, axis=1).astype(bool)
+    idx = prefix.sum(axis=1) - 1
+    u_star = np.where(idx >= 0, U_GRID[np.maximum(idx, 0)], 0.0)
+    return ScreenResult(
+        capacity_rps=cap[:, 0],
+        slo_rps=u_star * cap[:, 0],
+        floor_ttft_p90=t90[:, 0],
+        floor_tpot_p90=p90[:, 0],
+        floor_e2e_p95=e95[:, 0],
+    )
+
+
+# --- full percentile model -------------------------------------------------------------------------------
+
+
+def workload_at(traffic: TrafficModel, rate: float) -> Workload:
+    return Workload(
+        input_tokens=traffic.input_tokens,
+        output_tokens=traffic.output_tokens,
+        request_rate=rate,
+        arrival="gamma" if traffic.arrival == "gamma" else "poisson",
+        burstiness=traffic.gamma_shape,
+    )
+
+
+def full_predict(cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None = None) -> Prediction:
+    return predict(
+        cfg.arch, cfg.gpu, workload_at(traffic, rate), tp=cfg.tp, precision=cfg.precision, engine=cfg.engine,
+        calibration=calibration, measured=list(cfg.measured) or None, full=True, max_num_seqs=MAX_NUM_SEQS,
+        max_num_batched_tokens=MAX_BATCHED_TOKENS, gpu_memory_utilization=GPU_MEMORY_UTILIZATION, seed=0,
+    )
+
+
+def slo_values(pred: Prediction, traffic: TrafficModel) -> tuple[float, float, float]:
+    """(TTFT p90, TPOT p90, E2E p95) of a full prediction, E2E as defined in the module docstring."""
+    assert pred.ttft_ms is not None and pred.tpot_ms is not None and pred.e2e_ms is not None
+    if traffic.streaming:
+        e2e = pred.ttft_ms.p95 + (traffic.output_tokens.mean - 1.0) * pred.tpot_ms.p95
+    else:
+        e2e = pred.e2e_ms.p95
+    return pred.ttft_ms.p90, pred.tpot_ms.p90, e2e
+
+
+def meets(pred: Prediction, traffic: TrafficModel, targets: Targets) -> bool:
+    if not pred.fits or pred.saturated or pred.ttft_ms is None:
+        return False
+    ttft, tpot, e2e = slo_values(pred, traffic)
+    return ttft <= targets.ttft_p90_ms and tpot <= targets.tpot_p90_ms and e2e <= targets.e2e_p95_ms
+
+
+@dataclass
+class Sized:
+    replicas: int  # fewest meeting the targets (no headroom)
+    prediction: Prediction
+    evaluations: int
+
+
+def size_full(
+    cfg: Config,
+    traffic: TrafficModel,
+    targets: Targets,
+    rate: float,
+    start: int,
+    *,
+    max_replicas: int,
+    calibration: Calibration | None = None,
+) -> Sized | None:
+    """Fewest replicas (≥ 1, ≤ max_replicas) whose full prediction at ``rate / n`` meets the targets."""
+    cache: dict[int, Prediction] = {}
+
+    def ok(n: int) -> bool:
+        if n not in cache:
+            cache[n] = full_predict(cfg, traffic, rate / n, calibration)
+        return meets(cache[n], traffic, targets)
+
+    n = max(1, min(start, max_replicas))
+    if ok(n):
+        while n > 1 and ok(n - 1):
+            n -= 1
+        return Sized(n, cache[n], len(cache))
+    lo, hi = n, n
+    while True:  # grow until it meets (exponential search), then bisect
+        if hi >= max_replicas:
+            return None
+        lo, hi = hi, min(max_replicas, max(hi + 1, int(hi * 1.5)))
+        if ok(hi):
+            break
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return Sized(hi, cache[hi], len(cache))
+
+
+# --- SLO checks with intervals ---------------------------------------------------------------------------
+
+
+def _band(interval: tuple[float, float] | None, center: float, value: float) -> tuple[float, float] | None:
+    """The prediction's 80% band, moved from the mean it was computed at to ``value`` (same ratios)."""
+    if interval is None or center <= 0:
+        return None
+    return (value * interval[0] / center, value * interval[1] / center)
+
+
+def slo_checks(pred: Prediction, traffic: TrafficModel, targets: Targets, capacity_rps: float) -> list[SloCheck]:
+    """Each target against its prediction; 'uncertain' when the 80% interval straddles the target."""
+    ttft, tpot, e2e = slo_values(pred, traffic)
+    assert pred.ttft_ms is not None and pred.tpot_ms is not None
+    iv = pred.interval
+    ttft_band = _band(iv.ttft_ms if iv else None, pred.ttft_ms.mean, ttft)
+    tpot_band = _band(iv.tpot_ms if iv else None, pred.tpot_ms.mean, tpot)
+    e2e_band = None
+    if ttft_band and tpot_band and e2e > 0:
+        # Split E2E into its first-token and per-token parts and move each with its own band.
+        first = min(ttft, e2e)
+        rest = e2e - first
+        e2e_band = (
+            first * ttft_band[0] / ttft + rest * tpot_band[0] / tpot,
+            first * ttft_band[1] / ttft + rest * tpot_band[1] / tpot,
+        )
+    checks = [
+        _check("ttft_p90_ms", targets.ttft_p90_ms, ttft, ttft_band),
+        _check("tpot_p90_ms", targets.tpot_p90_ms, tpot, tpot_band),
+        _check("e2e_p95_ms", targets.e2e_p95_ms, e2e, e2e_band),
+    ]
+    if targets.throughput_rps:
+        verdict = "meets" if capacity_rps >= targets.throughput_rps else "misses"
+        checks.append(
+            SloCheck(metric="throughput_rps", target=targets.throughput_rps, predicted=round(capacity_rps, 3),
+                     verdict=verdict)  # type: ignore[arg-type]
+        )
+    return checks
+
+
+def _check(metric: str, target: float, value: float, band: tuple[float, float] | None) -> SloCheck:
+    if value > target:
+        verdict = "misses"
+    elif band is not None and band[1] > target:
+        verdict = "uncertain"
+    else:
+        verdict = "meets"
+    return SloCheck(
+        metric=metric,  # type: ignore[arg-type]
+        target=target,
+        predicted=round(value, 3),
+        interval=(round(band[0], 3), round(band[1], 3)) if band else None,
+        verdict=verdict,  # type: ignore[arg-type]
+    )
+
+
+def headroom(replicas: int, reliability_pct: float) -> tuple[int, str]:
+    """Spare replicas for the availability target: N+2 from 99.99%, N+1 from 99.9%, none below."""
+    if reliability_pct >= 99.99:
+        return 2, f"N+2 for {reliability_pct:g}%"
+    if reliability_pct >= 99.9:
+        return 1, f"N+1 for {reliability_pct:g}%"
+    return 0, f"no spare replica (availability target {reliability_pct:g}% < 99.9%)"
