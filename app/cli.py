@@ -324,6 +324,7 @@ def _register_areas() -> None:
 
     for module in (
         "app.planning.cli",
+        "app.planning.recommend_cli",
         "app.intent.cli",
         "app.deploy.cli",
         "app.observe.cli",

@@ -34,7 +34,8 @@ def main() -> None:
                 warm.append(time.perf_counter() - t)
         name = "full (DES)" if full else "closed form"
         print(
-            f"{name:12s} uncached median {1e3 * np.median(cold):.2f} ms, p90 {1e3 * np.percentile(cold, 90):.2f} ms;"
+            f"{name:12s} uncached median {1e3 * np.median(cold):.2f} ms, "
+            f"p90 {1e3 * np.percentile(cold, 90):.2f} ms;"
             f" cached median {1e6 * np.median(warm):.1f} us"
         )
 

@@ -114,6 +114,12 @@ async def load_all_models(*, session: AsyncSession, recommendable_only: bool = T
     return list((await session.execute(stmt)).scalars())
 
 
+async def model_versions(*, session: AsyncSession) -> list[tuple[str, object]]:
+    """(id, updated_at) of the recommendable models: a cheap key for caches built from their rows."""
+    rows = await session.execute(text("SELECT id, updated_at FROM models WHERE role = 'recommendable' ORDER BY id"))
+    return [(r.id, r.updated_at) for r in rows]
+
+
 async def load_gpus(ids: Sequence[str] | None = None, *, session: AsyncSession) -> list[m.Gpu]:
     from sqlalchemy import select
 

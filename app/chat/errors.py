@@ -34,7 +34,7 @@ def explain(e: BaseException) -> str:
         )
     if isinstance(e, PlannerUnavailableError):
         return f"⚠️ I can't plan this yet: {e}. The specification above is still yours to edit."
-    if isinstance(e, NotFoundError):
+    if isinstance(e, NotFoundError | LookupError):
         return f"⚠️ {str(e).capitalize()}. It may belong to someone else or have been deleted."
     if isinstance(e, TemplateNotFound):
         return f"⚠️ {e}. An administrator needs to seed the knowledge base."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from app.auth import Principal
 from app.chat import planner, store
@@ -64,7 +64,7 @@ async def recommend(spec: Specification, *, input_text: str | None, principal: P
     """Plan ``spec`` and store the result owned by ``principal``; the result carries its id."""
     async with session_scope() as session:
         result = await asyncio.wait_for(
-            planner.plan(spec, session=session, principal=principal), timeout=PLAN_TIMEOUT_S
+            planner.plan(spec, session=session, principal=principal, input_text=input_text), timeout=PLAN_TIMEOUT_S
         )
         return await store.save_recommendation(result, input_text=input_text, principal=principal, session=session)
 
@@ -74,17 +74,17 @@ async def load_recommendation(rec_id: str, *, principal: Principal) -> Recommend
         return await store.load_recommendation(rec_id, principal=principal, session=session)
 
 
-async def save_scenario(
-    name: str, *, spec: Specification, result: RecommendationResult, rank: int, principal: Principal
-) -> store.SavedScenario:
-    option = next((o for o in result.options if o.rank == rank), None)
-    if option is None:
-        raise ValueError(f"there is no option {rank} in the current recommendation")
+async def save_scenario(name: str, *, recommendation_id: str, rank: int, principal: Principal) -> store.SavedScenario:
+    """Save option ``rank`` of a stored recommendation through the planning service, under a free name."""
+    from app.planning.scenarios import save_scenario as save
+
     async with session_scope() as session:
-        return await store.save_scenario(
-            name, spec=spec, recommendation_id=result.recommendation_id, option=option, principal=principal,
-            session=session,
-        )
+        taken = {s.name for s in await store.list_scenarios(principal=principal, session=session, mine_only=True)}
+        final, n = name, 2
+        while final in taken:
+            final, n = f"{name} ({n})", n + 1
+        view = await save(final, recommendation_id, option_rank=rank, session=session, principal=principal)
+        return await store.get_scenario(view.id, principal=principal, session=session)
 
 
 async def scenarios(ids: list[int], *, principal: Principal) -> list[store.SavedScenario]:
@@ -117,7 +117,7 @@ async def choices() -> Choices:
         async with session_scope() as session:
             gpus = list((await session.execute(select(m.Gpu.id).order_by(m.Gpu.id))).scalars())
             providers = list(
-                (await session.execute(select(distinct(m.Price.provider)).order_by(m.Price.provider))).scalars()
+                (await session.execute(select(m.Price.provider).distinct().order_by(m.Price.provider))).scalars()
             )
         cache["value"] = Choices(gpus, providers)
     value: Choices = cache["value"]

@@ -13,6 +13,7 @@ keeps none, so sessions never see each other's state.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import string
@@ -36,6 +37,7 @@ from app.planning.result import Option, RecommendationResult
 logger = logging.getLogger(__name__)
 
 AUTHOR = "Preflight"
+RESUME_RENDER_DELAY_S = 0.5
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -319,10 +321,10 @@ async def on_save_scenario(action: cl.Action) -> None:
         await say("There is no recommendation to save yet.").send()
         return
     principal = await current_principal()
-    spec = Specification.model_validate(state.spec)
-    result = await flow.load_recommendation(state.recommendation_id, principal=principal)
     rank = int(action.payload.get("rank", 1))
-    saved = await flow.save_scenario(_scenario_name(state), spec=spec, result=result, rank=rank, principal=principal)
+    saved = await flow.save_scenario(
+        _scenario_name(state), recommendation_id=state.recommendation_id, rank=rank, principal=principal
+    )
     state.scenario_ids.append(saved.id)
     await put_state(state)
     actions = []
@@ -367,14 +369,29 @@ async def on_resume(thread: ThreadDict) -> None:
     cl.user_session.set(STATE_KEY, state.model_dump(mode="json"))
     if state.spec is None:
         return
+    # Chainlit replaces the UI's message list with the stored thread right after this hook returns, which
+    # would hide anything sent here; re-render once that has happened.
+    task = asyncio.create_task(rerender_after_resume(state))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()  # keeps references to running re-render tasks only
+
+
+@friendly
+async def rerender_after_resume(state: ChatState) -> None:
+    await asyncio.sleep(RESUME_RENDER_DELAY_S)
+    assert state.spec is not None
     spec = Specification.model_validate(state.spec)
     await send_settings(spec)
     if state.recommendation_id is None:
         return
-    result = await flow.load_recommendation(state.recommendation_id, principal=await current_principal())
+    principal = await current_principal()
+    result = await flow.load_recommendation(state.recommendation_id, principal=principal)
     await say("Restored this plan from your history: the current options, plot and scenarios.").send()
     await render_result(spec, result)
     if state.compared:
-        found = await flow.scenarios(state.compared, principal=await current_principal())
+        found = await flow.scenarios(state.compared, principal=principal)
         if len(found) == 2:
             await say(views.compare_table(found[0], found[1])).send()

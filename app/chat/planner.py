@@ -1,7 +1,7 @@
 """How the chat reaches the recommender: ``app.planning.recommend.recommend`` once it exists.
 
 The recommender is built by another area; this adapter calls its public entry point with the keyword
-arguments it accepts (``session``, ``principal``, ``owner_id``) and validates what comes back as a
+arguments it accepts (``session``, ``principal``, ``owner_id``, ``input_text``) and validates what comes back as a
 :class:`RecommendationResult`. Tests and benchmarks that run before the recommender lands can install a
 planner with :func:`set_planner` (in the server process, through a uvicorn app factory).
 """
@@ -62,10 +62,14 @@ def recommender_available() -> bool:
     return True
 
 
-async def plan(spec: Specification, *, session: AsyncSession, principal: Principal) -> RecommendationResult:
+async def plan(
+    spec: Specification, *, session: AsyncSession, principal: Principal, input_text: str | None = None
+) -> RecommendationResult:
     """Plan ``spec`` with the recommender, passing only the keyword arguments it declares."""
     function = _recommender()
-    offered: dict[str, Any] = {"session": session, "principal": principal, "owner_id": principal.id}
+    offered: dict[str, Any] = {
+        "session": session, "principal": principal, "owner_id": principal.id, "input_text": input_text
+    }
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):  # builtins and some callables have no signature; pass the session only

@@ -1,4 +1,6 @@
-"""`/api` routes for what the chat keeps: who am I, chat threads, saved scenarios (owner-scoped)."""
+"""`/api` routes for what the chat keeps: who am I, and chat threads (owner-scoped; admins see all).
+
+Saved scenarios are served by the planning area's routes (`/api/scenarios`)."""
 
 from __future__ import annotations
 
@@ -30,21 +32,5 @@ async def thread(thread_id: str, principal: CurrentPrincipal) -> store.ThreadSum
     async with session_scope() as session:
         try:
             return await store.get_thread(thread_id, principal=principal, session=session)
-        except store.NotFoundError as e:
-            raise HTTPException(status_code=404, detail=str(e)) from e
-
-
-@router.get("/scenarios")
-async def scenarios(principal: CurrentPrincipal) -> list[store.SavedScenario]:
-    """Saved scenarios: your own, or everyone's for admins."""
-    async with session_scope() as session:
-        return await store.list_scenarios(principal=principal, session=session)
-
-
-@router.get("/scenarios/{scenario_id}")
-async def scenario(scenario_id: int, principal: CurrentPrincipal) -> store.SavedScenario:
-    async with session_scope() as session:
-        try:
-            return await store.get_scenario(scenario_id, principal=principal, session=session)
         except store.NotFoundError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e

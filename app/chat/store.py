@@ -3,8 +3,8 @@
 Every read takes the acting :class:`Principal`: people see their own rows, admins see everyone's. A row that
 exists but belongs to someone else reads as "not found", so ids cannot be probed.
 
-When the recommender's own scenario service (``app/planning/scenarios.py``) lands, scenario saving here
-should delegate to it; the owner checks stay.
+Scenarios are saved through the planning service (``app.planning.scenarios``); this module reads them back
+by id with their full option, for the chat's comparison view.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Select, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import Principal, audit
-from app.intent.schema import Specification
+from app.auth import Principal
 from app.planning.result import Option, RecommendationResult
 from db import models as m
 
@@ -100,45 +98,15 @@ def _scenario_view(row: m.Scenario, owner: str | None) -> SavedScenario:
     )
 
 
-async def save_scenario(
-    name: str,
-    *,
-    spec: Specification,
-    recommendation_id: str | None,
-    option: Option | None,
-    principal: Principal,
-    session: AsyncSession,
-) -> SavedScenario:
-    """Save a named scenario; a name already used by this person gets a numeric suffix."""
-    base = name.strip()[:100] or "Scenario"
-    taken = set(
-        (await session.execute(select(m.Scenario.name).where(m.Scenario.owner_id == principal.id))).scalars()
-    )
-    final, n = base, 2
-    while final in taken:
-        final, n = f"{base} ({n})", n + 1
-    row = m.Scenario(
-        name=final,
-        owner_id=principal.id,
-        specification=spec.model_dump(mode="json"),
-        recommendation_id=uuid.UUID(recommendation_id) if recommendation_id else None,
-        option_index=option.rank if option else None,
-        option=option.model_dump(mode="json") if option else None,
-    )
-    session.add(row)
-    try:
-        await session.flush()
-    except IntegrityError as e:  # a concurrent save took the name between the check and the insert
-        raise ValueError(f"a scenario named {final!r} was just saved; try another name") from e
-    await audit(principal, "scenario.save", "scenario", str(row.id), {"name": final}, session=session)
-    return _scenario_view(row, principal.name)
-
-
 async def list_scenarios(
-    *, principal: Principal, session: AsyncSession, ids: list[int] | None = None
+    *, principal: Principal, session: AsyncSession, ids: list[int] | None = None, mine_only: bool = False
 ) -> list[SavedScenario]:
+    """Scenarios by id, with their full option: the person's own, or anyone's for admins (unless mine_only)."""
     stmt = select(m.Scenario, m.User.name).join(m.User, m.User.id == m.Scenario.owner_id, isouter=True)
-    stmt = _owned(stmt, m.Scenario.owner_id, principal)
+    if mine_only:
+        stmt = stmt.where(m.Scenario.owner_id == principal.id)
+    else:
+        stmt = _owned(stmt, m.Scenario.owner_id, principal)
     if ids is not None:
         stmt = stmt.where(m.Scenario.id.in_(ids))
     rows = (await session.execute(stmt.order_by(m.Scenario.created_at, m.Scenario.id))).all()

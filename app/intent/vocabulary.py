@@ -101,10 +101,8 @@ class Vocabulary:
 
     models: dict[str, str] = field(default_factory=dict)
     gpus: dict[str, str] = field(default_factory=dict)
-    _model_re: re.Pattern[str] | None = field(default=None, init=False, repr=False)
-    _model_ids: list[str] = field(default_factory=list, init=False, repr=False)
-    _gpu_re: re.Pattern[str] | None = field(default=None, init=False, repr=False)
-    _gpu_ids: list[str] = field(default_factory=list, init=False, repr=False)
+    _model_matcher: _Matcher | None = field(default=None, init=False, repr=False)
+    _gpu_matcher: _Matcher | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(
@@ -129,8 +127,8 @@ class Vocabulary:
             for alias in [gpu_id, *aliases]:
                 vocab.gpus[normalize(alias)] = gpu_id
                 gpu_patterns.append((_alias_pattern(alias), gpu_id))
-        vocab._model_re, vocab._model_ids = _compile(model_patterns)
-        vocab._gpu_re, vocab._gpu_ids = _compile(gpu_patterns)
+        vocab._model_matcher = _compile(model_patterns)
+        vocab._gpu_matcher = _compile(gpu_patterns)
         return vocab
 
     def model_id(self, name: str) -> str | None:
@@ -153,36 +151,117 @@ class Vocabulary:
 
     def find_models(self, text: str) -> list[tuple[str, int, int]]:
         """(hf_id, start, end) for each model mention in ``text``."""
-        return _find(self._model_re, self._model_ids, text)
+        return _find(self._model_matcher, text)
 
     def find_gpus(self, text: str) -> list[tuple[str, int, int]]:
         """(gpu_id, start, end) for each GPU mention in ``text``."""
-        return _find(self._gpu_re, self._gpu_ids, text)
+        return _find(self._gpu_matcher, text)
 
 
-def _compile(patterns: list[tuple[str, str]]) -> tuple[re.Pattern[str] | None, list[str]]:
+_WORD_START = r"(?<![a-z0-9])"
+_SUFFIX = r"(?:s|'s)?(?![a-z0-9])"
+
+
+def _literal_prefixes(pattern: str) -> set[str] | None:
+    """Up to 3 literal characters every match of ``pattern`` starts with (one set entry per alternative).
+
+    Only the shapes this module builds are understood (a literal start, optionally behind one optional
+    non-nested group); anything else gives None, meaning 'may start anywhere'.
+    """
+    m = re.match(r"\(\?:([^()]*)\)\?", pattern)
+    if m:
+        inner = _literal_prefixes(m.group(1))
+        rest = _literal_prefixes(pattern[m.end() :])
+        return None if inner is None or rest is None else inner | rest
+    lit = re.match(r"[a-z0-9]+", pattern)
+    if not lit:
+        return None
+    run = lit.group(0)
+    if pattern[lit.end() : lit.end() + 1] in ("?", "*", "{"):
+        run = run[:-1]  # the last literal is optional
+    return {run[:3]} if run else None
+
+
+@dataclass
+class _Matcher:
+    """Alias patterns grouped by their first literal characters.
+
+    One alternation of hundreds of aliases is tried at every position of the text, which made a 20 KB
+    message take ~100 ms. Here each word start is looked up by its first 1-3 characters and only the few
+    aliases that can start there are tried; the longest-pattern-first order of the single regex is kept.
+    """
+
+    ids: list[str]
+    groups: dict[str, tuple[re.Pattern[str], list[int]]]
+    anywhere: tuple[re.Pattern[str], list[int]] | None
+    starts: re.Pattern[str]
+
+    def finditer(self, text: str) -> list[tuple[int, int, int]]:
+        """(index into ids, start, end) of each leftmost, non-overlapping match."""
+        out: list[tuple[int, int, int]] = []
+        last_end = 0
+        for s in self.starts.finditer(text):
+            pos = s.start()
+            if pos < last_end:
+                continue
+            best: tuple[int, int] | None = None  # (global pattern index, end)
+            candidates = [self.groups.get(text[pos : pos + n]) for n in (1, 2, 3)]
+            for group in [*candidates, self.anywhere]:
+                if group is None:
+                    continue
+                regex, indices = group
+                m = regex.match(text, pos)
+                if m is None or m.lastindex is None:
+                    continue
+                idx = indices[m.lastindex - 1]
+                if best is None or idx < best[0]:
+                    best = (idx, m.end())
+            if best is not None:
+                out.append((best[0], pos, best[1]))
+                last_end = best[1]
+        return out
+
+
+def _group_regex(patterns: list[str]) -> re.Pattern[str]:
+    body = "|".join(f"({pat})" for pat in patterns)
+    return re.compile(rf"{_WORD_START}(?:{body}){_SUFFIX}")
+
+
+def _compile(patterns: list[tuple[str, str]]) -> _Matcher | None:
     if not patterns:
-        return None, []
+        return None
     unique: dict[str, str] = {}
     for pat, target in patterns:
         unique.setdefault(pat, target)
     # Longest pattern first, so 'a100 40gb' wins over 'a100' at the same position.
     ordered = sorted(unique.items(), key=lambda kv: -len(kv[0]))
-    body = "|".join(f"({pat})" for pat, _ in ordered)
-    regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?:s|'s)?(?![a-z0-9])")
-    return regex, [target for _, target in ordered]
-
-
-def _find(regex: re.Pattern[str] | None, ids: list[str], text: str) -> list[tuple[str, int, int]]:
-    if regex is None:
-        return []
-    out: list[tuple[str, int, int]] = []
-    for m in regex.finditer(text.lower()):
-        idx = m.lastindex
-        if idx is None:
+    by_prefix: dict[str, list[int]] = {}
+    anywhere: list[int] = []
+    for i, (pat, _) in enumerate(ordered):
+        prefixes = _literal_prefixes(pat)
+        if prefixes is None:
+            anywhere.append(i)
             continue
-        out.append((ids[idx - 1], m.start(), m.end()))
-    return out
+        for prefix in prefixes:
+            by_prefix.setdefault(prefix, []).append(i)
+    groups = {prefix: (_group_regex([ordered[i][0] for i in idx]), idx) for prefix, idx in by_prefix.items()}
+    if anywhere:
+        starts = re.compile(rf"{_WORD_START}[a-z0-9]")
+    else:
+        keys = sorted(by_prefix, key=len, reverse=True)
+        starts = re.compile(rf"{_WORD_START}(?=" + "|".join(re.escape(k) for k in keys) + ")")
+    return _Matcher(
+        ids=[target for _, target in ordered],
+        groups=groups,
+        anywhere=(_group_regex([ordered[i][0] for i in anywhere]), anywhere) if anywhere else None,
+        starts=starts,
+    )
+
+
+def _find(matcher: _Matcher | None, text: str) -> list[tuple[str, int, int]]:
+    if matcher is None:
+        return []
+    return [(matcher.ids[i], s, e) for i, s, e in matcher.finditer(text.lower())]
 
 
 # --- loading ----------------------------------------------------------------------------------------

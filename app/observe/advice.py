@@ -90,7 +90,9 @@ def advise(stats: WindowStats | None, statuses: Sequence[SloStatus], plan: PlanF
         ratio = (worst.observed or 0.0) / worst.target
         needed = plan.replicas + 1
         if plan.capacity_rps_per_replica:
-            needed = max(needed, math.ceil(stats.request_rate / (plan.capacity_rps_per_replica * TARGET_UTILISATION)))
+            needed = max(
+                needed, math.ceil(stats.request_rate / (plan.capacity_rps_per_replica * TARGET_UTILISATION))
+            )
         cost = (
             -(needed - plan.replicas) * plan.hourly_usd_per_replica * HOURS_PER_MONTH
             if plan.hourly_usd_per_replica
@@ -146,16 +148,19 @@ def advise(stats: WindowStats | None, statuses: Sequence[SloStatus], plan: PlanF
                     kind="scale_in",
                     severity="info",
                     message=(
-                        f"Utilisation is low ({per_replica:.2f} of {plan.capacity_rps_per_replica:.2f} req/s per "
-                        f"replica) and every SLO has headroom: {needed} replicas would do instead of "
-                        f"{plan.replicas}" + (f", saving about ${saving:,.0f}/month." if saving else ".")
+                        f"Utilisation is low ({per_replica:.2f} of {plan.capacity_rps_per_replica:.2f} "
+                        f"req/s per replica) and every SLO has headroom: {needed} replicas would do "
+                        f"instead of {plan.replicas}"
+                        + (f", saving about ${saving:,.0f}/month." if saving else ".")
                     ),
                     saving_usd_month=round(saving, 2) if saving is not None else None,
                     suggested_replicas=needed,
                 )
             )
     out.extend(_drift(stats, plan))
-    return out or [Advice(kind="ok", severity="info", message="SLOs met with reasonable utilisation; no change")]
+    return out or [
+        Advice(kind="ok", severity="info", message="SLOs met with reasonable utilisation; no change")
+    ]
 
 
 def _drift(stats: WindowStats, plan: PlanFacts) -> list[Advice]:
@@ -164,7 +169,9 @@ def _drift(stats: WindowStats, plan: PlanFacts) -> list[Advice]:
         ratio = stats.request_rate / plan.expected_qps
         peak = plan.peak_qps or plan.expected_qps
         if stats.request_rate > peak * 1.2 or ratio < 0.5:
-            notes.append(f"{stats.request_rate:.2f} req/s against {plan.expected_qps:.2f} planned ({ratio:.0%})")
+            notes.append(
+                f"{stats.request_rate:.2f} req/s against {plan.expected_qps:.2f} planned ({ratio:.0%})"
+            )
     if stats.requests > 0:
         prompt_avg = stats.prompt_tokens_per_s / stats.request_rate if stats.request_rate else 0.0
         out_avg = stats.output_tokens_per_s / stats.request_rate if stats.request_rate else 0.0

@@ -13,13 +13,14 @@ Everything here is pure: no I/O.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ class Hist(_M):
     counts: list[float]
     sum: float = 0.0
     count: float = 0.0
+
+    # JSON has no infinity (and Postgres refuses `Infinity` in jsonb): store the +Inf bound as "+Inf".
+    @field_serializer("le")
+    def _le_out(self, le: list[float]) -> list[float | str]:
+        return ["+Inf" if math.isinf(v) else v for v in le]
+
+    @field_validator("le", mode="before")
+    @classmethod
+    def _le_in(cls, le: Any) -> Any:
+        return [_finite(v) if isinstance(v, str) else v for v in le] if isinstance(le, list) else le
 
     def is_reset_from(self, prev: Hist) -> bool:
         if self.le != prev.le or self.count < prev.count or self.sum < prev.sum - 1e-9:
@@ -287,26 +298,24 @@ def increase(series_by_target: Mapping[str, Sequence[Snapshot]]) -> Increase | N
         if len(ordered) < 2:
             continue
         start, end = min(start, ordered[0].t), max(end, ordered[-1].t)
-        for prev, cur in zip(ordered, ordered[1:], strict=False):
+        for prev, cur in itertools.pairwise(ordered):
             reset_seen = False
             for k, v in cur.counters.items():
                 p = prev.counters.get(k)
-                if p is None:
-                    # A counter that first appears mid-window has no known start: skip it rather than
-                    # count its whole history as this window's.
-                    continue
+                # A labelled counter appears on its first use, so one missing before started from zero.
+                p = p or 0.0
                 if v < p:
                     reset_seen = True
                 counters[k] = counters.get(k, 0.0) + (v if v < p else v - p)
             for k, h in cur.hists.items():
                 ph = prev.hists.get(k)
-                if ph is None:
-                    continue
-                if h.is_reset_from(ph):
+                if ph is not None and h.is_reset_from(ph):
                     reset_seen = True
                 d = h.minus(ph)
                 if k in hists and hists[k].le != d.le:
-                    logger.warning("target %s changed the buckets of %s; dropping the older increase", target, k)
+                    logger.warning(
+                        "target %s changed the buckets of %s; dropping the older increase", target, k
+                    )
                     hists[k] = d
                 else:
                     hists[k] = hists[k].plus(d) if k in hists else d
@@ -438,7 +447,7 @@ def _with_types(lines: list[str]) -> str:
     types: dict[str, str] = {}
     for name in HISTOGRAMS.values():
         types[name] = "histogram"
-    for name in list(COUNTERS.values()) + [_HTTP_REQUESTS]:
+    for name in [*list(COUNTERS.values()), _HTTP_REQUESTS]:
         types[name] = "counter"
     for name in [*GAUGES.values(), _KV_ALIAS]:
         types[name] = "gauge"
@@ -447,7 +456,13 @@ def _with_types(lines: list[str]) -> str:
     for line in lines:
         series_name = line.split("{", 1)[0].split(" ", 1)[0]
         for fam, kind in types.items():
-            suffixes = ("_bucket", "_sum", "_count") if kind == "histogram" else ("_total",) if kind == "counter" else ("",)
+            suffixes = (
+                ("_bucket", "_sum", "_count")
+                if kind == "histogram"
+                else ("_total",)
+                if kind == "counter"
+                else ("",)
+            )
             if any(series_name == fam + s for s in suffixes):
                 grouped.setdefault(fam, []).append(line)
                 break
@@ -456,7 +471,9 @@ def _with_types(lines: list[str]) -> str:
                 other.append(line)
     out: list[str] = []
     for fam, fam_lines in grouped.items():
-        out.append(f"# TYPE {fam} {types[fam]}")
+        # Counters are declared by their sample name (`..._total`), as prometheus_client writes them.
+        declared = fam + "_total" if types[fam] == "counter" else fam
+        out.append(f"# TYPE {declared} {types[fam]}")
         out.extend(fam_lines)
     for line in other:
         name = line.split("{", 1)[0].split(" ", 1)[0]

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.observe.metrics import MetricsParseError, Snapshot, parse_metrics, snapshot_from_prometheus
@@ -136,7 +137,9 @@ async def scrape_once(
             snap = await task
         except ScrapeError as e:
             logger.info("scrape of %s for deployment %s failed: %s", target, deployment_id, e)
-            rows.append(m.MetricSample(deployment_id=deployment_id, target=target, at=at, ok=False, error=str(e)))
+            rows.append(
+                m.MetricSample(deployment_id=deployment_id, target=target, at=at, ok=False, error=str(e))
+            )
             continue
         at = datetime.fromtimestamp(snap.t, UTC)
         rows.append(
@@ -234,6 +237,14 @@ async def try_lock(conn: AsyncConnection, deployment_id: uuid.UUID) -> bool:
     return bool(got)
 
 
+async def release_lock(conn: AsyncConnection, deployment_id: uuid.UUID) -> None:
+    """Give the lock back before the connection returns to the pool (a pooled connection keeps its locks)."""
+    await conn.execute(
+        text("SELECT pg_advisory_unlock(:c, :k)"), {"c": LOCK_CLASS, "k": lock_key(deployment_id)}
+    )
+    await conn.commit()
+
+
 class Scraper:
     """Scrapes deployments on an interval; one task per deployment, guarded by its advisory lock.
 
@@ -269,7 +280,9 @@ class Scraper:
         """Start scraping a deployment (idempotent). ``targets`` default to the deployment's endpoints."""
         task = self._tasks.get(deployment_id)
         if task is None or task.done():
-            task = asyncio.create_task(self._loop(deployment_id, targets, selector), name=f"scrape-{deployment_id}")
+            task = asyncio.create_task(
+                self._loop(deployment_id, targets, selector), name=f"scrape-{deployment_id}"
+            )
             self._tasks[deployment_id] = task
         return task
 
@@ -310,26 +323,40 @@ class Scraper:
             await session.commit()
         return rows
 
-    async def _loop(self, deployment_id: uuid.UUID, targets: Sequence[str] | None, selector: str | None) -> None:
+    async def _loop(
+        self, deployment_id: uuid.UUID, targets: Sequence[str] | None, selector: str | None
+    ) -> None:
         async with self.engine.connect() as lock_conn:
             while not await try_lock(lock_conn, deployment_id):
                 logger.debug("deployment %s is scraped by another Preflight replica", deployment_id)
                 await asyncio.sleep(self.interval_s)
             logger.info("scraping deployment %s every %.0f s", deployment_id, self.interval_s)
-            next_at = time.monotonic()
-            pruned_at = 0.0
-            while True:
-                try:
-                    await self.run_once(deployment_id, targets, selector=selector)
-                    if time.monotonic() - pruned_at > 600:
-                        async with self.sessions() as session:
-                            await prune_samples(session=session, retention=self.retention)
-                            await session.commit()
-                        pruned_at = time.monotonic()
-                except ScrapeError as e:
-                    logger.warning("deployment %s: %s", deployment_id, e)
-                next_at += self.interval_s
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            try:
+                await self._scrape_forever(deployment_id, targets, selector)
+            finally:
+                # Shielded: the task is usually being cancelled here, and the unlock must still run.
+                await asyncio.shield(release_lock(lock_conn, deployment_id))
+
+    async def _scrape_forever(
+        self, deployment_id: uuid.UUID, targets: Sequence[str] | None, selector: str | None
+    ) -> None:
+        next_at = time.monotonic()
+        pruned_at = 0.0
+        while True:
+            try:
+                await self.run_once(deployment_id, targets, selector=selector)
+                if time.monotonic() - pruned_at > 600:
+                    async with self.sessions() as session:
+                        await prune_samples(session=session, retention=self.retention)
+                        await session.commit()
+                    pruned_at = time.monotonic()
+            except ScrapeError as e:
+                logger.warning("deployment %s: %s", deployment_id, e)
+            except (SQLAlchemyError, OSError) as e:
+                # The database hiccuped: keep the loop alive and try again at the next interval.
+                logger.error("deployment %s: storing samples failed: %s", deployment_id, e)
+            next_at += self.interval_s
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def watch_live(self, *, states: Sequence[str] = ("running",)) -> None:
         """Watch every deployment in one of ``states`` that has an endpoint; re-checked every interval."""

@@ -94,7 +94,9 @@ async def observe_deployment(
     if dep is None:
         raise DeploymentNotFoundError(f"no deployment with id {deployment_id}")
     end = until or datetime.now(UTC)
-    series = await load_series(deployment_id, session=session, since=end - timedelta(seconds=window_s), until=end)
+    series = await load_series(
+        deployment_id, session=session, since=end - timedelta(seconds=window_s), until=end
+    )
     stats = window_stats(series)
     targets = deployment_targets(dep) or list(series)
     the_slos = slos if slos is not None else slos_from_specification(dep.specification or {})
@@ -120,7 +122,9 @@ async def observe_deployment(
     )
 
 
-async def update_health(deployment_id: uuid.UUID, *, session: AsyncSession, window_s: float = 300.0) -> Health:
+async def update_health(
+    deployment_id: uuid.UUID, *, session: AsyncSession, window_s: float = 300.0
+) -> Health:
     """Re-evaluate and store the deployment's runtime health; a change is written to the audit log."""
     obs = await observe_deployment(deployment_id, session=session, window_s=window_s)
     dep = await session.get(m.Deployment, deployment_id)
@@ -139,3 +143,46 @@ async def update_health(deployment_id: uuid.UUID, *, session: AsyncSession, wind
         dep.health_reason = obs.health.reason
     await session.flush()
     return obs.health
+
+
+class SeriesPoint(BaseModel):
+    """One step of a deployment's metrics, for plots of TTFT/ITL over time against the targets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    request_rate: float
+    ttft_p90_ms: float | None
+    itl_p90_ms: float | None
+    e2e_p95_ms: float | None
+    queue_depth: float | None
+    kv_cache_usage: float | None
+
+
+async def timeseries(
+    deployment_id: uuid.UUID, *, session: AsyncSession, window_s: float = 3600.0, step_s: float = 60.0
+) -> list[SeriesPoint]:
+    """Per-step percentiles over the window (steps without two samples are left out)."""
+    from app.observe.slo import steps_of
+
+    end = datetime.now(UTC)
+    series = await load_series(
+        deployment_id, session=session, since=end - timedelta(seconds=window_s), until=end
+    )
+    points: list[SeriesPoint] = []
+    for step_series, _seconds, step_end in steps_of(series, step_s):
+        s = window_stats(step_series)
+        if s is None:
+            continue
+        points.append(
+            SeriesPoint(
+                at=datetime.fromtimestamp(step_end, UTC),
+                request_rate=round(s.request_rate, 4),
+                ttft_p90_ms=s.ttft_ms.p90,
+                itl_p90_ms=s.itl_ms.p90,
+                e2e_p95_ms=s.e2e_ms.p95,
+                queue_depth=s.queue_depth_mean,
+                kv_cache_usage=s.kv_cache_usage_mean,
+            )
+        )
+    return points

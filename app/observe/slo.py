@@ -162,7 +162,7 @@ def compliance(
                 observed = None if q is None else round(q * 1e3, 3)
                 bad = fraction_above(slo.target / 1e3, hist)
         violation, evaluated = 0.0, 0.0
-        for step_series, seconds in steps:
+        for step_series, seconds, _end in steps:
             value = _step_value(step_series, slo)
             if value is None:
                 continue
@@ -203,11 +203,21 @@ def _step_value(series: Mapping[str, Sequence[Snapshot]], slo: Slo) -> float | N
     return None if q is None else q * 1e3
 
 
+def steps_of(
+    series_by_target: Mapping[str, Sequence[Snapshot]], step_s: float
+) -> list[tuple[dict[str, list[Snapshot]], float, float]]:
+    """The series cut into steps of ``step_s``: (series of the step, its seconds, its end time)."""
+    ts = [s.t for series in series_by_target.values() for s in series]
+    if not ts:
+        return []
+    return _steps(series_by_target, min(ts), max(ts), step_s)
+
+
 def _steps(
     series_by_target: Mapping[str, Sequence[Snapshot]], start: float, end: float, step_s: float
-) -> list[tuple[dict[str, list[Snapshot]], float]]:
+) -> list[tuple[dict[str, list[Snapshot]], float, float]]:
     """Per step: each target's snapshots in (b0, b1] plus the last one at or before b0."""
-    out: list[tuple[dict[str, list[Snapshot]], float]] = []
+    out: list[tuple[dict[str, list[Snapshot]], float, float]] = []
     if end <= start:
         return out
     n = max(1, math.ceil((end - start) / step_s - 1e-9))
@@ -222,7 +232,7 @@ def _steps(
             if len(chosen) >= 2:
                 step[target] = chosen
         if step:
-            out.append((step, b1 - b0))
+            out.append((step, b1 - b0, b1))
     return out
 
 
@@ -382,6 +392,8 @@ def runtime_health(
     if not reasons:
         measured = [s for s in statuses if s.met is not None]
         reasons.append(
-            f"all {len(measured)} SLOs met in the window" if measured else "reachable; no traffic in the window"
+            f"all {len(measured)} SLOs met in the window"
+            if measured
+            else "reachable; no traffic in the window"
         )
     return Health(state=state, reason="; ".join(reasons))

@@ -12,19 +12,25 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from app.planning.errors import PlanningError
 from app.planning.memory import default_kv_dtype_bytes, kv_bytes_for_sequence, plan_memory
-from app.planning.perf import Factors, RawCosts, closed_loop, offline, raw_costs, static_batch
+from app.planning.perf import SCENARIOS, Factors, RawCosts, raw_costs, steady_state
 from app.planning.types import GpuSpec, ModelArch
 
 log = logging.getLogger(__name__)
 
 METRICS = ("ttft_ms", "tpot_ms", "output_tokens_per_s")
+
+
+class CalibrationError(PlanningError):
+    """The efficiency factors cannot be fitted (no usable benchmark rows)."""
+
 
 # Published measurement names → catalog ids (the measurement file uses short names).
 MEASUREMENT_MODELS: dict[str, str] = {
@@ -42,6 +48,25 @@ MEASUREMENT_MODELS: dict[str, str] = {
 }
 
 ENGINE_KEYS = ("trtllm", "vllm")
+
+# Software stacks the published rows ran on. Each has its own per-step overheads and efficiency multipliers
+# (software generations differ, see the data README); ``trtllm-0.9`` is the reference (multipliers 1).
+STACKS = ("trtllm-0.9", "nim", "trtllm-1.x", "vllm-0.6")
+SOURCE_STACK = {
+    "trtllm_dli_csv": "trtllm-0.9",
+    "nim_dli_csv": "nim",
+    "trtllm_perf_v1": "trtllm-1.x",
+    "trtllm_perf_devguide": "trtllm-1.x",
+    "dstack_405b": "vllm-0.6",
+}
+# The stack a planner prediction uses for each engine (sglang borrows vLLM's with a smaller overhead).
+ENGINE_STACK = {"trtllm": "nim", "vllm": "vllm-0.6", "sglang": "vllm-0.6"}
+_STACK_PRIOR = {  # step overhead ms, layer overhead ms, bandwidth and FLOP multipliers
+    "trtllm-0.9": (0.3, 0.004, 1.0, 1.0),
+    "nim": (0.3, 0.004, 1.0, 1.0),
+    "trtllm-1.x": (0.3, 0.004, 1.0, 1.0),
+    "vllm-0.6": (1.5, 0.006, 0.9, 0.9),
+}
 
 
 def canonical_engine(text: str) -> str:
@@ -64,7 +89,7 @@ def canonical_precision(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark record, normalised for the model."""
+    """One benchmark record, normalised: the inputs ``predict`` takes to replay it, plus the truths."""
 
     index: int
     source: str
@@ -74,7 +99,7 @@ class Case:
     tp: int
     precision: str
     engine: str
-    scenario: str  # static_batch | closed_loop | offline | open_loop
+    scenario: str  # a key of perf.SCENARIOS
     batch: float  # batch size / concurrency / offline batch
     inp: float
     out: float
@@ -83,13 +108,25 @@ class Case:
     truth: dict[str, float]
     raw: RawCosts
     max_batch: float
+    stack: str = "trtllm-0.9"
+    budget: float = 8192.0  # max tokens per engine step
+    eager: bool = False
+    max_num_seqs: int = 256
+    mem_util: float = 0.9
+    kv_bytes: float = 2.0
+    degenerate_routing: bool = False
+    mha_fallback: bool = False
+    arch: ModelArch | None = None
+    gpu_spec: GpuSpec | None = None
 
 
 def _truths(rec: dict[str, Any], scenario: str, out: float, tp: int) -> dict[str, float]:
     t: dict[str, float] = {}
-    if rec.get("ttft_ms_mean") and scenario != "offline":
+    if rec.get("ttft_ms_mean") and scenario not in ("offline", "offline_batch"):
         t["ttft_ms"] = float(rec["ttft_ms_mean"])
-    tpot = rec.get("tpot_ms_mean") or rec.get("itl_ms_mean")
+    # vLLM's mean TPOT averages per-request ratios, which a few stalled short requests dominate; the mean
+    # ITL (time between tokens) is the quantity both engines' step times determine.
+    tpot = rec.get("itl_ms_mean") or rec.get("tpot_ms_mean")
     if tpot:
         t["tpot_ms"] = float(tpot)
     thr = rec.get("output_tokens_per_s")
@@ -100,6 +137,51 @@ def _truths(rec: dict[str, Any], scenario: str, out: float, tp: int) -> dict[str
     if thr:
         t["output_tokens_per_s"] = float(thr)
     return t
+
+
+def max_batch_for(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    tp: int,
+    precision: str,
+    kv_bytes: float,
+    mem_util: float,
+    max_num_seqs: int,
+    tokens_per_seq: float,
+    max_num_batched_tokens: int = 8192,
+) -> float:
+    """Sequences whose KV fits together, capped by ``max_num_seqs`` (shared with ``predict``)."""
+    plan = plan_memory(
+        arch,
+        gpu,
+        tp=tp,
+        precision=precision,
+        kv_dtype_bytes=kv_bytes,
+        gpu_memory_utilization=mem_util,
+        max_num_batched_tokens=max_num_batched_tokens,
+        max_num_seqs=max_num_seqs,
+    )
+    per_seq = kv_bytes_for_sequence(arch, tokens_per_seq, tp, kv_bytes)
+    if per_seq <= 0:
+        return float(max_num_seqs)
+    return float(max(1, min(max_num_seqs, int(plan.kv_cache // per_seq))))
+
+
+def mha_fallback(arch: ModelArch, stack: str) -> bool:
+    """Whether TensorRT-LLM 0.9's decode attention falls back to its multi-head kernel for this model.
+
+    Its grouped-query kernel (XQA) handles power-of-two query groups; other group sizes (Falcon-180B: 232
+    query heads over 8 KV heads = 29) use the multi-head kernel, which rereads each KV head per query head.
+    """
+    if stack != "trtllm-0.9" or arch.is_mla:
+        return False
+    group = arch.num_attention_heads // arch.num_key_value_heads
+    return group > 1 and bool(group & (group - 1))
+
+
+def _flag(notes: str, pattern: str) -> float | None:
+    m = re.search(pattern, notes)
+    return float(m.group(1)) if m else None
 
 
 def build_cases(
@@ -122,12 +204,16 @@ def build_cases(
         engine = canonical_engine(str(rec.get("engine", "")))
         tp = int(rec.get("tp") or 1)
         source = str(rec.get("source", ""))
+        notes = str(rec.get("notes") or "")
         n_prompts = float(rec.get("num_prompts") or 0)
+        scen_text = str(rec.get("scenario") or "")
         if source == "trtllm_dli_csv":
             scenario = "static_batch"
         elif rec.get("request_rate"):
             scenario = "open_loop"
-        elif rec.get("scenario", "").startswith("offline") or rec.get("concurrency") is None:
+        elif scen_text.startswith("offline batch"):
+            scenario = "offline_batch"
+        elif scen_text.startswith("offline") or rec.get("concurrency") is None:
             scenario = "offline"
         else:
             scenario = "closed_loop"
@@ -138,27 +224,40 @@ def build_cases(
             out = float(rec.get("total_output_tokens", 0)) / n_prompts
         if inp <= 0 or out <= 0:
             continue
+        stack = SOURCE_STACK.get(source, ENGINE_STACK.get(engine, "trtllm-0.9"))
         kv_bytes = default_kv_dtype_bytes(precision, engine)
-        if scenario in ("offline", "open_loop"):
-            # Engines run as many sequences as the KV cache holds (TRT-LLM bench: up to 2048; vLLM: flags).
-            seqs_cap = 512.0 if engine == "vllm" else 2048.0
-            plan = plan_memory(
-                arch,
-                gpu,
-                tp=tp,
-                precision=precision,
-                kv_dtype_bytes=kv_bytes,
-                gpu_memory_utilization=0.9 if engine == "vllm" else 0.95,
-            )
-            per_seq = kv_bytes_for_sequence(arch, inp + out, tp, kv_bytes)
-            max_batch = max(1.0, min(seqs_cap, plan.kv_cache / per_seq if per_seq else seqs_cap))
-            if scenario == "offline" and rec.get("concurrency"):
-                max_batch = min(max_batch, float(rec["concurrency"]))
+        if "FP8-KV" in str(rec.get("model_variant") or ""):
+            kv_bytes = 1.0
+        # Engine limits as run: vLLM flags from the notes, trtllm-bench's 2048-sequence default.
+        if engine == "vllm":
+            max_seqs = int(_flag(notes, r"max-num-seqs=(\d+)") or 256)
+            budget = _flag(notes, r"max-num-batched-tokens=(\d+)")
+            if budget is None:
+                # Without chunked prefill whole prompts go in one step: the budget is max_model_len.
+                budget = 8192.0 if "chunked-prefill=TRUE" in notes else 32768.0
+            mem_util = 0.9
         else:
+            max_seqs = 2048 if scenario == "offline" else 256
+            budget, mem_util = 8192.0, 0.95
+        max_batch = max_batch_for(
+            arch, gpu, tp, precision, kv_bytes, mem_util, max_seqs, inp + out, int(budget)
+        )
+        if scenario == "static_batch":
             max_batch = float(rec.get("concurrency") or 1)
+        elif scenario == "closed_loop":
+            max_batch = min(max_batch, float(rec.get("concurrency") or 1))
         truth = _truths(rec, scenario, out, tp)
         if not truth:
             continue
+        # dstack's MI300X runs of Meta's checkpoint used --enforce-eager (no HIP graphs): labels end -meta.
+        eager = gpu.vendor == "AMD" and "-meta'" in notes
+        degenerate = arch.is_moe and "fake (random) weights" in notes
+        fallback = mha_fallback(arch, stack)
+        raw = raw_costs(arch, gpu, tp, precision, kv_bytes)
+        if degenerate:
+            raw = replace(raw, n_exp=raw.top_k)
+        if fallback:
+            raw = replace(raw, kv_log_group=math.log(arch.num_attention_heads / arch.num_key_value_heads))
         cases.append(
             Case(
                 index=i,
@@ -176,8 +275,18 @@ def build_cases(
                 rate=float(rec.get("request_rate") or 0.0),
                 n_prompts=n_prompts or 1000.0,
                 truth=truth,
-                raw=raw_costs(arch, gpu, tp, precision, kv_bytes),
+                raw=raw,
                 max_batch=max_batch,
+                stack=stack,
+                budget=float(budget),
+                eager=bool(eager),
+                max_num_seqs=max_seqs,
+                mem_util=mem_util,
+                kv_bytes=kv_bytes,
+                degenerate_routing=bool(degenerate),
+                mha_fallback=fallback,
+                arch=arch,
+                gpu_spec=gpu,
             )
         )
     return cases
@@ -190,10 +299,17 @@ class EngineFactors(BaseModel):
     flops_mult: float = 1.0
 
 
+def _default_stacks() -> dict[str, EngineFactors]:
+    return {
+        k: EngineFactors(step_overhead_ms=v[0], layer_overhead_ms=v[1], bw_mult=v[2], flops_mult=v[3])
+        for k, v in _STACK_PRIOR.items()
+    }
+
+
 class Calibration(BaseModel):
     """Fitted efficiency factors with fit statistics; JSON-serialisable."""
 
-    version: int = 1
+    version: int = 2
     gpu_bw_eff: dict[str, float] = Field(default_factory=dict)
     gpu_flops_eff: dict[str, float] = Field(default_factory=dict)
     family_bw_eff: dict[str, float] = Field(default_factory=dict)
@@ -201,16 +317,19 @@ class Calibration(BaseModel):
     global_bw_eff: float = 0.75
     global_flops_eff: float = 0.55
     engines: dict[str, EngineFactors] = Field(
-        default_factory=lambda: {
-            "trtllm": EngineFactors(step_overhead_ms=0.3, layer_overhead_ms=0.004),
-            "vllm": EngineFactors(step_overhead_ms=1.5, layer_overhead_ms=0.006, bw_mult=0.9, flops_mult=0.9),
-        }
+        default_factory=_default_stacks, description="per software stack (see calibrate.STACKS)"
     )
+    engine_stack: dict[str, str] = Field(default_factory=lambda: dict(ENGINE_STACK))
     allreduce_latency_ms: float = 0.012
     link_eff: float = 0.6
     fp8_eff: float = 0.8
     kv_eff: float = 1.0
     prefill_sync: float = 0.5
+    sync_scale: float = 64.0
+    gemm_p: float = 2.0
+    eager_mult: float = 3.0
+    mha_exp: float = 0.5
+    gemm_m0: float = 32.0
     n_records: int = 0
     fit_stats: dict[str, Any] = Field(default_factory=dict)
     residual_quantiles: dict[str, tuple[float, float]] = Field(
@@ -218,26 +337,39 @@ class Calibration(BaseModel):
         description="10th and 90th percentile of out-of-fold log(truth/prediction) per metric",
     )
 
-    def factors(self, gpu: str, family: str, engine: str) -> Factors:
+    def stack_for(self, engine: str, stack: str | None = None) -> str:
+        if stack and stack in self.engines:
+            return stack
+        return self.engine_stack.get(engine) or self.engine_stack.get("trtllm") or "trtllm-0.9"
+
+    def factors(
+        self, gpu: str, family: str, engine: str, *, stack: str | None = None, eager: bool = False
+    ) -> Factors:
         """Factors for a GPU and engine; unknown GPUs use their family, then the global value."""
-        eng_key = "vllm" if engine == "sglang" else engine
-        eng = self.engines.get(eng_key) or self.engines["trtllm"]
+        name = self.stack_for(engine, stack)
+        eng = self.engines.get(name) or next(iter(self.engines.values()))
         bw = self.gpu_bw_eff.get(gpu) or self.family_bw_eff.get(family) or self.global_bw_eff
         fl = self.gpu_flops_eff.get(gpu) or self.family_flops_eff.get(family) or self.global_flops_eff
         step = eng.step_overhead_ms
-        if engine == "sglang":
+        if engine == "sglang" and stack is None:
             # No SGLang rows: published comparisons put it between vLLM and TensorRT-LLM. A prior, not a fit.
             step *= 0.8
+        if eager:
+            step *= self.eager_mult
         return Factors(
             bw_eff=min(bw * eng.bw_mult, 0.98),
             flops_eff=min(fl * eng.flops_mult, 0.95),
             fp8_eff=self.fp8_eff,
             step_overhead_ms=step,
-            layer_overhead_ms=eng.layer_overhead_ms,
+            layer_overhead_ms=eng.layer_overhead_ms * (self.eager_mult if eager else 1.0),
             allreduce_latency_ms=self.allreduce_latency_ms,
             link_eff=self.link_eff,
+            gemm_p=self.gemm_p,
             kv_eff=self.kv_eff,
             prefill_sync=self.prefill_sync,
+            sync_scale=self.sync_scale,
+            mha_exp=self.mha_exp,
+            gemm_m0=self.gemm_m0,
         )
 
 
@@ -255,7 +387,8 @@ class _Design:
     raw: RawCosts
     gpu_idx: np.ndarray
     fam_idx: np.ndarray
-    eng_idx: np.ndarray
+    stack_idx: np.ndarray
+    eager: np.ndarray
     gpus: list[str]
     fams: list[str]
     batch: np.ndarray
@@ -264,6 +397,7 @@ class _Design:
     rate: np.ndarray
     n_prompts: np.ndarray
     max_batch: np.ndarray
+    budget: np.ndarray
     scen: np.ndarray
     truth: dict[str, np.ndarray]
     weight: dict[str, np.ndarray]
@@ -271,7 +405,6 @@ class _Design:
 
 def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
     cl = list(cases)
-    scen_code = {"static_batch": 0, "closed_loop": 1, "offline": 2, "open_loop": 3}
     truth = {m: np.array([c.truth.get(m, np.nan) for c in cl]) for m in METRICS}
     weight: dict[str, np.ndarray] = {}
     sources = np.array([c.source for c in cl])
@@ -281,14 +414,18 @@ def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
         for s in set(sources):
             sel = has & (sources == s)
             if sel.any():
-                w[sel] = 1.0 / math.sqrt(sel.sum())  # each source weighs ~sqrt(rows), not rows
+                # Each source and metric weighs as its mean squared log error, whatever its row count,
+                # damped for tiny sources so a handful of rows cannot dominate.
+                n = int(sel.sum())
+                w[sel] = math.sqrt(min(1.0, n / 30.0) / n)
         weight[m] = w
     return _Design(
         cases=cl,
         raw=_stack_raw(cl),
         gpu_idx=np.array([gpus.index(c.gpu) if c.gpu in gpus else -1 for c in cl]),
         fam_idx=np.array([fams.index(c.family) if c.family in fams else -1 for c in cl]),
-        eng_idx=np.array([ENGINE_KEYS.index("vllm" if c.engine == "vllm" else "trtllm") for c in cl]),
+        stack_idx=np.array([STACKS.index(c.stack) if c.stack in STACKS else 0 for c in cl]),
+        eager=np.array([1.0 if c.eager else 0.0 for c in cl]),
         gpus=gpus,
         fams=fams,
         batch=np.array([c.batch for c in cl]),
@@ -297,18 +434,37 @@ def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
         rate=np.array([c.rate for c in cl]),
         n_prompts=np.array([c.n_prompts for c in cl]),
         max_batch=np.array([c.max_batch for c in cl]),
-        scen=np.array([scen_code[c.scenario] for c in cl]),
+        budget=np.array([c.budget for c in cl]),
+        scen=np.array([SCENARIOS[c.scenario] for c in cl]),
         truth=truth,
         weight=weight,
     )
 
 
+_MISC = (
+    "allreduce_latency_ms",
+    "link_eff",
+    "fp8_eff",
+    "kv_eff",
+    "prefill_sync",
+    "sync_scale",
+    "gemm_p",
+    "eager_mult",
+    "mha_exp",
+    "gemm_m0",
+)
+_MISC_PRIOR = np.log([0.01, 0.6, 0.8, 1.0, 0.5, 64.0, 2.0, 3.0, 0.5, 32.0])
+_MISC_SD = np.array([1.0, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.7, 0.5, 1.0])
+_RIDGE = 0.003  # a one-sd move of a parameter costs as much as 0.3% of mean squared log error
+
+
 class _Params:
     """Layout of the parameter vector (log-space)."""
 
-    def __init__(self, gpus: list[str], fams: list[str]) -> None:
+    def __init__(self, gpus: list[str], fams: list[str], stacks_seen: set[str]) -> None:
         self.gpus, self.fams = gpus, fams
         self.n_g, self.n_f = len(gpus), len(fams)
+        self.stacks_seen = stacks_seen
         i = 0
         self.glob = slice(i, i + 2)
         i += 2
@@ -316,108 +472,79 @@ class _Params:
         i += 2 * self.n_f
         self.gpu = slice(i, i + 2 * self.n_g)
         i += 2 * self.n_g
-        self.eng = slice(i, i + 4 * len(ENGINE_KEYS))
-        i += 4 * len(ENGINE_KEYS)
-        self.misc = slice(i, i + 5)
-        i += 5
+        self.eng = slice(i, i + 4 * len(STACKS))
+        i += 4 * len(STACKS)
+        self.misc = slice(i, i + len(_MISC))
+        i += len(_MISC)
         self.size = i
+        self.fam_of_gpu: dict[str, str] = {}
 
     def initial(self) -> np.ndarray:
         x = np.zeros(self.size)
         x[self.glob] = [math.log(0.75), math.log(0.55)]
-        eng = np.array(
-            [
-                math.log(0.3),
-                math.log(0.004),
-                0.0,
-                0.0,
-                math.log(1.5),
-                math.log(0.006),
-                math.log(0.9),
-                math.log(0.9),
-            ]
-        )
-        x[self.eng] = eng
-        x[self.misc] = [math.log(0.012), math.log(0.6), math.log(0.8), 0.0, math.log(0.5)]
+        x[self.eng] = np.log(np.array([_STACK_PRIOR[s] for s in STACKS])).ravel()
+        x[self.misc] = _MISC_PRIOR
         return x
 
-    def penalties(self, x: np.ndarray, vllm_rows: int) -> np.ndarray:
+    def penalties(self, x: np.ndarray) -> np.ndarray:
         fam = x[self.fam] / 0.3
-        gpu = x[self.gpu] / 0.15
-        eng = x[self.eng].reshape(len(ENGINE_KEYS), 4)
-        init = self.initial()[self.eng].reshape(len(ENGINE_KEYS), 4)
-        # trtllm's bandwidth/flops multipliers are the reference (fixed near 1); vLLM's stay near their
-        # priors unless vLLM rows pull them: the prior is as strong as a handful of rows.
-        pri = [
-            (eng[0, 2:] - 0.0) / 0.01,
-            (eng[0, :2] - init[0, :2]) / 1.5,
-            (eng[1, :2] - init[1, :2]) / (0.5 if vllm_rows else 0.05),
-            (eng[1, 2:] - init[1, 2:]) / (0.15 if vllm_rows else 0.02),
-        ]
-        misc = (x[self.misc] - self.initial()[self.misc]) / 1.0
-        return np.concatenate([fam, gpu, *pri, misc])
+        gpu = x[self.gpu] / 0.2
+        eng = x[self.eng].reshape(len(STACKS), 4)
+        init = self.initial()[self.eng].reshape(len(STACKS), 4)
+        parts = [fam, gpu]
+        for k, name in enumerate(STACKS):
+            seen = name in self.stacks_seen
+            # The reference stack fixes the scale of the efficiencies; an unseen stack stays at its prior.
+            mult_sd = 0.01 if k == 0 else (0.3 if seen else 0.01)
+            parts.append((eng[k, 2:] - init[k, 2:]) / mult_sd)
+            parts.append((eng[k, :2] - init[k, :2]) / (1.5 if seen else 0.01))
+        parts.append((x[self.misc] - _MISC_PRIOR) / _MISC_SD)
+        return np.concatenate(parts) * math.sqrt(_RIDGE)
 
     def factors(self, x: np.ndarray, d: _Design) -> Factors:
         g2 = x[self.gpu].reshape(max(self.n_g, 1), 2) if self.n_g else np.zeros((1, 2))
         f2 = x[self.fam].reshape(max(self.n_f, 1), 2) if self.n_f else np.zeros((1, 2))
         gsel = np.where(d.gpu_idx[:, None] >= 0, g2[np.maximum(d.gpu_idx, 0)], 0.0)
         fsel = np.where(d.fam_idx[:, None] >= 0, f2[np.maximum(d.fam_idx, 0)], 0.0)
-        eng = x[self.eng].reshape(len(ENGINE_KEYS), 4)[d.eng_idx]
+        eng = x[self.eng].reshape(len(STACKS), 4)[d.stack_idx]
         log_bw = x[self.glob][0] + fsel[:, 0] + gsel[:, 0] + eng[:, 2]
         log_fl = x[self.glob][1] + fsel[:, 1] + gsel[:, 1] + eng[:, 3]
-        misc = np.exp(x[self.misc])
+        misc = dict(zip(_MISC, np.exp(x[self.misc]), strict=True))
+        eager = np.where(d.eager > 0, misc["eager_mult"], 1.0)
         return Factors(
-            bw_eff=np.minimum(np.exp(log_bw), 0.98),  # type: ignore[arg-type]
-            flops_eff=np.minimum(np.exp(log_fl), 0.95),  # type: ignore[arg-type]
-            step_overhead_ms=np.exp(eng[:, 0]),  # type: ignore[arg-type]
-            layer_overhead_ms=np.exp(eng[:, 1]),  # type: ignore[arg-type]
-            allreduce_latency_ms=float(misc[0]),
-            link_eff=float(min(misc[1], 1.0)),
-            fp8_eff=float(min(misc[2], 1.2)),
-            kv_eff=float(misc[3]),
-            prefill_sync=float(misc[4]),
+            bw_eff=np.minimum(np.exp(log_bw), 0.98),
+            flops_eff=np.minimum(np.exp(log_fl), 0.95),
+            step_overhead_ms=np.exp(eng[:, 0]) * eager,
+            layer_overhead_ms=np.exp(eng[:, 1]) * eager,
+            allreduce_latency_ms=float(misc["allreduce_latency_ms"]),
+            link_eff=float(min(misc["link_eff"], 1.0)),
+            fp8_eff=float(min(misc["fp8_eff"], 1.2)),
+            kv_eff=float(misc["kv_eff"]),
+            prefill_sync=float(min(misc["prefill_sync"], 1.0)),
+            sync_scale=float(misc["sync_scale"]),
+            gemm_p=float(min(max(misc["gemm_p"], 1.0), 8.0)),
+            mha_exp=float(min(misc["mha_exp"], 1.0)),
+            gemm_m0=float(misc["gemm_m0"]),
         )
 
 
 def predict_cases(raw: RawCosts, f: Factors, d: _Design) -> dict[str, np.ndarray]:
-    """Closed-form predictions for every case, vectorised per scenario."""
-    sb = static_batch(raw, f, d.batch, d.inp, d.out)
-    cl = closed_loop(raw, f, d.batch, d.inp, d.out, d.max_batch)
-    off = offline(raw, f, d.max_batch, d.inp, d.out)
-    # Open loop rows (ShareGPT at fixed rates): below capacity use the open-loop fixed point through the
-    # closed-loop form at the Little's-law batch; at or above capacity a finite run of n prompts queues,
-    # and the mean wait is n/2 × (1/μ − 1/λ).
-    cap = off.requests_per_s
-    lam = d.rate
-    sat = lam >= cap
-    b_ol = np.clip(lam * off.e2e_ms / 1e3, 1.0, d.max_batch)
-    ol = closed_loop(raw, f, b_ol, d.inp, d.out, d.max_batch)
-    wait = np.where(
-        sat, d.n_prompts / 2.0 * (1.0 / np.maximum(cap, 1e-9) - 1.0 / np.maximum(lam, 1e-9)) * 1e3, 0
-    )
-    ol_ttft = np.where(sat, off.ttft_ms / np.maximum(d.max_batch, 1) + wait, ol.ttft_ms)
-    ol_tpot = np.where(sat, off.tpot_ms, ol.tpot_ms)
-    ol_thr = np.where(sat, off.output_tokens_per_s, lam * d.out)
-    s = d.scen
-    return {
-        "ttft_ms": np.select([s == 0, s == 1, s == 2], [sb.ttft_ms, cl.ttft_ms, off.ttft_ms], ol_ttft),
-        "tpot_ms": np.select([s == 0, s == 1, s == 2], [sb.tpot_ms, cl.tpot_ms, off.tpot_ms], ol_tpot),
-        "output_tokens_per_s": np.select(
-            [s == 0, s == 1, s == 2],
-            [sb.output_tokens_per_s, cl.output_tokens_per_s, off.output_tokens_per_s],
-            ol_thr,
-        ),
-    }
+    """Closed-form predictions for every case (the same ``steady_state`` that ``predict`` reports)."""
+    return steady_state(raw, f, d.scen, d.batch, d.inp, d.out, d.rate, d.max_batch, d.budget, d.n_prompts)
 
 
-def _residuals(x: np.ndarray, p: _Params, d: _Design, vllm_rows: int) -> np.ndarray:
-    pred = predict_cases(d.raw, p.factors(x, d), d)
+def _residuals(x: np.ndarray, p: _Params, d: _Design) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        pred = predict_cases(d.raw, p.factors(x, d), d)
     parts = []
     for m in METRICS:
         has = d.weight[m] > 0
-        r = np.log(np.maximum(pred[m][has], 1e-9) / d.truth[m][has]) * d.weight[m][has]
-        parts.append(r)
-    parts.append(p.penalties(x, vllm_rows) * 0.3)
+        v = np.nan_to_num(pred[m][has], nan=1e9, posinf=1e9)
+        r = np.log(np.clip(v, 1e-9, 1e12) / d.truth[m][has])
+        # Soft-clip huge misses (queue blow-ups) so a few rows cannot steer every factor.
+        r = 2.0 * np.tanh(r / 2.0)
+        parts.append(r * d.weight[m][has])
+    parts.append(p.penalties(x))
     return np.concatenate(parts)
 
 
@@ -437,29 +564,44 @@ def _lm(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, iters: int = 40
         jtj = jac.T @ jac
         g = jac.T @ r
         improved = False
-        for _ in range(8):
+        for _ in range(10):
             step = np.linalg.solve(jtj + lam * np.diag(np.diag(jtj) + 1e-9), -g)
             xn = x + step
             rn = fun(xn)
             cn = float(rn @ rn)
             if cn < cost:
+                rel = (cost - cn) / max(cost, 1e-12)
                 x, r, cost = xn, rn, cn
                 lam = max(lam / 3.0, 1e-7)
                 improved = True
                 break
             lam *= 4.0
-        if not improved or float(np.abs(step).max()) < 1e-4:
+        if not improved or rel < 1e-6:
             break
     return x, cost
+
+
+def _stack_factors(eng: np.ndarray, k: int, seen: bool) -> EngineFactors:
+    """A stack's fitted factors; a stack without rows in the fit takes the fitted reference stack scaled by
+    the prior ratio between the two (so it inherits what the data taught about overheads and efficiency)."""
+    row = eng[k]
+    if not seen and k != 0:
+        ratio = np.log(np.array(_STACK_PRIOR[STACKS[k]]) / np.array(_STACK_PRIOR[STACKS[0]]))
+        row = eng[0] + ratio
+    return EngineFactors(
+        step_overhead_ms=float(math.exp(row[0])),
+        layer_overhead_ms=float(math.exp(row[1])),
+        bw_mult=float(math.exp(row[2])),
+        flops_mult=float(math.exp(row[3])),
+    )
 
 
 def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
     g2 = x[p.gpu].reshape(p.n_g, 2) if p.n_g else np.zeros((0, 2))
     f2 = x[p.fam].reshape(p.n_f, 2) if p.n_f else np.zeros((0, 2))
     glob = x[p.glob]
-    fam_of_gpu = getattr(p, "fam_of_gpu", {})
-    eng = x[p.eng].reshape(len(ENGINE_KEYS), 4)
-    misc = np.exp(x[p.misc])
+    eng = x[p.eng].reshape(len(STACKS), 4)
+    misc = dict(zip(_MISC, np.exp(x[p.misc]), strict=True))
     cal = Calibration(
         global_bw_eff=float(math.exp(glob[0])),
         global_flops_eff=float(math.exp(glob[1])),
@@ -467,24 +609,21 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
         family_flops_eff={f: float(math.exp(glob[1] + f2[i, 1])) for i, f in enumerate(p.fams)},
         gpu_bw_eff={},
         gpu_flops_eff={},
-        engines={
-            e: EngineFactors(
-                step_overhead_ms=float(math.exp(eng[k, 0])),
-                layer_overhead_ms=float(math.exp(eng[k, 1])),
-                bw_mult=float(math.exp(eng[k, 2])),
-                flops_mult=float(math.exp(eng[k, 3])),
-            )
-            for k, e in enumerate(ENGINE_KEYS)
-        },
-        allreduce_latency_ms=float(misc[0]),
-        link_eff=float(min(misc[1], 1.0)),
-        fp8_eff=float(min(misc[2], 1.2)),
-        kv_eff=float(misc[3]),
-        prefill_sync=float(misc[4]),
+        engines={e: _stack_factors(eng, k, e in p.stacks_seen) for k, e in enumerate(STACKS)},
+        allreduce_latency_ms=float(misc["allreduce_latency_ms"]),
+        link_eff=float(min(misc["link_eff"], 1.0)),
+        fp8_eff=float(min(misc["fp8_eff"], 1.2)),
+        kv_eff=float(misc["kv_eff"]),
+        prefill_sync=float(min(misc["prefill_sync"], 1.0)),
+        sync_scale=float(misc["sync_scale"]),
+        gemm_p=float(min(max(misc["gemm_p"], 1.0), 8.0)),
+        eager_mult=float(misc["eager_mult"]),
+        mha_exp=float(min(misc["mha_exp"], 1.0)),
+        gemm_m0=float(misc["gemm_m0"]),
         n_records=n,
     )
     for i, gname in enumerate(p.gpus):
-        fi = p.fams.index(fam_of_gpu[gname]) if gname in fam_of_gpu else None
+        fi = p.fams.index(p.fam_of_gpu[gname]) if gname in p.fam_of_gpu else None
         fb = f2[fi, 0] if fi is not None else 0.0
         ff = f2[fi, 1] if fi is not None else 0.0
         cal.gpu_bw_eff[gname] = float(math.exp(glob[0] + fb + g2[i, 0]))
@@ -497,15 +636,18 @@ def _fit_once(
 ) -> tuple[Calibration, np.ndarray]:
     gpus = sorted({c.gpu for c in cases})
     fams = sorted({c.family for c in cases})
-    p = _Params(gpus, fams)
-    p.fam_of_gpu = {c.gpu: c.family for c in cases}  # type: ignore[attr-defined]
+    p = _Params(gpus, fams, {c.stack for c in cases})
+    p.fam_of_gpu = {c.gpu: c.family for c in cases}
     d = _design(cases, gpus, fams)
-    vllm_rows = sum(1 for c in cases if c.engine == "vllm")
     start = p.initial() if x0 is None or len(x0) != p.size else x0
-    x, cost = _lm(lambda v: _residuals(v, p, d, vllm_rows), start, iters)
+    x, cost = _lm(lambda v: _residuals(v, p, d), start, iters)
     cal = _to_calibration(x, p, len(cases))
     pred = predict_cases(d.raw, p.factors(x, d), d)
-    stats: dict[str, Any] = {"cost": cost, "rows": len(cases), "vllm_rows": vllm_rows}
+    stats: dict[str, Any] = {
+        "cost": cost,
+        "rows": len(cases),
+        "vllm_rows": sum(1 for c in cases if c.engine == "vllm"),
+    }
     for m in METRICS:
         has = ~np.isnan(d.truth[m])
         if has.any():
@@ -520,14 +662,14 @@ def predict_with(cal: Calibration, cases: Sequence[Case]) -> dict[str, np.ndarra
     if not cases:
         return {m: np.array([]) for m in METRICS}
     d = _design(cases, [], [])
-    fac = [cal.factors(c.gpu, c.family, c.engine) for c in cases]
+    fac = [cal.factors(c.gpu, c.family, c.engine, stack=c.stack, eager=c.eager) for c in cases]
     arr = Factors(**{k: np.array([getattr(f, k) for f in fac]) for k in Factors.__dataclass_fields__})
     return predict_cases(d.raw, arr, d)
 
 
 def fit(cases: Sequence[Case], *, folds: int = 4, iters: int = 40) -> Calibration:
     """Fit on all cases, then estimate 80% interval widths from out-of-fold residuals grouped by model."""
-    cal, x = _fit_once(cases, iters=iters)
+    cal, _ = _fit_once(cases, iters=iters)
     models = sorted({c.model for c in cases})
     if len(models) < 2 or folds < 2:
         return cal

@@ -198,6 +198,38 @@ def _spec(gpu_id: str, rec: dict[str, Any], aliases: Iterable[str]) -> GpuSpec:
     )
 
 
+def gpu_spec_from_row(row: dict[str, Any]) -> GpuSpec:
+    """Map a seed/DB GPU row (``seed/schemas.GpuRow`` layout, ``gpus`` table) into a GpuSpec.
+
+    The row's ``interconnect_gb_s`` is bidirectional per GPU; the model wants one direction.
+    """
+    gpu_id = str(row["id"])
+    vendor = str(row.get("vendor") or "NVIDIA")
+    kind = str(row.get("interconnect") or "pcie")
+    interconnect: Interconnect = "nvlink" if kind.startswith("nvlink") else kind  # type: ignore[assignment]
+    if interconnect not in ("nvlink", "pcie", "xgmi", "none"):
+        interconnect = "pcie"
+    bidir = row.get("interconnect_gb_s")
+    link = float(bidir) / 2.0 if bidir else (25.0 if interconnect == "pcie" else 300.0)
+    bf16 = row.get("bf16_tflops")
+    fp16 = row.get("fp16_tflops")
+    return GpuSpec(
+        id=gpu_id,
+        aliases=tuple(str(a) for a in row.get("aliases") or ()),
+        vendor=vendor,
+        family=_family(row.get("architecture"), gpu_id),
+        memory_gb=float(row["memory_gb"]),
+        mem_bw_tb_s=float(row["mem_bw_tb_s"]),
+        bf16_tflops=float(bf16) if bf16 else (float(fp16) if fp16 else None),
+        fp16_tflops=float(fp16) if fp16 else (float(bf16) if bf16 else None),
+        fp8_tflops=float(row["fp8_tflops"]) if row.get("fp8_tflops") else None,
+        int8_tops=float(row["int8_tops"]) if row.get("int8_tops") else None,
+        interconnect=interconnect,
+        interconnect_gb_s=link,
+        tdp_w=float(row["tdp_w"]) if row.get("tdp_w") else None,
+    )
+
+
 def _gpu_alias_keys(spec: GpuSpec) -> list[str]:
     """Every spelling that should find this GPU, most specific first."""
     keys = [normalize_alias(spec.id), *(normalize_alias(a) for a in spec.aliases)]
@@ -220,7 +252,6 @@ class JsonCatalog:
         base = data_dir or self._pick_dir()
         self.data_dir = base
         catalog_dir = base / "catalog" if (base / "catalog").is_dir() else base
-        # GPU specs come from the shared catalog (the seed GPU rows use another layout).
         shared = data_dir if data_dir is not None else SHARED_DIR
         published_file = shared / "published" / "serving_measurements.json"
         for name in ("models.json", "reference_models.json"):
@@ -235,10 +266,16 @@ class JsonCatalog:
                         continue
                     for alias in model_aliases(arch.id):
                         self._models.setdefault(alias, arch)
-        ref_path = shared / "catalog" / "reference_gpus.json"
-        published = json.loads(published_file.read_text()) if published_file.exists() else {"gpus": []}
-        reference = json.loads(ref_path.read_text()) if ref_path.exists() else {"gpus": []}
-        specs = sorted(gpu_specs_from_files(published, reference), key=lambda s: ("SXM" not in s.id, s.id))
+        seed_gpus = base / "gpus.json"
+        if seed_gpus.exists():
+            # The curated seed rows (the same the database is loaded from) win over the shared files.
+            specs = [gpu_spec_from_row(r) for r in json.loads(seed_gpus.read_text()).get("rows", [])]
+        else:
+            ref_path = shared / "catalog" / "reference_gpus.json"
+            published = json.loads(published_file.read_text()) if published_file.exists() else {"gpus": []}
+            reference = json.loads(ref_path.read_text()) if ref_path.exists() else {"gpus": []}
+            specs = gpu_specs_from_files(published, reference)
+        specs = sorted(specs, key=lambda s: ("SXM" not in s.id, s.id))
         for spec in specs:
             for key in _gpu_alias_keys(spec):
                 self._gpus.setdefault(key, spec)

@@ -36,8 +36,17 @@ def result_dict(pred: Any) -> dict[str, Any]:
     return out
 
 
-def predict_one(spec: dict[str, Any], catalog: Any = None) -> dict[str, Any]:
-    """Predict one configuration given as a dict of the --jsonl keys; errors come back as {"error": ...}."""
+def predict_one(
+    spec: dict[str, Any],
+    catalog: Any = None,
+    *,
+    calibration: Any = None,
+    measured: Any = None,
+) -> dict[str, Any]:
+    """Predict one configuration given as a dict of the --jsonl keys; errors come back as {"error": ...}.
+
+    ``measured`` is an optional callable (model_id, gpu_id, tp, precision, engine) -> list[MeasuredPoint].
+    """
     from app.planning.catalog import default_catalog
     from app.planning.errors import PlanningError
     from app.planning.predict import predict
@@ -65,13 +74,17 @@ def predict_one(spec: dict[str, Any], catalog: Any = None) -> dict[str, Any]:
             concurrency=int(conc) if conc is not None else None,
             request_rate=float(rate) if rate is not None else None,
         )
+        tp, precision, engine = int(merged["tp"]), str(merged["precision"]), str(merged["engine"])
+        points = measured(arch.id, gpu.id, tp, precision, engine) if measured is not None else None
         pred = predict(
             arch,
             gpu,
             workload,
-            tp=int(merged["tp"]),
-            precision=str(merged["precision"]),
-            engine=str(merged["engine"]),
+            tp=tp,
+            precision=precision,
+            engine=engine,
+            calibration=calibration,
+            measured=points,
         )
         return result_dict(pred)
     except (PlanningError, ValueError, TypeError) as e:
@@ -114,8 +127,15 @@ def predict_command(
     engine: str = typer.Option("vllm", "--engine", help="vllm, trtllm or sglang"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     jsonl: Path = typer.Option(None, "--jsonl", help="file with one configuration per line; '-' for stdin"),
+    use_db: bool = typer.Option(
+        False,
+        "--db",
+        help="use the database: its catalog, measured benchmark rows first, and its stored calibration "
+        "(starts the embedded database if needed). Default: the bundled JSON catalog and calibration.",
+    ),
 ) -> None:
     """Predict TTFT, ITL/TPOT, E2E, throughput and memory fit of a configuration."""
+    ctx: dict[str, Any] = _db_context() if use_db else {}
     if jsonl is not None:
         try:
             text = sys.stdin.read() if str(jsonl) == "-" else jsonl.read_text()
@@ -131,7 +151,7 @@ def predict_command(
             except json.JSONDecodeError as e:
                 res: dict[str, Any] = {"error": f"invalid JSON: {e}"}
             else:
-                res = predict_one(spec)
+                res = predict_one(spec, **ctx)
             out.write(json.dumps(res) + "\n")
         return
     spec = {
@@ -145,15 +165,80 @@ def predict_command(
         "request_rate": request_rate,
         "engine": engine,
     }
-    res = predict_one(spec)
+    res = predict_one(spec, **ctx)
     typer.echo(json.dumps(res, indent=2) if as_json else _human(res))
     if "error" in res:
         raise typer.Exit(2)
 
 
+def _db_context() -> dict[str, Any]:
+    """Catalog, calibration and measured rows from the database, loaded once for the whole batch."""
+    import asyncio
+
+    from app.planning.db_catalog import (
+        benchmark_records,
+        benchmarks_hash,
+        load_db_catalog,
+        measured_points_from_records,
+        stored_calibration,
+    )
+    from db.session import DatabaseUnavailableError, dispose_engine, session_scope
+
+    async def load() -> dict[str, Any]:
+        async with session_scope() as session:
+            catalog = await load_db_catalog(session=session)
+            records = await benchmark_records(session=session)
+            cal = await stored_calibration(benchmarks_hash(records), session=session)
+        await dispose_engine()
+        if cal is None:
+            typer.echo(
+                "note: no calibration stored for the current benchmark rows; using the bundled one "
+                "(run `preflight calibrate` to fit on the database)",
+                err=True,
+            )
+        return {"catalog": catalog, "calibration": cal, "measured": measured_points_from_records(records)}
+
+    try:
+        return asyncio.run(load())
+    except (DatabaseUnavailableError, RuntimeError, OSError) as e:
+        typer.echo(f"error: the database is not available: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def calibrate_command(
+    force: bool = typer.Option(False, "--force", help="fit even when the benchmark rows did not change"),
+    folds: int = typer.Option(2, "--folds", help="inner folds for the 80% interval widths"),
+    iters: int = typer.Option(25, "--iters", help="Levenberg-Marquardt iterations"),
+) -> None:
+    """Fit the performance model on every benchmark row in the database and store the fit."""
+    import asyncio
+
+    from app.planning.db_catalog import ensure_calibration
+    from db.session import DatabaseUnavailableError, dispose_engine, session_scope
+
+    async def run() -> tuple[Any, bool]:
+        async with session_scope() as session:
+            result = await ensure_calibration(session=session, force=force, folds=folds, iters=iters)
+        await dispose_engine()
+        return result
+
+    try:
+        cal, refitted = asyncio.run(run())
+    except (DatabaseUnavailableError, ValueError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    stats = cal.fit_stats
+    verb = "fitted and stored" if refitted else "already stored for these benchmark rows"
+    typer.echo(f"calibration {verb} ({stats.get('benchmarks_hash', '')[:19]}): {cal.n_records} rows")
+    for key in ("in_sample_mdape_ttft_ms", "in_sample_mdape_tpot_ms", "in_sample_mdape_output_tokens_per_s"):
+        if key in stats:
+            typer.echo(f"  {key}: {100 * stats[key]:.1f}%")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `predict` to the preflight command."""
+    """Add `predict` and `calibrate` to the preflight command."""
     app.command("predict")(predict_command)
+    app.command("calibrate")(calibrate_command)
 
 
 def main() -> None:

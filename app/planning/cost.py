@@ -82,7 +82,7 @@ def _matches(row: PriceRow, provider: str | None, region: str | None) -> bool:
 
 
 def _per_1k(hourly: float, tokens_per_hour: float) -> float | None:
-    return round(hourly / (tokens_per_hour / 1000.0), 6) if tokens_per_hour > 0 else None
+    return round(hourly / (tokens_per_hour / 1000.0), 9) if tokens_per_hour > 0 else None
 
 
 def cheapest_rental(

@@ -238,7 +238,7 @@ def max_concurrent_seqs(
     max_num_seqs: int,
     kv_dtype_bytes: float = 2.0,
 ) -> int:
-    """Sequences whose full KV (prompt + output at their mean lengths) fit together, capped by max_num_seqs."""
+    """Sequences whose whole KV (prompt + output at mean lengths) fits together, capped by max_num_seqs."""
     per_seq = kv_bytes_for_sequence(
         arch, workload.input_tokens.mean + workload.output_tokens.mean, tp, kv_dtype_bytes
     )
@@ -257,13 +257,15 @@ def fit_reason(
         return (
             f"weights ({plan.weights / GB:.1f} GB per GPU at TP={tp}) plus runtime reserve "
             f"({plan.reserve / GB:.1f} GB) need {need:.1f} GB, but {gpu.id} offers {have:.1f} GB at "
-            f"gpu_memory_utilization={plan.gpu_memory_utilization}; use more GPUs (higher TP) or a lower precision"
+            f"gpu_memory_utilization={plan.gpu_memory_utilization}; "
+            "use more GPUs (higher TP) or a lower precision"
         )
     longest = workload.input_tokens.upper + workload.output_tokens.upper
     needed = kv_bytes_for_sequence(arch, longest, tp, kv_dtype_bytes)
     if needed > plan.kv_cache:
         return (
-            f"the KV cache holds {plan.kv_cache_tokens} tokens ({plan.kv_cache / GB:.2f} GB per GPU), but one "
+            f"the KV cache holds {plan.kv_cache_tokens} tokens ({plan.kv_cache / GB:.2f} GB per GPU), "
+            "but one "
             f"request of {longest} tokens needs more; use more GPUs, a lower precision or shorter requests"
         )
     return None

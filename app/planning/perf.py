@@ -30,17 +30,19 @@ Num = Any  # float or numpy array: every formula below works for both
 class Factors:
     """Efficiency factors of one (GPU, engine). Defaults are priors used before calibration."""
 
-    bw_eff: float = 0.75  # achieved / datasheet memory bandwidth when streaming weights and KV
-    flops_eff: float = 0.55  # achieved / dense tensor peak in GEMMs
-    fp8_eff: float = 0.8  # extra multiplier on flops_eff when GEMMs run in FP8
-    step_overhead_ms: float = 1.0  # scheduler, sampling, launch per engine step
-    layer_overhead_ms: float = 0.004  # per layer per step (kernel launches, norms, small ops)
-    allreduce_latency_ms: float = 0.012  # per all-reduce call
-    link_eff: float = 0.6  # achieved / datasheet link bandwidth in all-reduce
-    gemm_p: float = 2.0  # smooth-max exponent between weight streaming and compute
-    kv_eff: float = 1.0  # attention kernels' bandwidth relative to weight streaming
-    prefill_sync: float = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
-    sync_scale: float = 64.0  # clients at which closed-loop cohorts have half desynchronised
+    bw_eff: Num = 0.75  # achieved / datasheet memory bandwidth when streaming weights and KV
+    flops_eff: Num = 0.55  # achieved / dense tensor peak in GEMMs
+    fp8_eff: Num = 0.8  # extra multiplier on flops_eff when GEMMs run in FP8
+    step_overhead_ms: Num = 1.0  # scheduler, sampling, launch per engine step
+    layer_overhead_ms: Num = 0.004  # per layer per step (kernel launches, norms, small ops)
+    allreduce_latency_ms: Num = 0.01  # per all-reduce call and latency step (log2 tp steps)
+    link_eff: Num = 0.6  # achieved / datasheet link bandwidth in all-reduce
+    gemm_p: Num = 2.0  # smooth-max exponent between weight streaming and compute
+    kv_eff: Num = 1.0  # attention kernels' bandwidth relative to weight streaming
+    prefill_sync: Num = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
+    sync_scale: Num = 64.0
+    mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
+    gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value  # clients at which closed-loop cohorts have half desynchronised
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class RawCosts:
     window: Num  # sliding window (tokens)
     n_layers: Num
     n_ar: Num  # all-reduce calls per step (0 without TP)
+    ar_hops: Num  # latency-bound steps of one all-reduce (log2 tp, recursive halving-doubling)
+    kv_log_group: Num  # log(query heads per KV head) where the engine's attention rereads KV per query head
     comm_tok: Num  # bytes each rank moves per token per all-reduce (ring factor included)
     link: Num  # link bytes per ms
 
@@ -100,9 +104,18 @@ def raw_costs(
         window=float(arch.sliding_window or 0),
         n_layers=float(arch.num_hidden_layers),
         n_ar=float(2 * arch.num_hidden_layers if tp > 1 else 0),
+        ar_hops=math.log2(tp),
+        kv_log_group=0.0,
         comm_tok=arch.hidden_size * 2.0 * ring,
         link=gpu.interconnect_gb_s * 1e6,
     )
+
+
+def busy_f(tokens: Num) -> Num:
+    """1.0 where a step has any token, else 0.0 (floats or arrays)."""
+    if isinstance(tokens, np.ndarray):
+        return (tokens > 0).astype(float)
+    return 1.0 if tokens > 0 else 0.0
 
 
 def _minimum(a: Num, b: Num) -> Num:
@@ -123,10 +136,15 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     tokens = d + p
     touched = raw.n_exp * (1.0 - (1.0 - raw.top_k / raw.n_exp) ** tokens)
     t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched) / bw
-    t_c = (tokens * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
+    # Tensor cores reach their sustained rate only on tall GEMMs: efficiency saturates as tokens/(tokens + m0),
+    # i.e. a GEMM of ``tokens`` rows costs as much as one of ``tokens + m0`` rows at full efficiency.
+    t_c = ((tokens + f.gemm_m0 * busy_f(tokens)) * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
     t_gemm = (t_w**f.gemm_p + t_c**f.gemm_p) ** (1.0 / f.gemm_p)
-    t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) / (bw * f.kv_eff)
-    t_comm = raw.n_ar * (f.allreduce_latency_ms + tokens * raw.comm_tok / (raw.link * f.link_eff))
+    # A multi-head attention kernel serving grouped queries rereads each KV head once per query head; the
+    # L2 cache absorbs part of it: DRAM traffic grows as group ** mha_exp (0: none, 1: every reread).
+    reread = np.exp(f.mha_exp * raw.kv_log_group)
+    t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) * reread / (bw * f.kv_eff)
+    t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + tokens * raw.comm_tok / (raw.link * f.link_eff))
     busy = tokens > 0
     return (f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + t_gemm + t_kv + t_comm) * busy
 
@@ -175,9 +193,7 @@ def _chunk_prefill_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, inp: Num) -> 
     return step_ms(raw, f, 1.0, per_seq, inp, inp * inp / 2.0) - step_ms(raw, f, 1.0, per_seq)
 
 
-def offline(
-    raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num, budget: Num = 8192.0
-) -> Estimate:
+def offline(raw: RawCosts, f: Factors, batch: Num, inp: Num, out: Num, budget: Num = 8192.0) -> Estimate:
     """All requests queued at once; the engine keeps up to ``batch`` sequences running (max throughput).
 
     In steady state every step carries ``d`` decoding sequences plus the prefill tokens of the requests
@@ -192,16 +208,20 @@ def offline(
     return Estimate(ttft, step, step, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
 
 
-def offline_batch(
-    raw: RawCosts, f: Factors, n: Num, max_batch: Num, inp: Num, out: Num
-) -> Estimate:
+def offline_batch(raw: RawCosts, f: Factors, n: Num, max_batch: Num, inp: Num, out: Num) -> Estimate:
     """``n`` equal requests submitted together and run to completion in waves of at most ``max_batch``."""
     wave = _minimum(n, max_batch)
     waves = np.ceil(n / wave) if isinstance(n, np.ndarray) else math.ceil(n / wave)
     one = static_batch(raw, f, wave, inp, out)
     total = waves * one.e2e_ms
     return Estimate(
-        one.ttft_ms, one.itl_ms, one.tpot_ms, one.e2e_ms, n * out / total * 1e3, n / total * 1e3, 1.0 + 0.0 * total
+        one.ttft_ms,
+        one.itl_ms,
+        one.tpot_ms,
+        one.e2e_ms,
+        n * out / total * 1e3,
+        n / total * 1e3,
+        1.0 + 0.0 * total,
     )
 
 
@@ -475,7 +495,13 @@ def stats_of(values: np.ndarray, weights: np.ndarray | None = None) -> Stats:
 
 # --- every scenario at once (vectorised): what the calibration fits and what ``predict`` reports ----------
 
-SCENARIOS: dict[str, int] = {"static_batch": 0, "closed_loop": 1, "offline": 2, "open_loop": 3, "offline_batch": 4}
+SCENARIOS: dict[str, int] = {
+    "static_batch": 0,
+    "closed_loop": 1,
+    "offline": 2,
+    "open_loop": 3,
+    "offline_batch": 4,
+}
 
 
 def _open_loop_vec(

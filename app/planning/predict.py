@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ import numpy as np
 from app.planning import memory as mem
 from app.planning.calibrate import Calibration
 from app.planning.errors import InvalidConfigError
-from app.planning.perf import closed_loop, open_loop, raw_costs, simulate, stats_of
+from app.planning.perf import (
+    SCENARIOS,
+    Factors,
+    RawCosts,
+    SimResult,
+    raw_costs,
+    simulate,
+    stats_of,
+    steady_state,
+)
 from app.planning.types import (
     ENGINES,
     PRECISIONS,
@@ -23,12 +33,13 @@ from app.planning.types import (
     ModelArch,
     Prediction,
     PredictionInterval,
+    RunConditions,
     Stats,
     Workload,
 )
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-_CACHE: OrderedDict[tuple[Any, ...], Prediction] = OrderedDict()
+_CACHE: OrderedDict[tuple[Any, ...], tuple[ModelArch, GpuSpec, Prediction]] = OrderedDict()
 _CACHE_SIZE = 4096
 _DEFAULT_CAL: Calibration | None = None
 
@@ -120,7 +131,7 @@ def _interp_measured(points: list[MeasuredPoint], workload: Workload) -> tuple[d
         if not xs:
             continue
         lx = math.log(c)
-        for (x0, y0), (x1, y1) in zip(xs, xs[1:], strict=False):
+        for (x0, y0), (x1, y1) in pairwise(xs):
             if x0 <= lx <= x1:
                 w = 0.0 if x1 == x0 else (lx - x0) / (x1 - x0)
                 out[metric] = math.exp(math.log(y0) * (1 - w) + math.log(y1) * w)
@@ -148,17 +159,21 @@ def predict(
     max_num_batched_tokens: int = 8192,
     gpu_memory_utilization: float = 0.9,
     seed: int = 0,
+    conditions: RunConditions | None = None,
 ) -> Prediction:
     """Predict latency percentiles, throughput and memory fit of one configuration.
 
-    ``full`` runs the discrete-event simulation (percentiles, bursty arrivals); otherwise the closed form
-    answers with means (percentiles equal to the mean) for screening.
+    Means come from the calibrated closed form (what ``benchmarks/accuracy.py`` scores). ``full`` adds the
+    discrete-event simulation for the spread: its percentiles are rescaled so their means match the closed
+    form. Without ``full`` percentiles equal the mean (screening). ``measured`` rows of the same model, GPU,
+    TP, precision and engine take precedence where they cover the workload. ``conditions`` replays a
+    published benchmark's setup (software stack, eager mode, finite run); planners leave it None.
     """
     _validate(arch, tp, precision, engine, workload)
     cal = calibration or default_calibration()
     key = (
-        arch,
-        gpu,
+        arch.id,
+        gpu.id,
         workload,
         tp,
         precision,
@@ -170,11 +185,12 @@ def predict(
         gpu_memory_utilization,
         seed,
         tuple(measured or ()),
+        conditions,
     )
     hit = _CACHE.get(key)
-    if hit is not None:
+    if hit is not None and hit[0] is arch and hit[1] is gpu:
         _CACHE.move_to_end(key)
-        return hit
+        return hit[2]
     result = _predict(
         arch,
         gpu,
@@ -189,11 +205,18 @@ def predict(
         max_num_batched_tokens,
         gpu_memory_utilization,
         seed,
+        conditions or RunConditions(),
     )
-    _CACHE[key] = result
+    _CACHE[key] = (arch, gpu, result)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
+
+
+def _arrival_cv(workload: Workload) -> float:
+    if workload.arrival == "gamma":
+        return 1.0 / math.sqrt(workload.burstiness)
+    return 0.0 if workload.arrival == "constant" else 1.0
 
 
 def _predict(
@@ -210,8 +233,9 @@ def _predict(
     max_num_batched_tokens: int,
     util: float,
     seed: int,
+    cond: RunConditions,
 ) -> Prediction:
-    kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
+    kv_dtype = cond.kv_dtype_bytes or mem.default_kv_dtype_bytes(precision, engine)
     plan = mem.plan_memory(
         arch,
         gpu,
@@ -223,66 +247,54 @@ def _predict(
         kv_dtype_bytes=kv_dtype,
     )
     reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
-    max_conc = (
-        mem.max_concurrent_seqs(arch, plan, workload, tp, max_num_seqs, kv_dtype) if reason is None else 0
-    )
     if reason is not None:
         return Prediction(fits=False, reason=reason, kv_cache_tokens=plan.kv_cache_tokens, max_concurrency=0)
-    max_batch = max(1, max_conc)
+    max_conc = mem.max_concurrent_seqs(arch, plan, workload, tp, max_num_seqs, kv_dtype)
+    max_batch = float(max(1, max_conc))
     raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
-    f = cal.factors(gpu.id, gpu.family, engine)
+    if cond.degenerate_routing:
+        raw = replace(raw, n_exp=raw.top_k)
+    if cond.mha_fallback:
+        raw = replace(raw, kv_log_group=math.log(arch.num_attention_heads / arch.num_key_value_heads))
+    f = cal.factors(gpu.id, gpu.family, engine, stack=cond.stack, eager=cond.eager)
     inp, out = workload.input_tokens.mean, workload.output_tokens.mean
-    arrival_cv = (
-        1.0 / math.sqrt(workload.burstiness)
-        if workload.arrival == "gamma"
-        else (0.0 if workload.arrival == "constant" else 1.0)
+    if workload.scenario == "online":
+        scen = "open_loop" if workload.request_rate is not None else "closed_loop"
+    else:
+        scen = workload.scenario
+    batch = float(workload.concurrency or max_batch)
+    if scen == "closed_loop":
+        max_batch = min(max_batch, batch)
+    elif scen == "static_batch":
+        max_batch = batch
+    means = steady_state(
+        raw,
+        f,
+        SCENARIOS[scen],
+        batch,
+        inp,
+        out,
+        float(workload.request_rate or 0.0),
+        max_batch,
+        float(max_num_batched_tokens),
+        float(cond.n_prompts or 1000),
+        _arrival_cv(workload),
     )
-    saturated = False
-    if workload.request_rate is not None:
-        est = open_loop(raw, f, workload.request_rate, inp, out, max_batch, arrival_cv)
-        saturated = bool(est.utilization >= 1.0)
-    else:
-        assert workload.concurrency is not None
-        est = closed_loop(raw, f, float(workload.concurrency), inp, out, float(max_batch))
-    if not full:
-        ttft_m = float(est.ttft_ms)
-        ttft = Stats.constant(ttft_m)
-        itl = Stats.constant(float(est.itl_ms))
-        tpot = Stats.constant(float(est.tpot_ms))
-        e2e = Stats.constant(float(est.e2e_ms))
-        thr, rps = float(est.output_tokens_per_s), float(est.requests_per_s)
-    else:
-        rng = np.random.default_rng(seed)
-        if workload.request_rate is not None:
-            n, warm = 300, 30
-            gaps = _gaps(workload, n, rng)
-            arrivals = np.cumsum(gaps) * 1e3
-            conc = None
-        else:
-            assert workload.concurrency is not None
-            conc = workload.concurrency
-            warm = conc
-            n = min(max(warm + 120, 3 * conc), 1500)
-            arrivals = None
-        ins = _sample(workload.input_tokens, n, rng)
-        outs = _sample(workload.output_tokens, n, rng)
-        sim = simulate(
-            raw,
-            f,
-            inputs=ins,
-            outputs=outs,
-            arrivals=arrivals,
-            concurrency=conc,
-            max_batch=max_batch,
-            max_batched_tokens=max_num_batched_tokens,
-            warmup=warm,
-        )
+    mean = {k: float(np.asarray(v).ravel()[0]) for k, v in means.items()}
+    saturated = scen == "open_loop" and mean["utilization"] >= 1.0
+    # Past capacity the queue grows without bound: ``saturated`` says so, and TTFT/E2E are those of a finite
+    # run (n_prompts, default 1000 requests) so that numbers stay comparable between configurations.
+    ttft, itl, tpot, e2e = (Stats.constant(mean[k]) for k in ("ttft_ms", "tpot_ms", "tpot_ms", "e2e_ms"))
+    thr, rps = mean["output_tokens_per_s"], mean["requests_per_s"]
+    if full and scen in ("open_loop", "closed_loop"):
+        sim = _simulate(raw, f, workload, max_batch, max_num_batched_tokens, seed)
         saturated = saturated or sim.saturated
-        ttft = stats_of(sim.ttft_ms)
-        itl = stats_of(sim.itl_values, sim.itl_weights)
-        tpot = stats_of(sim.tpot_ms)
-        e2e = stats_of(sim.e2e_ms)
-        thr, rps = sim.output_tokens_per_s, sim.requests_per_s
+        ttft = _anchor(stats_of(sim.ttft_ms), mean["ttft_ms"])
+        itl = _anchor(stats_of(sim.itl_values, sim.itl_weights), mean["tpot_ms"])
+        tpot = _anchor(stats_of(sim.tpot_ms), mean["tpot_ms"])
+        e2e = _anchor(stats_of(sim.e2e_ms), mean["e2e_ms"])
+        if e2e.p50 < ttft.p50:  # keep E2E ≥ TTFT after the separate rescaling
+            e2e = e2e.scaled(ttft.p50 / e2e.p50)
     basis = "estimated"
     if measured:
         got = _interp_measured(measured, workload)
@@ -315,8 +327,42 @@ def _predict(
         max_concurrency=max_conc,
         kv_cache_tokens=plan.kv_cache_tokens,
         saturated=saturated,
-        basis=basis,  # type: ignore[arg-type]
+        basis=basis,
         interval=interval,
+    )
+
+
+def _anchor(stats: Stats, mean: float) -> Stats:
+    """Rescale simulated percentiles so their mean equals the calibrated closed-form mean."""
+    if stats.mean <= 0:
+        return Stats.constant(mean)
+    return stats.scaled(mean / stats.mean)
+
+
+def _simulate(
+    raw: RawCosts, f: Factors, workload: Workload, max_batch: float, budget: int, seed: int
+) -> SimResult:
+    rng = np.random.default_rng(seed)
+    if workload.request_rate is not None:
+        n, warm = 300, 30
+        arrivals: np.ndarray | None = np.cumsum(_gaps(workload, n, rng)) * 1e3
+        conc = None
+    else:
+        assert workload.concurrency is not None
+        conc = workload.concurrency
+        warm = min(conc, 400)
+        n = min(max(warm + 120, 3 * conc), 1200)
+        arrivals = None
+    return simulate(
+        raw,
+        f,
+        inputs=_sample(workload.input_tokens, n, rng),
+        outputs=_sample(workload.output_tokens, n, rng),
+        arrivals=arrivals,
+        concurrency=conc,
+        max_batch=int(max_batch),
+        max_batched_tokens=budget,
+        warmup=warm,
     )
 
 

@@ -39,22 +39,25 @@ def performance_profile(
     )
     raw = raw_costs(arch, gpu, tp, precision, kv_dtype)
     f = calibration.factors(gpu.id, gpu.family, engine)
+    # Linear coefficients for readers that ignore the table: a decode step of one sequence, the increment per
+    # sequence and per summed context token; prefill from prefill-only steps (what an unloaded request sees).
     base1 = float(step_ms(raw, f, 1.0, 0.0))
     base2 = float(step_ms(raw, f, 2.0, 0.0))
     per_seq = max(base2 - base1, 0.0)
-    per_ctx = float(step_ms(raw, f, 1.0, 1000.0) - step_ms(raw, f, 1.0, 0.0)) / 1000.0
+    per_ctx = max(float(step_ms(raw, f, 1.0, 1000.0) - step_ms(raw, f, 1.0, 0.0)) / 1000.0, 0.0)
     p1 = float(step_ms(raw, f, 0.0, 0.0, 512.0, 512.0 * 256.0))
     p2 = float(step_ms(raw, f, 0.0, 0.0, 2048.0, 2048.0 * 1024.0))
-    per_tok = (p2 - p1) / (2048.0 - 512.0)
+    per_tok = max((p2 - p1) / (2048.0 - 512.0), 0.0)
     table = []
     for b in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512):
         if b > max_num_seqs:
             break
         for ctx in (128, 1024, 4096, 16384):
+            # The simulator's table is keyed by the batch's summed context (see simulator/profile.py).
             table.append(
                 {
                     "batch_size": b,
-                    "context_tokens": ctx,
+                    "context_tokens": b * ctx,
                     "step_ms": round(float(step_ms(raw, f, b, b * ctx)), 4),
                 }
             )
@@ -73,7 +76,7 @@ def performance_profile(
         },
         "max_num_seqs": max_num_seqs,
         "max_num_batched_tokens": max_num_batched_tokens,
-        "kv_cache": {"tokens": plan.kv_cache_tokens, "block_size": 16},
+        "kv_cache": {"tokens": max(plan.kv_cache_tokens, 16), "block_size": 16},
         "jitter": {"cv": jitter_cv, "seed": 0},
         "source": {
             "kind": "preflight-predict",

@@ -125,6 +125,12 @@ class Option(_M):
         default=None, description="e.g. '3 similar deployments ran at 85-92% of predicted throughput'"
     )
     corrected_by_outcomes: int = 0
+    verdict: Verdict = Field(
+        default="meets", description="Worst SLO verdict: 'uncertain' when an interval straddles a target"
+    )
+    evaluation: Literal["full", "screened"] = Field(
+        default="full", description="full: percentile model; screened: closed-form means only (viable list)"
+    )
 
 
 class Rejected(_M):
@@ -159,4 +165,9 @@ class RecommendationResult(_M):
     )
     relax: list[Relaxation] = Field(default_factory=list)
     message: str | None = Field(default=None, description="e.g. 'nothing meets these constraints'")
+    nearest_misses: list[Rejected] = Field(
+        default_factory=list, description="When nothing fits: the candidates closest to meeting everything"
+    )
+    rejected_count: int = Field(default=0, description="(model, GPU) pairs rejected; `rejected` lists notable ones")
+    candidates_considered: int = Field(default=0, description="model × GPU × precision × TP configurations")
     timings_ms: dict[str, float] = Field(default_factory=dict)

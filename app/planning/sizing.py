@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 
 import numpy as np
 
@@ -40,7 +39,7 @@ from app.planning.types import GpuSpec, LengthDist, ModelArch, Prediction, Workl
 SCREEN_TTFT_P90 = 1.6
 SCREEN_TTFT_P95 = 1.8
 SCREEN_TPOT_P90 = 1.05
-U_GRID = np.concatenate([np.geomspace(0.005, 0.45, 12), np.linspace(0.5, 0.97, 16)])
+U_GRID = np.concatenate([np.geomspace(0.005, 0.4, 7), np.linspace(0.5, 0.95, 10)])
 MAX_NUM_SEQS = 256
 MAX_BATCHED_TOKENS = 8192
 GPU_MEMORY_UTILIZATION = 0.9
@@ -76,11 +75,30 @@ def memory_workload(traffic: TrafficModel) -> Workload:
     return Workload(input_tokens=traffic.input_tokens, output_tokens=traffic.output_tokens, request_rate=1.0)
 
 
-@lru_cache(maxsize=65536)
+_FIT_CACHE: dict[tuple[object, ...], tuple[str | None, int, int]] = {}
+_RAW_CACHE: dict[tuple[object, ...], tuple[float, ...]] = {}
+_CACHE_LIMIT = 200_000
+
+
+def _arch_key(arch: ModelArch) -> tuple[object, ...]:
+    # Plain values: hashing and comparing frozen pydantic models field by field is slow in a hot loop.
+    return (arch.id, arch.hidden_size, arch.num_hidden_layers, arch.num_key_value_heads, arch.intermediate_size,
+            arch.num_experts, arch.vocab_size, arch.sliding_window)
+
+
+def _gpu_key(gpu: GpuSpec) -> tuple[object, ...]:
+    return (gpu.id, gpu.memory_gb, gpu.mem_bw_tb_s, gpu.bf16_tflops, gpu.fp8_tflops, gpu.interconnect_gb_s)
+
+
 def memory_fit(
     arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str, workload: Workload
 ) -> tuple[str | None, int, int]:
     """(reason it does not fit or None, max concurrent sequences, KV cache tokens) from the memory model."""
+    key = (_arch_key(arch), _gpu_key(gpu), tp, precision, engine, workload.input_tokens.mean,
+           workload.input_tokens.upper, workload.output_tokens.mean, workload.output_tokens.upper)
+    hit = _FIT_CACHE.get(key)
+    if hit is not None:
+        return hit
     kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
     plan = mem.plan_memory(
         arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
@@ -88,9 +106,14 @@ def memory_fit(
     )
     reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
     if reason is not None:
-        return reason, 0, plan.kv_cache_tokens
-    conc = mem.max_concurrent_seqs(arch, plan, workload, tp, MAX_NUM_SEQS, kv_dtype)
-    return None, max(1, conc), plan.kv_cache_tokens
+        out: tuple[str | None, int, int] = (reason, 0, plan.kv_cache_tokens)
+    else:
+        conc = mem.max_concurrent_seqs(arch, plan, workload, tp, MAX_NUM_SEQS, kv_dtype)
+        out = (None, max(1, conc), plan.kv_cache_tokens)
+    if len(_FIT_CACHE) > _CACHE_LIMIT:
+        _FIT_CACHE.clear()
+    _FIT_CACHE[key] = out
+    return out
 
 
 def gpus_needed_to_fit(arch: ModelArch, gpu: GpuSpec, precision: str) -> int:
@@ -100,14 +123,25 @@ def gpus_needed_to_fit(arch: ModelArch, gpu: GpuSpec, precision: str) -> int:
     return max(1, math.ceil(weights / max(usable, 1.0)))
 
 
-@lru_cache(maxsize=65536)
-def _raw(arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str) -> RawCosts:
-    return raw_costs(arch, gpu, tp, precision, mem.default_kv_dtype_bytes(precision, engine))
+_RAW_FIELDS = tuple(f.name for f in fields(RawCosts))
+_FACTOR_FIELDS = tuple(f.name for f in fields(Factors))
 
 
-def _stack(items: Sequence[object], cls: type) -> object:
-    names = [f.name for f in fields(cls)]
-    return cls(**{n: np.array([float(getattr(i, n)) for i in items])[:, None] for n in names})
+def _raw_row(arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str) -> tuple[float, ...]:
+    key = (_arch_key(arch), _gpu_key(gpu), tp, precision, engine)
+    hit = _RAW_CACHE.get(key)
+    if hit is None:
+        raw = raw_costs(arch, gpu, tp, precision, mem.default_kv_dtype_bytes(precision, engine))
+        hit = tuple(float(getattr(raw, n)) for n in _RAW_FIELDS)
+        if len(_RAW_CACHE) > _CACHE_LIMIT:
+            _RAW_CACHE.clear()
+        _RAW_CACHE[key] = hit
+    return hit
+
+
+def _columns(rows: Sequence[tuple[float, ...]], names: Sequence[str]) -> dict[str, np.ndarray]:
+    table = np.array(rows, dtype=float)
+    return {n: table[:, i : i + 1] for i, n in enumerate(names)}
 
 
 def length_p95(dist: LengthDist) -> float:
@@ -138,7 +172,7 @@ def _open_loop_grid(
     b = np.maximum(1.0, lam * (out - 1.0) * decode_ms(raw, f, 1.0, ctx))
     rho_p = np.minimum(lam * t_p, 0.95)
     t_d = decode_ms(raw, f, b, ctx)
-    for _ in range(16):
+    for _ in range(10):
         t_d = decode_ms(raw, f, b, ctx)
         itl = t_d / (1.0 - rho_p)
         b = 0.5 * (b + np.minimum(mb, np.maximum(1.0, lam * (out - 1.0) * itl)))
@@ -159,18 +193,53 @@ def screen_metrics(
     return ttft_mean * SCREEN_TTFT_P90, tpot, ttft_mean * SCREEN_TTFT_P95 + (tokens - 1.0) * tpot
 
 
+_SCREEN_CACHE: dict[tuple[object, ...], tuple[float, float, float, float, float]] = {}
+
+
+def _config_key(c: Config) -> tuple[object, ...]:
+    return (_arch_key(c.arch), _gpu_key(c.gpu), c.tp, c.precision, c.engine, c.max_batch)
+
+
 def screen(
     configs: Sequence[Config], traffic: TrafficModel, targets: Targets, calibration: Calibration | None = None
 ) -> ScreenResult:
-    """Closed-form screening of all configurations at once."""
+    """Closed-form screening of all configurations at once.
+
+    The result does not depend on the request rate (it is per replica), so it is cached per configuration,
+    lengths, burstiness and targets: re-planning with another load reuses it.
+    """
     cal = calibration or default_calibration()
     if not configs:
         empty = np.zeros(0)
         return ScreenResult(empty, empty, empty, empty, empty)
-    raws = [_raw(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs]
-    facs = [cal.factors(c.gpu.id, c.gpu.family, c.engine) for c in configs]
-    raw: RawCosts = _stack(raws, RawCosts)  # type: ignore[assignment]
-    f: Factors = _stack(facs, Factors)  # type: ignore[assignment]
+    context = (id(cal), traffic.input_tokens, traffic.output_tokens, traffic.burstiness_cv, traffic.streaming,
+               targets.ttft_p90_ms, targets.tpot_p90_ms, targets.e2e_p95_ms)
+    keys = [(context, _config_key(c)) for c in configs]
+    missing = [i for i, k in enumerate(keys) if k not in _SCREEN_CACHE]
+    if missing:
+        fresh = _screen([configs[i] for i in missing], traffic, targets, cal)
+        if len(_SCREEN_CACHE) > _CACHE_LIMIT:
+            _SCREEN_CACHE.clear()
+        for j, i in enumerate(missing):
+            _SCREEN_CACHE[keys[i]] = (
+                float(fresh.capacity_rps[j]), float(fresh.slo_rps[j]), float(fresh.floor_ttft_p90[j]),
+                float(fresh.floor_tpot_p90[j]), float(fresh.floor_e2e_p95[j]),
+            )
+    table = np.array([_SCREEN_CACHE[k] for k in keys], dtype=float)
+    return ScreenResult(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
+
+
+def _screen(configs: Sequence[Config], traffic: TrafficModel, targets: Targets, cal: Calibration) -> ScreenResult:
+    raw = RawCosts(**_columns([_raw_row(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs], _RAW_FIELDS))
+    per_gpu: dict[tuple[str, str, str], tuple[float, ...]] = {}
+    rows = []
+    for c in configs:
+        k = (c.gpu.id, c.gpu.family, c.engine)
+        if k not in per_gpu:
+            fac = cal.factors(*k)
+            per_gpu[k] = tuple(float(getattr(fac, n)) for n in _FACTOR_FIELDS)
+        rows.append(per_gpu[k])
+    f = Factors(**_columns(rows, _FACTOR_FIELDS))
     mb = np.array([float(c.max_batch) for c in configs])[:, None]
     inp, out = traffic.input_tokens.mean, traffic.output_tokens.mean
     cap = np.asarray(closed_loop(raw, f, mb, inp, out, mb).requests_per_s, dtype=float)  # (M,1)

@@ -153,7 +153,8 @@ class ModelArch(_Frozen):
             heads = int(cfg.get("num_attention_heads") or cfg.get("n_head") or cfg["num_heads"])
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidConfigError(
-                f"config.json lacks a core field ({e}); need hidden_size, num_hidden_layers, num_attention_heads"
+                f"config.json lacks a core field ({e}); "
+                "need hidden_size, num_hidden_layers, num_attention_heads"
             ) from e
         model_type = cfg.get("model_type")
         kv_heads = cfg.get("num_key_value_heads") or cfg.get("num_kv_heads")
@@ -268,7 +269,7 @@ class LengthDist(_Frozen):
         """A high length used for memory sizing (max, or mean + 3 sd)."""
         if self.max is not None:
             return self.max
-        return int(round(self.mean * (1.0 + 3.0 * self.cv)))
+        return round(self.mean * (1.0 + 3.0 * self.cv))
 
 
 class Workload(_Frozen):
@@ -329,6 +330,9 @@ class RunConditions(_Frozen):
     )
     n_prompts: int | None = Field(default=None, gt=0, description="finite open-loop run length")
     kv_dtype_bytes: float | None = Field(default=None, gt=0, description="KV cache bytes per element")
+    mha_fallback: bool = Field(
+        default=False, description="grouped queries served by a multi-head attention kernel (rereads KV)"
+    )
 
 
 class Stats(_Frozen):

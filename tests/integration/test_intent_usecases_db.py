@@ -1,4 +1,4 @@
-"""Use-case templates found by pgvector similarity over real embeddings, and resolution into a Specification."""
+"""Use-case templates found by pgvector similarity over real embeddings; resolution into a Specification."""
 
 from __future__ import annotations
 

@@ -1,0 +1,463 @@
+"""`preflight deploy`, `preflight deployments list|show|rollback|delete|cancel|reconcile`, `preflight test`.
+
+Exit codes: 0 done; 1 the deployment failed or the database is unavailable; 2 invalid input (unknown
+recommendation, invalid plan or manifests, a state that does not allow the operation); 3 busy (another
+Preflight process is acting on the deployment). Errors are one line on stderr, never a traceback.
+
+The CLI acts as `--user NAME` (env PREFLIGHT_USER) when given, else as the local operator (`system`, admin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from app.auth import Principal
+    from app.deploy.events import ProgressEvent
+    from app.deploy.plan import DeploymentPlan
+
+T = TypeVar("T")
+
+UserOpt = Annotated[
+    str | None, typer.Option("--user", envvar="PREFLIGHT_USER", help="Act as this Preflight user.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (NDJSON for progress).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy_command)
+    app.command("test")(test_command)
+    deployments = typer.Typer(
+        help="List, inspect, roll back, delete or cancel deployments.", no_args_is_help=True
+    )
+    deployments.command("list")(list_command)
+    deployments.command("show")(show_command)
+    deployments.command("rollback")(rollback_command)
+    deployments.command("delete")(delete_command)
+    deployments.command("cancel")(cancel_command)
+    deployments.command("reconcile")(reconcile_command)
+    app.add_typer(deployments, name="deployments")
+
+
+# --- plumbing -----------------------------------------------------------------------------------------------
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; known failures become one line and an exit code."""
+    from pydantic import ValidationError
+
+    from app.deploy.from_recommendation import PlanSourceError
+    from app.deploy.service import DeploymentBusyError, DeploymentError, InvalidTransitionError
+    from app.deploy.targets.base import TargetError
+    from app.deploy.targets.kubernetes import KubernetesTargetError
+    from app.deploy.validate import ManifestValidationError
+    from db.embedded import EmbeddedDatabaseError
+    from db.session import DatabaseUnavailableError, dispose_engine
+
+    async def wrapper() -> T:
+        try:
+            return await fn()
+        finally:
+            await dispose_engine()
+
+    try:
+        return asyncio.run(wrapper())
+    except DeploymentBusyError as e:
+        raise _fail(str(e), 3) from e
+    except (
+        PlanSourceError,
+        InvalidTransitionError,
+        ManifestValidationError,
+        ValidationError,
+        LookupError,
+    ) as e:
+        raise _fail(str(e), 2) from e
+    except (DeploymentError, TargetError, KubernetesTargetError) as e:
+        raise _fail(str(e), 1) from e
+    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
+        raise _fail(str(e), 1) from e
+    except KeyboardInterrupt as e:
+        raise _fail(
+            "interrupted: the deployment stays where it was; `preflight deployments cancel ID` stops it, and "
+            "the next `preflight deployments reconcile` (or server start) resumes it",
+            130,
+        ) from e
+
+
+async def _principal(user: str | None) -> Principal:
+    from sqlalchemy import select
+
+    from app.auth import Principal
+    from db import models as m
+    from db.session import session_scope
+
+    if user is None:
+        return Principal.system()
+    async with session_scope() as s:
+        row = (await s.execute(select(m.User).where(m.User.name == user))).scalar_one_or_none()
+    if row is None:
+        raise LookupError(f"no Preflight user named {user!r} (`preflight user add` creates one)")
+    return Principal(row.id, row.name, row.role == "admin")
+
+
+async def _print_events(events: AsyncIterator[ProgressEvent], as_json: bool) -> bool:
+    """Print each event; returns whether the run ended well."""
+    from app.deploy.events import Finished, line
+
+    ok = True
+    async for ev in events:
+        typer.echo(ev.model_dump_json() if as_json else line(ev))
+        if isinstance(ev, Finished):
+            ok = ev.ok
+    return ok
+
+
+def _load_plan_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise LookupError(f"cannot read the plan file {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise LookupError(f"{path} does not hold a plan (a mapping of DeploymentPlan fields)")
+    return data
+
+
+# --- preflight deploy ---------------------------------------------------------------------------------------
+def deploy_command(
+    recommendation: Annotated[
+        str | None, typer.Option("--recommendation", "-r", help="Recommendation id.")
+    ] = None,
+    option: Annotated[int, typer.Option("--option", "-o", help="Rank of the option to deploy.")] = 1,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="A DeploymentPlan as YAML/JSON (its deployment_id updates)")
+    ] = None,
+    target: Annotated[str, typer.Option("--target", "-t", help="local | kubernetes")] = "local",
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="simulator | real (default: simulator locally, real on a cluster)"),
+    ] = None,
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="Kubernetes namespace.")] = "default",
+    replicas: Annotated[int | None, typer.Option("--replicas", help="Run exactly N replicas.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render, validate and (on a cluster) server-side dry-run only.")
+    ] = False,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", help="Write the manifests here.")] = None,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", envvar="KUBECONFIG")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="kubeconfig context")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait until ready.")] = 600.0,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deploy a recommendation option (or a plan file) locally or to Kubernetes, printing progress."""
+    if (recommendation is None) == (plan_file is None):
+        raise _fail("give exactly one of --recommendation ID or --plan FILE", 2)
+    if target not in ("local", "kubernetes"):
+        raise _fail("--target is local or kubernetes", 2)
+    chosen_mode = mode or ("simulator" if target == "local" else "real")
+    if chosen_mode not in ("simulator", "real"):
+        raise _fail("--mode is simulator or real", 2)
+
+    async def go() -> bool:
+        from app.deploy import service
+        from app.deploy.from_recommendation import plan_from_recommendation
+        from db.session import get_engine, session_scope
+
+        who = await _principal(user)
+        extra: dict[str, Any] = {}
+        existing = False
+        async with session_scope() as s:
+            if recommendation is not None:
+                src = await plan_from_recommendation(
+                    recommendation,
+                    option,
+                    principal=who,
+                    session=s,
+                    mode=chosen_mode,  # type: ignore[arg-type]
+                    namespace=namespace,
+                    replicas=replicas,
+                )
+                plan = src.plan
+                extra = {
+                    "recommendation_id": src.recommendation_id,
+                    "option_index": src.option_index,
+                    "specification": src.specification,
+                    "prediction": src.prediction,
+                }
+            else:
+                assert plan_file is not None
+                plan, existing = await _plan_from_file(plan_file, who, s)
+            if dry_run:
+                return await _preview(plan, target, output_dir, kubeconfig, context, as_json)
+            if output_dir is not None:
+                await service.preview(plan, output_dir=output_dir)
+                typer.echo(f"wrote the manifests to {output_dir}", err=True)
+            if existing:
+                view = await service.update_plan(plan.deployment_id, plan, principal=who, session=s)
+            else:
+                view = await service.create_deployment(
+                    plan,
+                    principal=who,
+                    session=s,
+                    target=target,
+                    kubeconfig=kubeconfig,
+                    context=context,
+                    **extra,
+                )
+        typer.echo(f"deployment {view.id} ({view.name}) on {target}", err=True)
+        engine = await get_engine()
+        return await _print_events(
+            service.deploy(view.id, principal=who, engine=engine, ready_timeout_s=timeout), as_json
+        )
+
+    if not _run(go):
+        raise typer.Exit(1)
+
+
+async def _plan_from_file(path: Path, who: Principal, session: Any) -> tuple[DeploymentPlan, bool]:
+    import uuid
+
+    from app.deploy.from_recommendation import deployment_name
+    from app.deploy.plan import DeploymentPlan
+    from db import models as m
+
+    data = _load_plan_file(path)
+    data.setdefault("deployment_id", str(uuid.uuid4()))
+    data.setdefault("name", deployment_name(str(data.get("model_id", "model")), str(data["deployment_id"])))
+    plan = DeploymentPlan.model_validate(data)
+    try:
+        existing = await session.get(m.Deployment, uuid.UUID(plan.deployment_id)) is not None
+    except ValueError as e:
+        raise LookupError(f"deployment_id {plan.deployment_id!r} in {path} is not a UUID") from e
+    return plan, existing
+
+
+async def _preview(
+    plan: DeploymentPlan,
+    target: str,
+    output_dir: Path | None,
+    kubeconfig: str | None,
+    context: str | None,
+    as_json: bool,
+) -> bool:
+    from app.deploy import service
+    from app.deploy.targets.base import DeployTarget
+
+    tgt: DeployTarget
+    if target == "kubernetes":
+        from app.deploy.targets.kube_adapter import KubernetesDeployTarget
+
+        tgt = await KubernetesDeployTarget.connect(kubeconfig, context)
+    else:
+        from app.deploy.targets.local import LocalTarget
+
+        tgt = LocalTarget(service.local_base_dir())
+    try:
+        result = await service.preview(plan, target=tgt, output_dir=output_dir)
+    finally:
+        await tgt.close()
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return True
+    typer.echo(result.yaml)
+    for text in result.dry_run:
+        typer.echo(f"# {text}", err=True)
+    if result.written:
+        typer.echo(f"# wrote {len(result.written)} files to {output_dir}", err=True)
+    return True
+
+
+# --- preflight deployments ----------------------------------------------------------------------------------
+def list_command(
+    all_: Annotated[bool, typer.Option("--all", help="Include deleted deployments.")] = False,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deployments you can see (yours; an admin sees everyone's)."""
+
+    async def go() -> None:
+        from app.deploy import service
+        from db.session import session_scope
+
+        who = await _principal(user)
+        async with session_scope() as s:
+            views = await service.list_deployments(principal=who, session=s, include_deleted=all_)
+        if as_json:
+            typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+            return
+        if not views:
+            typer.echo("no deployments")
+        for v in views:
+            typer.echo(
+                f"{v.id}  {v.state:<13} {v.target:<10} {v.name:<40} {v.endpoint or '-'}  "
+                f"rev {v.revision}  {v.created_at:%Y-%m-%d %H:%M}"
+            )
+
+    _run(go)
+
+
+def show_command(
+    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    manifests: Annotated[bool, typer.Option("--manifests", help="Print the applied manifests.")] = False,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A deployment: its state history, endpoint, smoke test and (with --manifests) what was applied."""
+
+    async def go() -> None:
+        from app.deploy import service
+        from db.session import session_scope
+
+        who = await _principal(user)
+        async with session_scope() as s:
+            d = await service.get_deployment(deployment_id, principal=who, session=s)
+        if as_json:
+            typer.echo(d.model_dump_json(indent=2))
+            return
+        typer.echo(
+            f"{d.id}  {d.name}  state {d.state}  target {d.target}/{d.namespace}  revision {d.revision}"
+        )
+        typer.echo(f"model {d.model_id} ({d.mode})  endpoint {d.endpoint or '-'}  health {d.health or '-'}")
+        if d.smoke_test is not None:
+            st = d.smoke_test
+            typer.echo(
+                f"smoke test: {'ok' if st.ok else 'failed'} TTFT {st.ttft_ms} ms ITL {st.itl_ms_mean} ms"
+                + (f" ({st.error})" if st.error else "")
+            )
+        for e in d.events:
+            why = e.detail.get("error") or e.detail.get("reason") or ""
+            typer.echo(
+                f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.from_state or '-':>13} -> {e.to_state:<13} "
+                f"by {e.actor}  {why}"
+            )
+        if manifests:
+            typer.echo(d.manifests_yaml)
+
+    _run(go)
+
+
+def _stream_command(op: str, deployment_id: str, user: str | None, as_json: bool) -> None:
+    async def go() -> bool:
+        from app.deploy import service
+        from db.session import get_engine
+
+        who = await _principal(user)
+        engine = await get_engine()
+        fn = {"rollback": service.rollback, "delete": service.delete}[op]
+        return await _print_events(fn(deployment_id, principal=who, engine=engine), as_json)
+
+    if not _run(go):
+        raise typer.Exit(1)
+
+
+def rollback_command(
+    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-apply the previous revision, or remove everything when there is none."""
+    _stream_command("rollback", deployment_id, user, as_json)
+
+
+def delete_command(
+    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop and remove what the deployment runs; its history is kept."""
+    _stream_command("delete", deployment_id, user, as_json)
+
+
+def cancel_command(
+    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel an in-flight deployment (it stops and rolls back)."""
+
+    async def go() -> None:
+        from app.deploy import service
+        from app.deploy.events import line
+        from db.session import get_engine
+
+        who = await _principal(user)
+        events = await service.cancel(deployment_id, principal=who, engine=await get_engine())
+        if not events:
+            typer.echo("cancel requested: the running deployment stops within a second and rolls back")
+        for ev in events:
+            typer.echo(ev.model_dump_json() if as_json else line(ev))
+
+    _run(go)
+
+
+def reconcile_command(
+    no_resume: Annotated[
+        bool, typer.Option("--no-resume", help="Fail in-flight deployments instead.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resume (or cleanly fail) deployments left in flight by a Preflight process that stopped."""
+
+    async def go() -> None:
+        from app.deploy import service
+        from db.session import get_engine
+
+        results = await service.reconcile(engine=await get_engine(), resume=not no_resume)
+        if as_json:
+            typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
+            return
+        if not results:
+            typer.echo("nothing in flight")
+        for r in results:
+            typer.echo(f"{r.deployment_id}: {r.from_state} -> {r.to_state or '-'} ({r.action}) {r.message}")
+
+    _run(go)
+
+
+# --- preflight test -----------------------------------------------------------------------------------------
+def test_command(
+    endpoint: Annotated[str, typer.Argument(help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name (default: the first served).")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens")] = 32,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="OPENAI_API_KEY")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send one streamed chat completion and report TTFT and ITL."""
+    from app.deploy.smoke import smoke_test
+
+    result = asyncio.run(smoke_test(endpoint, model=model, max_tokens=max_tokens, api_key=api_key))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    elif result.ok:
+        typer.echo(
+            f"ok: {result.model} TTFT {result.ttft_ms:.1f} ms, ITL mean {result.itl_ms_mean or 0:.1f} ms "
+            f"(p50 {result.itl_ms_p50 or 0:.1f}, max {result.itl_ms_max or 0:.1f}), {result.chunks} tokens, "
+            f"e2e {result.e2e_ms:.0f} ms\n{result.text}"
+        )
+    if not result.ok:
+        typer.secho(
+            f"error: smoke test of {result.endpoint} failed: {result.error}", err=True, fg=typer.colors.RED
+        )
+        raise typer.Exit(1)
+
+
+def main() -> None:  # `python -m app.deploy.cli` works before app/cli.py wires register()
+    app = typer.Typer(no_args_is_help=True)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

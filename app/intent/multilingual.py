@@ -1,0 +1,379 @@
+"""A small German / French / Spanish lexicon, so the English rules can read non-English requests.
+
+:func:`to_english` rewrites, in lower-cased text, the foreign words the rules care about into the English
+words they already understand: number words ('zweitausend' -> 'two thousand', 'cinco mil' -> 'five
+thousand'), units of time after a number or after 'pro/par/por' ('2 Sekunden' -> '2 seconds', 'pro
+Stunde' -> 'per hour'), user and request nouns ('Nutzer' -> 'users', 'Anfragen' -> 'requests') and a few
+task and latency phrases ('Übersetzung' -> 'translation', 'Antwortzeit unter' -> 'response time under').
+
+Words that are also English words ('once', 'elf', 'cent', 'dos', 'tag', 'pro') are only rewritten where
+the context makes the foreign meaning certain, so English text passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LETTERS = r"a-zäöüßàâçéèêëîïôûùüÿñáíóú"
+
+# Foreign number words -> English number words. Values are English words so that the English parser does
+# the arithmetic ('deux cent mille' -> 'two hundred thousand' -> 200000).
+_NUMBER_WORDS: dict[str, str] = {
+    # German (compounds such as 'zweihundertfünfzig' are split into these parts).
+    "null": "zero",
+    "ein": "one",
+    "eins": "one",
+    "eine": "one",
+    "einen": "one",
+    "zwei": "two",
+    "drei": "three",
+    "vier": "four",
+    "fünf": "five",
+    "fuenf": "five",
+    "sechs": "six",
+    "sieben": "seven",
+    "acht": "eight",
+    "neun": "nine",
+    "zehn": "ten",
+    "elf": "eleven",
+    "zwölf": "twelve",
+    "zwoelf": "twelve",
+    "sechzehn": "sixteen",
+    "siebzehn": "seventeen",
+    "zwanzig": "twenty",
+    "dreißig": "thirty",
+    "dreissig": "thirty",
+    "vierzig": "forty",
+    "fünfzig": "fifty",
+    "fuenfzig": "fifty",
+    "sechzig": "sixty",
+    "siebzig": "seventy",
+    "achtzig": "eighty",
+    "neunzig": "ninety",
+    "hundert": "hundred",
+    "tausend": "thousand",
+    "million": "million",
+    "millionen": "million",
+    "milliarde": "billion",
+    "milliarden": "billion",
+    # French.
+    "un": "one",
+    "une": "one",
+    "deux": "two",
+    "trois": "three",
+    "quatre": "four",
+    "cinq": "five",
+    "sept": "seven",
+    "huit": "eight",
+    "neuf": "nine",
+    "dix": "ten",
+    "onze": "eleven",
+    "douze": "twelve",
+    "quinze": "fifteen",
+    "vingt": "twenty",
+    "trente": "thirty",
+    "quarante": "forty",
+    "cinquante": "fifty",
+    "soixante": "sixty",
+    "cent": "hundred",
+    "cents": "hundred",
+    "mille": "thousand",
+    "millions": "million",
+    "milliard": "billion",
+    "milliards": "billion",
+    # Spanish.
+    "uno": "one",
+    "una": "one",
+    "dos": "two",
+    "tres": "three",
+    "cuatro": "four",
+    "cinco": "five",
+    "seis": "six",
+    "siete": "seven",
+    "ocho": "eight",
+    "nueve": "nine",
+    "diez": "ten",
+    "once": "eleven",
+    "doce": "twelve",
+    "quince": "fifteen",
+    "veinte": "twenty",
+    "treinta": "thirty",
+    "cuarenta": "forty",
+    "cincuenta": "fifty",
+    "sesenta": "sixty",
+    "setenta": "seventy",
+    "ochenta": "eighty",
+    "noventa": "ninety",
+    "cien": "hundred",
+    "ciento": "hundred",
+    "cientos": "hundred",
+    "doscientos": "two hundred",
+    "trescientos": "three hundred",
+    "cuatrocientos": "four hundred",
+    "quinientos": "five hundred",
+    "seiscientos": "six hundred",
+    "setecientos": "seven hundred",
+    "ochocientos": "eight hundred",
+    "novecientos": "nine hundred",
+    "mil": "thousand",
+    "millón": "million",
+    "millon": "million",
+    "millones": "million",
+}
+# Also English words (or English abbreviations: '5 mil' is 5 million in English): only rewritten inside a
+# run of number words that also holds an unambiguous one, or that ends in a scale word ('dos mil').
+_AMBIGUOUS = frozenset(
+    {
+        "ein",
+        "eine",
+        "einen",
+        "un",
+        "une",
+        "uno",
+        "una",
+        "elf",
+        "once",
+        "dos",
+        "cent",
+        "cents",
+        "mil",
+        "sept",
+        "null",
+        "million",
+        "six",
+        "quince",
+    }
+)
+_SCALES = frozenset(
+    {
+        "hundert",
+        "tausend",
+        "millionen",
+        "milliarde",
+        "milliarden",
+        "mille",
+        "millions",
+        "milliard",
+        "milliards",
+        "mil",
+        "millón",
+        "millon",
+        "millones",
+        "million",
+        "cent",
+        "cents",
+        "cien",
+        "ciento",
+        "cientos",
+    }
+)
+_CONNECTORS = frozenset({"und", "et", "y"})
+
+_GERMAN_PARTS = sorted(
+    (w for w in _NUMBER_WORDS if re.fullmatch(r"[a-zäöüß]+", w) and w not in ("un", "une", "dos")),
+    key=len,
+    reverse=True,
+)
+_GERMAN_COMPOUND_RE = re.compile("(?:" + "|".join([*_GERMAN_PARTS, "und"]) + ")")
+_WORD_RE = re.compile(rf"[{_LETTERS}]+")
+
+
+def _split_compound(word: str) -> list[str] | None:
+    """'zweihundertfünfzig' -> ['zwei', 'hundert', 'fünfzig']; None when the word is not a number."""
+    if len(word) < 8 or not word.isalpha():
+        return None
+    parts: list[str] = []
+    pos = 0
+    while pos < len(word):
+        m = _GERMAN_COMPOUND_RE.match(word, pos)
+        if not m:
+            return None
+        parts.append(m.group(0))
+        pos = m.end()
+    # A real compound has a scale or a '-zig' / '-zehn' part ('zweitausend', 'fünfundzwanzig').
+    if len(parts) < 2 or not any(p in _SCALES or p.endswith(("zig", "ßig", "ssig", "zehn")) for p in parts):
+        return None
+    return parts
+
+
+def _number_runs(text: str) -> str:
+    tokens = list(_WORD_RE.finditer(text))
+    out: list[str] = []
+    last = 0
+    i = 0
+    while i < len(tokens):
+        run: list[tuple[int, int, list[str]]] = []  # (start, end, foreign words)
+        j = i
+        while j < len(tokens):
+            tok = tokens[j]
+            word = tok.group(0)
+            parts = [word] if word in _NUMBER_WORDS else _split_compound(word)
+            if parts is None and not (run and word in _CONNECTORS):
+                break
+            # Only spaces or hyphens may join the words of one number.
+            if run and not re.fullmatch(r"[\s-]+", text[run[-1][1] : tok.start()]):
+                break
+            run.append((tok.start(), tok.end(), parts or [word]))
+            j += 1
+        while run and run[-1][2][0] in _CONNECTORS:
+            run.pop()
+        if not run:
+            i += 1
+            continue
+        words = [w for _, _, parts in run for w in parts]
+        foreign = [w for w in words if w not in _CONNECTORS]
+        certain = any(w not in _AMBIGUOUS for w in foreign) or (len(foreign) > 1 and foreign[-1] in _SCALES)
+        # A lone 'million' / 'six' reads the same in English: nothing to do.
+        if certain and not all(_NUMBER_WORDS.get(w) == w for w in foreign):
+            english = " ".join(_NUMBER_WORDS.get(w, "and") for w in words)
+            out.append(text[last : run[0][0]])
+            out.append(english)
+            last = run[-1][1]
+        i += len(run)
+    out.append(text[last:])
+    return "".join(out)
+
+
+_UNITS = {
+    "sekunde": "second",
+    "sekunden": "seconds",
+    "seconde": "second",
+    "secondes": "seconds",
+    "segundo": "second",
+    "segundos": "seconds",
+    "millisekunden": "milliseconds",
+    "millisecondes": "milliseconds",
+    "milisegundos": "milliseconds",
+    "minute": "minute",
+    "minuten": "minutes",
+    "minutes": "minutes",
+    "minuto": "minute",
+    "minutos": "minutes",
+    "stunde": "hour",
+    "stunden": "hours",
+    "heure": "hour",
+    "heures": "hours",
+    "hora": "hour",
+    "horas": "hours",
+    "tag": "day",
+    "tage": "days",
+    "tagen": "days",
+    "jour": "day",
+    "jours": "days",
+    "día": "day",
+    "dia": "day",
+    "días": "days",
+    "dias": "days",
+    "woche": "week",
+    "semaine": "week",
+    "semana": "week",
+    "monat": "month",
+    "mois": "month",
+    "mes": "month",
+}
+_UNIT_ALT = "|".join(sorted(_UNITS, key=len, reverse=True))
+# 'pro Stunde', 'par seconde', 'por día', 'je Tag', 'al mes', 'à la seconde'.
+_PER_UNIT_RE = re.compile(rf"\b(?:pro|par|por|je|al|à la|a la|au|à l'|a l')\s*({_UNIT_ALT})(?![{_LETTERS}])")
+_NUMBER_UNIT_RE = re.compile(rf"(?<![\w.])(\d+(?:[.,]\d+)?)\s*({_UNIT_ALT})(?![{_LETTERS}])")
+
+# Words with no English reading, rewritten wherever they appear.
+_PHRASES: dict[str, str] = {
+    # people
+    "nutzer": "users",
+    "nutzern": "users",
+    "benutzer": "users",
+    "benutzern": "users",
+    "anwender": "users",
+    "utilisateurs": "users",
+    "utilisateur": "users",
+    "usuarios": "users",
+    "usuario": "users",
+    "mitarbeiter": "employees",
+    "mitarbeitern": "employees",
+    "mitarbeitende": "employees",
+    "employés": "employees",
+    "salariés": "employees",
+    "empleados": "employees",
+    "entwickler": "developers",
+    "entwicklern": "developers",
+    "développeurs": "developers",
+    "desarrolladores": "developers",
+    "kunden": "customers",
+    "clientes": "customers",
+    # requests
+    "anfragen": "requests",
+    "anfrage": "request",
+    "requêtes": "requests",
+    "requetes": "requests",
+    "requête": "request",
+    "demandes": "requests",
+    "peticiones": "requests",
+    "solicitudes": "requests",
+    "consultas": "queries",
+    # latency
+    "antwortzeit": "response time",
+    "antwortzeiten": "response time",
+    "reaktionszeit": "response time",
+    "latenz": "latency",
+    "latence": "latency",
+    "latencia": "latency",
+    "temps de réponse": "response time",
+    "tiempo de respuesta": "response time",
+    "unter": "under",
+    "moins de": "under",
+    "menos de": "under",
+    "höchstens": "at most",
+    # tasks and subjects
+    "übersetzung": "translation",
+    "übersetzungen": "translations",
+    "übersetzen": "translate",
+    "traduction": "translation",
+    "traductions": "translations",
+    "traduire": "translate",
+    "traducción": "translation",
+    "traducciones": "translations",
+    "traducir": "translate",
+    "zusammenfassung": "summarization",
+    "zusammenfassungen": "summaries",
+    "zusammenfassen": "summarize",
+    "resúmenes": "summaries",
+    "resumir": "summarize",
+    "kundenservice": "customer support",
+    "kundendienst": "customer support",
+    "kundensupport": "customer support",
+    "support client": "customer support",
+    "service client": "customer support",
+    "service clients": "customer support",
+    "atención al cliente": "customer support",
+    "servicio al cliente": "customer support",
+    "soporte al cliente": "customer support",
+}
+_MULTI_WORD = {p: e for p, e in _PHRASES.items() if " " in p}
+_MULTI_WORD_RE = re.compile(
+    rf"(?<![{_LETTERS}])(?:"
+    + "|".join(re.escape(p) for p in sorted(_MULTI_WORD, key=len, reverse=True))
+    + rf")(?![{_LETTERS}])"
+)
+_DIGITS_MIL_RE = re.compile(
+    r"(?<![\w.,])(\d{1,3}) mil (?=(?:usuarios|personas|empleados|clientes|desarrolladores|peticiones|"
+    r"solicitudes|consultas|documentos|mensajes|preguntas|correos|tickets|archivos)\b)"
+)
+# Words that send a message through the rewriting at all (most messages are English and skip it).
+_ENGLISH_TOO = frozenset({"million", "six", "minute", "minutes"})
+_TRIGGERS = (frozenset(_NUMBER_WORDS) | frozenset(_PHRASES) | frozenset(_UNITS)) - _ENGLISH_TOO
+_COMPOUND_HINT_RE = re.compile(r"tausend|hundert|zig\b|zehn\b|ßig\b")
+
+
+def to_english(text: str) -> str:
+    """Rewrite the foreign words the rules care about into English (``text`` is already lower-cased)."""
+    words = set(_WORD_RE.findall(text))
+    if not (words & _TRIGGERS) and not _COMPOUND_HINT_RE.search(text) and not _MULTI_WORD_RE.search(text):
+        return text
+    # '10 mil usuarios' is ten thousand in Spanish (in English '10 mil' is ten million): only before a
+    # Spanish noun, while that noun is still Spanish.
+    text = _DIGITS_MIL_RE.sub(r"\1 thousand ", text)
+    text = _MULTI_WORD_RE.sub(lambda m: _MULTI_WORD[m.group(0)], text)
+    text = _WORD_RE.sub(lambda m: _PHRASES.get(m.group(0), m.group(0)), text)
+    text = _number_runs(text)
+    text = _PER_UNIT_RE.sub(lambda m: "per " + _UNITS[m.group(1)], text)
+    return _NUMBER_UNIT_RE.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2)]}", text)

@@ -1,0 +1,345 @@
+"""Words for a plan: rationales, notable rejections, nearest misses, relaxations, the Pareto front."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from app.planning.quality import THRESHOLDS
+from app.planning.result import Option, Rejected, Relaxation, SloCheck
+
+if TYPE_CHECKING:
+    from app.planning.plan import Candidate, Planner, Violation
+
+_LABELS = {
+    "target_ttft_p90_ms": "TTFT p90",
+    "target_tpot_p90_ms": "TPOT p90",
+    "target_e2e_latency_p95_ms": "E2E p95",
+    "max_monthly_cost_usd": "monthly budget",
+    "max_hourly_cost_usd": "hourly budget",
+    "quality_threshold": "quality threshold",
+    "max_gpus": "GPU limit",
+    "gpu_inventory": "GPU inventory",
+    "cloud_provider": "price source",
+}
+
+
+def ms(value: float) -> str:
+    """'14 ms', '1.4 s': how a person reads a latency."""
+    if not math.isfinite(value):
+        return "unbounded"
+    if value >= 1000:
+        return f"{value / 1000:.3g} s" if value < 10000 else f"{value / 1000:.0f} s"
+    if value >= 10:
+        return f"{value:.0f} ms"
+    return f"{value:.2g} ms"
+
+
+def short(model_id: str) -> str:
+    return model_id.split("/")[-1]
+
+
+def usd(value: float) -> str:
+    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+
+
+def pareto_ranks(options: Sequence[Option], latency_of: Callable[[Option], float]) -> list[int]:
+    """Ranks of options no other option beats on cost, latency and quality at once."""
+    points = []
+    for o in options:
+        cost = float(o.gpus_total) if o.cost.deployment_model == "owned_hardware" and not o.cost.monthly_usd else (
+            o.cost.monthly_usd
+        )
+        points.append((cost, latency_of(o), -o.quality.index, o.rank))
+    front = []
+    for a in points:
+        dominated = any(
+            b[0] <= a[0] and b[1] <= a[1] and b[2] <= a[2] and (b[0] < a[0] or b[1] < a[1] or b[2] < a[2])
+            for b in points
+        )
+        if not dominated:
+            front.append(a[3])
+    return front
+
+
+def screened_checks(planner: Planner, c: Candidate) -> list[SloCheck]:
+    t = planner.targets
+    return [
+        SloCheck(metric="ttft_p90_ms", target=t.ttft_p90_ms, predicted=round(c.ttft, 3), verdict="meets"),
+        SloCheck(metric="tpot_p90_ms", target=t.tpot_p90_ms, predicted=round(c.tpot, 3), verdict="meets"),
+        SloCheck(metric="e2e_p95_ms", target=t.e2e_p95_ms, predicted=round(c.e2e, 3), verdict="meets"),
+    ]
+
+
+def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[Candidate]) -> str:
+    """One paragraph in plain words: what it is, what it costs, what it predicts, why it ranks here."""
+    spec = planner.spec
+    cfg = c.cfg
+    parts: list[str] = []
+    tp = f", tensor-parallel over {cfg.tp} GPUs" if cfg.tp > 1 else ""
+    parts.append(
+        f"{short(cfg.model_id)} ({cfg.precision}{tp}) on {option.gpus_total} × {cfg.gpu_id}: "
+        f"{c.n_peak} replica{'s carry' if c.n_peak > 1 else ' carries'} the peak of {planner.traffic.peak_qps:,.3g} QPS"
+        + (f", plus {c.spare} spare ({c.headroom_text})" if c.spare else "")
+        + f"; autoscale between {option.min_replicas} and {option.max_replicas}."
+    )
+    cost = option.cost
+    if cost.deployment_model == "owned_hardware":
+        money = f"Runs on owned GPUs ({option.gpus_total} used)"
+        money += f", power and cooling {usd(cost.monthly_usd)}/month." if cost.monthly_usd else "."
+    elif cost.deployment_model == "purchase":
+        money = f"Buying costs {usd(cost.capex_usd or 0)} up front, {usd(cost.monthly_usd)}/month over " \
+                f"{spec.amortization_period_months} months"
+        money += f", breaking even after {cost.break_even_month:g} months against renting." if cost.break_even_month \
+            else "."
+    else:
+        money = f"{usd(cost.monthly_usd)}/month at {cost.provider}" + (
+            f" ({usd(cost.per_1k_tokens_usd * 1000)} per million tokens)." if cost.per_1k_tokens_usd else "."
+        )
+    parts.append(money)
+    checks = {s.metric: s for s in option.slo_checks}
+    preds = []
+    for metric, label in (("ttft_p90_ms", "TTFT p90"), ("tpot_p90_ms", "TPOT p90"), ("e2e_p95_ms", "E2E p95")):
+        s = checks.get(metric)
+        if s is not None:
+            preds.append(f"{label} {ms(s.predicted)} (target {ms(s.target)})")
+    basis = "from the closed-form screen only" if option.evaluation == "screened" else f"{option.basis}"
+    parts.append("Predicted " + ", ".join(preds) + f" ({basis}).")
+    uncertain = [s for s in option.slo_checks if s.verdict == "uncertain"]
+    if uncertain:
+        words = ", ".join(
+            f"{_metric_label(s.metric)} (80% interval up to {ms(s.interval[1]) if s.interval else '?'})"
+            for s in uncertain
+        )
+        parts.append(f"Compliance is uncertain for {words}: the interval straddles the target.")
+    parts.append(f"Quality index {option.quality.index:.0f} ({option.quality.basis}).")
+    parts.append(_why_rank(planner, c, option, ranked))
+    model = planner.catalog.models.get(cfg.model_id)
+    if model is not None and not model.license:
+        parts.append("The catalog records no licence for this model: check it before use.")
+    if any(p.excludes_host for p in cost.prices):
+        parts.append("The price excludes the host VM.")
+    return " ".join(p for p in parts if p)
+
+
+def _metric_label(metric: str) -> str:
+    return {"ttft_p90_ms": "TTFT p90", "tpot_p90_ms": "TPOT p90", "e2e_p95_ms": "E2E p95"}.get(metric, metric)
+
+
+def _why_rank(planner: Planner, c: Candidate, option: Option, ranked: Sequence[Candidate]) -> str:
+    if c.cfg.model_id in planner.spec.preferred_models:
+        return f"Ranked up because you prefer {short(c.cfg.model_id)}."
+    priority = planner.spec.priority
+    first = ranked[0] if ranked else None
+    if option.rank == 1 or first is None or first is c:
+        return {
+            "cost": "Ranked first for cost: the cheapest configuration found that meets every target"
+            + (" (owned hardware: fewest GPUs)." if planner.spec.deployment_model == "owned_hardware" else "."),
+            "latency": "Ranked first for latency: the lowest predicted latency relative to the targets.",
+            "accuracy": "Ranked first for accuracy: the highest quality index that meets every target.",
+            "balanced": "Ranked first overall: the best balance of cost, latency and quality.",
+        }[priority]
+    diffs = []
+    if c.cost and first.cost:
+        delta = c.cost.monthly_usd - first.cost.monthly_usd
+        if abs(delta) >= 1:
+            diffs.append(f"{usd(abs(delta))}/month {'more' if delta > 0 else 'less'} than #1")
+    lat = planner.latency_key(c) / max(planner.latency_key(first), 1e-9)
+    if lat < 0.95:
+        diffs.append(f"{(1 - lat) * 100:.0f}% lower latency")
+    elif lat > 1.05:
+        diffs.append(f"{(lat - 1) * 100:.0f}% higher latency")
+    dq = c.quality.index - first.quality.index
+    if abs(dq) >= 1:
+        diffs.append(f"quality {dq:+.0f}")
+    tail = ", ".join(diffs) if diffs else "close to #1 on every measure"
+    return f"Ranked #{option.rank} for {priority}: {tail}."
+
+
+# --- rejections and relaxations --------------------------------------------------------------------------
+
+
+def _severity(v: Violation) -> float:
+    if v.field == "quality_threshold":
+        return math.log(max(v.limit, 1e-9) / max(v.value, 1e-9))
+    if v.field == "cloud_provider":
+        return 5.0
+    return math.log(max(v.value, 1e-9) / max(v.limit, 1e-9))
+
+
+def _miss_score(c: Candidate) -> tuple[int, float]:
+    return (len(c.violations), sum(max(_severity(v), 0.0) for v in c.violations))
+
+
+def _reason(c: Candidate) -> str:
+    head = f"needs {c.cfg.min_fit_tp} GPUs to fit; " if c.cfg.min_fit_tp > 1 else ""
+    return head + "; ".join(v.text for v in c.violations)
+
+
+def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejected], list[Rejected]]:
+    """Notable rejected (model, GPU) pairs with why, and the nearest misses."""
+    ok_pairs = {c.pair for c in cands if not c.violations}
+    best: dict[tuple[str, str], Candidate] = {}
+    for c in cands:
+        if not c.violations or c.pair in ok_pairs:
+            continue
+        cur = best.get(c.pair)
+        if cur is None or _miss_score(c) < _miss_score(cur):
+            best[c.pair] = c
+    preferred = set(planner.spec.preferred_models)
+    by_score = sorted(
+        best.values(),
+        key=lambda c: (c.cfg.model_id not in preferred, _miss_score(c)[0], -c.quality.index, _miss_score(c)[1]),
+    )
+    # Notable first: the two nearest GPUs of each model, then the rest.
+    per_model: Counter[str] = Counter()
+    first, rest = [], []
+    for c in by_score:
+        per_model[c.cfg.model_id] += 1
+        (first if per_model[c.cfg.model_id] <= 2 else rest).append(c)
+    ordered = first + rest
+    out = [
+        Rejected(model_id=c.cfg.model_id, gpu_id=c.cfg.gpu_id, precision=c.cfg.precision, tp=c.cfg.tp,
+                 reason=f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}: {_reason(c)}")
+        for c in ordered
+    ]
+    seen = set(best) | ok_pairs
+    for r in planner.memory_rejections:
+        pair = (r.model_id, r.gpu_id or "")
+        if pair in seen:
+            continue
+        seen.add(pair)
+        out.append(r.model_copy(update={"reason": f"{short(r.model_id)} on {r.gpu_id}: {r.reason}"}))
+    out.extend(planner.catalog.catalog_rejections)
+    limit = planner.settings.rejected_limit
+    notable = [r for r in out if r.model_id in preferred][:limit] + [r for r in out if r.model_id not in preferred]
+    misses_sorted = sorted(best.values(), key=lambda c: (_miss_score(c)[0], _miss_score(c)[1]))
+    misses = [
+        Rejected(model_id=c.cfg.model_id, gpu_id=c.cfg.gpu_id, precision=c.cfg.precision, tp=c.cfg.tp,
+                 reason=f"{short(c.cfg.model_id)} on {c.gpus_total or c.cfg.tp} × {c.cfg.gpu_id}: {_reason(c)}")
+        for c in misses_sorted[:5]
+    ]
+    return notable[:limit], misses
+
+
+def _suggest(field: str, values: Sequence[float], planner: Planner) -> object:
+    if field == "quality_threshold":
+        best = max(values)
+        for name in ("very_high", "high", "standard"):
+            if best >= THRESHOLDS[name]:
+                return name
+        return "standard"
+    need = min(values)
+    if field in ("target_ttft_p90_ms", "target_tpot_p90_ms", "target_e2e_latency_p95_ms"):
+        return _nice(need * 1.1)
+    if field in ("max_monthly_cost_usd", "max_hourly_cost_usd"):
+        return _nice(need)
+    if field in ("max_gpus", "gpu_inventory"):
+        return int(math.ceil(need))
+    if field == "cloud_provider":
+        return None
+    return need
+
+
+def _nice(value: float) -> float:
+    """Round up to two significant digits (1 234 -> 1 300)."""
+    if value <= 0:
+        return value
+    mag = 10 ** max(math.floor(math.log10(value)) - 1, -2)
+    return round(math.ceil(value / mag) * mag, 2)
+
+
+def _current(field: str, planner: Planner) -> object:
+    spec = planner.spec
+    if field == "gpu_inventory":
+        return {i.gpu: i.count for i in spec.gpu_inventory}
+    return getattr(spec, field, None)
+
+
+def relaxations(planner: Planner, cands: Sequence[Candidate]) -> list[Relaxation]:
+    """What to loosen: for each constraint, the least change that makes at least one candidate viable."""
+    by_field: dict[str, list[Candidate]] = {}
+    for c in cands:
+        fields = {v.field for v in c.violations}
+        if len(fields) == 1:
+            by_field.setdefault(next(iter(fields)), []).append(c)
+    out: list[Relaxation] = []
+    for fld, group in by_field.items():
+        values = [next(v.value for v in c.violations if v.field == fld) for c in group]
+        suggested = _suggest(fld, values, planner)
+        pick = min(group, key=lambda c: _severity(c.violations[0]))
+        example = f"{short(pick.cfg.model_id)} on {pick.gpus_total or pick.cfg.tp} × {pick.cfg.gpu_id}"
+        pairs = len({c.pair for c in group})
+        if fld == "cloud_provider":
+            effect = f"{pairs} model/GPU pair(s) have prices from other sources, e.g. {example}"
+        else:
+            effect = f"{pairs} model/GPU pair(s) would then meet every other constraint, e.g. {example}"
+            if pick.cost is not None:
+                effect += f" at {usd(pick.cost.monthly_usd)}/month"
+        out.append(Relaxation(field=fld, current=_current(fld, planner), suggested=suggested, effect=effect))
+    if not out:
+        # No single change is enough: show what the nearest miss would need, all together.
+        ranked = sorted((c for c in cands if c.violations), key=_miss_score)
+        if ranked:
+            c = ranked[0]
+            example = f"{short(c.cfg.model_id)} on {c.gpus_total or c.cfg.tp} × {c.cfg.gpu_id}"
+            for v in c.violations:
+                out.append(Relaxation(field=v.field, current=_current(v.field, planner),
+                                      suggested=_suggest(v.field, [v.value], planner),
+                                      effect=f"together with the other changes listed, {example} would qualify"))
+    order = {"quality_threshold": 3, "max_monthly_cost_usd": 0, "max_hourly_cost_usd": 0}
+    return sorted(out, key=lambda r: (order.get(r.field, 1), r.field))
+
+
+def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
+    spec = planner.spec
+    if not cands and not planner.memory_rejections:
+        where = []
+        if spec.available_gpus:
+            where.append(f"GPUs {', '.join(spec.available_gpus)}")
+        if spec.cloud_provider and spec.deployment_model == "cloud_rental":
+            where.append(f"prices from {spec.cloud_provider}")
+        return (
+            "nothing meets these constraints: no approved model for "
+            f"{spec.task_type} has a candidate configuration"
+            + (f" with {' and '.join(where)}" if where else "")
+            + "."
+        )
+    if not cands:
+        return "nothing meets these constraints: no model fits in the memory of the allowed GPUs (up to 8 per replica)."
+    counts: Counter[str] = Counter()
+    best_value: dict[str, tuple[float, Candidate]] = {}
+    for c in cands:
+        for v in c.violations:
+            counts[v.field] += 1
+    # The best value of each constraint among candidates that miss only it, when there are such.
+    fewest = sorted(cands, key=lambda c: len(c.violations))
+    for c in fewest:
+        for v in c.violations:
+            if v.field in best_value and len(c.violations) > len(best_value[v.field][1].violations):
+                continue
+            cur = best_value.get(v.field)
+            better = v.value > cur[0] if (cur and v.field == "quality_threshold") else (cur is None or v.value < cur[0])
+            if cur is None or better:
+                best_value[v.field] = (v.value, c)
+    total = len(cands)
+    bits = []
+    first_fields = ("max_monthly_cost_usd", "max_hourly_cost_usd", "max_gpus", "gpu_inventory")
+    top = sorted(counts.most_common(4), key=lambda kv: (kv[0] not in first_fields, -kv[1]))[:3]
+    for fld, n in top:
+        value, c = best_value[fld]
+        who = f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}"
+        label = _LABELS.get(fld, fld)
+        limit = next(v.limit for v in c.violations if v.field == fld)
+        if fld.startswith("target_"):
+            bits.append(f"{n} of {total} configurations miss the {label} target of {ms(limit)} (best: {ms(value)}, {who})")
+        elif fld in ("max_monthly_cost_usd", "max_hourly_cost_usd"):
+            bits.append(f"{n} cost more than the {label} of {usd(limit)} (cheapest: {usd(value)}, {who})")
+        elif fld == "quality_threshold":
+            bits.append(f"{n} fall below the quality index {limit:.0f} for '{spec.quality_threshold}' "
+                        f"(best: {value:.1f}, {who})")
+        else:
+            bits.append(f"{n} exceed the {label} (smallest need: {value:g}, {who})")
+    return "nothing meets these constraints: " + "; ".join(bits) + ". See `relax` for what to loosen."

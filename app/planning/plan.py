@@ -1,0 +1,610 @@
+"""The pure planning core: a Specification and a candidate catalog in, a ranked RecommendationResult out.
+
+No I/O here (``recommend.py`` loads the catalog from Postgres and stores the result). Steps:
+
+1. Traffic: steady and peak arrival processes (``traffic.derive_traffic``).
+2. Candidates: every (model, GPU, precision) the SQL layer returned, at each tensor-parallel degree whose
+   memory plan fits (the performance model's memory check), up to 2 × the smallest fitting degree.
+3. Constraints as *violations*, so that rejections and relaxations can say what was missed and by how much:
+   quality index below the threshold, latency floors above the targets, GPUs beyond ``max_gpus`` or the
+   inventory, cost above the budget, no price.
+4. Screening of all candidates with the vectorised closed form (``sizing.screen``), then the full percentile
+   model on the finalists (``sizing.size_full``), in priority order; for the ``cost`` priority the search
+   continues until no unevaluated candidate could be cheaper than the options found.
+5. Ranking by priority, Pareto front, rationales, notable rejections, and relaxations when nothing fits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.intent.schema import Specification
+from app.planning import explain
+from app.planning.calibrate import Calibration
+from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
+from app.planning.memory import valid_tp_degrees
+from app.planning.predict import MeasuredPoint
+from app.planning.quality import THRESHOLDS, option_quality
+from app.planning.result import Cost, Option, Quality, RecommendationResult, Rejected
+from app.planning.sizing import (
+    GPU_MEMORY_UTILIZATION,
+    MAX_BATCHED_TOKENS,
+    Config,
+    Targets,
+    full_predict,
+    gpus_needed_to_fit,
+    headroom,
+    memory_fit,
+    memory_workload,
+    screen,
+    size_full,
+    slo_checks,
+    slo_values,
+)
+from app.planning.traffic import TrafficModel, derive_traffic
+from app.planning.types import GpuSpec, ModelArch, Prediction, Stats
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    family: str
+    arch: ModelArch
+    quality: Quality
+    license: str | None = None
+    context_window: int | None = None
+
+
+@dataclass(frozen=True)
+class GpuEntry:
+    id: str
+    spec: GpuSpec
+    tdp_w: float | None = None
+
+
+@dataclass
+class PlanCatalog:
+    """What the planner may choose from (loaded by SQL, or built by hand in tests)."""
+
+    models: dict[str, ModelEntry]
+    gpus: dict[str, GpuEntry]
+    prices: list[PriceRow]
+    candidates: list[tuple[str, str, str]]  # (model id, GPU id, precision)
+    measured: dict[tuple[str, str, int, str, str], tuple[MeasuredPoint, ...]] = field(default_factory=dict)
+    catalog_rejections: list[Rejected] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    top_k: int = 5
+    max_tp: int = 8
+    engine: str = "vllm"
+    rental_kinds: tuple[str, ...] = CLOUD_KINDS
+    space_usd_per_gpu_month: float | None = None
+    min_finalists: int = 8
+    max_finalists: int = 30
+    viable_limit: int = 20
+    rejected_limit: int = 25
+    max_replicas: int = 1000
+    calibration: Calibration | None = None
+
+
+@dataclass
+class Violation:
+    field: str  # the Specification field a person would relax
+    value: float  # what the candidate needs or reaches
+    limit: float  # what the specification allows
+    text: str
+
+
+@dataclass
+class Candidate:
+    cfg: Config
+    quality: Quality
+    violations: list[Violation] = field(default_factory=list)
+    n_peak: int = 0
+    n_steady: int = 0
+    spare: int = 0
+    headroom_text: str = ""
+    slo_rps: float = 0.0
+    capacity_rps: float = 0.0
+    cost: Cost | None = None
+    ttft: float = math.inf
+    tpot: float = math.inf
+    e2e: float = math.inf
+    prediction: Prediction | None = None
+    evaluation: str = "screened"  # screened | full
+    rank: int = 0
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.cfg.model_id, self.cfg.gpu_id)
+
+    @property
+    def gpus_total(self) -> int:
+        return self.cfg.tp * (self.n_peak + self.spare)
+
+    @property
+    def gpus_steady(self) -> int:
+        return self.cfg.tp * (self.n_steady + self.spare)
+
+
+class Planner:
+    """One planning run: holds the specification, traffic and catalog while candidates are evaluated."""
+
+    def __init__(self, spec: Specification, catalog: PlanCatalog, settings: PlanSettings) -> None:
+        self.spec = spec
+        self.catalog = catalog
+        self.settings = settings
+        self.derivation, self.traffic = derive_traffic(spec)
+        self.targets = Targets(
+            ttft_p90_ms=spec.target_ttft_p90_ms,
+            tpot_p90_ms=spec.target_tpot_p90_ms,
+            e2e_p95_ms=spec.target_e2e_latency_p95_ms,
+            throughput_rps=spec.target_throughput_rps,
+        )
+        self.threshold = THRESHOLDS[spec.quality_threshold]
+        self.inventory = {item.gpu: item.count for item in spec.gpu_inventory}
+        self.tokens_per_hour = spec.expected_qps * self.traffic.tokens_per_request * 3600.0
+        self.timings: dict[str, float] = {}
+        self.memory_rejections: list[Rejected] = []
+        self._costs: dict[tuple[str, int, int], Cost | None] = {}
+
+    # --- limits and costs ------------------------------------------------------------------------------
+
+    def gpu_limit(self, gpu_id: str) -> tuple[float, str | None]:
+        limit: float = math.inf
+        name = None
+        if self.spec.max_gpus is not None:
+            limit, name = float(self.spec.max_gpus), "max_gpus"
+        if self.inventory:
+            owned = float(self.inventory.get(gpu_id, 0))
+            if owned < limit:
+                limit, name = owned, "gpu_inventory"
+        return limit, name
+
+    def cost_of(self, c: Candidate) -> Cost | None:
+        key = (c.cfg.gpu_id, c.gpus_steady, c.gpus_total)
+        if key not in self._costs:
+            self._costs[key] = self._cost(*key)
+        return self._costs[key]
+
+    def _cost(self, gpu_id: str, steady: int, peak: int) -> Cost | None:
+        gpu = self.catalog.gpus[gpu_id]
+        model = self.spec.deployment_model
+        if model == "owned_hardware":
+            return owned_cost(
+                gpu.id, tdp_w=gpu.tdp_w, gpus_steady=steady, gpus_peak=peak, usd_per_kwh=self.spec.power_cost_per_kwh,
+                pue=self.spec.cooling_overhead_pue, tokens_per_hour=self.tokens_per_hour,
+            )
+        rental = cloud_cost(
+            gpu.id, gpus_steady=steady, gpus_peak=peak, prices=self.catalog.prices,
+            tokens_per_hour=self.tokens_per_hour, kinds=self.settings.rental_kinds,
+            provider=self.spec.cloud_provider if model == "cloud_rental" else None,
+            region=self.spec.region if model == "cloud_rental" else None,
+        )
+        if model == "cloud_rental":
+            return rental
+        return purchase_cost(
+            gpu.id, tdp_w=gpu.tdp_w, gpus_bought=peak, gpus_steady=steady, prices=self.catalog.prices,
+            usd_per_kwh=self.spec.power_cost_per_kwh, pue=self.spec.cooling_overhead_pue,
+            months=self.spec.amortization_period_months,
+            space_usd_per_gpu_month=self.settings.space_usd_per_gpu_month,
+            rental_monthly_usd=rental.monthly_usd if rental else None, tokens_per_hour=self.tokens_per_hour,
+        )
+
+    def cost_key(self, c: Candidate) -> float:
+        """What the cost priority minimises: money, or GPUs used when owned hardware is free to run."""
+        money = c.cost.monthly_usd if c.cost else math.inf
+        if self.spec.deployment_model == "owned_hardware":
+            return c.gpus_total * 1e9 + money
+        return money
+
+    def latency_key(self, c: Candidate) -> float:
+        t = self.targets
+        return (c.ttft / t.ttft_p90_ms + c.tpot / t.tpot_p90_ms + c.e2e / t.e2e_p95_ms) / 3.0
+
+    def apply_post_sizing_checks(self, c: Candidate) -> None:
+        """GPU limits, price and budget once the replica counts are known (replaces earlier such checks)."""
+        c.violations = [v for v in c.violations if v.field not in _SIZE_FIELDS]
+        limit, name = self.gpu_limit(c.cfg.gpu_id)
+        if c.gpus_total > limit and name:
+            where = f"{int(limit)} {c.cfg.gpu_id} owned" if name == "gpu_inventory" else f"max_gpus is {int(limit)}"
+            c.violations.append(Violation(name, c.gpus_total, limit, f"needs {c.gpus_total} GPUs but {where}"))
+        c.cost = self.cost_of(c)
+        if c.cost is None:
+            kind = "purchase" if self.spec.deployment_model == "purchase" else "rental"
+            where = f" from {self.spec.cloud_provider}" if self.spec.cloud_provider else ""
+            c.violations.append(Violation("cloud_provider", 1, 0, f"no {kind} price for {c.cfg.gpu_id}{where}"))
+            return
+        budget = self.spec.max_monthly_cost_usd
+        if budget is not None and c.cost.monthly_usd > budget:
+            c.violations.append(
+                Violation("max_monthly_cost_usd", c.cost.monthly_usd, budget,
+                          f"costs ${c.cost.monthly_usd:,.0f}/month > ${budget:,.0f} budget")
+            )
+        hourly = self.spec.max_hourly_cost_usd
+        if hourly is not None and c.cost.hourly_usd > hourly:
+            c.violations.append(
+                Violation("max_hourly_cost_usd", c.cost.hourly_usd, hourly,
+                          f"costs ${c.cost.hourly_usd:,.2f}/hour > ${hourly:,.2f} budget")
+            )
+
+    # --- candidates ------------------------------------------------------------------------------------
+
+    def build_candidates(self) -> list[Candidate]:
+        wl = memory_workload(self.traffic)
+        out: list[Candidate] = []
+        engine = self.settings.engine
+        for model_id, gpu_id, precision in self.catalog.candidates:
+            model = self.catalog.models.get(model_id)
+            gpu = self.catalog.gpus.get(gpu_id)
+            if model is None or gpu is None:
+                continue
+            fitting, last_reason = _fitting_tps(model.arch, gpu.spec, precision, engine, wl, self.settings.max_tp)
+            if not fitting:
+                need = gpus_needed_to_fit(model.arch, gpu.spec, precision)
+                head = (f"needs about {need} GPUs to fit" if need > self.settings.max_tp
+                        else f"does not fit on up to {self.settings.max_tp} GPUs")
+                self.memory_rejections.append(
+                    Rejected(model_id=model_id, gpu_id=gpu_id, precision=precision, tp=None,
+                             reason=f"{head} ({last_reason})")
+                )
+                continue
+            quality = option_quality(model.quality, precision)
+            min_tp = fitting[0][0]
+            for tp, conc, kv in fitting:
+                cfg = Config(
+                    model_id=model_id, gpu_id=gpu_id, precision=precision, tp=tp, arch=model.arch, gpu=gpu.spec,
+                    max_batch=conc, kv_cache_tokens=kv, min_fit_tp=min_tp, engine=engine,
+                    measured=self.catalog.measured.get((model_id, gpu_id, tp, precision, engine), ()),
+                )
+                c = Candidate(cfg=cfg, quality=quality)
+                if quality.index < self.threshold:
+                    c.violations.append(
+                        Violation("quality_threshold", quality.index, self.threshold,
+                                  f"quality index {quality.index:.0f} ({quality.basis}) < {self.threshold:.0f} "
+                                  f"needed for '{self.spec.quality_threshold}'")
+                    )
+                out.append(c)
+        return out
+
+    def run_screen(self, cands: list[Candidate]) -> None:
+        if not cands:
+            return
+        res = screen([c.cfg for c in cands], self.traffic, self.targets, self.settings.calibration)
+        t = self.targets
+        peak, steady = self.traffic.peak_qps, self.traffic.steady_qps
+        for i, c in enumerate(cands):
+            c.capacity_rps = float(res.capacity_rps[i])
+            c.slo_rps = float(res.slo_rps[i])
+            floors = (float(res.floor_ttft_p90[i]), float(res.floor_tpot_p90[i]), float(res.floor_e2e_p95[i]))
+            c.ttft, c.tpot, c.e2e = floors
+            if c.slo_rps <= 0:
+                added = False
+                for fld, value, target, label in (
+                    ("target_ttft_p90_ms", floors[0], t.ttft_p90_ms, "TTFT p90"),
+                    ("target_tpot_p90_ms", floors[1], t.tpot_p90_ms, "TPOT p90"),
+                    ("target_e2e_latency_p95_ms", floors[2], t.e2e_p95_ms, "E2E p95"),
+                ):
+                    if value > target:
+                        c.violations.append(Violation(fld, value, target, f"predicted {label} {explain.ms(value)} "
+                                                      f"> {explain.ms(target)} target even at light load"))
+                        added = True
+                if not added:
+                    c.violations.append(Violation("target_ttft_p90_ms", floors[0], t.ttft_p90_ms,
+                                                  "latency targets not met together at any load"))
+                continue
+            c.n_peak = max(1, math.ceil(peak / c.slo_rps - 1e-9))
+            c.n_steady = min(c.n_peak, max(1, math.ceil(steady / c.slo_rps - 1e-9)))
+            c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
+            self.apply_post_sizing_checks(c)
+
+    # --- ordering ----------------------------------------------------------------------------------------
+
+    def order_key(self) -> Callable[[Candidate], tuple[float, ...]]:
+        p = self.spec.priority
+        if p == "cost":
+            return lambda c: (self.cost_key(c), self.latency_key(c))
+        if p == "latency":
+            return lambda c: (self.latency_key(c), self.cost_key(c))
+        if p == "accuracy":
+            return lambda c: (-c.quality.index, self.cost_key(c))
+        return lambda c: (0.0,)  # balanced: relative scores, see balanced_scores
+
+    def sort(self, cands: list[Candidate]) -> list[Candidate]:
+        if not cands:
+            return []
+        if self.spec.priority == "balanced":
+            scores = self.balanced_scores(cands)
+            order = sorted(range(len(cands)), key=lambda i: (scores[i], self.cost_key(cands[i])))
+            return [cands[i] for i in order]
+        return sorted(cands, key=self.order_key())
+
+    def balanced_scores(self, cands: Sequence[Candidate]) -> list[float]:
+        """Doubling the cost, doubling the latency or losing 10 quality points weigh the same."""
+        costs = [max(c.gpus_total if self.spec.deployment_model == "owned_hardware" else
+                     (c.cost.monthly_usd if c.cost else math.inf), 1e-6) for c in cands]
+        lats = [max(self.latency_key(c), 1e-9) for c in cands]
+        best_cost, best_lat = min(costs), min(lats)
+        best_q = max(c.quality.index for c in cands)
+        return [
+            (math.log2(costs[i] / best_cost) + math.log2(lats[i] / best_lat)
+             + (best_q - cands[i].quality.index) / 10.0) / 3.0
+            for i in range(len(cands))
+        ]
+
+    # --- full evaluation ---------------------------------------------------------------------------------
+
+    def evaluate(self, c: Candidate) -> None:
+        limit, _ = self.gpu_limit(c.cfg.gpu_id)
+        max_n = self.settings.max_replicas
+        if math.isfinite(limit):
+            max_n = max(1, min(max_n, int(limit) // c.cfg.tp))
+        cal = self.settings.calibration
+        sized = size_full(c.cfg, self.traffic, self.targets, self.traffic.peak_qps, c.n_peak, max_replicas=max_n,
+                          calibration=cal)
+        c.evaluation = "full"
+        if sized is None:
+            pred = full_predict(c.cfg, self.traffic, self.traffic.peak_qps / max_n, cal)
+            c.prediction = pred
+            what = self._miss_text(pred)
+            c.violations.append(Violation("target_ttft_p90_ms", c.ttft, self.targets.ttft_p90_ms,
+                                          f"{what} even with {max_n} replicas"))
+            return
+        c.n_peak = sized.replicas
+        c.prediction = sized.prediction
+        steady_start = max(1, math.ceil(sized.replicas * self.traffic.steady_qps / self.traffic.peak_qps - 1e-9))
+        steady = size_full(c.cfg, self.traffic, self.targets, self.traffic.steady_qps, steady_start,
+                           max_replicas=sized.replicas, calibration=cal)
+        c.n_steady = steady.replicas if steady else sized.replicas
+        c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
+        c.ttft, c.tpot, c.e2e = slo_values(sized.prediction, self.traffic)
+        per_replica = self.traffic.peak_qps / c.n_peak
+        upper = self.traffic.peak_qps / (c.n_peak - 1) if c.n_peak > 1 else math.inf
+        c.slo_rps = max(per_replica, min(c.slo_rps, upper))
+        self.apply_post_sizing_checks(c)
+
+    def _miss_text(self, pred: Prediction) -> str:
+        if not pred.fits or pred.ttft_ms is None:
+            return pred.reason or "does not fit"
+        ttft, tpot, e2e = slo_values(pred, self.traffic)
+        t = self.targets
+        parts = []
+        for label, value, target in (("TTFT p90", ttft, t.ttft_p90_ms), ("TPOT p90", tpot, t.tpot_p90_ms),
+                                     ("E2E p95", e2e, t.e2e_p95_ms)):
+            if value > target:
+                parts.append(f"predicted {label} {explain.ms(value)} > {explain.ms(target)} target")
+        return "; ".join(parts) or "the targets are not met"
+
+    def select_and_evaluate(self, cands: list[Candidate]) -> list[Candidate]:
+        eligible = self.sort([c for c in cands if not c.violations])
+        preferred = set(self.spec.preferred_models)
+        verified: list[Candidate] = []
+        evaluated = 0
+        done_pairs: set[tuple[str, str]] = set()
+        first_of_preferred: list[Candidate] = []
+        seen_models: set[str] = set()
+        for c in eligible:
+            if c.cfg.model_id in preferred and c.cfg.model_id not in seen_models:
+                seen_models.add(c.cfg.model_id)
+                first_of_preferred.append(c)
+        queue = first_of_preferred + [c for c in eligible if c not in first_of_preferred]
+        s = self.settings
+        for c in queue:
+            if evaluated >= s.max_finalists:
+                break
+            pairs_ok = {v.pair for v in verified}
+            if evaluated >= s.min_finalists and len(pairs_ok) >= s.top_k:
+                if self.spec.priority != "cost":
+                    break
+                kth = sorted(self.cost_key(v) for v in verified)[s.top_k - 1]
+                if 0.75 * self.cost_key(c) >= kth:
+                    break
+            if self.spec.priority != "cost" and c.pair in done_pairs:
+                continue
+            self.evaluate(c)
+            evaluated += 1
+            done_pairs.add(c.pair)
+            if not c.violations:
+                verified.append(c)
+        self.timings["full_evaluations"] = float(evaluated)
+        return verified
+
+    # --- the whole run -----------------------------------------------------------------------------------
+
+    def run(self) -> RecommendationResult:
+        t0 = time.perf_counter()
+        cands = self.build_candidates()
+        t1 = time.perf_counter()
+        # Candidates already out on quality are screened only when nothing fits (for the relaxations).
+        later = [c for c in cands if c.violations]
+        self.run_screen([c for c in cands if not c.violations])
+        t2 = time.perf_counter()
+        verified = self.select_and_evaluate(cands)
+        if not verified:
+            self.run_screen(later)
+        t3 = time.perf_counter()
+        ranked = self.rank(verified)
+        screened_viable = self.best_per_pair(
+            self.sort([c for c in cands if not c.violations and c.evaluation == "screened"
+                       and c.pair not in {v.pair for v in ranked}])
+        )
+        options = [self.to_option(c, i + 1, ranked) for i, c in enumerate(ranked)]
+        top = options[: self.settings.top_k]
+        extra = [self.to_option(c, len(options) + i + 1, ranked) for i, c in enumerate(screened_viable)]
+        viable_all = options[self.settings.top_k:] + extra
+        pareto = explain.pareto_ranks(top + viable_all, self.latency_of)
+        keep = set(pareto)
+        limit = self.settings.top_k + self.settings.viable_limit
+        viable = [o for o in viable_all if o.rank in keep or o.rank <= limit]
+        rejected, misses = self.rejections(cands)
+        relax = explain.relaxations(self, cands) if not top else []
+        message = None
+        if not top:
+            message = explain.nothing_message(self, cands)
+        result = RecommendationResult(
+            specification=self.spec.model_dump(mode="json"),
+            traffic=self.derivation,
+            options=top,
+            rejected=rejected,
+            pareto=sorted(pareto),
+            viable=viable,
+            relax=relax,
+            message=message,
+            nearest_misses=misses if not top else [],
+            rejected_count=len({(r.model_id, r.gpu_id) for r in rejected}),
+            candidates_considered=len(cands) + len(self.memory_rejections),
+        )
+        t4 = time.perf_counter()
+        self.timings.update({
+            "candidates_ms": (t1 - t0) * 1e3, "screen_ms": (t2 - t1) * 1e3, "full_model_ms": (t3 - t2) * 1e3,
+            "explain_ms": (t4 - t3) * 1e3,
+        })
+        result.timings_ms = {k: round(v, 2) for k, v in self.timings.items()}
+        return result
+
+    def latency_of(self, o: Option) -> float:
+        t = self.targets
+        checks = {s.metric: s.predicted for s in o.slo_checks}
+        return (checks.get("ttft_p90_ms", 0) / t.ttft_p90_ms + checks.get("tpot_p90_ms", 0) / t.tpot_p90_ms
+                + checks.get("e2e_p95_ms", 0) / t.e2e_p95_ms) / 3.0
+
+    def best_per_pair(self, ordered: list[Candidate]) -> list[Candidate]:
+        out: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+        for c in ordered:
+            if c.pair not in seen:
+                seen.add(c.pair)
+                out.append(c)
+        return out
+
+    def rank(self, verified: list[Candidate]) -> list[Candidate]:
+        ordered = self.best_per_pair(self.sort(verified))
+        preferred = set(self.spec.preferred_models)
+        if preferred:
+            ordered = [c for c in ordered if c.cfg.model_id in preferred] + [
+                c for c in ordered if c.cfg.model_id not in preferred
+            ]
+        for i, c in enumerate(ordered):
+            c.rank = i + 1
+        return ordered
+
+    def to_option(self, c: Candidate, rank: int, ranked: list[Candidate]) -> Option:
+        c.rank = rank
+        assert c.cost is not None
+        model = self.catalog.models[c.cfg.model_id]
+        if c.prediction is not None and c.prediction.ttft_ms is not None:
+            p = c.prediction
+            assert p.tpot_ms is not None and p.e2e_ms is not None
+            ttft, tpot, e2e, itl = p.ttft_ms, p.tpot_ms, p.e2e_ms, p.itl_ms
+            checks = slo_checks(p, self.traffic, self.targets, c.slo_rps * c.n_peak)
+            basis, interval = p.basis, p.interval
+            tokens_s = float(p.output_tokens_per_s or 0.0)
+        else:
+            ttft, tpot, e2e, itl = Stats.constant(c.ttft), Stats.constant(c.tpot), Stats.constant(c.e2e), None
+            checks = explain.screened_checks(self, c)
+            basis, interval = "estimated", None
+            tokens_s = self.traffic.peak_qps / max(c.n_peak, 1) * self.traffic.output_tokens.mean
+        verdict = "meets"
+        if any(s.verdict == "misses" for s in checks):
+            verdict = "misses"
+        elif any(s.verdict == "uncertain" for s in checks):
+            verdict = "uncertain"
+        option = Option(
+            rank=rank,
+            model_id=c.cfg.model_id,
+            model_family=model.family,
+            gpu_id=c.cfg.gpu_id,
+            precision=c.cfg.precision,
+            engine=c.cfg.engine,
+            tp=c.cfg.tp,
+            replicas=c.n_peak + c.spare,
+            min_replicas=c.n_steady + c.spare,
+            max_replicas=c.n_peak + c.spare,
+            gpus_total=c.gpus_total,
+            headroom=c.headroom_text,
+            ttft_ms=ttft,
+            tpot_ms=tpot,
+            itl_ms=itl,
+            e2e_ms=e2e,
+            output_tokens_per_s=round(tokens_s, 2),
+            requests_per_s_capacity=round(c.slo_rps, 3),
+            basis=basis,  # type: ignore[arg-type]
+            interval=interval,
+            slo_checks=checks,
+            cost=c.cost,
+            quality=c.quality,
+            max_concurrency=c.cfg.max_batch,
+            kv_cache_tokens=c.cfg.kv_cache_tokens,
+            vllm_args=self.vllm_args(c, model),
+            rationale="",
+            verdict=verdict,  # type: ignore[arg-type]
+            evaluation=c.evaluation,  # type: ignore[arg-type]
+        )
+        option.rationale = explain.rationale(self, c, option, ranked)
+        return option
+
+    def vllm_args(self, c: Candidate, model: ModelEntry) -> dict[str, Any]:
+        inp, out = self.traffic.input_tokens, self.traffic.output_tokens
+        needed = int(inp.upper + out.upper)
+        max_len = int(math.ceil(needed / 1024) * 1024)
+        ctx = model.context_window or model.arch.max_position_embeddings
+        if ctx:
+            max_len = min(max_len, int(ctx))
+        args: dict[str, Any] = {
+            "tensor_parallel_size": c.cfg.tp,
+            "max_model_len": max_len,
+            "max_num_seqs": min(256, max(1, c.cfg.max_batch)),
+            "max_num_batched_tokens": MAX_BATCHED_TOKENS,
+            "gpu_memory_utilization": GPU_MEMORY_UTILIZATION,
+        }
+        quant = {"fp8": "fp8", "int4": "awq", "int8": "compressed-tensors"}.get(c.cfg.precision)
+        if quant:
+            args["quantization"] = quant
+        if c.cfg.precision in ("fp16", "bf16"):
+            args["dtype"] = "float16" if c.cfg.precision == "fp16" else "bfloat16"
+        return args
+
+    def rejections(self, cands: list[Candidate]) -> tuple[list[Rejected], list[Rejected]]:
+        return explain.rejections(self, cands)
+
+
+_TP_CACHE: dict[tuple[object, ...], tuple[list[tuple[int, int, int]], str]] = {}
+
+
+def _fitting_tps(
+    arch: ModelArch, gpu: GpuSpec, precision: str, engine: str, wl: Any, max_tp: int
+) -> tuple[list[tuple[int, int, int]], str]:
+    """(TP, max concurrency, KV tokens) of each tensor-parallel degree that fits, up to 2 × the smallest."""
+    key = (arch.id, arch.num_hidden_layers, arch.hidden_size, gpu.id, gpu.memory_gb, precision, engine, wl, max_tp)
+    hit = _TP_CACHE.get(key)
+    if hit is not None:
+        return hit
+    fitting: list[tuple[int, int, int]] = []
+    last_reason = "no tensor-parallel degree splits this model"
+    for tp in valid_tp_degrees(arch, max_tp):
+        if fitting and tp > fitting[0][0] * 2:
+            break
+        reason, conc, kv = memory_fit(arch, gpu, tp, precision, engine, wl)
+        if reason is None:
+            fitting.append((tp, conc, kv))
+        else:
+            last_reason = reason
+    if len(_TP_CACHE) > 100_000:
+        _TP_CACHE.clear()
+    _TP_CACHE[key] = (fitting, last_reason)
+    return fitting, last_reason
+
+
+_SIZE_FIELDS = {"max_gpus", "gpu_inventory", "cloud_provider", "max_monthly_cost_usd", "max_hourly_cost_usd"}
+
+
+def plan(spec: Specification, catalog: PlanCatalog, settings: PlanSettings | None = None) -> RecommendationResult:
+    """Rank deployment options for ``spec`` over ``catalog`` (pure: no I/O)."""
+    return Planner(spec, catalog, settings or PlanSettings()).run()
+

@@ -1,0 +1,321 @@
+"""Recommend: a Specification in, ranked and explained deployment options out, stored with an id.
+
+This is the service function the CLI, the API and the chat call. It checks the person's names (models, GPUs,
+provider) against the knowledge base, generates candidates in SQL (``db.catalog_queries``), runs the pure
+planner (``app.planning.plan``) and stores the result in the ``recommendations`` table (and the audit log).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, audit
+from app.intent.schema import Specification
+from app.names import AmbiguousNameError, AliasIndex
+from app.planning.catalog import arch_from_catalog_record, default_catalog
+from app.planning.cost import PriceRow
+from app.planning.errors import PlanningError
+from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
+from app.planning.quality import ModelFacts, quality_indexes
+from app.planning.result import Quality, RecommendationResult, Rejected
+from app.planning.types import GpuSpec, Interconnect, ModelArch
+from db import catalog_queries as q
+from db import models as m
+
+log = logging.getLogger(__name__)
+
+
+class RecommendError(PlanningError):
+    """A specification the planner cannot act on (unknown names, contradictions); the message says why."""
+
+
+class RecommendationNotFound(LookupError):
+    """No stored recommendation with that id."""
+
+
+# --- adapters from database rows to the performance model's types ------------------------------------------
+
+_ARCH_CACHE: dict[tuple[str, Any], ModelArch] = {}
+_GPU_CACHE: dict[tuple[str, Any], GpuSpec] = {}
+_QUALITY_CACHE: dict[tuple[tuple[str, Any], ...], dict[str, Quality]] = {}
+
+
+def arch_from_row(row: m.Model) -> ModelArch:
+    """ModelArch from a models row, through the perf engineer's catalog mapping (one interpretation)."""
+    key = (row.id, row.updated_at)
+    hit = _ARCH_CACHE.get(key)
+    if hit is not None:
+        return hit
+    rec = {c.name: getattr(row, c.name) for c in m.Model.__table__.columns}
+    rec["hf_id"] = row.id
+    arch = arch_from_catalog_record(rec)
+    _ARCH_CACHE[key] = arch
+    return arch
+
+
+_FAMILIES = (("hopper", "hopper"), ("ampere", "ampere"), ("ada", "ada"), ("blackwell", "blackwell"),
+             ("turing", "turing"), ("cdna", "cdna3"))
+
+
+def gpu_spec_from_row(row: m.Gpu) -> GpuSpec:
+    """The catalog's GpuSpec for a known GPU id (same specs as `preflight predict`), else one built from the
+    row (generated or newly added GPUs)."""
+    key = (row.id, row.updated_at)
+    hit = _GPU_CACHE.get(key)
+    if hit is not None:
+        return hit
+    spec: GpuSpec | None = None
+    try:
+        found = default_catalog().get_gpu(row.id)
+        spec = found if found.id == row.id else None
+    except PlanningError:
+        spec = None
+    if spec is None:
+        arch = (row.architecture or "").lower()
+        family = next((fam for word, fam in _FAMILIES if word in arch), "unknown")
+        kind: Interconnect = "nvlink" if (row.interconnect or "").startswith("nvlink") else (
+            "xgmi" if row.interconnect == "xgmi" else "pcie")
+        link = float(row.interconnect_gb_s or 32.0)
+        if kind == "nvlink":
+            link /= 2.0  # catalog rows give NVLink bidirectional; the model wants per direction
+        spec = GpuSpec(
+            id=row.id, aliases=tuple(row.aliases or ()), vendor=row.vendor, family=family,
+            memory_gb=row.memory_gb, mem_bw_tb_s=row.mem_bw_tb_s, bf16_tflops=row.bf16_tflops,
+            fp16_tflops=row.fp16_tflops or row.bf16_tflops, fp8_tflops=row.fp8_tflops, int8_tops=row.int8_tops,
+            interconnect=kind, interconnect_gb_s=link, tdp_w=row.tdp_w,
+        )
+    _GPU_CACHE[key] = spec
+    return spec
+
+
+def price_from_row(row: m.Price) -> PriceRow:
+    return PriceRow(
+        id=row.id, gpu_id=row.gpu_id, kind=row.kind, provider=row.provider, source=row.source, region=row.region,
+        instance_type=row.instance_type, gpus_per_instance=row.gpus_per_instance,
+        usd_per_gpu_hour=row.usd_per_gpu_hour, usd_purchase=row.usd_purchase,
+        usd_purchase_high=row.usd_purchase_high, date=row.price_date, excludes_host=bool(row.excludes_host),
+    )
+
+
+def _tier(row: m.Model) -> str | None:
+    judgement = (row.judgements or {}).get("quality_tier")
+    if isinstance(judgement, dict):
+        value = judgement.get("value")
+        return str(value) if value else None
+    return None
+
+
+async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
+    """Quality index of every recommendable model (published, or estimated from the published ones)."""
+    key = tuple(await q.model_versions(session=session))
+    hit = _QUALITY_CACHE.get(key)
+    if hit is not None:
+        return hit
+    rows = await q.load_all_models(session=session)
+    facts = []
+    from app.planning.memory import param_counts
+
+    for r in rows:
+        try:
+            pc = param_counts(arch_from_row(r))
+        except (PlanningError, ValueError) as e:
+            log.warning("no parameter count for %s: %s", r.id, e)
+            continue
+        facts.append(ModelFacts(id=r.id, family=r.family, total_params_b=pc.total / 1e9,
+                                active_params_b=pc.active / 1e9, scores=tuple(r.quality or ()), tier=_tier(r)))
+    result = quality_indexes(facts)
+    _QUALITY_CACHE.clear()
+    _QUALITY_CACHE[key] = result
+    return result
+
+
+# --- checking the person's names ---------------------------------------------------------------------------
+
+
+def _resolve(index: AliasIndex, names: list[str], what: str, field: str, known: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        try:
+            found = index.resolve(name)
+        except AmbiguousNameError as e:
+            raise RecommendError(f"{field}: {e}; use the full id") from e
+        if found is None:
+            raise RecommendError(
+                f"{field}: unknown {what} {name!r}; known {what}s: {', '.join(sorted(known))}"
+            )
+        out.append(found)
+    return out
+
+
+async def check_names(spec: Specification, *, session: AsyncSession) -> Specification:
+    """The spec with catalog ids for every model and GPU name; RecommendError for unknown names."""
+    models_idx, gpus_idx = await q.name_indexes(session=session)
+    gpu_ids = sorted(gpus_idx.ids())
+    changes: dict[str, Any] = {}
+    for field in ("available_gpus", "excluded_gpus"):
+        names = getattr(spec, field)
+        if names:
+            resolved = _resolve(gpus_idx, names, "GPU", field, gpu_ids)
+            if resolved != names:
+                changes[field] = resolved
+    if spec.gpu_inventory:
+        inv = []
+        for item in spec.gpu_inventory:
+            gid = _resolve(gpus_idx, [item.gpu], "GPU", "gpu_inventory", gpu_ids)[0]
+            inv.append({"gpu": gid, "count": item.count})
+        if [i["gpu"] for i in inv] != [i.gpu for i in spec.gpu_inventory]:
+            changes["gpu_inventory"] = inv
+    if spec.preferred_models:
+        known = sorted({mid.split("/")[-1] for mid in models_idx.ids()})
+        resolved = _resolve(models_idx, spec.preferred_models, "model", "preferred_models", known)
+        if resolved != spec.preferred_models:
+            changes["preferred_models"] = resolved
+    if spec.cloud_provider and spec.deployment_model == "cloud_rental":
+        providers = await q.providers(session=session)
+        match = next((p for p in providers if p.casefold() == spec.cloud_provider.casefold()), None)
+        if match is None:
+            raise RecommendError(
+                f"cloud_provider: no prices from {spec.cloud_provider!r}; providers with prices: "
+                f"{', '.join(providers)}"
+            )
+    if not changes:
+        return spec
+    # Keep the person's origins: names are the same choices, spelled as catalog ids.
+    data = spec.model_dump()
+    data.update(changes)
+    return Specification.model_validate(data)
+
+
+# --- catalog and the service function ------------------------------------------------------------------
+
+
+def _filter_for(spec: Specification, settings: PlanSettings) -> q.CandidateFilter:
+    allowed = list(spec.available_gpus)
+    if spec.gpu_inventory:
+        owned = [i.gpu for i in spec.gpu_inventory]
+        allowed = [g for g in allowed if g in owned] if allowed else owned
+        if not allowed:
+            allowed = ["(none)"]  # available and owned GPUs do not overlap: no candidates
+    if spec.deployment_model == "cloud_rental":
+        kinds: tuple[str, ...] | None = settings.rental_kinds
+    elif spec.deployment_model == "purchase":
+        kinds = ("purchase",)
+    else:
+        kinds = None
+    return q.CandidateFilter(
+        task_type=spec.task_type,
+        allowed_gpus=tuple(allowed),
+        excluded_gpus=tuple(spec.excluded_gpus),
+        price_kinds=kinds,
+        provider=spec.cloud_provider if spec.deployment_model == "cloud_rental" else None,
+    )
+
+
+async def load_catalog(spec: Specification, *, session: AsyncSession, settings: PlanSettings) -> PlanCatalog:
+    """Candidates by SQL, and the rows they need, mapped into the planner's types."""
+    triples = await q.candidate_configs(_filter_for(spec, settings), session=session)
+    model_ids = sorted({t[0] for t in triples})
+    gpu_ids = sorted({t[1] for t in triples})
+    qualities = await model_qualities(session=session)
+    models: dict[str, ModelEntry] = {}
+    for row in await q.load_models(model_ids, session=session):
+        quality = qualities.get(row.id)
+        if quality is None:
+            continue
+        models[row.id] = ModelEntry(
+            id=row.id, family=row.family, arch=arch_from_row(row), quality=quality, license=row.license,
+            context_window=row.context_window_tokens or row.max_position_embeddings,
+        )
+    gpus = {
+        row.id: GpuEntry(id=row.id, spec=gpu_spec_from_row(row), tdp_w=row.tdp_w)
+        for row in await q.load_gpus(gpu_ids, session=session)
+    }
+    prices = [price_from_row(r) for r in await q.load_prices(gpu_ids, session=session)]
+    excluded = [
+        Rejected(model_id=mid, reason=f"{mid.split('/')[-1]}: {why}")
+        for mid, why in await q.excluded_models(spec.task_type, session=session)
+        if mid in spec.preferred_models
+    ]
+    return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples, catalog_rejections=excluded)
+
+
+async def recommend(
+    spec: Specification,
+    *,
+    session: AsyncSession,
+    principal: Principal | None = None,
+    input_text: str | None = None,
+    settings: PlanSettings | None = None,
+    store: bool = True,
+) -> RecommendationResult:
+    """Plan, explain and (by default) store a recommendation; returns it with its id.
+
+    Raises RecommendError for names the catalog does not know and other inputs that cannot be planned.
+    """
+    t0 = time.perf_counter()
+    settings = settings or PlanSettings()
+    spec = await check_names(spec, session=session)
+    catalog = await load_catalog(spec, session=session, settings=settings)
+    t1 = time.perf_counter()
+    result = plan(spec, catalog, settings)
+    t2 = time.perf_counter()
+    if store:
+        who = principal or Principal.system()
+        rid = uuid.uuid4()
+        result.recommendation_id = str(rid)
+        session.add(
+            m.Recommendation(id=rid, owner_id=who.id, input_text=input_text, specification=result.specification,
+                             result=result.model_dump(mode="json"))
+        )
+        top = result.options[0] if result.options else None
+        await audit(
+            who, "recommendation.create", "recommendation", str(rid),
+            {"options": len(result.options), "top": f"{top.model_id} on {top.gpus_total}x {top.gpu_id}" if top
+             else None, "message": result.message},
+            session=session,
+        )
+        await session.flush()
+    t3 = time.perf_counter()
+    result.timings_ms.update({"load_catalog_ms": round((t1 - t0) * 1e3, 2), "plan_ms": round((t2 - t1) * 1e3, 2),
+                              "store_ms": round((t3 - t2) * 1e3, 2), "total_ms": round((t3 - t0) * 1e3, 2)})
+    return result
+
+
+async def get_recommendation(
+    recommendation_id: str, *, session: AsyncSession, principal: Principal | None = None
+) -> RecommendationResult:
+    """A stored recommendation (its owner's, or any for an admin or the system)."""
+    try:
+        rid = uuid.UUID(str(recommendation_id))
+    except ValueError as e:
+        raise RecommendationNotFound(f"{recommendation_id!r} is not a recommendation id") from e
+    row = await session.get(m.Recommendation, rid)
+    who = principal or Principal.system()
+    if row is None or (not who.is_admin and row.owner_id != who.id):
+        raise RecommendationNotFound(f"no recommendation {recommendation_id}")
+    result = RecommendationResult.model_validate(row.result)
+    result.recommendation_id = str(row.id)
+    return result
+
+
+async def spec_from_text(text: str, *, session: AsyncSession | None = None) -> Specification:
+    """A request in words through the intent engine (rules, or the LLM when configured) into a Specification."""
+    from app.intent.llm import extract_with_llm
+    from app.intent.usecases import apply_template, template_for_task
+
+    if not text.strip():
+        raise RecommendError("the request is empty; describe the use case, e.g. 'a chatbot for 1000 users'")
+    intent, _path = extract_with_llm(text)
+    if intent.task_type is None and session is not None:
+        try:
+            from app.intent.usecases import resolve
+
+            return await resolve(intent, session=session)
+        except Exception as e:  # embeddings may be unavailable; the task template is the fallback
+            log.info("template search unavailable (%s); using the task template", e)
+    return apply_template(intent, template_for_task(intent.task_type))

@@ -1,0 +1,298 @@
+"""`preflight recommend` and `preflight scenario save|list|show|compare|replan|tighten`.
+
+Exit codes: 0 when it planned (even if nothing met the constraints: `options` is then empty and `relax`
+says what to loosen); 2 for invalid input (a bad specification, unknown names); 1 when the database fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+JSON_KEYS = ("recommendation_id", "specification", "traffic", "options", "rejected", "pareto", "relax")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `recommend` and the `scenario` group to the preflight command."""
+    app.command("recommend")(recommend_command)
+    scenario_app = typer.Typer(help="Save, compare and re-plan what-if scenarios.", no_args_is_help=True)
+    scenario_app.command("save")(scenario_save)
+    scenario_app.command("list")(scenario_list)
+    scenario_app.command("show")(scenario_show)
+    scenario_app.command("compare")(scenario_compare)
+    scenario_app.command("replan")(scenario_replan)
+    scenario_app.command("tighten")(scenario_tighten)
+    app.add_typer(scenario_app, name="scenario")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _run(coro_fn: Any) -> Any:
+    """Run a coroutine; known failures become one line and an exit code, never a traceback."""
+    from pydantic import ValidationError
+
+    from app.planning.errors import PlanningError
+    from app.planning.scenarios import ScenarioError
+    from db.embedded import EmbeddedDatabaseError
+    from db.session import DatabaseUnavailableError, dispose_engine
+
+    async def wrapper() -> Any:
+        try:
+            return await coro_fn()
+        finally:
+            await dispose_engine()
+
+    try:
+        return asyncio.run(wrapper())
+    except ValidationError as e:
+        raise _fail(_validation_message(e)) from e
+    except (PlanningError, ScenarioError, LookupError) as e:
+        raise _fail(str(e).strip("'\"")) from e
+    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
+        raise _fail(str(e), 1) from e
+
+
+def _validation_message(e: Any) -> str:
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "__root__") or "specification"
+        parts.append(f"{loc}: {err.get('msg')}")
+    return "invalid specification: " + "; ".join(parts)
+
+
+def load_spec_file(path: Path) -> Any:
+    """A Specification from a JSON file (pydantic ValidationError on bad values)."""
+    from app.intent.schema import Specification
+    from app.planning.errors import PlanningError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise PlanningError(f"{path} does not exist") from e
+    except (OSError, json.JSONDecodeError) as e:
+        raise PlanningError(f"cannot read {path} as JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise PlanningError(f"{path} must hold a JSON object (a Specification)")
+    data = data.get("specification", data) if isinstance(data.get("specification"), dict) else data
+    return Specification.model_validate(with_origins(data))
+
+
+def with_origins(data: dict[str, Any]) -> dict[str, Any]:
+    """Mark values a hand-written or hand-edited file sets without an origin: 'stated' when the file has no
+    origins at all, 'edited' otherwise."""
+    from app.intent.schema import Specification
+
+    origins = dict(data.get("origins") or {})
+    label = "edited" if origins else "stated"
+    for key, value in data.items():
+        if key in Specification.editable_fields() and value not in (None, []) and key not in origins:
+            origins[key] = label
+    return {**data, "origins": origins}
+
+
+def recommend_command(
+    text: str = typer.Argument(None, help="The request in words, e.g. 'a chatbot for 1000 users, low latency'."),
+    spec_file: Path = typer.Option(None, "--spec", help="A Specification as JSON (instead of TEXT)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    pricing: str = typer.Option(
+        "on_demand,list_per_gpu_hour", "--pricing",
+        help="Rental price kinds to consider: on_demand, list_per_gpu_hour, spot, reserved_1y, reserved_3y.",
+    ),
+    space_usd: float = typer.Option(None, "--space-usd-per-gpu-month", help="Rack space cost for purchases."),
+    top: int = typer.Option(5, "--top", min=1, max=10, help="How many options to show (3-5 is typical)."),
+) -> None:
+    """Recommend ranked model + GPU configurations with predicted cost and latency."""
+    from app.planning.cost import ALL_RENTAL_KINDS
+    from app.planning.plan import PlanSettings
+
+    if (text is None) == (spec_file is None):
+        raise _fail("give the request TEXT or --spec FILE.json (one of them)")
+    kinds = tuple(k.strip() for k in pricing.split(",") if k.strip())
+    bad = [k for k in kinds if k not in ALL_RENTAL_KINDS]
+    if bad or not kinds:
+        raise _fail(f"--pricing: unknown kind(s) {bad}; use {', '.join(ALL_RENTAL_KINDS)}")
+    settings = PlanSettings(top_k=top, rental_kinds=kinds, space_usd_per_gpu_month=space_usd)
+
+    async def go() -> Any:
+        from app.planning.recommend import recommend, spec_from_text
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            spec = load_spec_file(spec_file) if spec_file else await spec_from_text(text, session=session)
+            return await recommend(spec, session=session, input_text=text, settings=settings)
+
+    result = _run(go)
+    if as_json:
+        data = result.model_dump(mode="json")
+        ordered = {k: data[k] for k in JSON_KEYS} | {k: v for k, v in data.items() if k not in JSON_KEYS}
+        sys.stdout.write(json.dumps(ordered, indent=2) + "\n")
+        return
+    from app.planning.scenarios import format_result
+
+    typer.echo(format_result(result))
+
+
+# --- scenarios -----------------------------------------------------------------------------------------------
+
+
+def scenario_save(
+    name: str = typer.Argument(..., help="Scenario name."),
+    recommendation: str = typer.Option(None, "--recommendation", "-r", help="Recommendation id to take it from."),
+    option: int = typer.Option(1, "--option", help="Rank of the chosen option."),
+    spec_file: Path = typer.Option(None, "--spec", help="Plan this Specification and save its option."),
+) -> None:
+    """Save a scenario: a specification and the chosen option, under a name."""
+    if (recommendation is None) == (spec_file is None):
+        raise _fail("give --recommendation ID or --spec FILE.json")
+
+    async def go() -> Any:
+        from app.planning.recommend import recommend
+        from app.planning.scenarios import save_scenario
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            rid = recommendation
+            if spec_file is not None:
+                rid = (await recommend(load_spec_file(spec_file), session=session)).recommendation_id
+            assert rid is not None
+            return await save_scenario(name, rid, option_rank=option, session=session)
+
+    view = _run(go)
+    typer.echo(f"saved scenario {view.name!r}: {view.summary}")
+
+
+def scenario_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List saved scenarios."""
+
+    async def go() -> Any:
+        from app.planning.scenarios import list_scenarios
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await list_scenarios(session=session)
+
+    views = _run(go)
+    if as_json:
+        typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
+        return
+    if not views:
+        typer.echo("No scenarios yet. Save one with `preflight scenario save NAME --recommendation ID`.")
+    for v in views:
+        typer.echo(f"{v.name:24s} {v.summary}")
+
+
+def scenario_show(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show a saved scenario."""
+
+    async def go() -> Any:
+        from app.planning.scenarios import get_scenario
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await get_scenario(name, session=session)
+
+    view = _run(go)
+    if as_json:
+        typer.echo(view.model_dump_json(indent=2))
+        return
+    typer.echo(f"{view.name}: {view.summary}")
+    if view.option:
+        typer.echo(view.option.get("rationale", ""))
+
+
+def scenario_compare(
+    names: list[str] = typer.Argument(..., help="Two or more scenario names; deltas are against the first."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Compare scenarios side by side, with deltas against the first."""
+    if len(names) < 2:
+        raise _fail("compare needs at least two scenario names")
+
+    async def go() -> Any:
+        from app.planning.scenarios import compare_scenarios
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await compare_scenarios(names, session=session)
+
+    table = _run(go)
+    if as_json:
+        typer.echo(table.model_dump_json(indent=2))
+        return
+    from app.planning.scenarios import format_comparison
+
+    typer.echo(format_comparison(table))
+
+
+def scenario_replan(
+    name: str,
+    changes: list[str] = typer.Option(..., "--set", help="field=value (JSON value), e.g. --set target_ttft_p90_ms=150"),
+    save_as: str = typer.Option(None, "--save-as", help="Save the new top option under this name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Change fields of a scenario's specification and plan again."""
+    parsed: dict[str, Any] = {}
+    for item in changes:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise _fail(f"--set {item!r}: expected field=value")
+        try:
+            parsed[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = raw
+
+    async def go() -> Any:
+        from app.planning.scenarios import replan_scenario
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await replan_scenario(name, parsed, save_as=save_as, session=session)
+
+    result = _run(go)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    from app.planning.scenarios import format_result
+
+    typer.echo(format_result(result))
+
+
+def scenario_tighten(
+    name: str,
+    ttft: float = typer.Option(..., "--ttft", help="New TTFT p90 target in ms."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Which configurations stay viable if the TTFT target tightens to X?"""
+
+    async def go() -> Any:
+        from app.planning.scenarios import viable_if_ttft
+        from db.session import session_scope
+
+        async with session_scope() as session:
+            return await viable_if_ttft(name, ttft, session=session)
+
+    report = _run(go)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    typer.echo(report.summary)
+    for line in report.lines:
+        typer.echo(f"  {line}")
+
+
+def main() -> None:  # `python -m app.planning.recommend_cli` until the lead wires register() into app/cli.py
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

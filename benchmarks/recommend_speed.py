@@ -1,0 +1,121 @@
+"""How fast is a full recommendation? In-process, warm, over the seeded catalog and over a catalog grown 10×.
+
+    .venv/bin/python benchmarks/recommend_speed.py [--runs 20]
+
+Targets (issue 4): p95 < 300 ms over the seeded catalog; < 2 s with a 10× catalog. Each run is the whole
+service call: name checks, SQL candidate generation, screening, the full percentile model on the finalists,
+explanations and storing the result (inside a transaction that is rolled back, so the database is unchanged).
+
+Three figures per catalog: the same request repeated (the prediction cache is warm), requests with a
+different load each time (the full model runs afresh on every finalist), and the first call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def grow_catalog(session: AsyncSession, factor: int) -> None:
+    """Copy every recommendable model (factor − 1) times and every price row (factor − 1) times."""
+    from sqlalchemy import select
+
+    from db import models as m
+
+    originals = list((await session.execute(select(m.Model).where(m.Model.role == "recommendable"))).scalars())
+    columns = [c.name for c in m.Model.__table__.columns]
+    for k in range(1, factor):
+        for row in originals:
+            data = {c: getattr(row, c) for c in columns}
+            session.add(m.Model(**{**data, "id": f"{row.id}-gen{k}", "aliases": []}))
+        await session.execute(text(
+            "INSERT INTO prices (gpu_id, label, kind, provider, region, instance_type, gpus_per_instance, "
+            "usd_per_instance_hour, usd_per_gpu_hour, usd_per_gpu_hour_derived, usd_purchase, usd_purchase_high, "
+            "excludes_host, price_date, source, source_url, notes, seed_source) "
+            "SELECT gpu_id, label, kind, provider || ' gen' || CAST(:k AS text), region, instance_type, gpus_per_instance, "
+            "usd_per_instance_hour, usd_per_gpu_hour * (1 + 0.01 * CAST(CAST(:k AS text) AS integer)), usd_per_gpu_hour_derived, usd_purchase, "
+            "usd_purchase_high, excludes_host, price_date, source, source_url, notes, seed_source "
+            "FROM prices WHERE provider NOT LIKE '% gen%'"
+        ), {"k": str(k)})
+
+
+async def measure(session: AsyncSession, runs: int, label: str) -> dict[str, Any]:
+    from app.planning.recommend import recommend, spec_from_text
+
+    base = await spec_from_text("a chatbot for 1000 users, low latency is critical", session=session)
+    t = time.perf_counter()
+    first = await recommend(base, session=session)
+    first_ms = (time.perf_counter() - t) * 1e3
+    for _ in range(2):
+        await recommend(base, session=session)
+    same: list[float] = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        await recommend(base, session=session)
+        same.append((time.perf_counter() - t) * 1e3)
+    varied: list[float] = []
+    for i in range(runs):
+        users = 500 + 997 * i  # a different load each time: no prediction is reused
+        spec = base.edit(concurrent_users=users, expected_qps=users * 0.1 * 2 / 60)
+        t = time.perf_counter()
+        await recommend(spec, session=session)
+        varied.append((time.perf_counter() - t) * 1e3)
+    out = {
+        "catalog": label,
+        "configurations": first.candidates_considered,
+        "first_ms": round(first_ms, 1),
+        "same_p50_ms": round(statistics.median(same), 1),
+        "same_p95_ms": round(pct(same, 0.95), 1),
+        "varied_p50_ms": round(statistics.median(varied), 1),
+        "varied_p95_ms": round(pct(varied, 0.95), 1),
+        "timings_last_ms": first.timings_ms,
+    }
+    return out
+
+
+async def main(runs: int) -> None:
+    from db.session import dispose_engine, get_engine
+
+    engine = await get_engine()
+    results = []
+    for factor, label in ((1, "seeded"), (10, "10x")):
+        async with engine.connect() as conn:
+            outer = await conn.begin()
+            session = AsyncSession(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            try:
+                if factor > 1:
+                    await grow_catalog(session, factor)
+                    await session.flush()
+                results.append(await measure(session, runs, label))
+            finally:
+                await session.close()
+                await outer.rollback()
+    await dispose_engine()
+    targets = {"seeded": 300.0, "10x": 2000.0}
+    for r in results:
+        limit = targets[r["catalog"]]
+        worst = max(r["same_p95_ms"], r["varied_p95_ms"])
+        verdict = "PASS" if worst < limit else "FAIL"
+        print(
+            f"{r['catalog']:>6} catalog, {r['configurations']} configurations: first {r['first_ms']} ms; "
+            f"repeated p50 {r['same_p50_ms']} / p95 {r['same_p95_ms']} ms; "
+            f"varied load p50 {r['varied_p50_ms']} / p95 {r['varied_p95_ms']} ms  "
+            f"[target p95 < {limit:.0f} ms: {verdict}]"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    asyncio.run(main(parser.parse_args().runs))

@@ -1,0 +1,186 @@
+"""The chat in a real browser (Debian's Chromium, headless) against a running server on a fresh database.
+
+Stages 1-3: log in, describe a need, see the specification and >= 3 priced options, edit the TTFT target in
+the settings panel and see the options change, save two scenarios and compare them, resume the thread after
+a reload; and a second person sees none of it, in the UI or through /api. Screenshots of each stage go to
+test-artifacts/chat/. Stage 4 (deploy, inference test, "my deployments") waits for the deployment engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chat_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, Account, chat_server, create_accounts
+
+ARTIFACTS = ROOT / "test-artifacts" / "chat"
+PROMPT = "I need a chatbot for 1000 users, low latency is critical"
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str, template_db_url: str) -> Iterator[
+    tuple[str, dict[str, Account]]
+]:
+    from conftest import clone_database, drop_database
+
+    db_url = clone_database(pg_admin_url)
+    accounts = create_accounts(db_url, "alice", "bob")
+    data_dir = tmp_path_factory.mktemp("chat-data")
+    try:
+        with chat_server(db_url, data_dir, ARTIFACTS / "server.log") as url:
+            yield url, accounts
+    finally:
+        drop_database(pg_admin_url, db_url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)  # type: ignore[attr-defined]
+
+
+def log_in(browser: object, url: str, who: Account) -> object:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}/login")
+    page.locator("input").first.fill(who.name)
+    page.locator("input[type=password]").fill(who.password)
+    return page
+
+
+def send(page: object, text: str) -> None:
+    # The submit button is enabled once the text is in and the websocket is connected.
+    page.locator("#chat-input").fill(text)  # type: ignore[attr-defined]
+    page.wait_for_selector("#chat-submit:not([disabled])")  # type: ignore[attr-defined]
+    page.locator("#chat-submit").click()  # type: ignore[attr-defined]
+
+
+def option_headers(page: object) -> list[str]:
+    return page.locator("h4", has_text=re.compile(r"^Option \d+:")).all_inner_texts()  # type: ignore[attr-defined]
+
+
+def option_cards(page: object) -> list[str]:
+    """The text of every option card (heading to rationale), oldest first."""
+    texts: list[str] = page.locator(  # type: ignore[attr-defined]
+        "div:has(> h4)", has=page.locator("h4", has_text=re.compile(r"^Option \d+:"))  # type: ignore[attr-defined]
+    ).all_inner_texts()
+    return texts
+
+
+def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]], browser: object) -> None:
+    url, accounts = server
+    alice, bob = accounts["alice"], accounts["bob"]
+
+    # --- log in --------------------------------------------------------------------------------------------
+    page = log_in(browser, url, alice)
+    shot(page, "01-login")
+    page.locator("button[type=submit]").click()
+    page.wait_for_selector("#chat-input")
+    shot(page, "02-signed-in")
+
+    # --- stage 1 + 2: specification and options --------------------------------------------------------------
+    send(page, PROMPT)
+    page.locator("h3", has_text="Deployment specification").wait_for()
+    page.locator("h3", has_text="recommended option").first.wait_for()
+    page.locator("h4", has_text=re.compile(r"^Option 3:")).first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    spec_text = page.locator("table").first.inner_text()
+    assert "1,000" in spec_text and "you said" in spec_text and "default" in spec_text
+    first = option_headers(page)
+    assert len(first) >= 3
+    body = page.inner_text("body")
+    assert re.search(r"\$[\d,]+/month", body), "options show a monthly cost"
+    assert "TTFT p90" in body and ("✓" in body or "≈" in body)
+    thread_url = page.url
+    assert "/thread/" in thread_url
+    shot(page, "03-recommendations")
+
+    # --- edit the TTFT target in the settings panel; the options change --------------------------------------
+    saves_before = page.get_by_role("button", name="Save as scenario").count()
+    page.locator("#chat-settings-open-modal").click()
+    ttft = page.locator("input#target_ttft_p90_ms")
+    ttft.fill("150")
+    shot(page, "04-settings-panel")
+    page.locator("button#confirm").click()
+    page.locator("h3", has_text="Updated specification").wait_for()
+    page.get_by_role("button", name="Save as scenario").nth(saves_before).wait_for()
+    page.wait_for_timeout(500)
+    cards = option_cards(page)
+    before_cards, after_cards = cards[: len(first)], cards[len(first):]
+    assert after_cards, "re-planning shows options again"
+    assert after_cards != before_cards, "the option cards change with the TTFT target"
+    assert all("target 150" in card for card in after_cards), "each card checks TTFT against the new target"
+    assert "150 ms" in page.locator("table").last.inner_text()
+    shot(page, "05-after-ttft-edit")
+
+    # --- save two scenarios and compare --------------------------------------------------------------------
+    page.get_by_role("button", name="Save as scenario").nth(saves_before).click()
+    page.get_by_text("Saved Scenario A").wait_for()
+    saves_before = page.get_by_role("button", name="Save as scenario").count()
+    send(page, "double the users")
+    page.locator("h3", has_text="Updated specification").nth(1).wait_for()
+    page.get_by_role("button", name="Save as scenario").nth(saves_before).wait_for()
+    assert "2,000" in page.locator("table").last.inner_text()
+    page.get_by_role("button", name="Save as scenario").nth(saves_before).click()
+    page.get_by_text("Saved Scenario B").wait_for()
+    page.get_by_role("button", name="Compare the last two").click()
+    page.locator("h3", has_text="Comparison: Scenario A vs Scenario B").wait_for()
+    table = page.locator("table").last.inner_text()
+    assert "Difference" in table and "Monthly cost" in table and "TTFT p90" in table
+    assert "Users" in table and "+1,000" in table
+    shot(page, "06-comparison")
+
+    # --- resume: reload the thread, the cards and the plot come back ------------------------------------------
+    page.goto(thread_url)
+    page.get_by_text("Restored this plan from your history").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert len(option_headers(page)) >= 1
+    shot(page, "07-resumed")
+    thread_id = thread_url.rsplit("/", 1)[1]
+
+    # --- /api: owner-scoped -----------------------------------------------------------------------------------
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get("/api/threads").status_code == 401
+        mine = client.get("/api/threads", headers={"Authorization": f"Bearer {alice.token}"}).json()
+        assert thread_id in {t["id"] for t in mine}
+        scenarios = client.get("/api/scenarios", headers={"Authorization": f"Bearer {alice.token}"}).json()
+        assert [s["name"] for s in scenarios] == ["Scenario A", "Scenario B"]
+        bob_h = {"Authorization": f"Bearer {bob.token}"}
+        assert client.get("/api/threads", headers=bob_h).json() == []
+        assert client.get("/api/scenarios", headers=bob_h).json() == []
+        assert client.get("/api/scenarios/Scenario A", headers=bob_h).status_code == 404
+        assert client.get(f"/api/threads/{thread_id}", headers=bob_h).status_code == 404
+
+    # --- a second person sees none of it in the UI ---------------------------------------------------------
+    other = log_in(browser, url, bob)
+    other.locator("button[type=submit]").click()
+    other.wait_for_selector("#chat-input")
+    other.wait_for_timeout(1500)
+    assert other.locator(f"#thread-{thread_id}").count() == 0
+    assert PROMPT not in other.inner_text("body")
+    other.goto(thread_url)
+    other.wait_for_timeout(3000)
+    assert "Restored this plan" not in other.inner_text("body")
+    assert "Scenario A" not in other.inner_text("body")
+    shot(other, "08-second-user")
+    log = (ARTIFACTS / "server.log").read_text()
+    assert "Traceback" not in log, log[-3000:]
