@@ -330,6 +330,7 @@ class Calibration(BaseModel):
     eager_mult: float = 3.0
     mha_exp: float = 0.5
     gemm_m0: float = 32.0
+    gqa_kv_eff: float = 1.0
     n_records: int = 0
     fit_stats: dict[str, Any] = Field(default_factory=dict)
     residual_quantiles: dict[str, tuple[float, float]] = Field(
@@ -370,6 +371,7 @@ class Calibration(BaseModel):
             sync_scale=self.sync_scale,
             mha_exp=self.mha_exp,
             gemm_m0=self.gemm_m0,
+            gqa_kv_eff=self.gqa_kv_eff,
         )
 
 
@@ -452,9 +454,10 @@ _MISC = (
     "eager_mult",
     "mha_exp",
     "gemm_m0",
+    "gqa_kv_eff",
 )
-_MISC_PRIOR = np.log([0.01, 0.6, 0.8, 1.0, 0.5, 64.0, 2.0, 3.0, 0.5, 32.0])
-_MISC_SD = np.array([1.0, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.7, 0.5, 1.0])
+_MISC_PRIOR = np.log([0.01, 0.6, 0.8, 1.0, 0.5, 64.0, 2.0, 3.0, 0.5, 32.0, 1.0])
+_MISC_SD = np.array([1.0, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.7, 0.5, 1.0, 0.5])
 _RIDGE = 0.003  # a one-sd move of a parameter costs as much as 0.3% of mean squared log error
 
 
@@ -525,6 +528,7 @@ class _Params:
             gemm_p=float(min(max(misc["gemm_p"], 1.0), 8.0)),
             mha_exp=float(min(misc["mha_exp"], 1.0)),
             gemm_m0=float(misc["gemm_m0"]),
+            gqa_kv_eff=float(misc["gqa_kv_eff"]),
         )
 
 
@@ -620,6 +624,7 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
         eager_mult=float(misc["eager_mult"]),
         mha_exp=float(min(misc["mha_exp"], 1.0)),
         gemm_m0=float(misc["gemm_m0"]),
+        gqa_kv_eff=float(misc["gqa_kv_eff"]),
         n_records=n,
     )
     for i, gname in enumerate(p.gpus):

@@ -42,7 +42,8 @@ class Factors:
     prefill_sync: Num = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
     sync_scale: Num = 64.0
     mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
-    gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value  # clients at which closed-loop cohorts have half desynchronised
+    gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value
+    gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to multi-head ones  # clients at which closed-loop cohorts have half desynchronised
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class RawCosts:
     n_ar: Num  # all-reduce calls per step (0 without TP)
     ar_hops: Num  # latency-bound steps of one all-reduce (log2 tp, recursive halving-doubling)
     kv_log_group: Num  # log(query heads per KV head) where the engine's attention rereads KV per query head
+    gqa: Num  # 1.0 when several query heads share a KV head (grouped-query kernels), else 0.0
     comm_tok: Num  # bytes each rank moves per token per all-reduce (ring factor included)
     link: Num  # link bytes per ms
 
@@ -106,6 +108,7 @@ def raw_costs(
         n_ar=float(2 * arch.num_hidden_layers if tp > 1 else 0),
         ar_hops=math.log2(tp),
         kv_log_group=0.0,
+        gqa=1.0 if arch.is_mla or arch.num_attention_heads > arch.num_key_value_heads else 0.0,
         comm_tok=arch.hidden_size * 2.0 * ring,
         link=gpu.interconnect_gb_s * 1e6,
     )
@@ -142,7 +145,8 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     t_gemm = (t_w**f.gemm_p + t_c**f.gemm_p) ** (1.0 / f.gemm_p)
     # A multi-head attention kernel serving grouped queries rereads each KV head once per query head; the
     # L2 cache absorbs part of it: DRAM traffic grows as group ** mha_exp (0: none, 1: every reread).
-    reread = np.exp(f.mha_exp * raw.kv_log_group)
+    # Grouped-query attention kernels stream the KV at their own efficiency (fitted relative to MHA kernels).
+    reread = np.exp(f.mha_exp * raw.kv_log_group) / (1.0 + raw.gqa * (f.gqa_kv_eff - 1.0))
     t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) * reread / (bw * f.kv_eff)
     t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + tokens * raw.comm_tok / (raw.link * f.link_eff))
     busy = tokens > 0
