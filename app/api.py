@@ -6,6 +6,7 @@ Errors become JSON with a clear message and the right status; a traceback never 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,12 +36,19 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 def create_app(*, with_chat: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        reconciler: asyncio.Task[Any] | None = None
         try:
             await get_engine()
+            # Deployments a stopped Preflight left in flight are resumed or failed, in the background.
+            from app.deploy.service import reconcile_on_startup
+
+            reconciler = asyncio.create_task(reconcile_on_startup(), name="deploy-reconcile")
         except DatabaseUnavailableError as e:
             # Keep serving: /api/health reports the database as down until it comes back.
             logger.error("%s", e)
         yield
+        if reconciler is not None and not reconciler.done():
+            reconciler.cancel()
 
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 
@@ -73,7 +81,9 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     _include_area_routers(api)
 
-    @api.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @api.api_route("/api/{rest:path}", methods=methods, include_in_schema=False)
     async def api_not_found(rest: str) -> JSONResponse:
         # Without this, an unknown /api path would fall through to the chat UI mounted at `/`.
         return JSONResponse(status_code=404, content={"error": f"no such API route: /api/{rest}"})
@@ -86,7 +96,13 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 def _include_area_routers(api: FastAPI) -> None:
     import importlib
 
-    modules = ("app.planning.routes", "app.intent.routes", "app.deploy.routes", "app.observe.routes", "app.chat.routes")
+    modules = (
+        "app.planning.routes",
+        "app.intent.routes",
+        "app.deploy.routes",
+        "app.observe.routes",
+        "app.chat.routes",
+    )
     for module in modules:
         try:
             mod = importlib.import_module(module)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def grow_catalog(session: AsyncSession, factor: int) -> None:
@@ -33,21 +33,30 @@ async def grow_catalog(session: AsyncSession, factor: int) -> None:
 
     from db import models as m
 
-    originals = list((await session.execute(select(m.Model).where(m.Model.role == "recommendable"))).scalars())
+    originals = list(
+        (await session.execute(select(m.Model).where(m.Model.role == "recommendable"))).scalars()
+    )
     columns = [c.name for c in m.Model.__table__.columns]
     for k in range(1, factor):
         for row in originals:
             data = {c: getattr(row, c) for c in columns}
             session.add(m.Model(**{**data, "id": f"{row.id}-gen{k}", "aliases": []}))
-        await session.execute(text(
-            "INSERT INTO prices (gpu_id, label, kind, provider, region, instance_type, gpus_per_instance, "
-            "usd_per_instance_hour, usd_per_gpu_hour, usd_per_gpu_hour_derived, usd_purchase, usd_purchase_high, "
-            "excludes_host, price_date, source, source_url, notes, seed_source) "
-            "SELECT gpu_id, label, kind, provider || ' gen' || CAST(:k AS text), region, instance_type, gpus_per_instance, "
-            "usd_per_instance_hour, usd_per_gpu_hour * (1 + 0.01 * CAST(CAST(:k AS text) AS integer)), usd_per_gpu_hour_derived, usd_purchase, "
-            "usd_purchase_high, excludes_host, price_date, source, source_url, notes, seed_source "
-            "FROM prices WHERE provider NOT LIKE '% gen%'"
-        ), {"k": str(k)})
+        await session.execute(
+            text(
+                "INSERT INTO prices (gpu_id, label, kind, provider, region, instance_type, "
+                "gpus_per_instance, "
+                "usd_per_instance_hour, usd_per_gpu_hour, usd_per_gpu_hour_derived, usd_purchase, "
+                "usd_purchase_high, "
+                "excludes_host, price_date, source, source_url, notes, seed_source) "
+                "SELECT gpu_id, label, kind, provider || ' gen' || CAST(:k AS text), region, instance_type, "
+                "gpus_per_instance, "
+                "usd_per_instance_hour, usd_per_gpu_hour * (1 + 0.01 * CAST(CAST(:k AS text) AS integer)), "
+                "usd_per_gpu_hour_derived, usd_purchase, "
+                "usd_purchase_high, excludes_host, price_date, source, source_url, notes, seed_source "
+                "FROM prices WHERE provider NOT LIKE '% gen%'"
+            ),
+            {"k": str(k)},
+        )
 
 
 async def measure(session: AsyncSession, runs: int, label: str) -> dict[str, Any]:
@@ -92,7 +101,9 @@ async def main(runs: int) -> None:
     for factor, label in ((1, "seeded"), (10, "10x")):
         async with engine.connect() as conn:
             outer = await conn.begin()
-            session = AsyncSession(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            session = AsyncSession(
+                bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
             try:
                 if factor > 1:
                     await grow_catalog(session, factor)

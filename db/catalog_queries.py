@@ -84,7 +84,8 @@ async def excluded_models(task_type: str, *, session: AsyncSession) -> list[tupl
     rows = await session.execute(
         text(
             "SELECT id, approved, license, :task = ANY(supported_tasks) AS supports FROM models "
-            "WHERE role = 'recommendable' AND (NOT approved OR NOT (:task = ANY(supported_tasks))) ORDER BY id"
+            "WHERE role = 'recommendable' AND (NOT approved OR NOT (:task = ANY(supported_tasks))) "
+            "ORDER BY id"
         ),
         {"task": task_type},
     )
@@ -116,7 +117,9 @@ async def load_all_models(*, session: AsyncSession, recommendable_only: bool = T
 
 async def model_versions(*, session: AsyncSession) -> list[tuple[str, object]]:
     """(id, updated_at) of the recommendable models: a cheap key for caches built from their rows."""
-    rows = await session.execute(text("SELECT id, updated_at FROM models WHERE role = 'recommendable' ORDER BY id"))
+    rows = await session.execute(
+        text("SELECT id, updated_at FROM models WHERE role = 'recommendable' ORDER BY id")
+    )
     return [(r.id, r.updated_at) for r in rows]
 
 
@@ -137,9 +140,7 @@ async def load_prices(gpu_ids: Sequence[str], *, session: AsyncSession) -> list[
     return list((await session.execute(select(m.Price).where(m.Price.gpu_id.in_(list(gpu_ids))))).scalars())
 
 
-async def load_benchmarks(
-    pairs: Sequence[tuple[str, str]], *, session: AsyncSession
-) -> list[m.Benchmark]:
+async def load_benchmarks(pairs: Sequence[tuple[str, str]], *, session: AsyncSession) -> list[m.Benchmark]:
     """Benchmark rows of these (model, GPU) pairs, for measured-first predictions."""
     if not pairs:
         return []
@@ -150,7 +151,9 @@ async def load_benchmarks(
 
 
 async def providers(*, session: AsyncSession) -> list[str]:
-    rows = await session.execute(text("SELECT DISTINCT provider FROM prices WHERE kind <> 'purchase' ORDER BY 1"))
+    rows = await session.execute(
+        text("SELECT DISTINCT provider FROM prices WHERE kind <> 'purchase' ORDER BY 1")
+    )
     return [r[0] for r in rows]
 
 
@@ -158,7 +161,7 @@ async def name_indexes(*, session: AsyncSession) -> tuple[AliasIndex, AliasIndex
     """Alias indexes of model and GPU names (the one name-matching rule, app.names)."""
     models = AliasIndex()
     for mid, aliases in await session.execute(text("SELECT id, aliases FROM models")):
-        models.add(mid, list(aliases or []) + [mid.split("/")[-1]])
+        models.add(mid, [*(aliases or []), mid.split("/")[-1]])
     gpus = AliasIndex()
     for gid, aliases in await session.execute(text("SELECT id, aliases FROM gpus")):
         gpus.add(gid, list(aliases or []))

@@ -123,7 +123,7 @@ def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict
             if name in NULLABLE_FIELDS and getattr(spec, name) is not None:
                 changes[name] = None
             continue
-        value: Any = int(round(number)) if name in INT_FIELDS else number
+        value: Any = round(number) if name in INT_FIELDS else number
         if not _same(value, getattr(spec, name)):
             changes[name] = value
     return changes
@@ -177,9 +177,20 @@ _DEPLOYMENT = re.compile(
     re.IGNORECASE,
 )
 _ANY_GPU = re.compile(r"\b(?:any|all)\s+gpus?\b", re.IGNORECASE)
-_METRIC_FIELD = {"ttft": "target_ttft_p90_ms", "tpot": "target_tpot_p90_ms", "e2e": "target_e2e_latency_p95_ms"}
-_PRIORITY_WORD = {"cost": "cost", "price": "cost", "latency": "latency", "speed": "latency", "quality": "accuracy",
-                  "accuracy": "accuracy", "balance": "balanced"}
+_METRIC_FIELD = {
+    "ttft": "target_ttft_p90_ms",
+    "tpot": "target_tpot_p90_ms",
+    "e2e": "target_e2e_latency_p95_ms",
+}
+_PRIORITY_WORD = {
+    "cost": "cost",
+    "price": "cost",
+    "latency": "latency",
+    "speed": "latency",
+    "quality": "accuracy",
+    "accuracy": "accuracy",
+    "balance": "balanced",
+}
 
 
 def changes_from_text(text: str, spec: Specification) -> dict[str, Any]:
@@ -188,9 +199,7 @@ def changes_from_text(text: str, spec: Specification) -> dict[str, Any]:
     stated = extract(text).intent.stated()
     stated.pop("use_case_description", None)
     for key, value in stated.items():
-        if key == "budget":
-            changes.update({k: v for k, v in value.items() if v is not None})
-        elif key == "datacenter_context":
+        if key in {"budget", "datacenter_context"}:
             changes.update({k: v for k, v in value.items() if v is not None})
         elif key == "gpu_inventory":
             continue  # inventories are edited in words only when planning owned hardware from scratch
@@ -203,7 +212,7 @@ def changes_from_text(text: str, spec: Specification) -> dict[str, Any]:
     if match:
         factor = _FACTORS[match.group("word").lower()] if match.group("word") else float(match.group("times"))
         if spec.concurrent_users:
-            changes["concurrent_users"] = max(1, int(round(spec.concurrent_users * factor)))
+            changes["concurrent_users"] = max(1, round(spec.concurrent_users * factor))
         else:
             changes["expected_qps"] = spec.expected_qps * factor
             changes["peak_qps"] = spec.peak_qps * factor

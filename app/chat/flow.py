@@ -38,7 +38,7 @@ class Understanding:
 
 
 def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
-    """Extract the intent (rules, plus the LLM when one is configured) and the questions still worth asking."""
+    """Extract the intent (rules, plus the LLM when configured) and the questions still worth asking."""
     started = time.perf_counter()
     intent, path = extract_with_llm(text)
     warnings = extract(text).warnings
@@ -60,13 +60,18 @@ async def specify(intent: DeploymentIntent, *, unknown_fields: frozenset[str] = 
         return await resolve(intent, session=session, unknown_fields=unknown_fields)
 
 
-async def recommend(spec: Specification, *, input_text: str | None, principal: Principal) -> RecommendationResult:
+async def recommend(
+    spec: Specification, *, input_text: str | None, principal: Principal
+) -> RecommendationResult:
     """Plan ``spec`` and store the result owned by ``principal``; the result carries its id."""
     async with session_scope() as session:
         result = await asyncio.wait_for(
-            planner.plan(spec, session=session, principal=principal, input_text=input_text), timeout=PLAN_TIMEOUT_S
+            planner.plan(spec, session=session, principal=principal, input_text=input_text),
+            timeout=PLAN_TIMEOUT_S,
         )
-        return await store.save_recommendation(result, input_text=input_text, principal=principal, session=session)
+        return await store.save_recommendation(
+            result, input_text=input_text, principal=principal, session=session
+        )
 
 
 async def load_recommendation(rec_id: str, *, principal: Principal) -> RecommendationResult:
@@ -74,12 +79,16 @@ async def load_recommendation(rec_id: str, *, principal: Principal) -> Recommend
         return await store.load_recommendation(rec_id, principal=principal, session=session)
 
 
-async def save_scenario(name: str, *, recommendation_id: str, rank: int, principal: Principal) -> store.SavedScenario:
+async def save_scenario(
+    name: str, *, recommendation_id: str, rank: int, principal: Principal
+) -> store.SavedScenario:
     """Save option ``rank`` of a stored recommendation through the planning service, under a free name."""
     from app.planning.scenarios import save_scenario as save
 
     async with session_scope() as session:
-        taken = {s.name for s in await store.list_scenarios(principal=principal, session=session, mine_only=True)}
+        taken = {
+            s.name for s in await store.list_scenarios(principal=principal, session=session, mine_only=True)
+        }
         final, n = name, 2
         while final in taken:
             final, n = f"{name} ({n})", n + 1
@@ -117,7 +126,9 @@ async def choices() -> Choices:
         async with session_scope() as session:
             gpus = list((await session.execute(select(m.Gpu.id).order_by(m.Gpu.id))).scalars())
             providers = list(
-                (await session.execute(select(m.Price.provider).distinct().order_by(m.Price.provider))).scalars()
+                (
+                    await session.execute(select(m.Price.provider).distinct().order_by(m.Price.provider))
+                ).scalars()
             )
         cache["value"] = Choices(gpus, providers)
     value: Choices = cache["value"]

@@ -18,7 +18,7 @@ import functools
 import logging
 import string
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 import chainlit as cl
@@ -45,7 +45,7 @@ R = TypeVar("R")
 # --- plumbing -------------------------------------------------------------------------------------------
 
 
-def friendly(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
+def friendly(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R | None]]:
     """Any failure in a handler becomes a chat message with what to do next; details go to the log."""
 
     @functools.wraps(fn)
@@ -111,7 +111,9 @@ def data_layer() -> Any:
 @cl.set_starters
 async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
     return [
-        cl.Starter(label="Chatbot, 1000 users", message="I need a chatbot for 1000 users, low latency is critical"),
+        cl.Starter(
+            label="Chatbot, 1000 users", message="I need a chatbot for 1000 users, low latency is critical"
+        ),
         cl.Starter(
             label="Code assistant on a budget",
             message="Code completion for 300 developers, TTFT under 200 ms, budget $8,000 a month",
@@ -138,7 +140,9 @@ async def on_message(message: cl.Message) -> None:
     state = get_state()
     lowered = text.lower()
     if not text:
-        await say("Tell me what you want to serve, for example *a chatbot for 1000 users, low latency*.").send()
+        await say(
+            "Tell me what you want to serve, for example *a chatbot for 1000 users, low latency*."
+        ).send()
         return
     if lowered in {"start over", "restart", "new plan", "reset"}:
         await put_state(ChatState())
@@ -273,7 +277,9 @@ async def render_result(spec: Specification, result: RecommendationResult) -> No
     plot = cl.Plotly(name="cost_vs_latency", figure=figure, display="inline", size="large")
     await say(views.options_header(result), elements=[plot]).send()
     for option in result.options:
-        await say(views.option_card(option, on_pareto=option.rank in result.pareto), actions=option_actions(option)).send()
+        await say(
+            views.option_card(option, on_pareto=option.rank in result.pareto), actions=option_actions(option)
+        ).send()
     why = views.why_not(result)
     if why:
         await say(why).send()

@@ -1,9 +1,9 @@
 """How the chat reaches the recommender: ``app.planning.recommend.recommend`` once it exists.
 
 The recommender is built by another area; this adapter calls its public entry point with the keyword
-arguments it accepts (``session``, ``principal``, ``owner_id``, ``input_text``) and validates what comes back as a
-:class:`RecommendationResult`. Tests and benchmarks that run before the recommender lands can install a
-planner with :func:`set_planner` (in the server process, through a uvicorn app factory).
+arguments it accepts (``session``, ``principal``, ``owner_id``, ``input_text``) and validates what comes
+back as a :class:`RecommendationResult`. Tests and benchmarks that run before the recommender lands can
+install a planner with :func:`set_planner` (in the server process, through a uvicorn app factory).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _recommender() -> Planner:
     function = getattr(module, _RECOMMENDER_FUNCTION, None)
     if not callable(function):
         raise PlannerUnavailableError(f"{_RECOMMENDER_MODULE} has no callable {_RECOMMENDER_FUNCTION}()")
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def recommender_available() -> bool:
@@ -68,7 +68,10 @@ async def plan(
     """Plan ``spec`` with the recommender, passing only the keyword arguments it declares."""
     function = _recommender()
     offered: dict[str, Any] = {
-        "session": session, "principal": principal, "owner_id": principal.id, "input_text": input_text
+        "session": session,
+        "principal": principal,
+        "owner_id": principal.id,
+        "input_text": input_text,
     }
     try:
         parameters = inspect.signature(function).parameters

@@ -42,7 +42,8 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 def _hover(o: Option, metric: LatencyMetric) -> str:
     return (
         f"<b>{o.model_id}</b><br>{o.gpus_total}× {o.gpu_id} (TP {o.tp} × {o.replicas})<br>"
-        f"${o.cost.monthly_usd:,.0f}/month<br>TTFT p90 {o.ttft_ms.p90:,.0f} ms · TPOT p90 {o.tpot_ms.p90:,.0f} ms"
+        f"${o.cost.monthly_usd:,.0f}/month<br>"
+        f"TTFT p90 {o.ttft_ms.p90:,.0f} ms · TPOT p90 {o.tpot_ms.p90:,.0f} ms"
         f"<br>E2E p95 {o.e2e_ms.p95:,.0f} ms · quality {o.quality.index:.0f}<br>basis: {o.basis}"
     )
 

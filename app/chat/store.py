@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
@@ -39,7 +39,8 @@ class SavedScenario(BaseModel):
     option: Option | None
 
 
-def _owned(stmt: Select[Any], column: Any, who: Principal) -> Select[Any]:
+def _owned(stmt: Any, column: Any, who: Principal) -> Any:
+    """``stmt`` limited to rows owned by ``who`` unless ``who`` is an admin (any Select)."""
     return stmt if who.is_admin else stmt.where(column == who.id)
 
 
@@ -72,12 +73,16 @@ async def save_recommendation(
     return result
 
 
-async def load_recommendation(rec_id: str, *, principal: Principal, session: AsyncSession) -> RecommendationResult:
+async def load_recommendation(
+    rec_id: str, *, principal: Principal, session: AsyncSession
+) -> RecommendationResult:
     try:
         key = uuid.UUID(rec_id)
     except ValueError as e:
         raise NotFoundError(f"recommendation {rec_id!r} not found") from e
-    stmt = _owned(select(m.Recommendation).where(m.Recommendation.id == key), m.Recommendation.owner_id, principal)
+    stmt = _owned(
+        select(m.Recommendation).where(m.Recommendation.id == key), m.Recommendation.owner_id, principal
+    )
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         raise NotFoundError(f"recommendation {rec_id} not found")
@@ -101,7 +106,7 @@ def _scenario_view(row: m.Scenario, owner: str | None) -> SavedScenario:
 async def list_scenarios(
     *, principal: Principal, session: AsyncSession, ids: list[int] | None = None, mine_only: bool = False
 ) -> list[SavedScenario]:
-    """Scenarios by id, with their full option: the person's own, or anyone's for admins (unless mine_only)."""
+    """Scenarios with their full option: the person's own, or anyone's for admins (unless mine_only)."""
     stmt = select(m.Scenario, m.User.name).join(m.User, m.User.id == m.Scenario.owner_id, isouter=True)
     if mine_only:
         stmt = stmt.where(m.Scenario.owner_id == principal.id)
@@ -120,6 +125,9 @@ async def get_scenario(scenario_id: int, *, principal: Principal, session: Async
     return found[0]
 
 
+_THREAD_COLUMNS = f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads'
+
+
 class ThreadSummary(BaseModel):
     id: str
     name: str | None
@@ -129,7 +137,7 @@ class ThreadSummary(BaseModel):
 
 async def list_threads(*, principal: Principal, session: AsyncSession) -> list[ThreadSummary]:
     """Chat threads (Chainlit's tables, schema ``chainlit``): the person's own, or all for admins."""
-    sql = f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads'
+    sql = _THREAD_COLUMNS
     params: dict[str, Any] = {}
     if not principal.is_admin:
         sql += ' WHERE "userIdentifier" = :who'
@@ -145,7 +153,7 @@ async def get_thread(thread_id: str, *, principal: Principal, session: AsyncSess
         raise NotFoundError(f"thread {thread_id!r} not found") from e
     row = (
         await session.execute(
-            text(f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads WHERE "id" = :id'),
+            text(_THREAD_COLUMNS + ' WHERE "id" = :id'),
             {"id": key},
         )
     ).first()

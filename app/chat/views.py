@@ -117,9 +117,8 @@ def spec_card(spec: Specification, *, title: str = "Deployment specification") -
         first = True
         for name, label, fmt in fields:
             value = getattr(spec, name)
-            if value is None or value == []:
-                if name != "available_gpus":
-                    continue
+            if (value is None or value == []) and name != "available_gpus":
+                continue
             origin = spec.origins.get(name)
             badge = ORIGIN_BADGE.get(origin, "") if origin else "—"
             note = _short_note(spec, name)
@@ -234,9 +233,11 @@ def _cell(option: Option | None, metric: str) -> tuple[str, float | None]:
     if option is None:
         return "—", None
     check = _checks(option).get(metric)
-    value = {"ttft_p90_ms": option.ttft_ms.p90, "tpot_p90_ms": option.tpot_ms.p90, "e2e_p95_ms": option.e2e_ms.p95}[
-        metric
-    ]
+    value = {
+        "ttft_p90_ms": option.ttft_ms.p90,
+        "tpot_p90_ms": option.tpot_ms.p90,
+        "e2e_p95_ms": option.e2e_ms.p95,
+    }[metric]
     mark = f" {VERDICT_MARK[check.verdict]}" if check else ""
     return f"{value:,.0f} ms{mark}", value
 
@@ -246,34 +247,71 @@ def compare_table(a: SavedScenario, b: SavedScenario) -> str:
     oa, ob = a.option, b.option
     rows: list[tuple[str, str, str, str]] = []
     rows.append(("Model", oa.model_id if oa else "—", ob.model_id if ob else "—", ""))
-    rows.append(("GPUs", gpu_label(oa) if oa else "—", gpu_label(ob) if ob else "—",
-                 _delta(oa.gpus_total if oa else None, ob.gpus_total if ob else None, " GPUs")))
+    rows.append(
+        (
+            "GPUs",
+            gpu_label(oa) if oa else "—",
+            gpu_label(ob) if ob else "—",
+            _delta(oa.gpus_total if oa else None, ob.gpus_total if ob else None, " GPUs"),
+        )
+    )
     ca = oa.cost.monthly_usd if oa else None
     cb = ob.cost.monthly_usd if ob else None
-    rows.append(("Monthly cost", _usd(ca) + "/month" if ca is not None else "—",
-                 _usd(cb) + "/month" if cb is not None else "—", _delta(ca, cb, "", money=True)))
-    for metric, label in (("ttft_p90_ms", "TTFT p90"), ("tpot_p90_ms", "TPOT p90"), ("e2e_p95_ms", "E2E p95")):
+    rows.append(
+        (
+            "Monthly cost",
+            _usd(ca) + "/month" if ca is not None else "—",
+            _usd(cb) + "/month" if cb is not None else "—",
+            _delta(ca, cb, "", money=True),
+        )
+    )
+    for metric, label in (
+        ("ttft_p90_ms", "TTFT p90"),
+        ("tpot_p90_ms", "TPOT p90"),
+        ("e2e_p95_ms", "E2E p95"),
+    ):
         sa, va = _cell(oa, metric)
         sb, vb = _cell(ob, metric)
         rows.append((label, sa, sb, _delta(va, vb, " ms")))
     qa = oa.quality.index if oa else None
     qb = ob.quality.index if ob else None
     better = "" if qa is None or qb is None else ("better" if qb > qa else "worse" if qb < qa else "same")
-    rows.append(("Quality", f"{qa:.0f}/100" if qa is not None else "—", f"{qb:.0f}/100" if qb is not None else "—",
-                 better))
+    rows.append(
+        (
+            "Quality",
+            f"{qa:.0f}/100" if qa is not None else "—",
+            f"{qb:.0f}/100" if qb is not None else "—",
+            better,
+        )
+    )
     ta = oa.requests_per_s_capacity * oa.replicas if oa else None
     tb = ob.requests_per_s_capacity * ob.replicas if ob else None
-    rows.append(("Capacity", f"{ta:,.1f} req/s" if ta is not None else "—",
-                 f"{tb:,.1f} req/s" if tb is not None else "—", _delta(ta, tb, " req/s")))
+    rows.append(
+        (
+            "Capacity",
+            f"{ta:,.1f} req/s" if ta is not None else "—",
+            f"{tb:,.1f} req/s" if tb is not None else "—",
+            _delta(ta, tb, " req/s"),
+        )
+    )
     sa_spec, sb_spec = a.specification, b.specification
-    for key, label, unit in (("target_ttft_p90_ms", "TTFT target", " ms"), ("concurrent_users", "Users", ""),
-                             ("expected_qps", "Steady load", " req/s")):
+    for key, label, unit in (
+        ("target_ttft_p90_ms", "TTFT target", " ms"),
+        ("concurrent_users", "Users", ""),
+        ("expected_qps", "Steady load", " req/s"),
+    ):
         va2, vb2 = sa_spec.get(key), sb_spec.get(key)
         if va2 != vb2:
-            rows.append((label, f"{va2:,}{unit}" if va2 is not None else "—",
-                         f"{vb2:,}{unit}" if vb2 is not None else "—",
-                         _delta(va2, vb2, unit) if isinstance(va2, int | float) and isinstance(vb2, int | float)
-                         else ""))
+            rows.append(
+                (
+                    label,
+                    f"{va2:,}{unit}" if va2 is not None else "—",
+                    f"{vb2:,}{unit}" if vb2 is not None else "—",
+                    _delta(va2, vb2, unit)
+                    if isinstance(va2, int | float) and isinstance(vb2, int | float)
+                    else "",
+                )
+            )
     lines = [
         f"### Comparison: {a.name} vs {b.name}",
         "",

@@ -971,3 +971,18 @@ async def reconcile(
                 ReconcileResult(deployment_id=str(dep_id), from_state=state, to_state=None, action="skipped")
             )
     return results
+
+
+async def reconcile_on_startup() -> list[ReconcileResult]:
+    """What the server runs once at start-up (as a background task): resume or fail what a stopped
+    Preflight process left in flight. Errors are logged, never raised into the server."""
+    from db.session import DatabaseUnavailableError, get_engine
+
+    try:
+        results = await reconcile(engine=await get_engine())
+    except (DatabaseUnavailableError, DeploymentError, OSError) as e:
+        log.error("reconciling in-flight deployments failed: %s", e)
+        return []
+    for r in results:
+        log.info("reconcile: %s %s -> %s (%s)", r.deployment_id, r.from_state, r.to_state, r.action)
+    return results

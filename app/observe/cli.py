@@ -293,7 +293,7 @@ def show_command(
 @observe_app.command("scrape")
 def scrape_command(
     deployments: Annotated[
-        list[str] | None, typer.Argument(help="Deployment ids (default: every running deployment)")
+        list[str] | None, typer.Argument(help="Deployment ids (default: every ready deployment)")
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between scrapes")] = 10.0,
     retention_days: Annotated[float, typer.Option(help="Keep samples this many days")] = 7.0,

@@ -1,20 +1,17 @@
-"""Learning from outcomes: per (model, GPU, engine) correction factors with shrinkage toward the global fit.
+"""Learning from outcomes: per (model, GPU, engine) correction factors, shrunk toward the global fit.
 
-For each stored outcome and metric (TTFT, TPOT, E2E, throughput) the log of observed/predicted is a
-residual of the performance model. The factor applied to the next prediction of a configuration is
+For each stored outcome of a configuration and each metric (TTFT, TPOT/ITL, throughput), observed/predicted
+is a residual of the performance model at that configuration. The planner owns how these enter a
+prediction: ``app.planning.corrections.apply_outcome_corrections`` takes one ``OutcomeCorrection`` per
+outcome and shrinks their geometric mean toward 1, the calibrated global fit, as if the fit were worth
+``prior_strength`` (3) outcomes that agreed with it:
 
-    global  g = sum(r over all outcomes) / (N + k)                 (itself shrunk toward "no correction")
-    config  c = (sum(r over the config's n outcomes) + k * g) / (n + k)
-    factor    = exp(c)
+    factor = exp(sum(clip(log r_i)) / (n + k))
 
-with prior strength ``k`` (3 by default): one outcome moves the configuration a quarter of the way (in log
-space) toward what it observed, ten outcomes move it 77% of the way; a configuration never seen borrows the
-global tendency only. Each residual is clipped to a factor of 4 either way, so one broken run cannot swing
-the model. This is the empirical-Bayes estimate of a mean under a normal prior centred on the global mean
-with the prior worth ``k`` observations.
-
-The performance model applies the factors through ``app.planning.predict.apply_outcome_corrections`` when
-it provides one; ``apply_corrections`` falls back to scaling the prediction here.
+so one outcome moves a prediction a quarter of the way (in log space) toward what it observed, ten outcomes
+77% of the way, and each ratio is clipped to a factor of 3 so one broken run cannot swing the model. This
+module finds the outcomes (Postgres), turns them into those inputs, reports the same factors for display,
+and applies them; a plain dict (an ``Option`` dump) is scaled here with the same factors.
 """
 
 from __future__ import annotations
@@ -24,27 +21,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.observe.outcomes import ratio
+from app.planning.corrections import MAX_RATIO, OutcomeCorrection, apply_outcome_corrections
+from app.planning.types import Prediction
 from db import models as m
 
 METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     # metric name -> (prediction field, Stats fields tried in order)
     "ttft": ("ttft_ms", ("mean", "p50")),
     "tpot": ("tpot_ms", ("mean", "p50")),
-    "e2e": ("e2e_ms", ("mean", "p50")),
     "throughput": ("output_tokens_per_s", ()),
 }
 PRIOR_STRENGTH = 3.0
-MAX_LOG_RATIO = math.log(4.0)
+MAX_LOG_RATIO = math.log(MAX_RATIO)
 
 P = TypeVar("P")
 
 
 class Corrections(BaseModel):
-    """Multiplicative factors for one configuration (1.0 = no correction)."""
+    """Multiplicative factors for one configuration (1.0 = no correction), and the outcomes behind them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -53,11 +51,10 @@ class Corrections(BaseModel):
     engine: str
     ttft: float = 1.0
     tpot: float = 1.0
-    e2e: float = 1.0
     throughput: float = 1.0
     n_outcomes: int = Field(default=0, description="Outcomes of this configuration behind the factors")
-    n_global: int = Field(default=0, description="Outcomes of every configuration behind the global fit")
     prior_strength: float = PRIOR_STRENGTH
+    outcomes: list[OutcomeCorrection] = Field(default_factory=list)
 
     def factor(self, metric: str) -> float:
         return float(getattr(self, metric))
@@ -92,6 +89,13 @@ def _same(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
 
 
+def to_outcome_correction(o: OutcomeRatios) -> OutcomeCorrection:
+    def r(metric: str) -> float | None:
+        return math.exp(o.log_ratios[metric]) if metric in o.log_ratios else None
+
+    return OutcomeCorrection(ttft_ratio=r("ttft"), tpot_ratio=r("tpot"), throughput_ratio=r("throughput"))
+
+
 def correction_factors(
     outcomes: Iterable[OutcomeRatios],
     model_id: str,
@@ -100,27 +104,26 @@ def correction_factors(
     *,
     prior_strength: float = PRIOR_STRENGTH,
 ) -> Corrections:
-    """Shrunk correction factors for one configuration (pure)."""
-    items = list(outcomes)
+    """Shrunk correction factors for one configuration from its outcomes (pure; others are ignored)."""
     mine = [
         o
-        for o in items
-        if _same(o.model_id, model_id) and _same(o.gpu_id, gpu_id) and _same(o.engine, engine)
+        for o in outcomes
+        if _same(o.model_id, model_id)
+        and _same(o.gpu_id, gpu_id)
+        and _same(o.engine, engine)
+        and o.log_ratios
     ]
     factors: dict[str, float] = {}
     for metric in METRICS:
-        everyone = [o.log_ratios[metric] for o in items if metric in o.log_ratios]
-        g = sum(everyone) / (len(everyone) + prior_strength)
         own = [o.log_ratios[metric] for o in mine if metric in o.log_ratios]
-        c = (sum(own) + prior_strength * g) / (len(own) + prior_strength)
-        factors[metric] = round(math.exp(c), 6)
+        factors[metric] = round(math.exp(sum(own) / (len(own) + prior_strength)), 6) if own else 1.0
     return Corrections(
         model_id=model_id,
         gpu_id=gpu_id,
         engine=engine,
         n_outcomes=len(mine),
-        n_global=len(items),
         prior_strength=prior_strength,
+        outcomes=[to_outcome_correction(o) for o in mine],
         **factors,
     )
 
@@ -134,7 +137,7 @@ async def load_corrections(
     prior_strength: float = PRIOR_STRENGTH,
     limit: int = 5000,
 ) -> Corrections:
-    """Correction factors from the stored outcomes (the latest ``limit`` of them)."""
+    """Correction factors from the configuration's stored outcomes (the latest ``limit`` of them)."""
     rows = (
         await session.execute(
             select(
@@ -143,6 +146,11 @@ async def load_corrections(
                 m.DeploymentOutcome.engine,
                 m.DeploymentOutcome.observed,
                 m.DeploymentOutcome.predicted,
+            )
+            .where(
+                func.lower(m.DeploymentOutcome.model_id) == model_id.lower(),
+                func.lower(m.DeploymentOutcome.gpu_id) == gpu_id.lower(),
+                func.lower(m.DeploymentOutcome.engine) == engine.lower(),
             )
             .order_by(m.DeploymentOutcome.id.desc())
             .limit(limit)
@@ -156,57 +164,52 @@ async def load_corrections(
 
 
 def apply_corrections(prediction: P, corrections: Corrections) -> P:
-    """The prediction moved by the factors, with ``corrected_by_outcomes`` set.
+    """The prediction moved by the configuration's outcomes, with ``corrected_by_outcomes`` raised by them.
 
-    Uses the performance model's ``apply_outcome_corrections`` when it exists, so the planner owns how a
-    correction enters its numbers (for example its intervals); otherwise scales the values here. Accepts a
-    ``Prediction``/``Option`` (pydantic) or a dict of the same fields.
+    A ``Prediction`` goes through the planner's ``apply_outcome_corrections`` (it also moves the interval);
+    a dict of the same fields (an ``Option`` dump) is scaled here by the same factors.
     """
-    if corrections.n_outcomes == 0 and corrections.n_global == 0:
+    if corrections.n_outcomes == 0:
         return prediction
-    import importlib
-
-    planner_fn = getattr(importlib.import_module("app.planning.predict"), "apply_outcome_corrections", None)
-    if callable(planner_fn) and not isinstance(prediction, Mapping):
-        return cast(P, planner_fn(prediction, corrections))
-    return _scale(prediction, corrections)
+    if isinstance(prediction, Prediction):
+        return cast(
+            P,
+            apply_outcome_corrections(
+                prediction, corrections.outcomes, prior_weight=corrections.prior_strength
+            ),
+        )
+    if isinstance(prediction, Mapping):
+        return cast(P, _scale_dict(prediction, corrections))
+    raise TypeError(f"cannot correct a {type(prediction).__name__}; pass a Prediction or a dict")
 
 
 def _scaled_stats(value: Any, factor: float) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "scaled"):
-        return value.scaled(factor)
-    if isinstance(value, Mapping):
-        return {
-            k: (v * factor if isinstance(v, (int, float)) and k != "count" else v) for k, v in value.items()
-        }
-    return value
+    if not isinstance(value, Mapping):
+        return value
+    return {k: (v * factor if isinstance(v, (int, float)) and k != "count" else v) for k, v in value.items()}
 
 
-def _scale(prediction: P, c: Corrections) -> P:
-    updates: dict[str, Any] = {}
-    data: Mapping[str, Any] = prediction if isinstance(prediction, Mapping) else vars(prediction)
-    for field, factor in (
-        ("ttft_ms", c.ttft),
-        ("tpot_ms", c.tpot),
-        ("itl_ms", c.tpot),
-        ("e2e_ms", c.e2e),
-    ):
+def _mean(value: Any) -> float | None:
+    v = value.get("mean") if isinstance(value, Mapping) else None
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def _scale_dict(data: Mapping[str, Any], c: Corrections) -> dict[str, Any]:
+    out = dict(data)
+    for field, factor in (("ttft_ms", c.ttft), ("tpot_ms", c.tpot), ("itl_ms", c.tpot)):
         if data.get(field) is not None:
-            updates[field] = _scaled_stats(data[field], factor)
+            out[field] = _scaled_stats(data[field], factor)
+    e2e, ttft = _mean(data.get("e2e_ms")), _mean(data.get("ttft_ms"))
+    if e2e and ttft is not None:
+        # E2E = TTFT + decode time: each part moves by its own factor (as the planner does).
+        corrected = ttft * c.ttft + max(e2e - ttft, 0.0) * c.tpot
+        out["e2e_ms"] = _scaled_stats(data["e2e_ms"], corrected / e2e)
     for field in ("output_tokens_per_s", "requests_per_s", "requests_per_s_capacity"):
         value = data.get(field)
         if isinstance(value, (int, float)):
-            updates[field] = value * c.throughput
-    updates["corrected_by_outcomes"] = c.n_outcomes
-    if isinstance(prediction, Mapping):
-        return {**prediction, **updates}  # type: ignore[return-value]
-    copy = getattr(prediction, "model_copy", None)
-    if copy is None:
-        raise TypeError(f"cannot correct a {type(prediction).__name__}; pass a pydantic model or a dict")
-    fields = getattr(type(prediction), "model_fields", {})
-    return cast(P, copy(update={k: v for k, v in updates.items() if k in fields}))
+            out[field] = value * c.throughput
+    out["corrected_by_outcomes"] = int(data.get("corrected_by_outcomes") or 0) + c.n_outcomes
+    return out
 
 
 async def corrected_prediction(

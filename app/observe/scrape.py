@@ -358,7 +358,7 @@ class Scraper:
             next_at += self.interval_s
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    async def watch_live(self, *, states: Sequence[str] = ("running",)) -> None:
+    async def watch_live(self, *, states: Sequence[str] = ("ready",)) -> None:
         """Watch every deployment in one of ``states`` that has an endpoint; re-checked every interval."""
         while True:
             async with self.sessions() as session:

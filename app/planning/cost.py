@@ -76,9 +76,7 @@ def billed_gpus(row: PriceRow, gpus: int) -> int:
 def _matches(row: PriceRow, provider: str | None, region: str | None) -> bool:
     if provider and row.provider.casefold() != provider.casefold():
         return False
-    if region and not (row.region or "").casefold().startswith(region.casefold()):
-        return False
-    return True
+    return not region or (row.region or "").casefold().startswith(region.casefold())
 
 
 def _per_1k(hourly: float, tokens_per_hour: float) -> float | None:
@@ -136,13 +134,20 @@ def cloud_cost(
     billed = billed_gpus(row, gpus_steady)
     hourly = billed * price
     peak_hourly = billed_gpus(row, gpus_peak) * price
-    where = row.provider + (f" {row.region}" if row.region else "") + (f" {row.instance_type}" if row.instance_type else "")
+    where = (
+        row.provider
+        + (f" {row.region}" if row.region else "")
+        + (f" {row.instance_type}" if row.instance_type else "")
+    )
     if provider:
         notes.insert(0, f"{_KIND_WORDS.get(row.kind, row.kind)} price from {where} (the provider you named)")
     else:
-        eligible = {r.provider for r in prices if r.gpu_id == gpu_id and r.kind in kinds and r.usd_per_gpu_hour}
+        eligible = {
+            r.provider for r in prices if r.gpu_id == gpu_id and r.kind in kinds and r.usd_per_gpu_hour
+        }
         notes.insert(
-            0, f"cheapest {_KIND_WORDS.get(row.kind, row.kind)} source for {gpu_id} among {len(eligible)} "
+            0,
+            f"cheapest {_KIND_WORDS.get(row.kind, row.kind)} source for {gpu_id} among {len(eligible)} "
             f"providers: {where} at ${price:.2f}/GPU-hour",
         )
     if billed != gpus_steady:
@@ -253,7 +258,8 @@ def purchase_cost(
     monthly = tco / months
     notes = [
         f"capex: {gpus_bought} × ${row.usd_purchase:,.0f} ({row.provider}, {row.date or 'undated'})",
-        f"TCO over {months} months: capex + {months} × (power ${power_monthly:,.2f} + space ${space_monthly:,.2f})",
+        f"TCO over {months} months: capex + {months} × "
+        f"(power ${power_monthly:,.2f} + space ${space_monthly:,.2f})",
     ]
     if row.usd_purchase_high:
         notes.append(f"the source gives a range up to ${row.usd_purchase_high:,.0f} per GPU")

@@ -49,8 +49,10 @@ def pareto_ranks(options: Sequence[Option], latency_of: Callable[[Option], float
     """Ranks of options no other option beats on cost, latency and quality at once."""
     points = []
     for o in options:
-        cost = float(o.gpus_total) if o.cost.deployment_model == "owned_hardware" and not o.cost.monthly_usd else (
-            o.cost.monthly_usd
+        cost = (
+            float(o.gpus_total)
+            if o.cost.deployment_model == "owned_hardware" and not o.cost.monthly_usd
+            else (o.cost.monthly_usd)
         )
         points.append((cost, latency_of(o), -o.quality.index, o.rank))
     front = []
@@ -81,7 +83,8 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
     tp = f", tensor-parallel over {cfg.tp} GPUs" if cfg.tp > 1 else ""
     parts.append(
         f"{short(cfg.model_id)} ({cfg.precision}{tp}) on {option.gpus_total} × {cfg.gpu_id}: "
-        f"{c.n_peak} replica{'s carry' if c.n_peak > 1 else ' carries'} the peak of {planner.traffic.peak_qps:,.3g} QPS"
+        f"{c.n_peak} replica{'s carry' if c.n_peak > 1 else ' carries'} "
+        f"the peak of {planner.traffic.peak_qps:,.3g} QPS"
         + (f", plus {c.spare} spare ({c.headroom_text})" if c.spare else "")
         + f"; autoscale between {option.min_replicas} and {option.max_replicas}."
     )
@@ -90,18 +93,27 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
         money = f"Runs on owned GPUs ({option.gpus_total} used)"
         money += f", power and cooling {usd(cost.monthly_usd)}/month." if cost.monthly_usd else "."
     elif cost.deployment_model == "purchase":
-        money = f"Buying costs {usd(cost.capex_usd or 0)} up front, {usd(cost.monthly_usd)}/month over " \
-                f"{spec.amortization_period_months} months"
-        money += f", breaking even after {cost.break_even_month:g} months against renting." if cost.break_even_month \
+        money = (
+            f"Buying costs {usd(cost.capex_usd or 0)} up front, {usd(cost.monthly_usd)}/month over "
+            f"{spec.amortization_period_months} months"
+        )
+        money += (
+            f", breaking even after {cost.break_even_month:g} months against renting."
+            if cost.break_even_month
             else "."
+        )
     else:
         money = f"{usd(cost.monthly_usd)}/month at {cost.provider}" + (
             f" ({usd(cost.per_1k_tokens_usd * 1000)} per million tokens)." if cost.per_1k_tokens_usd else "."
         )
     parts.append(money)
-    checks = {s.metric: s for s in option.slo_checks}
+    checks: dict[str, SloCheck] = {s.metric: s for s in option.slo_checks}
     preds = []
-    for metric, label in (("ttft_p90_ms", "TTFT p90"), ("tpot_p90_ms", "TPOT p90"), ("e2e_p95_ms", "E2E p95")):
+    for metric, label in (
+        ("ttft_p90_ms", "TTFT p90"),
+        ("tpot_p90_ms", "TPOT p90"),
+        ("e2e_p95_ms", "E2E p95"),
+    ):
         s = checks.get(metric)
         if s is not None:
             preds.append(f"{label} {ms(s.predicted)} (target {ms(s.target)})")
@@ -136,7 +148,11 @@ def _why_rank(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
     if option.rank == 1 or first is None or first is c:
         return {
             "cost": "Ranked first for cost: the cheapest configuration found that meets every target"
-            + (" (owned hardware: fewest GPUs)." if planner.spec.deployment_model == "owned_hardware" else "."),
+            + (
+                " (owned hardware: fewest GPUs)."
+                if planner.spec.deployment_model == "owned_hardware"
+                else "."
+            ),
             "latency": "Ranked first for latency: the lowest predicted latency relative to the targets.",
             "accuracy": "Ranked first for accuracy: the highest quality index that meets every target.",
             "balanced": "Ranked first overall: the best balance of cost, latency and quality.",
@@ -191,18 +207,29 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
     preferred = set(planner.spec.preferred_models)
     by_score = sorted(
         best.values(),
-        key=lambda c: (c.cfg.model_id not in preferred, _miss_score(c)[0], -c.quality.index, _miss_score(c)[1]),
+        key=lambda c: (
+            c.cfg.model_id not in preferred,
+            _miss_score(c)[0],
+            -c.quality.index,
+            _miss_score(c)[1],
+        ),
     )
     # Notable first: the two nearest GPUs of each model, then the rest.
     per_model: Counter[str] = Counter()
-    first, rest = [], []
+    first: list[Candidate] = []
+    rest: list[Candidate] = []
     for c in by_score:
         per_model[c.cfg.model_id] += 1
         (first if per_model[c.cfg.model_id] <= 2 else rest).append(c)
     ordered = first + rest
     out = [
-        Rejected(model_id=c.cfg.model_id, gpu_id=c.cfg.gpu_id, precision=c.cfg.precision, tp=c.cfg.tp,
-                 reason=f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}: {_reason(c)}")
+        Rejected(
+            model_id=c.cfg.model_id,
+            gpu_id=c.cfg.gpu_id,
+            precision=c.cfg.precision,
+            tp=c.cfg.tp,
+            reason=f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}: {_reason(c)}",
+        )
         for c in ordered
     ]
     seen = set(best) | ok_pairs
@@ -214,11 +241,18 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
         out.append(r.model_copy(update={"reason": f"{short(r.model_id)} on {r.gpu_id}: {r.reason}"}))
     out.extend(planner.catalog.catalog_rejections)
     limit = planner.settings.rejected_limit
-    notable = [r for r in out if r.model_id in preferred][:limit] + [r for r in out if r.model_id not in preferred]
+    notable = [r for r in out if r.model_id in preferred][:limit] + [
+        r for r in out if r.model_id not in preferred
+    ]
     misses_sorted = sorted(best.values(), key=lambda c: (_miss_score(c)[0], _miss_score(c)[1]))
     misses = [
-        Rejected(model_id=c.cfg.model_id, gpu_id=c.cfg.gpu_id, precision=c.cfg.precision, tp=c.cfg.tp,
-                 reason=f"{short(c.cfg.model_id)} on {c.gpus_total or c.cfg.tp} × {c.cfg.gpu_id}: {_reason(c)}")
+        Rejected(
+            model_id=c.cfg.model_id,
+            gpu_id=c.cfg.gpu_id,
+            precision=c.cfg.precision,
+            tp=c.cfg.tp,
+            reason=f"{short(c.cfg.model_id)} on {c.gpus_total or c.cfg.tp} × {c.cfg.gpu_id}: {_reason(c)}",
+        )
         for c in misses_sorted[:5]
     ]
     return notable[:limit], misses
@@ -237,7 +271,7 @@ def _suggest(field: str, values: Sequence[float], planner: Planner) -> object:
     if field in ("max_monthly_cost_usd", "max_hourly_cost_usd"):
         return _nice(need)
     if field in ("max_gpus", "gpu_inventory"):
-        return int(math.ceil(need))
+        return math.ceil(need)
     if field == "cloud_provider":
         return None
     return need
@@ -286,9 +320,14 @@ def relaxations(planner: Planner, cands: Sequence[Candidate]) -> list[Relaxation
             c = ranked[0]
             example = f"{short(c.cfg.model_id)} on {c.gpus_total or c.cfg.tp} × {c.cfg.gpu_id}"
             for v in c.violations:
-                out.append(Relaxation(field=v.field, current=_current(v.field, planner),
-                                      suggested=_suggest(v.field, [v.value], planner),
-                                      effect=f"together with the other changes listed, {example} would qualify"))
+                out.append(
+                    Relaxation(
+                        field=v.field,
+                        current=_current(v.field, planner),
+                        suggested=_suggest(v.field, [v.value], planner),
+                        effect=f"together with the other changes listed, {example} would qualify",
+                    )
+                )
     order = {"quality_threshold": 3, "max_monthly_cost_usd": 0, "max_hourly_cost_usd": 0}
     return sorted(out, key=lambda r: (order.get(r.field, 1), r.field))
 
@@ -308,7 +347,10 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
             + "."
         )
     if not cands:
-        return "nothing meets these constraints: no model fits in the memory of the allowed GPUs (up to 8 per replica)."
+        return (
+            "nothing meets these constraints: no model fits in the memory of the allowed GPUs "
+            "(up to 8 per replica)."
+        )
     counts: Counter[str] = Counter()
     best_value: dict[str, tuple[float, Candidate]] = {}
     for c in cands:
@@ -321,7 +363,11 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
             if v.field in best_value and len(c.violations) > len(best_value[v.field][1].violations):
                 continue
             cur = best_value.get(v.field)
-            better = v.value > cur[0] if (cur and v.field == "quality_threshold") else (cur is None or v.value < cur[0])
+            better = (
+                v.value > cur[0]
+                if (cur and v.field == "quality_threshold")
+                else (cur is None or v.value < cur[0])
+            )
             if cur is None or better:
                 best_value[v.field] = (v.value, c)
     total = len(cands)
@@ -334,12 +380,17 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
         label = _LABELS.get(fld, fld)
         limit = next(v.limit for v in c.violations if v.field == fld)
         if fld.startswith("target_"):
-            bits.append(f"{n} of {total} configurations miss the {label} target of {ms(limit)} (best: {ms(value)}, {who})")
+            bits.append(
+                f"{n} of {total} configurations miss the {label} target of {ms(limit)} "
+                f"(best: {ms(value)}, {who})"
+            )
         elif fld in ("max_monthly_cost_usd", "max_hourly_cost_usd"):
             bits.append(f"{n} cost more than the {label} of {usd(limit)} (cheapest: {usd(value)}, {who})")
         elif fld == "quality_threshold":
-            bits.append(f"{n} fall below the quality index {limit:.0f} for '{spec.quality_threshold}' "
-                        f"(best: {value:.1f}, {who})")
+            bits.append(
+                f"{n} fall below the quality index {limit:.0f} for '{spec.quality_threshold}' "
+                f"(best: {value:.1f}, {who})"
+            )
         else:
             bits.append(f"{n} exceed the {label} (smallest need: {value:g}, {who})")
     return "nothing meets these constraints: " + "; ".join(bits) + ". See `relax` for what to loosen."

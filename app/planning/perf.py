@@ -555,6 +555,15 @@ def _open_loop_vec(
     return ttft, itl_all, thr, util
 
 
+def _take(obj: Any, idx: np.ndarray) -> Any:
+    """A copy of a dataclass of floats/arrays with every array field restricted to ``idx``."""
+    values = {}
+    for name in obj.__dataclass_fields__:
+        v = getattr(obj, name)
+        values[name] = v[idx] if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) > 1 else v
+    return type(obj)(**values)
+
+
 def steady_state(
     raw: RawCosts,
     f: Factors,
@@ -573,28 +582,51 @@ def steady_state(
     Returns ttft_ms, tpot_ms (= mean ITL), e2e_ms, output_tokens_per_s, requests_per_s and utilization.
     """
     scen = np.atleast_1d(np.asarray(scen))
-    sb = static_batch(raw, f, batch, inp, out)
-    cl = closed_loop(raw, f, batch, inp, out, max_batch)
-    off = offline(raw, f, max_batch, inp, out, budget)
-    ob = offline_batch(raw, f, batch, max_batch, inp, out)
-    ol_ttft, ol_itl, ol_thr, util = _open_loop_vec(
-        raw, f, rate, inp, out, max_batch, budget, n_prompts, arrival_cv, off
-    )
-    conds = [scen == 0, scen == 1, scen == 2, scen == 4]
-    ttft = np.select(conds, [sb.ttft_ms, cl.ttft_ms, off.ttft_ms, ob.ttft_ms], ol_ttft)
-    tpot = np.select(conds, [sb.tpot_ms, cl.tpot_ms, off.tpot_ms, ob.tpot_ms], ol_itl)
-    thr = np.select(
-        conds,
-        [sb.output_tokens_per_s, cl.output_tokens_per_s, off.output_tokens_per_s, ob.output_tokens_per_s],
-        ol_thr,
-    )
-    e2e = ttft + (np.asarray(out, dtype=float) - 1.0) * tpot
-    e2e = np.select(conds, [sb.e2e_ms, cl.e2e_ms, off.e2e_ms, ob.e2e_ms], e2e)
+    n = len(scen)
+    if n > 1 and len(np.unique(scen)) > 1:
+        # Evaluate each scenario on its own rows only (the calibration calls this thousands of times).
+        arrays = {"batch": batch, "inp": inp, "out": out, "rate": rate, "max_batch": max_batch}
+        arrays |= {"budget": budget, "n_prompts": n_prompts, "arrival_cv": arrival_cv}
+        full = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in arrays.items()}
+        result = {k: np.empty(n) for k in ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s")}
+        result |= {"requests_per_s": np.empty(n), "utilization": np.empty(n)}
+        for code in np.unique(scen):
+            idx = np.nonzero(scen == code)[0]
+            part = steady_state(
+                _take(raw, idx),
+                _take(f, idx),
+                scen[idx],
+                *(full[k][idx] for k in ("batch", "inp", "out", "rate", "max_batch", "budget", "n_prompts")),
+                full["arrival_cv"][idx],
+            )
+            for k, v in part.items():
+                result[k][idx] = v
+        return result
+    code = int(scen[0])
+    util: Num = 1.0
+    if code == 3:
+        off = offline(raw, f, max_batch, inp, out, budget)
+        ttft, tpot, thr, util = _open_loop_vec(
+            raw, f, rate, inp, out, max_batch, budget, n_prompts, arrival_cv, off
+        )
+        e2e = ttft + (np.asarray(out, dtype=float) - 1.0) * tpot
+    else:
+        if code == 0:
+            est = static_batch(raw, f, batch, inp, out)
+        elif code == 1:
+            est = closed_loop(raw, f, batch, inp, out, max_batch)
+        elif code == 2:
+            est = offline(raw, f, max_batch, inp, out, budget)
+        else:
+            est = offline_batch(raw, f, batch, max_batch, inp, out)
+        ttft, tpot, e2e, thr = est.ttft_ms, est.tpot_ms, est.e2e_ms, est.output_tokens_per_s
+    shape = scen.shape
+    ttft, tpot, e2e, thr = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in (ttft, tpot, e2e, thr))
     return {
         "ttft_ms": ttft,
         "tpot_ms": tpot,
         "e2e_ms": e2e,
         "output_tokens_per_s": thr,
         "requests_per_s": thr / np.asarray(out, dtype=float),
-        "utilization": np.where(scen == 3, util, 1.0),
+        "utilization": np.broadcast_to(np.asarray(util, dtype=float), shape),
     }

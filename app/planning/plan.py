@@ -45,7 +45,7 @@ from app.planning.sizing import (
     slo_checks,
     slo_values,
 )
-from app.planning.traffic import TrafficModel, derive_traffic
+from app.planning.traffic import derive_traffic
 from app.planning.types import GpuSpec, ModelArch, Prediction, Stats
 
 
@@ -85,7 +85,7 @@ class PlanSettings:
     engine: str = "vllm"
     rental_kinds: tuple[str, ...] = CLOUD_KINDS
     space_usd_per_gpu_month: float | None = None
-    min_finalists: int = 8
+    min_finalists: int = 5
     max_finalists: int = 30
     viable_limit: int = 20
     rejected_limit: int = 25
@@ -178,23 +178,38 @@ class Planner:
         model = self.spec.deployment_model
         if model == "owned_hardware":
             return owned_cost(
-                gpu.id, tdp_w=gpu.tdp_w, gpus_steady=steady, gpus_peak=peak, usd_per_kwh=self.spec.power_cost_per_kwh,
-                pue=self.spec.cooling_overhead_pue, tokens_per_hour=self.tokens_per_hour,
+                gpu.id,
+                tdp_w=gpu.tdp_w,
+                gpus_steady=steady,
+                gpus_peak=peak,
+                usd_per_kwh=self.spec.power_cost_per_kwh,
+                pue=self.spec.cooling_overhead_pue,
+                tokens_per_hour=self.tokens_per_hour,
             )
         rental = cloud_cost(
-            gpu.id, gpus_steady=steady, gpus_peak=peak, prices=self.catalog.prices,
-            tokens_per_hour=self.tokens_per_hour, kinds=self.settings.rental_kinds,
+            gpu.id,
+            gpus_steady=steady,
+            gpus_peak=peak,
+            prices=self.catalog.prices,
+            tokens_per_hour=self.tokens_per_hour,
+            kinds=self.settings.rental_kinds,
             provider=self.spec.cloud_provider if model == "cloud_rental" else None,
             region=self.spec.region if model == "cloud_rental" else None,
         )
         if model == "cloud_rental":
             return rental
         return purchase_cost(
-            gpu.id, tdp_w=gpu.tdp_w, gpus_bought=peak, gpus_steady=steady, prices=self.catalog.prices,
-            usd_per_kwh=self.spec.power_cost_per_kwh, pue=self.spec.cooling_overhead_pue,
+            gpu.id,
+            tdp_w=gpu.tdp_w,
+            gpus_bought=peak,
+            gpus_steady=steady,
+            prices=self.catalog.prices,
+            usd_per_kwh=self.spec.power_cost_per_kwh,
+            pue=self.spec.cooling_overhead_pue,
             months=self.spec.amortization_period_months,
             space_usd_per_gpu_month=self.settings.space_usd_per_gpu_month,
-            rental_monthly_usd=rental.monthly_usd if rental else None, tokens_per_hour=self.tokens_per_hour,
+            rental_monthly_usd=rental.monthly_usd if rental else None,
+            tokens_per_hour=self.tokens_per_hour,
         )
 
     def cost_key(self, c: Candidate) -> float:
@@ -213,25 +228,41 @@ class Planner:
         c.violations = [v for v in c.violations if v.field not in _SIZE_FIELDS]
         limit, name = self.gpu_limit(c.cfg.gpu_id)
         if c.gpus_total > limit and name:
-            where = f"{int(limit)} {c.cfg.gpu_id} owned" if name == "gpu_inventory" else f"max_gpus is {int(limit)}"
-            c.violations.append(Violation(name, c.gpus_total, limit, f"needs {c.gpus_total} GPUs but {where}"))
+            where = (
+                f"{int(limit)} {c.cfg.gpu_id} owned"
+                if name == "gpu_inventory"
+                else f"max_gpus is {int(limit)}"
+            )
+            c.violations.append(
+                Violation(name, c.gpus_total, limit, f"needs {c.gpus_total} GPUs but {where}")
+            )
         c.cost = self.cost_of(c)
         if c.cost is None:
             kind = "purchase" if self.spec.deployment_model == "purchase" else "rental"
             where = f" from {self.spec.cloud_provider}" if self.spec.cloud_provider else ""
-            c.violations.append(Violation("cloud_provider", 1, 0, f"no {kind} price for {c.cfg.gpu_id}{where}"))
+            c.violations.append(
+                Violation("cloud_provider", 1, 0, f"no {kind} price for {c.cfg.gpu_id}{where}")
+            )
             return
         budget = self.spec.max_monthly_cost_usd
         if budget is not None and c.cost.monthly_usd > budget:
             c.violations.append(
-                Violation("max_monthly_cost_usd", c.cost.monthly_usd, budget,
-                          f"costs ${c.cost.monthly_usd:,.0f}/month > ${budget:,.0f} budget")
+                Violation(
+                    "max_monthly_cost_usd",
+                    c.cost.monthly_usd,
+                    budget,
+                    f"costs ${c.cost.monthly_usd:,.0f}/month > ${budget:,.0f} budget",
+                )
             )
         hourly = self.spec.max_hourly_cost_usd
         if hourly is not None and c.cost.hourly_usd > hourly:
             c.violations.append(
-                Violation("max_hourly_cost_usd", c.cost.hourly_usd, hourly,
-                          f"costs ${c.cost.hourly_usd:,.2f}/hour > ${hourly:,.2f} budget")
+                Violation(
+                    "max_hourly_cost_usd",
+                    c.cost.hourly_usd,
+                    hourly,
+                    f"costs ${c.cost.hourly_usd:,.2f}/hour > ${hourly:,.2f} budget",
+                )
             )
 
     # --- candidates ------------------------------------------------------------------------------------
@@ -245,30 +276,52 @@ class Planner:
             gpu = self.catalog.gpus.get(gpu_id)
             if model is None or gpu is None:
                 continue
-            fitting, last_reason = _fitting_tps(model.arch, gpu.spec, precision, engine, wl, self.settings.max_tp)
+            fitting, last_reason = _fitting_tps(
+                model.arch, gpu.spec, precision, engine, wl, self.settings.max_tp
+            )
             if not fitting:
                 need = gpus_needed_to_fit(model.arch, gpu.spec, precision)
-                head = (f"needs about {need} GPUs to fit" if need > self.settings.max_tp
-                        else f"does not fit on up to {self.settings.max_tp} GPUs")
+                head = (
+                    f"needs about {need} GPUs to fit"
+                    if need > self.settings.max_tp
+                    else f"does not fit on up to {self.settings.max_tp} GPUs"
+                )
                 self.memory_rejections.append(
-                    Rejected(model_id=model_id, gpu_id=gpu_id, precision=precision, tp=None,
-                             reason=f"{head} ({last_reason})")
+                    Rejected(
+                        model_id=model_id,
+                        gpu_id=gpu_id,
+                        precision=precision,
+                        tp=None,
+                        reason=f"{head} ({last_reason})",
+                    )
                 )
                 continue
             quality = option_quality(model.quality, precision)
             min_tp = fitting[0][0]
             for tp, conc, kv in fitting:
                 cfg = Config(
-                    model_id=model_id, gpu_id=gpu_id, precision=precision, tp=tp, arch=model.arch, gpu=gpu.spec,
-                    max_batch=conc, kv_cache_tokens=kv, min_fit_tp=min_tp, engine=engine,
+                    model_id=model_id,
+                    gpu_id=gpu_id,
+                    precision=precision,
+                    tp=tp,
+                    arch=model.arch,
+                    gpu=gpu.spec,
+                    max_batch=conc,
+                    kv_cache_tokens=kv,
+                    min_fit_tp=min_tp,
+                    engine=engine,
                     measured=self.catalog.measured.get((model_id, gpu_id, tp, precision, engine), ()),
                 )
                 c = Candidate(cfg=cfg, quality=quality)
                 if quality.index < self.threshold:
                     c.violations.append(
-                        Violation("quality_threshold", quality.index, self.threshold,
-                                  f"quality index {quality.index:.0f} ({quality.basis}) < {self.threshold:.0f} "
-                                  f"needed for '{self.spec.quality_threshold}'")
+                        Violation(
+                            "quality_threshold",
+                            quality.index,
+                            self.threshold,
+                            f"quality index {quality.index:.0f} ({quality.basis}) < {self.threshold:.0f} "
+                            f"needed for '{self.spec.quality_threshold}'",
+                        )
                     )
                 out.append(c)
         return out
@@ -292,12 +345,25 @@ class Planner:
                     ("target_e2e_latency_p95_ms", floors[2], t.e2e_p95_ms, "E2E p95"),
                 ):
                     if value > target:
-                        c.violations.append(Violation(fld, value, target, f"predicted {label} {explain.ms(value)} "
-                                                      f"> {explain.ms(target)} target even at light load"))
+                        c.violations.append(
+                            Violation(
+                                fld,
+                                value,
+                                target,
+                                f"predicted {label} {explain.ms(value)} "
+                                f"> {explain.ms(target)} target even at light load",
+                            )
+                        )
                         added = True
                 if not added:
-                    c.violations.append(Violation("target_ttft_p90_ms", floors[0], t.ttft_p90_ms,
-                                                  "latency targets not met together at any load"))
+                    c.violations.append(
+                        Violation(
+                            "target_ttft_p90_ms",
+                            floors[0],
+                            t.ttft_p90_ms,
+                            "latency targets not met together at any load",
+                        )
+                    )
                 continue
             c.n_peak = max(1, math.ceil(peak / c.slo_rps - 1e-9))
             c.n_steady = min(c.n_peak, max(1, math.ceil(steady / c.slo_rps - 1e-9)))
@@ -327,14 +393,25 @@ class Planner:
 
     def balanced_scores(self, cands: Sequence[Candidate]) -> list[float]:
         """Doubling the cost, doubling the latency or losing 10 quality points weigh the same."""
-        costs = [max(c.gpus_total if self.spec.deployment_model == "owned_hardware" else
-                     (c.cost.monthly_usd if c.cost else math.inf), 1e-6) for c in cands]
+        costs = [
+            max(
+                c.gpus_total
+                if self.spec.deployment_model == "owned_hardware"
+                else (c.cost.monthly_usd if c.cost else math.inf),
+                1e-6,
+            )
+            for c in cands
+        ]
         lats = [max(self.latency_key(c), 1e-9) for c in cands]
         best_cost, best_lat = min(costs), min(lats)
         best_q = max(c.quality.index for c in cands)
         return [
-            (math.log2(costs[i] / best_cost) + math.log2(lats[i] / best_lat)
-             + (best_q - cands[i].quality.index) / 10.0) / 3.0
+            (
+                math.log2(costs[i] / best_cost)
+                + math.log2(lats[i] / best_lat)
+                + (best_q - cands[i].quality.index) / 10.0
+            )
+            / 3.0
             for i in range(len(cands))
         ]
 
@@ -346,21 +423,43 @@ class Planner:
         if math.isfinite(limit):
             max_n = max(1, min(max_n, int(limit) // c.cfg.tp))
         cal = self.settings.calibration
-        sized = size_full(c.cfg, self.traffic, self.targets, self.traffic.peak_qps, c.n_peak, max_replicas=max_n,
-                          calibration=cal)
+        sized = size_full(
+            c.cfg,
+            self.traffic,
+            self.targets,
+            self.traffic.peak_qps,
+            c.n_peak,
+            max_replicas=max_n,
+            calibration=cal,
+        )
         c.evaluation = "full"
         if sized is None:
             pred = full_predict(c.cfg, self.traffic, self.traffic.peak_qps / max_n, cal)
             c.prediction = pred
             what = self._miss_text(pred)
-            c.violations.append(Violation("target_ttft_p90_ms", c.ttft, self.targets.ttft_p90_ms,
-                                          f"{what} even with {max_n} replicas"))
+            c.violations.append(
+                Violation(
+                    "target_ttft_p90_ms",
+                    c.ttft,
+                    self.targets.ttft_p90_ms,
+                    f"{what} even with {max_n} replicas",
+                )
+            )
             return
         c.n_peak = sized.replicas
         c.prediction = sized.prediction
-        steady_start = max(1, math.ceil(sized.replicas * self.traffic.steady_qps / self.traffic.peak_qps - 1e-9))
-        steady = size_full(c.cfg, self.traffic, self.targets, self.traffic.steady_qps, steady_start,
-                           max_replicas=sized.replicas, calibration=cal)
+        steady_start = max(
+            1, math.ceil(sized.replicas * self.traffic.steady_qps / self.traffic.peak_qps - 1e-9)
+        )
+        steady = size_full(
+            c.cfg,
+            self.traffic,
+            self.targets,
+            self.traffic.steady_qps,
+            steady_start,
+            max_replicas=sized.replicas,
+            calibration=cal,
+        )
         c.n_steady = steady.replicas if steady else sized.replicas
         c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
         c.ttft, c.tpot, c.e2e = slo_values(sized.prediction, self.traffic)
@@ -375,8 +474,11 @@ class Planner:
         ttft, tpot, e2e = slo_values(pred, self.traffic)
         t = self.targets
         parts = []
-        for label, value, target in (("TTFT p90", ttft, t.ttft_p90_ms), ("TPOT p90", tpot, t.tpot_p90_ms),
-                                     ("E2E p95", e2e, t.e2e_p95_ms)):
+        for label, value, target in (
+            ("TTFT p90", ttft, t.ttft_p90_ms),
+            ("TPOT p90", tpot, t.tpot_p90_ms),
+            ("E2E p95", e2e, t.e2e_p95_ms),
+        ):
             if value > target:
                 parts.append(f"predicted {label} {explain.ms(value)} > {explain.ms(target)} target")
         return "; ".join(parts) or "the targets are not met"
@@ -431,13 +533,20 @@ class Planner:
         t3 = time.perf_counter()
         ranked = self.rank(verified)
         screened_viable = self.best_per_pair(
-            self.sort([c for c in cands if not c.violations and c.evaluation == "screened"
-                       and c.pair not in {v.pair for v in ranked}])
+            self.sort(
+                [
+                    c
+                    for c in cands
+                    if not c.violations
+                    and c.evaluation == "screened"
+                    and c.pair not in {v.pair for v in ranked}
+                ]
+            )
         )
         options = [self.to_option(c, i + 1, ranked) for i, c in enumerate(ranked)]
         top = options[: self.settings.top_k]
         extra = [self.to_option(c, len(options) + i + 1, ranked) for i, c in enumerate(screened_viable)]
-        viable_all = options[self.settings.top_k:] + extra
+        viable_all = options[self.settings.top_k :] + extra
         pareto = explain.pareto_ranks(top + viable_all, self.latency_of)
         keep = set(pareto)
         limit = self.settings.top_k + self.settings.viable_limit
@@ -461,18 +570,25 @@ class Planner:
             candidates_considered=len(cands) + len(self.memory_rejections),
         )
         t4 = time.perf_counter()
-        self.timings.update({
-            "candidates_ms": (t1 - t0) * 1e3, "screen_ms": (t2 - t1) * 1e3, "full_model_ms": (t3 - t2) * 1e3,
-            "explain_ms": (t4 - t3) * 1e3,
-        })
+        self.timings.update(
+            {
+                "candidates_ms": (t1 - t0) * 1e3,
+                "screen_ms": (t2 - t1) * 1e3,
+                "full_model_ms": (t3 - t2) * 1e3,
+                "explain_ms": (t4 - t3) * 1e3,
+            }
+        )
         result.timings_ms = {k: round(v, 2) for k, v in self.timings.items()}
         return result
 
     def latency_of(self, o: Option) -> float:
         t = self.targets
         checks = {s.metric: s.predicted for s in o.slo_checks}
-        return (checks.get("ttft_p90_ms", 0) / t.ttft_p90_ms + checks.get("tpot_p90_ms", 0) / t.tpot_p90_ms
-                + checks.get("e2e_p95_ms", 0) / t.e2e_p95_ms) / 3.0
+        return (
+            checks.get("ttft_p90_ms", 0) / t.ttft_p90_ms
+            + checks.get("tpot_p90_ms", 0) / t.tpot_p90_ms
+            + checks.get("e2e_p95_ms", 0) / t.e2e_p95_ms
+        ) / 3.0
 
     def best_per_pair(self, ordered: list[Candidate]) -> list[Candidate]:
         out: list[Candidate] = []
@@ -534,7 +650,7 @@ class Planner:
             e2e_ms=e2e,
             output_tokens_per_s=round(tokens_s, 2),
             requests_per_s_capacity=round(c.slo_rps, 3),
-            basis=basis,  # type: ignore[arg-type]
+            basis=basis,
             interval=interval,
             slo_checks=checks,
             cost=c.cost,
@@ -543,8 +659,8 @@ class Planner:
             kv_cache_tokens=c.cfg.kv_cache_tokens,
             vllm_args=self.vllm_args(c, model),
             rationale="",
-            verdict=verdict,  # type: ignore[arg-type]
-            evaluation=c.evaluation,  # type: ignore[arg-type]
+            verdict=verdict,
+            evaluation=c.evaluation,
         )
         option.rationale = explain.rationale(self, c, option, ranked)
         return option
@@ -581,7 +697,17 @@ def _fitting_tps(
     arch: ModelArch, gpu: GpuSpec, precision: str, engine: str, wl: Any, max_tp: int
 ) -> tuple[list[tuple[int, int, int]], str]:
     """(TP, max concurrency, KV tokens) of each tensor-parallel degree that fits, up to 2 × the smallest."""
-    key = (arch.id, arch.num_hidden_layers, arch.hidden_size, gpu.id, gpu.memory_gb, precision, engine, wl, max_tp)
+    key = (
+        arch.id,
+        arch.num_hidden_layers,
+        arch.hidden_size,
+        gpu.id,
+        gpu.memory_gb,
+        precision,
+        engine,
+        wl,
+        max_tp,
+    )
     hit = _TP_CACHE.get(key)
     if hit is not None:
         return hit
@@ -604,7 +730,8 @@ def _fitting_tps(
 _SIZE_FIELDS = {"max_gpus", "gpu_inventory", "cloud_provider", "max_monthly_cost_usd", "max_hourly_cost_usd"}
 
 
-def plan(spec: Specification, catalog: PlanCatalog, settings: PlanSettings | None = None) -> RecommendationResult:
+def plan(
+    spec: Specification, catalog: PlanCatalog, settings: PlanSettings | None = None
+) -> RecommendationResult:
     """Rank deployment options for ``spec`` over ``catalog`` (pure: no I/O)."""
     return Planner(spec, catalog, settings or PlanSettings()).run()
-

@@ -5,7 +5,8 @@ Formula (also in docs/quality-index.md):
 1. Each published score is put on a common scale with a per-benchmark floor and ceiling,
    ``s' = 100 × (score − floor) / (ceiling − floor)``, clipped to 0-100. The floor is chance level or what a
    weak model reaches; the ceiling is what the strongest open models reach (``BENCHMARK_SCALES``). Scores
-   published as fractions (0.663) are read as percentages. Benchmarks not in the table are ignored (and named).
+   published as fractions (0.663) are read as percentages. Benchmarks not in the table are ignored
+   (and named).
 2. The index is the plain mean of the rescaled scores the catalog has for the model (``basis="published"``).
 3. A model with no usable score gets an *estimate* (``basis="estimated"``): a least-squares line of the
    published indexes against log2 of the effective size (total parameters, or sqrt(total × active) for
@@ -14,7 +15,8 @@ Formula (also in docs/quality-index.md):
    very_high 80-100).
 4. Quantised weights cost a little quality: ``PRECISION_PENALTY`` points are subtracted per option.
 
-``quality_threshold`` maps to a minimum index with ``THRESHOLDS``; the ``accuracy`` priority ranks by the index.
+``quality_threshold`` maps to a minimum index with ``THRESHOLDS``; the ``accuracy`` priority ranks by the
+index.
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ BENCHMARK_SCALES: dict[str, tuple[float, float]] = {
     "code": (0.0, 80.0),
 }
 THRESHOLDS: dict[str, float] = {"standard": 40.0, "high": 60.0, "very_high": 80.0}
-TIER_BANDS: dict[str, tuple[float, float]] = {"standard": (40.0, 59.9), "high": (60.0, 79.9), "very_high": (80.0, 100.0)}
+TIER_BANDS: dict[str, tuple[float, float]] = {
+    "standard": (40.0, 59.9),
+    "high": (60.0, 79.9),
+    "very_high": (80.0, 100.0),
+}
 PRECISION_PENALTY: dict[str, float] = {"bf16": 0.0, "fp16": 0.0, "fp8": 1.0, "int8": 1.0, "int4": 3.0}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, audit
 from app.intent.schema import Specification
-from app.names import AmbiguousNameError, AliasIndex
+from app.names import AliasIndex, AmbiguousNameError
 from app.planning.catalog import arch_from_catalog_record, default_catalog
 from app.planning.cost import PriceRow
 from app.planning.errors import PlanningError
@@ -58,8 +58,14 @@ def arch_from_row(row: m.Model) -> ModelArch:
     return arch
 
 
-_FAMILIES = (("hopper", "hopper"), ("ampere", "ampere"), ("ada", "ada"), ("blackwell", "blackwell"),
-             ("turing", "turing"), ("cdna", "cdna3"))
+_FAMILIES = (
+    ("hopper", "hopper"),
+    ("ampere", "ampere"),
+    ("ada", "ada"),
+    ("blackwell", "blackwell"),
+    ("turing", "turing"),
+    ("cdna", "cdna3"),
+)
 
 
 def gpu_spec_from_row(row: m.Gpu) -> GpuSpec:
@@ -78,16 +84,28 @@ def gpu_spec_from_row(row: m.Gpu) -> GpuSpec:
     if spec is None:
         arch = (row.architecture or "").lower()
         family = next((fam for word, fam in _FAMILIES if word in arch), "unknown")
-        kind: Interconnect = "nvlink" if (row.interconnect or "").startswith("nvlink") else (
-            "xgmi" if row.interconnect == "xgmi" else "pcie")
+        kind: Interconnect = (
+            "nvlink"
+            if (row.interconnect or "").startswith("nvlink")
+            else ("xgmi" if row.interconnect == "xgmi" else "pcie")
+        )
         link = float(row.interconnect_gb_s or 32.0)
         if kind == "nvlink":
             link /= 2.0  # catalog rows give NVLink bidirectional; the model wants per direction
         spec = GpuSpec(
-            id=row.id, aliases=tuple(row.aliases or ()), vendor=row.vendor, family=family,
-            memory_gb=row.memory_gb, mem_bw_tb_s=row.mem_bw_tb_s, bf16_tflops=row.bf16_tflops,
-            fp16_tflops=row.fp16_tflops or row.bf16_tflops, fp8_tflops=row.fp8_tflops, int8_tops=row.int8_tops,
-            interconnect=kind, interconnect_gb_s=link, tdp_w=row.tdp_w,
+            id=row.id,
+            aliases=tuple(row.aliases or ()),
+            vendor=row.vendor,
+            family=family,
+            memory_gb=row.memory_gb,
+            mem_bw_tb_s=row.mem_bw_tb_s,
+            bf16_tflops=row.bf16_tflops,
+            fp16_tflops=row.fp16_tflops or row.bf16_tflops,
+            fp8_tflops=row.fp8_tflops,
+            int8_tops=row.int8_tops,
+            interconnect=kind,
+            interconnect_gb_s=link,
+            tdp_w=row.tdp_w,
         )
     _GPU_CACHE[key] = spec
     return spec
@@ -95,10 +113,19 @@ def gpu_spec_from_row(row: m.Gpu) -> GpuSpec:
 
 def price_from_row(row: m.Price) -> PriceRow:
     return PriceRow(
-        id=row.id, gpu_id=row.gpu_id, kind=row.kind, provider=row.provider, source=row.source, region=row.region,
-        instance_type=row.instance_type, gpus_per_instance=row.gpus_per_instance,
-        usd_per_gpu_hour=row.usd_per_gpu_hour, usd_purchase=row.usd_purchase,
-        usd_purchase_high=row.usd_purchase_high, date=row.price_date, excludes_host=bool(row.excludes_host),
+        id=row.id,
+        gpu_id=row.gpu_id,
+        kind=row.kind,
+        provider=row.provider,
+        source=row.source,
+        region=row.region,
+        instance_type=row.instance_type,
+        gpus_per_instance=row.gpus_per_instance,
+        usd_per_gpu_hour=row.usd_per_gpu_hour,
+        usd_purchase=row.usd_purchase,
+        usd_purchase_high=row.usd_purchase_high,
+        date=row.price_date,
+        excludes_host=bool(row.excludes_host),
     )
 
 
@@ -126,8 +153,16 @@ async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
         except (PlanningError, ValueError) as e:
             log.warning("no parameter count for %s: %s", r.id, e)
             continue
-        facts.append(ModelFacts(id=r.id, family=r.family, total_params_b=pc.total / 1e9,
-                                active_params_b=pc.active / 1e9, scores=tuple(r.quality or ()), tier=_tier(r)))
+        facts.append(
+            ModelFacts(
+                id=r.id,
+                family=r.family,
+                total_params_b=pc.total / 1e9,
+                active_params_b=pc.active / 1e9,
+                scores=tuple(r.quality or ()),
+                tier=_tier(r),
+            )
+        )
     result = quality_indexes(facts)
     _QUALITY_CACHE.clear()
     _QUALITY_CACHE[key] = result
@@ -228,7 +263,11 @@ async def load_catalog(spec: Specification, *, session: AsyncSession, settings: 
         if quality is None:
             continue
         models[row.id] = ModelEntry(
-            id=row.id, family=row.family, arch=arch_from_row(row), quality=quality, license=row.license,
+            id=row.id,
+            family=row.family,
+            arch=arch_from_row(row),
+            quality=quality,
+            license=row.license,
             context_window=row.context_window_tokens or row.max_position_embeddings,
         )
     gpus = {
@@ -241,7 +280,9 @@ async def load_catalog(spec: Specification, *, session: AsyncSession, settings: 
         for mid, why in await q.excluded_models(spec.task_type, session=session)
         if mid in spec.preferred_models
     ]
-    return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples, catalog_rejections=excluded)
+    return PlanCatalog(
+        models=models, gpus=gpus, prices=prices, candidates=triples, catalog_rejections=excluded
+    )
 
 
 async def recommend(
@@ -269,20 +310,37 @@ async def recommend(
         rid = uuid.uuid4()
         result.recommendation_id = str(rid)
         session.add(
-            m.Recommendation(id=rid, owner_id=who.id, input_text=input_text, specification=result.specification,
-                             result=result.model_dump(mode="json"))
+            m.Recommendation(
+                id=rid,
+                owner_id=who.id,
+                input_text=input_text,
+                specification=result.specification,
+                result=result.model_dump(mode="json"),
+            )
         )
         top = result.options[0] if result.options else None
         await audit(
-            who, "recommendation.create", "recommendation", str(rid),
-            {"options": len(result.options), "top": f"{top.model_id} on {top.gpus_total}x {top.gpu_id}" if top
-             else None, "message": result.message},
+            who,
+            "recommendation.create",
+            "recommendation",
+            str(rid),
+            {
+                "options": len(result.options),
+                "top": f"{top.model_id} on {top.gpus_total}x {top.gpu_id}" if top else None,
+                "message": result.message,
+            },
             session=session,
         )
         await session.flush()
     t3 = time.perf_counter()
-    result.timings_ms.update({"load_catalog_ms": round((t1 - t0) * 1e3, 2), "plan_ms": round((t2 - t1) * 1e3, 2),
-                              "store_ms": round((t3 - t2) * 1e3, 2), "total_ms": round((t3 - t0) * 1e3, 2)})
+    result.timings_ms.update(
+        {
+            "load_catalog_ms": round((t1 - t0) * 1e3, 2),
+            "plan_ms": round((t2 - t1) * 1e3, 2),
+            "store_ms": round((t3 - t2) * 1e3, 2),
+            "total_ms": round((t3 - t0) * 1e3, 2),
+        }
+    )
     return result
 
 
@@ -304,7 +362,7 @@ async def get_recommendation(
 
 
 async def spec_from_text(text: str, *, session: AsyncSession | None = None) -> Specification:
-    """A request in words through the intent engine (rules, or the LLM when configured) into a Specification."""
+    """A request in words, through the intent engine (rules, or the LLM), into a Specification."""
     from app.intent.llm import extract_with_llm
     from app.intent.usecases import apply_template, template_for_task
 
@@ -316,6 +374,6 @@ async def spec_from_text(text: str, *, session: AsyncSession | None = None) -> S
             from app.intent.usecases import resolve
 
             return await resolve(intent, session=session)
-        except Exception as e:  # embeddings may be unavailable; the task template is the fallback
+        except (ImportError, LookupError, OSError, RuntimeError, ValueError) as e:  # no embeddings: fall back
             log.info("template search unavailable (%s); using the task template", e)
     return apply_template(intent, template_for_task(intent.task_type))

@@ -99,11 +99,14 @@ def with_origins(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def recommend_command(
-    text: str = typer.Argument(None, help="The request in words, e.g. 'a chatbot for 1000 users, low latency'."),
+    text: str = typer.Argument(
+        None, help="The request in words, e.g. 'a chatbot for 1000 users, low latency'."
+    ),
     spec_file: Path = typer.Option(None, "--spec", help="A Specification as JSON (instead of TEXT)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     pricing: str = typer.Option(
-        "on_demand,list_per_gpu_hour", "--pricing",
+        "on_demand,list_per_gpu_hour",
+        "--pricing",
         help="Rental price kinds to consider: on_demand, list_per_gpu_hour, spot, reserved_1y, reserved_3y.",
     ),
     space_usd: float = typer.Option(None, "--space-usd-per-gpu-month", help="Rack space cost for purchases."),
@@ -140,12 +143,14 @@ def recommend_command(
     typer.echo(format_result(result))
 
 
-# --- scenarios -----------------------------------------------------------------------------------------------
+# --- scenarios -------------------------------------------------------------------------------------------
 
 
 def scenario_save(
     name: str = typer.Argument(..., help="Scenario name."),
-    recommendation: str = typer.Option(None, "--recommendation", "-r", help="Recommendation id to take it from."),
+    recommendation: str = typer.Option(
+        None, "--recommendation", "-r", help="Recommendation id to take it from."
+    ),
     option: int = typer.Option(1, "--option", help="Rank of the chosen option."),
     spec_file: Path = typer.Option(None, "--spec", help="Plan this Specification and save its option."),
 ) -> None:
@@ -159,7 +164,7 @@ def scenario_save(
         from db.session import session_scope
 
         async with session_scope() as session:
-            rid = recommendation
+            rid: str | None = recommendation
             if spec_file is not None:
                 rid = (await recommend(load_spec_file(spec_file), session=session)).recommendation_id
             assert rid is not None
@@ -234,7 +239,9 @@ def scenario_compare(
 
 def scenario_replan(
     name: str,
-    changes: list[str] = typer.Option(..., "--set", help="field=value (JSON value), e.g. --set target_ttft_p90_ms=150"),
+    changes: list[str] = typer.Option(
+        ..., "--set", help="field=value (JSON value), e.g. --set target_ttft_p90_ms=150"
+    ),
     save_as: str = typer.Option(None, "--save-as", help="Save the new top option under this name."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -66,9 +66,12 @@ async def create_recommendation(body: RecommendRequest, principal: CurrentPrinci
         raise HTTPException(status_code=422, detail="send either 'specification' or 'text'")
     bad = [k for k in body.pricing if k not in ALL_RENTAL_KINDS]
     if bad or not body.pricing:
-        raise HTTPException(status_code=422, detail=f"pricing: unknown kind(s) {bad}; use {list(ALL_RENTAL_KINDS)}")
-    settings = PlanSettings(top_k=body.top, rental_kinds=tuple(body.pricing),
-                            space_usd_per_gpu_month=body.space_usd_per_gpu_month)
+        raise HTTPException(
+            status_code=422, detail=f"pricing: unknown kind(s) {bad}; use {list(ALL_RENTAL_KINDS)}"
+        )
+    settings = PlanSettings(
+        top_k=body.top, rental_kinds=tuple(body.pricing), space_usd_per_gpu_month=body.space_usd_per_gpu_month
+    )
     try:
         if body.specification is not None:
             from app.planning.recommend_cli import with_origins
@@ -76,7 +79,9 @@ async def create_recommendation(body: RecommendRequest, principal: CurrentPrinci
             spec = Specification.model_validate(with_origins(dict(body.specification)))
         else:
             spec = await spec_from_text(body.text or "", session=session)
-        return await recommend(spec, session=session, principal=principal, input_text=body.text, settings=settings)
+        return await recommend(
+            spec, session=session, principal=principal, input_text=body.text, settings=settings
+        )
     except (ValidationError, PlanningError) as e:
         raise _bad_request(e) from e
 
@@ -92,14 +97,18 @@ async def read_recommendation(recommendation_id: str, principal: CurrentPrincipa
 
 
 @router.get("/recommendations/{recommendation_id}/tighten")
-async def tighten(recommendation_id: str, ttft_p90_ms: float, principal: CurrentPrincipal, session: Session) -> Any:
+async def tighten(
+    recommendation_id: str, ttft_p90_ms: float, principal: CurrentPrincipal, session: Session
+) -> Any:
     """Which configurations stay viable if the TTFT p90 target tightens to ``ttft_p90_ms``."""
     from app.planning.scenarios import ScenarioError, viable_if_ttft
 
     if ttft_p90_ms <= 0:
         raise HTTPException(status_code=422, detail="ttft_p90_ms must be positive")
     try:
-        return (await viable_if_ttft(recommendation_id, ttft_p90_ms, session=session, principal=principal)).model_dump()
+        return (
+            await viable_if_ttft(recommendation_id, ttft_p90_ms, session=session, principal=principal)
+        ).model_dump()
     except ScenarioError as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
 
@@ -110,8 +119,13 @@ async def save(body: SaveScenarioRequest, principal: CurrentPrincipal, session: 
     from app.planning.scenarios import ScenarioError, save_scenario
 
     try:
-        view = await save_scenario(body.name, body.recommendation_id, option_rank=body.option_rank,
-                                   session=session, principal=principal)
+        view = await save_scenario(
+            body.name,
+            body.recommendation_id,
+            option_rank=body.option_rank,
+            session=session,
+            principal=principal,
+        )
     except RecommendationNotFound as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
     except ScenarioError as e:
@@ -152,6 +166,8 @@ async def replan(name: str, body: ReplanRequest, principal: CurrentPrincipal, se
     from app.planning.scenarios import ScenarioError, replan_scenario
 
     try:
-        return await replan_scenario(name, body.changes, save_as=body.save_as, session=session, principal=principal)
+        return await replan_scenario(
+            name, body.changes, save_as=body.save_as, session=session, principal=principal
+        )
     except (ScenarioError, PlanningError, ValidationError) as e:
         raise _bad_request(e) from e

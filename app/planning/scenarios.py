@@ -56,8 +56,12 @@ class ScenarioColumn(BaseModel):
 
 class Comparison(BaseModel):
     columns: list[ScenarioColumn]
-    deltas: list[dict[str, Any]] = Field(description="One entry per scenario after the first: metric -> delta")
-    rows: list[list[str]] = Field(description="The side-by-side table as text cells, with a Difference column")
+    deltas: list[dict[str, Any]] = Field(
+        description="One entry per scenario after the first: metric -> delta"
+    )
+    rows: list[list[str]] = Field(
+        description="The side-by-side table as text cells, with a Difference column"
+    )
 
 
 class TightenReport(BaseModel):
@@ -87,9 +91,13 @@ def _summary(option: dict[str, Any] | None) -> str:
 
 def _view(row: m.Scenario) -> ScenarioView:
     return ScenarioView(
-        id=row.id, name=row.name, created_at=row.created_at,
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
         recommendation_id=str(row.recommendation_id) if row.recommendation_id else None,
-        option_rank=row.option_index, specification=row.specification, option=row.option,
+        option_rank=row.option_index,
+        specification=row.specification,
+        option=row.option,
         summary=_summary(row.option),
     )
 
@@ -124,8 +132,11 @@ async def save_scenario(
     if existing is not None:
         raise ScenarioError(f"a scenario named {name!r} already exists; choose another name")
     row = m.Scenario(
-        name=name, owner_id=who.id, specification=result.specification,
-        recommendation_id=_uuid(recommendation_id), option_index=option_rank,
+        name=name,
+        owner_id=who.id,
+        specification=result.specification,
+        recommendation_id=_uuid(recommendation_id),
+        option_index=option_rank,
         option=option.model_dump(mode="json"),
     )
     session.add(row)
@@ -133,8 +144,14 @@ async def save_scenario(
         await session.flush()
     except IntegrityError as e:
         raise ScenarioError(f"a scenario named {name!r} already exists; choose another name") from e
-    await audit(who, "scenario.save", "scenario", str(row.id), {"name": name, "recommendation": recommendation_id,
-                                                                "option": option_rank}, session=session)
+    await audit(
+        who,
+        "scenario.save",
+        "scenario",
+        str(row.id),
+        {"name": name, "recommendation": recommendation_id, "option": option_rank},
+        session=session,
+    )
     return _view(row)
 
 
@@ -165,7 +182,9 @@ async def list_scenarios(*, session: AsyncSession, principal: Principal | None =
     return [_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
-async def get_scenario(name: str, *, session: AsyncSession, principal: Principal | None = None) -> ScenarioView:
+async def get_scenario(
+    name: str, *, session: AsyncSession, principal: Principal | None = None
+) -> ScenarioView:
     row = await _get_row(name, session=session, principal=principal or Principal.system())
     assert row is not None
     return _view(row)
@@ -205,18 +224,20 @@ def _mark(verdict: str | None) -> str:
 def comparison(columns: list[ScenarioColumn]) -> Comparison:
     """Side by side, with each later scenario's difference from the first."""
     base = columns[0]
-    deltas = []
+    deltas: list[dict[str, Any]] = []
     for col in columns[1:]:
-        deltas.append({
-            "scenario": col.name,
-            "monthly_usd": round(col.monthly_usd - base.monthly_usd, 2),
-            "ttft_p90_ms": round(col.ttft_p90_ms - base.ttft_p90_ms, 2),
-            "tpot_p90_ms": round(col.tpot_p90_ms - base.tpot_p90_ms, 2),
-            "e2e_p95_ms": round(col.e2e_p95_ms - base.e2e_p95_ms, 2),
-            "throughput_rps": round(col.throughput_rps - base.throughput_rps, 2),
-            "quality_index": round(col.quality_index - base.quality_index, 1),
-            "gpus_total": col.gpus_total - base.gpus_total,
-        })
+        deltas.append(
+            {
+                "scenario": col.name,
+                "monthly_usd": round(col.monthly_usd - base.monthly_usd, 2),
+                "ttft_p90_ms": round(col.ttft_p90_ms - base.ttft_p90_ms, 2),
+                "tpot_p90_ms": round(col.tpot_p90_ms - base.tpot_p90_ms, 2),
+                "e2e_p95_ms": round(col.e2e_p95_ms - base.e2e_p95_ms, 2),
+                "throughput_rps": round(col.throughput_rps - base.throughput_rps, 2),
+                "quality_index": round(col.quality_index - base.quality_index, 1),
+                "gpus_total": col.gpus_total - base.gpus_total,
+            }
+        )
 
     def diff(key: str, fmt: Any) -> str:
         if len(columns) != 2:
@@ -236,16 +257,41 @@ def comparison(columns: list[ScenarioColumn]) -> Comparison:
     rows.append(["Model", *[c.model for c in columns], ""])
     rows.append(["GPUs", *[c.gpus for c in columns], diff("gpus_total", lambda d: f"{d:+d} GPUs")])
     rows.append(["Cost", *[f"{usd(c.monthly_usd)}/month" for c in columns], diff("monthly_usd", money)])
-    rows.append(["TTFT p90", *[f"{ms(c.ttft_p90_ms)}{_mark(c.verdicts.get('ttft_p90_ms'))}" for c in columns],
-                 diff("ttft_p90_ms", msd)])
-    rows.append(["TPOT p90", *[f"{ms(c.tpot_p90_ms)}{_mark(c.verdicts.get('tpot_p90_ms'))}" for c in columns],
-                 diff("tpot_p90_ms", msd)])
-    rows.append(["E2E p95", *[f"{ms(c.e2e_p95_ms)}{_mark(c.verdicts.get('e2e_p95_ms'))}" for c in columns],
-                 diff("e2e_p95_ms", msd)])
-    rows.append(["Quality", *[f"{_quality_word(c.quality_index)} ({c.quality_index:.0f})" for c in columns],
-                 diff("quality_index", str)])
-    rows.append(["Throughput", *[f"{c.throughput_rps:g} rps" for c in columns],
-                 diff("throughput_rps", lambda d: f"{d:+g} rps")])
+    rows.append(
+        [
+            "TTFT p90",
+            *[f"{ms(c.ttft_p90_ms)}{_mark(c.verdicts.get('ttft_p90_ms'))}" for c in columns],
+            diff("ttft_p90_ms", msd),
+        ]
+    )
+    rows.append(
+        [
+            "TPOT p90",
+            *[f"{ms(c.tpot_p90_ms)}{_mark(c.verdicts.get('tpot_p90_ms'))}" for c in columns],
+            diff("tpot_p90_ms", msd),
+        ]
+    )
+    rows.append(
+        [
+            "E2E p95",
+            *[f"{ms(c.e2e_p95_ms)}{_mark(c.verdicts.get('e2e_p95_ms'))}" for c in columns],
+            diff("e2e_p95_ms", msd),
+        ]
+    )
+    rows.append(
+        [
+            "Quality",
+            *[f"{_quality_word(c.quality_index)} ({c.quality_index:.0f})" for c in columns],
+            diff("quality_index", str),
+        ]
+    )
+    rows.append(
+        [
+            "Throughput",
+            *[f"{c.throughput_rps:g} rps" for c in columns],
+            diff("throughput_rps", lambda d: f"{d:+g} rps"),
+        ]
+    )
     if len(columns) > 2:
         for row in rows:
             row.pop()
@@ -316,7 +362,7 @@ async def replan_scenario(
     session: AsyncSession,
     principal: Principal | None = None,
 ) -> RecommendationResult:
-    """Change fields of a saved scenario's specification and plan again (optionally saving the new top option)."""
+    """Change fields of a scenario's specification and plan again (optionally saving the top option)."""
     who = principal or Principal.system()
     row = await _get_row(name, session=session, principal=who)
     assert row is not None
@@ -338,7 +384,7 @@ async def viable_if_ttft(
     session: AsyncSession,
     principal: Principal | None = None,
 ) -> TightenReport:
-    """Which configurations of a scenario's (or a recommendation's) plan stay viable at a tighter TTFT target."""
+    """Which configurations of a scenario's (or recommendation's) plan stay viable at a tighter TTFT."""
     who = principal or Principal.system()
     row = await _get_row(name_or_recommendation, session=session, principal=who, missing_ok=True)
     if row is not None and row.recommendation_id is not None:
@@ -348,9 +394,12 @@ async def viable_if_ttft(
             before = await get_recommendation(name_or_recommendation, session=session, principal=who)
         except LookupError as e:
             raise ScenarioError(f"no scenario or recommendation {name_or_recommendation!r}") from e
-    spec = apply_changes(Specification.model_validate(before.specification), {"target_ttft_p90_ms": ttft_p90_ms})
-    after = await recommend(spec, session=session, principal=who,
-                            input_text=f"TTFT p90 tightened to {ttft_p90_ms:g} ms")
+    spec = apply_changes(
+        Specification.model_validate(before.specification), {"target_ttft_p90_ms": ttft_p90_ms}
+    )
+    after = await recommend(
+        spec, session=session, principal=who, input_text=f"TTFT p90 tightened to {ttft_p90_ms:g} ms"
+    )
     old = {(o.model_id, o.gpu_id): o for o in list(before.options) + list(before.viable)}
     new = {(o.model_id, o.gpu_id): o for o in list(after.options) + list(after.viable)}
     reasons = {(r.model_id, r.gpu_id): r.reason for r in after.rejected}
@@ -375,8 +424,15 @@ async def viable_if_ttft(
         + (f"; nothing meets the new target ({after.message})" if not after.options else "")
         + "."
     )
-    return TightenReport(ttft_p90_ms=ttft_p90_ms, recommendation_id=after.recommendation_id, stays=stays,
-                         drops=drops, new=fresh, summary=summary, lines=lines)
+    return TightenReport(
+        ttft_p90_ms=ttft_p90_ms,
+        recommendation_id=after.recommendation_id,
+        stays=stays,
+        drops=drops,
+        new=fresh,
+        summary=summary,
+        lines=lines,
+    )
 
 
 # --- text rendering for the CLI ---------------------------------------------------------------------------
@@ -392,9 +448,15 @@ def format_result(result: RecommendationResult) -> str:
         out.append(result.message)
     for o in result.options:
         checks = {c.metric: c for c in o.slo_checks}
-        marks = ", ".join(f"{k.split('_')[0].upper()} {ms(c.predicted)}{_mark(c.verdict)}" for k, c in checks.items()
-                          if k != "throughput_rps")
-        out.append(f"\n#{o.rank} {_label(o)}: {usd(o.cost.monthly_usd)}/month; {marks}; quality {o.quality.index:.0f}")
+        marks = ", ".join(
+            f"{k.split('_')[0].upper()} {ms(c.predicted)}{_mark(c.verdict)}"
+            for k, c in checks.items()
+            if k != "throughput_rps"
+        )
+        out.append(
+            f"\n#{o.rank} {_label(o)}: {usd(o.cost.monthly_usd)}/month; {marks}; "
+            f"quality {o.quality.index:.0f}"
+        )
         out.append(f"   {o.rationale}")
     if result.pareto:
         out.append(f"\nPareto front (cost / latency / quality): ranks {', '.join(map(str, result.pareto))}")

@@ -82,8 +82,16 @@ _CACHE_LIMIT = 200_000
 
 def _arch_key(arch: ModelArch) -> tuple[object, ...]:
     # Plain values: hashing and comparing frozen pydantic models field by field is slow in a hot loop.
-    return (arch.id, arch.hidden_size, arch.num_hidden_layers, arch.num_key_value_heads, arch.intermediate_size,
-            arch.num_experts, arch.vocab_size, arch.sliding_window)
+    return (
+        arch.id,
+        arch.hidden_size,
+        arch.num_hidden_layers,
+        arch.num_key_value_heads,
+        arch.intermediate_size,
+        arch.num_experts,
+        arch.vocab_size,
+        arch.sliding_window,
+    )
 
 
 def _gpu_key(gpu: GpuSpec) -> tuple[object, ...]:
@@ -94,15 +102,30 @@ def memory_fit(
     arch: ModelArch, gpu: GpuSpec, tp: int, precision: str, engine: str, workload: Workload
 ) -> tuple[str | None, int, int]:
     """(reason it does not fit or None, max concurrent sequences, KV cache tokens) from the memory model."""
-    key = (_arch_key(arch), _gpu_key(gpu), tp, precision, engine, workload.input_tokens.mean,
-           workload.input_tokens.upper, workload.output_tokens.mean, workload.output_tokens.upper)
+    key = (
+        _arch_key(arch),
+        _gpu_key(gpu),
+        tp,
+        precision,
+        engine,
+        workload.input_tokens.mean,
+        workload.input_tokens.upper,
+        workload.output_tokens.mean,
+        workload.output_tokens.upper,
+    )
     hit = _FIT_CACHE.get(key)
     if hit is not None:
         return hit
     kv_dtype = mem.default_kv_dtype_bytes(precision, engine)
     plan = mem.plan_memory(
-        arch, gpu, tp=tp, precision=precision, gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
-        max_num_batched_tokens=MAX_BATCHED_TOKENS, max_num_seqs=MAX_NUM_SEQS, kv_dtype_bytes=kv_dtype,
+        arch,
+        gpu,
+        tp=tp,
+        precision=precision,
+        gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        max_num_batched_tokens=MAX_BATCHED_TOKENS,
+        max_num_seqs=MAX_NUM_SEQS,
+        kv_dtype_bytes=kv_dtype,
     )
     reason = mem.fit_reason(arch, gpu, plan, workload, tp, kv_dtype)
     if reason is not None:
@@ -163,7 +186,14 @@ class ScreenResult:
 
 
 def _open_loop_grid(
-    raw: RawCosts, f: Factors, mb: np.ndarray, cap: np.ndarray, u: np.ndarray, inp: float, out: float, cv: float
+    raw: RawCosts,
+    f: Factors,
+    mb: np.ndarray,
+    cap: np.ndarray,
+    u: np.ndarray,
+    inp: float,
+    out: float,
+    cv: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean TTFT and ITL at utilisations ``u`` (M×G), vectorised like perf.open_loop."""
     lam = u * cap / 1e3  # requests per ms
@@ -212,8 +242,16 @@ def screen(
     if not configs:
         empty = np.zeros(0)
         return ScreenResult(empty, empty, empty, empty, empty)
-    context = (id(cal), traffic.input_tokens, traffic.output_tokens, traffic.burstiness_cv, traffic.streaming,
-               targets.ttft_p90_ms, targets.tpot_p90_ms, targets.e2e_p95_ms)
+    context = (
+        id(cal),
+        traffic.input_tokens,
+        traffic.output_tokens,
+        traffic.burstiness_cv,
+        traffic.streaming,
+        targets.ttft_p90_ms,
+        targets.tpot_p90_ms,
+        targets.e2e_p95_ms,
+    )
     keys = [(context, _config_key(c)) for c in configs]
     missing = [i for i, k in enumerate(keys) if k not in _SCREEN_CACHE]
     if missing:
@@ -222,15 +260,22 @@ def screen(
             _SCREEN_CACHE.clear()
         for j, i in enumerate(missing):
             _SCREEN_CACHE[keys[i]] = (
-                float(fresh.capacity_rps[j]), float(fresh.slo_rps[j]), float(fresh.floor_ttft_p90[j]),
-                float(fresh.floor_tpot_p90[j]), float(fresh.floor_e2e_p95[j]),
+                float(fresh.capacity_rps[j]),
+                float(fresh.slo_rps[j]),
+                float(fresh.floor_ttft_p90[j]),
+                float(fresh.floor_tpot_p90[j]),
+                float(fresh.floor_e2e_p95[j]),
             )
     table = np.array([_SCREEN_CACHE[k] for k in keys], dtype=float)
     return ScreenResult(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
 
 
-def _screen(configs: Sequence[Config], traffic: TrafficModel, targets: Targets, cal: Calibration) -> ScreenResult:
-    raw = RawCosts(**_columns([_raw_row(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs], _RAW_FIELDS))
+def _screen(
+    configs: Sequence[Config], traffic: TrafficModel, targets: Targets, cal: Calibration
+) -> ScreenResult:
+    raw = RawCosts(
+        **_columns([_raw_row(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs], _RAW_FIELDS)
+    )
     per_gpu: dict[tuple[str, str, str], tuple[float, ...]] = {}
     rows = []
     for c in configs:
@@ -273,11 +318,23 @@ def workload_at(traffic: TrafficModel, rate: float) -> Workload:
     )
 
 
-def full_predict(cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None = None) -> Prediction:
+def full_predict(
+    cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None = None
+) -> Prediction:
     return predict(
-        cfg.arch, cfg.gpu, workload_at(traffic, rate), tp=cfg.tp, precision=cfg.precision, engine=cfg.engine,
-        calibration=calibration, measured=list(cfg.measured) or None, full=True, max_num_seqs=MAX_NUM_SEQS,
-        max_num_batched_tokens=MAX_BATCHED_TOKENS, gpu_memory_utilization=GPU_MEMORY_UTILIZATION, seed=0,
+        cfg.arch,
+        cfg.gpu,
+        workload_at(traffic, rate),
+        tp=cfg.tp,
+        precision=cfg.precision,
+        engine=cfg.engine,
+        calibration=calibration,
+        measured=list(cfg.measured) or None,
+        full=True,
+        max_num_seqs=MAX_NUM_SEQS,
+        max_num_batched_tokens=MAX_BATCHED_TOKENS,
+        gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        seed=0,
     )
 
 
@@ -354,7 +411,9 @@ def _band(interval: tuple[float, float] | None, center: float, value: float) -> 
     return (value * interval[0] / center, value * interval[1] / center)
 
 
-def slo_checks(pred: Prediction, traffic: TrafficModel, targets: Targets, capacity_rps: float) -> list[SloCheck]:
+def slo_checks(
+    pred: Prediction, traffic: TrafficModel, targets: Targets, capacity_rps: float
+) -> list[SloCheck]:
     """Each target against its prediction; 'uncertain' when the 80% interval straddles the target."""
     ttft, tpot, e2e = slo_values(pred, traffic)
     assert pred.ttft_ms is not None and pred.tpot_ms is not None
@@ -378,8 +437,12 @@ def slo_checks(pred: Prediction, traffic: TrafficModel, targets: Targets, capaci
     if targets.throughput_rps:
         verdict = "meets" if capacity_rps >= targets.throughput_rps else "misses"
         checks.append(
-            SloCheck(metric="throughput_rps", target=targets.throughput_rps, predicted=round(capacity_rps, 3),
-                     verdict=verdict)  # type: ignore[arg-type]
+            SloCheck(
+                metric="throughput_rps",
+                target=targets.throughput_rps,
+                predicted=round(capacity_rps, 3),
+                verdict=verdict,
+            )
         )
     return checks
 
@@ -392,11 +455,11 @@ def _check(metric: str, target: float, value: float, band: tuple[float, float] |
     else:
         verdict = "meets"
     return SloCheck(
-        metric=metric,  # type: ignore[arg-type]
+        metric=metric,
         target=target,
         predicted=round(value, 3),
         interval=(round(band[0], 3), round(band[1], 3)) if band else None,
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
     )
 
 

@@ -72,8 +72,10 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
     lines: list[str] = []
     if spec.qps_derivation is not None:
         lines.append(spec.qps_derivation.explanation + ".")
-    elif spec.concurrent_users is not None and spec.origins.get("expected_qps") != "stated" and (
-        spec.origins.get("expected_qps") != "edited"
+    elif (
+        spec.concurrent_users is not None
+        and spec.origins.get("expected_qps") != "stated"
+        and (spec.origins.get("expected_qps") != "edited")
     ):
         est = users_to_qps(
             spec.concurrent_users,
@@ -88,15 +90,16 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
     if spec.peak_qps != spec.expected_qps:
         ratio = spec.peak_qps / spec.expected_qps
         lines.append(
-            f"Sized for the peak: {spec.peak_qps:,.2f} QPS ({ratio:.2g} × the steady {spec.expected_qps:,.2f} QPS); "
+            f"Sized for the peak: {spec.peak_qps:,.2f} QPS ({ratio:.2g} × the steady "
+            f"{spec.expected_qps:,.2f} QPS); "
             "the autoscaling floor is sized for the steady load."
         )
     else:
         lines.append(f"Sized for {spec.peak_qps:,.2f} QPS (peak equals steady).")
     if spec.target_throughput_rps and spec.target_throughput_rps > spec.peak_qps:
         lines.append(
-            f"The throughput target ({spec.target_throughput_rps:g} rps) is above the peak; capacity is checked "
-            "against it too."
+            f"The throughput target ({spec.target_throughput_rps:g} rps) is above the peak; "
+            "capacity is checked against it too."
         )
     cv = BURSTINESS_CV[spec.burstiness_pattern]
     arrival = "poisson" if cv == 1.0 else "gamma"
@@ -104,8 +107,9 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
         lines.append(f"Burstiness '{spec.burstiness_pattern}': requests arrive as a Poisson process at peak.")
     else:
         lines.append(
-            f"Burstiness '{spec.burstiness_pattern}': arrivals cluster (inter-arrival cv {cv:g}, a gamma process "
-            f"with shape {1 / cv**2:.2f}), so queues and TTFT tails are longer than with Poisson arrivals."
+            f"Burstiness '{spec.burstiness_pattern}': arrivals cluster (inter-arrival cv {cv:g}, "
+            f"a gamma process with shape {1 / cv**2:.2f}), so queues and TTFT tails are longer than with "
+            "Poisson arrivals."
         )
     inp = _length(spec.prompt_length_avg, spec.prompt_length_p95)
     out = _length(spec.generation_length_avg, spec.generation_length_p95)
@@ -121,7 +125,8 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
             )
     tokens_s = spec.expected_qps * (inp.mean + out.mean)
     lines.append(
-        f"At the steady load that is {tokens_s:,.0f} tokens/s ({spec.expected_qps * out.mean:,.0f} generated), "
+        f"At the steady load that is {tokens_s:,.0f} tokens/s "
+        f"({spec.expected_qps * out.mean:,.0f} generated), "
         f"{tokens_s * 3600 * 730 / 1e6:,.0f} M tokens a month."
     )
     derivation = TrafficDerivation(
@@ -129,7 +134,7 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
         peak_qps=spec.peak_qps,
         prompt_tokens_avg=spec.prompt_length_avg,
         output_tokens_avg=spec.generation_length_avg,
-        arrival=arrival,  # type: ignore[arg-type]
+        arrival=arrival,
         burstiness_cv=cv,
         explanation=lines,
     )

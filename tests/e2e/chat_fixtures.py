@@ -66,15 +66,33 @@ def create_accounts(db_url: str, *names: str, admin: frozenset[str] = frozenset(
 
 @contextmanager
 def chat_server(db_url: str, data_dir: Path, log_path: Path) -> Iterator[str]:
-    """Run the app (with the stand-in planner if the recommender is missing) on a free port; yields its URL."""
+    """Run the app (stand-in planner only if the recommender is missing) on a free port; yields its URL."""
     port = free_port()
-    env = dict(os.environ, PREFLIGHT_DATABASE_URL=db_url, PREFLIGHT_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ, PREFLIGHT_DATABASE_URL=db_url, PREFLIGHT_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT)
+    )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "chat_server:create_app", "--app-dir", str(HERE),
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "chat_server:create_app",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

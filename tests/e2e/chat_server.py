@@ -48,8 +48,13 @@ def _stats(p90: float) -> Stats:
 def _check(metric: str, target: float, predicted: float) -> SloCheck:
     low, high = predicted * 0.85, predicted * 1.15
     verdict = "meets" if high <= target else "misses" if low > target else "uncertain"
-    return SloCheck(metric=metric, target=target, predicted=predicted, interval=(low, high),  # type: ignore[arg-type]
-                    verdict=verdict)  # type: ignore[arg-type]
+    return SloCheck(
+        metric=metric,
+        target=target,
+        predicted=predicted,
+        interval=(low, high),  # type: ignore[arg-type]
+        verdict=verdict,
+    )  # type: ignore[arg-type]
 
 
 def standin_recommend(spec: Specification, **_: Any) -> RecommendationResult:
@@ -72,28 +77,58 @@ def standin_recommend(spec: Specification, **_: Any) -> RecommendationResult:
         # Only TTFT and TPOT reject here: the stand-in's E2E arithmetic is too crude to decide on.
         if any(c.verdict == "misses" for c in checks[:2]):
             missed = next(c for c in checks[:2] if c.verdict == "misses")
-            rejected.append(Rejected(model_id=model, gpu_id=gpu, tp=tp, precision="bf16",
-                                     reason=f"predicted {missed.metric} {missed.predicted:,.0f} > {missed.target:,.0f}"))
+            rejected.append(
+                Rejected(
+                    model_id=model,
+                    gpu_id=gpu,
+                    tp=tp,
+                    precision="bf16",
+                    reason=f"predicted {missed.metric} {missed.predicted:,.0f} > {missed.target:,.0f}",
+                )
+            )
             continue
         if spec.max_monthly_cost_usd and hourly * 730 > spec.max_monthly_cost_usd:
-            rejected.append(Rejected(model_id=model, gpu_id=gpu, tp=tp, reason=f"${hourly * 730:,.0f}/month is over budget"))
+            rejected.append(
+                Rejected(
+                    model_id=model, gpu_id=gpu, tp=tp, reason=f"${hourly * 730:,.0f}/month is over budget"
+                )
+            )
             continue
         options.append(
             Option(
-                rank=1, model_id=model, gpu_id=gpu, precision="bf16", tp=tp, replicas=replicas,
-                min_replicas=max(1, replicas - 1), max_replicas=replicas + 1, gpus_total=tp * replicas,
-                headroom="N+1 for 99.9%", ttft_ms=_stats(ttft), tpot_ms=_stats(tpot), e2e_ms=_stats(e2e),
-                output_tokens_per_s=rps * spec.generation_length_avg, requests_per_s_capacity=rps,
+                rank=1,
+                model_id=model,
+                gpu_id=gpu,
+                precision="bf16",
+                tp=tp,
+                replicas=replicas,
+                min_replicas=max(1, replicas - 1),
+                max_replicas=replicas + 1,
+                gpus_total=tp * replicas,
+                headroom="N+1 for 99.9%",
+                ttft_ms=_stats(ttft),
+                tpot_ms=_stats(tpot),
+                e2e_ms=_stats(e2e),
+                output_tokens_per_s=rps * spec.generation_length_avg,
+                requests_per_s_capacity=rps,
                 basis="estimated",
-                interval=PredictionInterval(ttft_ms=(ttft * 0.85, ttft * 1.15), tpot_ms=(tpot * 0.85, tpot * 1.15),
-                                            output_tokens_per_s=(rps * 150, rps * 250)),
+                interval=PredictionInterval(
+                    ttft_ms=(ttft * 0.85, ttft * 1.15),
+                    tpot_ms=(tpot * 0.85, tpot * 1.15),
+                    output_tokens_per_s=(rps * 150, rps * 250),
+                ),
                 slo_checks=checks,
-                cost=Cost(deployment_model="cloud_rental", hourly_usd=hourly, monthly_usd=hourly * 730,
-                          provider="stand-in price list"),
+                cost=Cost(
+                    deployment_model="cloud_rental",
+                    hourly_usd=hourly,
+                    monthly_usd=hourly * 730,
+                    provider="stand-in price list",
+                ),
                 quality=Quality(index=quality, basis="estimated", detail="stand-in value"),
-                max_concurrency=64, kv_cache_tokens=100_000,
-                rationale=f"Stand-in planner: {replicas} replica(s) of {model} on {tp}× {gpu} keep peak load at "
-                f"{load:.0%} of capacity.",
+                max_concurrency=64,
+                kv_cache_tokens=100_000,
+                rationale=f"Stand-in planner: {replicas} replica(s) of {model} on {tp}× {gpu} keep peak load "
+                f"at {load:.0%} of capacity.",
             )
         )
     key = {
@@ -107,8 +142,12 @@ def standin_recommend(spec: Specification, **_: Any) -> RecommendationResult:
     return RecommendationResult(
         specification=spec.model_dump(mode="json"),
         traffic=TrafficDerivation(
-            steady_qps=spec.expected_qps, peak_qps=spec.peak_qps, prompt_tokens_avg=spec.prompt_length_avg,
-            output_tokens_avg=spec.generation_length_avg, arrival="gamma", burstiness_cv=1.5,
+            steady_qps=spec.expected_qps,
+            peak_qps=spec.peak_qps,
+            prompt_tokens_avg=spec.prompt_length_avg,
+            output_tokens_avg=spec.generation_length_avg,
+            arrival="gamma",
+            burstiness_cv=1.5,
             explanation=[spec.qps_derivation.explanation] if spec.qps_derivation else [],
         ),
         options=ranked[:5],

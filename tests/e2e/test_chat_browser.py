@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-
 from chat_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, Account, chat_server, create_accounts
 
 ARTIFACTS = ROOT / "test-artifacts" / "chat"
@@ -22,14 +20,15 @@ PROMPT = "I need a chatbot for 1000 users, low latency is critical"
 TIMEOUT_MS = 30_000
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium"
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium",
 )
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str, template_db_url: str) -> Iterator[
-    tuple[str, dict[str, Account]]
-]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str, template_db_url: str
+) -> Iterator[tuple[str, dict[str, Account]]]:
     from conftest import clone_database, drop_database
 
     db_url = clone_database(pg_admin_url)
@@ -81,7 +80,8 @@ def option_headers(page: object) -> list[str]:
 def option_cards(page: object) -> list[str]:
     """The text of every option card (heading to rationale), oldest first."""
     texts: list[str] = page.locator(  # type: ignore[attr-defined]
-        "div:has(> h4)", has=page.locator("h4", has_text=re.compile(r"^Option \d+:"))  # type: ignore[attr-defined]
+        "div:has(> h4)",
+        has=page.locator("h4", has_text=re.compile(r"^Option \d+:")),  # type: ignore[attr-defined]
     ).all_inner_texts()
     return texts
 
@@ -90,14 +90,14 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     url, accounts = server
     alice, bob = accounts["alice"], accounts["bob"]
 
-    # --- log in --------------------------------------------------------------------------------------------
+    # --- log in ---
     page = log_in(browser, url, alice)
     shot(page, "01-login")
     page.locator("button[type=submit]").click()
     page.wait_for_selector("#chat-input")
     shot(page, "02-signed-in")
 
-    # --- stage 1 + 2: specification and options --------------------------------------------------------------
+    # --- stage 1 + 2: specification and options ---
     send(page, PROMPT)
     page.locator("h3", has_text="Deployment specification").wait_for()
     page.locator("h3", has_text="recommended option").first.wait_for()
@@ -114,7 +114,7 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     assert "/thread/" in thread_url
     shot(page, "03-recommendations")
 
-    # --- edit the TTFT target in the settings panel; the options change --------------------------------------
+    # --- edit the TTFT target in the settings panel; the options change ---
     saves_before = page.get_by_role("button", name="Save as scenario").count()
     page.locator("#chat-settings-open-modal").click()
     ttft = page.locator("input#target_ttft_p90_ms")
@@ -125,14 +125,14 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     page.get_by_role("button", name="Save as scenario").nth(saves_before).wait_for()
     page.wait_for_timeout(500)
     cards = option_cards(page)
-    before_cards, after_cards = cards[: len(first)], cards[len(first):]
+    before_cards, after_cards = cards[: len(first)], cards[len(first) :]
     assert after_cards, "re-planning shows options again"
     assert after_cards != before_cards, "the option cards change with the TTFT target"
     assert all("target 150" in card for card in after_cards), "each card checks TTFT against the new target"
     assert "150 ms" in page.locator("table").last.inner_text()
     shot(page, "05-after-ttft-edit")
 
-    # --- save two scenarios and compare --------------------------------------------------------------------
+    # --- save two scenarios and compare ---
     page.get_by_role("button", name="Save as scenario").nth(saves_before).click()
     page.get_by_text("Saved Scenario A").wait_for()
     saves_before = page.get_by_role("button", name="Save as scenario").count()
@@ -149,7 +149,7 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     assert "Users" in table and "+1,000" in table
     shot(page, "06-comparison")
 
-    # --- resume: reload the thread, the cards and the plot come back ------------------------------------------
+    # --- resume: reload the thread, the cards and the plot come back ---
     page.goto(thread_url)
     page.get_by_text("Restored this plan from your history").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for()
@@ -157,7 +157,7 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     shot(page, "07-resumed")
     thread_id = thread_url.rsplit("/", 1)[1]
 
-    # --- /api: owner-scoped -----------------------------------------------------------------------------------
+    # --- /api: owner-scoped ---
     with httpx.Client(base_url=url, timeout=10) as client:
         assert client.get("/api/threads").status_code == 401
         mine = client.get("/api/threads", headers={"Authorization": f"Bearer {alice.token}"}).json()
@@ -170,7 +170,7 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
         assert client.get("/api/scenarios/Scenario A", headers=bob_h).status_code == 404
         assert client.get(f"/api/threads/{thread_id}", headers=bob_h).status_code == 404
 
-    # --- a second person sees none of it in the UI ---------------------------------------------------------
+    # --- a second person sees none of it in the UI ---
     other = log_in(browser, url, bob)
     other.locator("button[type=submit]").click()
     other.wait_for_selector("#chat-input")

@@ -180,10 +180,8 @@ async def test_cli_deploys_two_replicas_behind_one_url_smoke_tests_and_deletes(
     ]
 
 
-async def test_a_deploy_killed_during_waiting_ready_is_resumed_by_reconcile(
-    env: dict[str, str], engine: AsyncEngine
-) -> None:
-    rec_id = await make_recommendation(engine)
+def deploy_then_kill_in_waiting_ready(env: dict[str, str], rec_id: str) -> str:
+    """Run `preflight deploy` with slow-starting simulators; SIGKILL it once it reports waiting_ready."""
     slow = {**env, "PREFLIGHT_SIM_SLOW_START_S": "12"}  # inherited by the simulator processes
     proc = subprocess.Popen(
         [*PREFLIGHT, "deploy", "--recommendation", rec_id, "--replicas", "2", "--json"],
@@ -209,6 +207,14 @@ async def test_a_deploy_killed_during_waiting_ready_is_resumed_by_reconcile(
             if stream is not None:
                 stream.close()
     assert proc.returncode == -signal.SIGKILL and dep_id is not None
+    return dep_id
+
+
+async def test_a_deploy_killed_during_waiting_ready_is_resumed_by_reconcile(
+    env: dict[str, str], engine: AsyncEngine
+) -> None:
+    rec_id = await make_recommendation(engine)
+    dep_id = deploy_then_kill_in_waiting_ready(env, rec_id)
 
     dep = await deployment(engine, dep_id)
     assert dep.state == "waiting_ready"

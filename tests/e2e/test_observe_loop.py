@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.observe import hooks
 from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
 from app.observe.metrics import parse_metrics, window_stats
 from app.observe.scrape import Scraper
@@ -185,7 +186,7 @@ async def test_slower_than_predicted_closes_the_loop(
     try:
         async with sessions() as s:
             dep = m.Deployment(
-                name="loop", state="running", endpoint=sim.url, specification=spec, prediction=option
+                name="loop", state="ready", endpoint=sim.url, specification=spec, prediction=option
             )
             s.add(dep)
             await s.commit()
@@ -229,10 +230,10 @@ async def test_slower_than_predicted_closes_the_loop(
         assert report.tpot_ms.mean is not None
         assert report.tpot_ms.mean / predicted_tpot == pytest.approx(slow, rel=0.1)
         assert errors["tpot_ms.mean"] is not None and errors["tpot_ms.mean"] > 30
-        # Health is separate from lifecycle: still "running", but degraded, and it says why.
+        # Health is separate from lifecycle: still "ready", but degraded, and it says why.
         async with sessions() as s:
             row = await s.get(m.Deployment, dep.id)
-            assert row is not None and row.state == "running"
+            assert row is not None and row.state == "ready"
             assert row.health == "degraded" and "TPOT p90" in (row.health_reason or "")
 
         # The outcome is stored, with its embedding.
@@ -282,10 +283,14 @@ async def test_killing_the_simulator_marks_the_deployment_unhealthy(
     scraper = Scraper(engine, interval_s=0.5)
     try:
         async with sessions() as s:
-            dep = m.Deployment(name="doomed", state="running", endpoint=sim.url)
+            dep = m.Deployment(
+                name="doomed", state="ready", endpoint=sim.url, runtime={"endpoints": [sim.url]}
+            )
             s.add(dep)
             await s.commit()
-        scraper.watch(dep.id)
+        # What the deployment engine does when the deployment becomes ready (app/deploy/service.py).
+        hooks.install(scraper)
+        hooks.deployment_ready(dep.id)
         load = asyncio.create_task(
             run_loadtest(
                 LoadTestConfig(endpoint=sim.url, profile="constant", rate=4, duration_s=3, output_tokens=16)
@@ -321,7 +326,9 @@ async def test_killing_the_simulator_marks_the_deployment_unhealthy(
         assert health == "unhealthy", reason
         assert reason is not None
         assert sim.url in reason and "connection refused" in reason and "last good sample" in reason
-        await scraper.unwatch(dep.id)
+        hooks.deployment_removed(dep.id)
+        await asyncio.sleep(0.2)
+        assert dep.id not in scraper.watching()
         async with sessions() as s:
             rows = (
                 (await s.execute(select(m.MetricSample).where(m.MetricSample.deployment_id == dep.id)))
@@ -340,6 +347,7 @@ async def test_killing_the_simulator_marks_the_deployment_unhealthy(
         assert obs.stats is not None and obs.stats.requests >= 8
         assert obs.health.state == "unhealthy"
     finally:
+        hooks.install(None)
         await scraper.close()
         await engine.dispose()
 

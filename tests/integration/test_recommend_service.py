@@ -46,7 +46,7 @@ async def test_seed_design_chatbot_for_1000_users(session: Any) -> None:
     # Stored with an id and audited.
     row = await session.get(m.Recommendation, __import__("uuid").UUID(result.recommendation_id))
     assert row is not None and row.result["options"][0]["model_id"] == result.options[0].model_id
-    audit = (await session.execute(select(m.AuditLog).where(m.AuditLog.object_id == result.recommendation_id)))
+    audit = await session.execute(select(m.AuditLog).where(m.AuditLog.object_id == result.recommendation_id))
     assert audit.scalars().first() is not None
 
 
@@ -82,7 +82,10 @@ async def test_unknown_gpu_and_negative_users_are_clear_errors(session: Any) -> 
 
 async def test_constraints_are_honoured(session: Any) -> None:
     spec = (await chatbot(session)).edit(
-        available_gpus=["H100", "L40S"], priority="cost", preferred_models=["Qwen2.5-7B-Instruct"], max_gpus=4,
+        available_gpus=["H100", "L40S"],
+        priority="cost",
+        preferred_models=["Qwen2.5-7B-Instruct"],
+        max_gpus=4,
         target_e2e_latency_p95_ms=4000,
     )
     result = await recommend(spec, session=session)
@@ -95,8 +98,11 @@ async def test_constraints_are_honoured(session: Any) -> None:
 
 async def test_owned_inventory_limits_counts(session: Any) -> None:
     spec = (await chatbot(session)).edit(
-        gpu_inventory=[{"gpu": "A100-80GB", "count": 4}], deployment_model="owned_hardware",
-        power_cost_per_kwh=0.12, priority="cost", target_e2e_latency_p95_ms=6000,
+        gpu_inventory=[{"gpu": "A100-80GB", "count": 4}],
+        deployment_model="owned_hardware",
+        power_cost_per_kwh=0.12,
+        priority="cost",
+        target_e2e_latency_p95_ms=6000,
     )
     result = await recommend(spec, session=session)
     assert result.options
@@ -116,8 +122,16 @@ async def test_scenarios_compare_and_tighten(session: Any) -> None:
     table = await compare_scenarios(["A", "B"], session=session)
     a, b = table.columns
     assert table.deltas[0]["monthly_usd"] == pytest.approx(b.monthly_usd - a.monthly_usd, abs=0.01)
-    assert [r[0] for r in table.rows[1:]] == ["Model", "GPUs", "Cost", "TTFT p90", "TPOT p90", "E2E p95", "Quality",
-                                              "Throughput"]
+    assert [r[0] for r in table.rows[1:]] == [
+        "Model",
+        "GPUs",
+        "Cost",
+        "TTFT p90",
+        "TPOT p90",
+        "E2E p95",
+        "Quality",
+        "Throughput",
+    ]
     assert table.rows[0][-1] == "Difference"
     tight = a.ttft_p90_ms * 1.5
     report = await viable_if_ttft("A", tight, session=session)
@@ -127,18 +141,38 @@ async def test_scenarios_compare_and_tighten(session: Any) -> None:
 def test_cli_json_and_exit_codes(cli_env: dict[str, str], tmp_path: Path) -> None:
     spec_file = tmp_path / "spec.json"
     run = [sys.executable, "-m", "app.planning.recommend_cli", "recommend"]
-    out = subprocess.run([*run, "a chatbot for 1000 users, low latency is critical", "--json"], cwd=ROOT,
-                         env=cli_env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [*run, "a chatbot for 1000 users, low latency is critical", "--json"],
+        cwd=ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert list(data)[:7] == ["recommendation_id", "specification", "traffic", "options", "rejected", "pareto",
-                              "relax"]
+    assert list(data)[:7] == [
+        "recommendation_id",
+        "specification",
+        "traffic",
+        "options",
+        "rejected",
+        "pareto",
+        "relax",
+    ]
     spec = data["specification"]
     spec_file.write_text(json.dumps({**spec, "max_monthly_cost_usd": 50}))
-    poor = subprocess.run([*run, "--spec", str(spec_file), "--json"], cwd=ROOT, env=cli_env, capture_output=True,
-                          text=True, timeout=120)
+    poor = subprocess.run(
+        [*run, "--spec", str(spec_file), "--json"],
+        cwd=ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert poor.returncode == 0 and json.loads(poor.stdout)["options"] == []
     spec_file.write_text(json.dumps({**spec, "concurrent_users": -5}))
-    bad = subprocess.run([*run, "--spec", str(spec_file)], cwd=ROOT, env=cli_env, capture_output=True, text=True,
-                         timeout=120)
+    bad = subprocess.run(
+        [*run, "--spec", str(spec_file)], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 2 and "concurrent_users" in bad.stderr and "Traceback" not in bad.stderr

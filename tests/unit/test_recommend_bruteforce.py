@@ -7,15 +7,14 @@ import math
 
 import pytest
 
-from app.intent.schema import Specification
+from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import apply_template, template_for_task
-from app.intent.schema import DeploymentIntent
 from app.planning.catalog import default_catalog
-from app.planning.cost import PriceRow, cheapest_rental, billed_gpus
+from app.planning.cost import PriceRow, billed_gpus, cheapest_rental
 from app.planning.memory import param_counts, valid_tp_degrees
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
 from app.planning.quality import ModelFacts, quality_indexes
-from app.planning.sizing import full_predict, headroom, memory_fit, memory_workload, meets, Targets
+from app.planning.sizing import Targets, full_predict, headroom, meets, memory_fit, memory_workload
 from app.planning.traffic import derive_traffic
 
 pytestmark = pytest.mark.unit
@@ -31,24 +30,40 @@ def small_catalog() -> PlanCatalog:
     facts = []
     for mid, arch in archs.items():
         pc = param_counts(arch)
-        facts.append(ModelFacts(id=mid, family=mid.split("/")[1].lower(), total_params_b=pc.total / 1e9,
-                                active_params_b=pc.active / 1e9, scores=()))
+        facts.append(
+            ModelFacts(
+                id=mid,
+                family=mid.split("/")[1].lower(),
+                total_params_b=pc.total / 1e9,
+                active_params_b=pc.active / 1e9,
+                scores=(),
+            )
+        )
     qualities = quality_indexes(facts)
-    models = {mid: ModelEntry(id=mid, family="test", arch=archs[mid], quality=qualities[mid], license="test")
-              for mid in MODELS}
+    models = {
+        mid: ModelEntry(id=mid, family="test", arch=archs[mid], quality=qualities[mid], license="test")
+        for mid in MODELS
+    }
     gpus = {gid: GpuEntry(id=gid, spec=cat.get_gpu(gid), tdp_w=300.0) for gid in GPUS}
-    prices = [PriceRow(id=i, gpu_id=gid, kind="on_demand", provider=f"Cloud{i}", source="test", usd_per_gpu_hour=p)
-              for i, (gid, p) in enumerate(GPUS.items())]
-    triples = [(m, g, p) for m in MODELS for g in GPUS for p in PRECISIONS
-               if p != "fp8" or gpus[g].spec.fp8_tflops]
+    prices = [
+        PriceRow(id=i, gpu_id=gid, kind="on_demand", provider=f"Cloud{i}", source="test", usd_per_gpu_hour=p)
+        for i, (gid, p) in enumerate(GPUS.items())
+    ]
+    triples = [
+        (m, g, p) for m in MODELS for g in GPUS for p in PRECISIONS if p != "fp8" or gpus[g].spec.fp8_tflops
+    ]
     return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples)
 
 
 def spec(**changes: object) -> Specification:
-    intent = DeploymentIntent(task_type="chatbot", concurrent_users=20000, priority="cost",
-                              quality_threshold="standard")
-    return apply_template(intent, template_for_task("chatbot")).edit(**changes) if changes else apply_template(
-        intent, template_for_task("chatbot"))
+    intent = DeploymentIntent(
+        task_type="chatbot", concurrent_users=20000, priority="cost", quality_threshold="standard"
+    )
+    return (
+        apply_template(intent, template_for_task("chatbot")).edit(**changes)
+        if changes
+        else apply_template(intent, template_for_task("chatbot"))
+    )
 
 
 def fewest(cfg_args: tuple, traffic, targets: Targets, rate: float, limit: int = 64) -> int | None:
