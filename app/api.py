@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -19,8 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__
 from app.api_auth import NotAuthenticatedError, current_principal, not_authenticated_handler
+from app.config import get_settings
 from app.datahealth import data_health
 from db.session import DatabaseUnavailableError, get_engine, session_scope
+
+if TYPE_CHECKING:
+    from app.observe.background import Observer
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +41,26 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reconciler: asyncio.Task[Any] | None = None
+        observer: Observer | None = None
         try:
             await get_engine()
             # Deployments a stopped Preflight left in flight are resumed or failed, in the background.
             from app.deploy.service import reconcile_on_startup
 
             reconciler = asyncio.create_task(reconcile_on_startup(), name="deploy-reconcile")
+            settings = get_settings()
+            if settings.observe_in_server:
+                from app.observe.background import start_observer
+
+                observer = start_observer(await get_engine(), settings)
         except DatabaseUnavailableError as e:
             # Keep serving: /api/health reports the database as down until it comes back.
             logger.error("%s", e)
         yield
         if reconciler is not None and not reconciler.done():
             reconciler.cancel()
+        if observer is not None:
+            await observer.stop()
 
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 

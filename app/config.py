@@ -73,6 +73,19 @@ class Settings(BaseSettings):
         description="Benchmarks from older engine versions than these are flagged.",
     )
 
+    # --- observation -----------------------------------------------------------------------------------
+    prometheus_url: str | None = Field(
+        default=None,
+        description="Prometheus base URL; when set, Kubernetes deployments are observed through its API.",
+    )
+    scrape_interval_s: float = Field(
+        default=15.0, gt=0, description="How often `preflight up` scrapes each live deployment's metrics."
+    )
+    metric_retention_days: float = Field(default=14.0, gt=0, description="How long metric samples are kept.")
+    observe_in_server: bool = Field(
+        default=True, description="Scrape live deployments from the `preflight up` process."
+    )
+
     # --- auth -----------------------------------------------------------------------------------------
     auth_secret: str | None = Field(
         default=None,

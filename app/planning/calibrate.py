@@ -61,11 +61,13 @@ SOURCE_STACK = {
 }
 # The stack a planner prediction uses for each engine (sglang borrows vLLM's with a smaller overhead).
 ENGINE_STACK = {"trtllm": "nim", "vllm": "vllm-0.6", "sglang": "vllm-0.6"}
-_STACK_PRIOR = {  # step overhead ms, layer overhead ms, bandwidth and FLOP multipliers
-    "trtllm-0.9": (0.3, 0.004, 1.0, 1.0),
-    "nim": (0.3, 0.004, 1.0, 1.0),
-    "trtllm-1.x": (0.3, 0.004, 1.0, 1.0),
-    "vllm-0.6": (1.5, 0.006, 0.9, 0.9),
+# Per stack: step overhead ms, layer overhead ms, bandwidth and FLOP multipliers, ms per sequence, ms per
+# doubling of the TP group (control-plane broadcast to the workers each step).
+_STACK_PRIOR = {
+    "trtllm-0.9": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
+    "nim": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
+    "trtllm-1.x": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
+    "vllm-0.6": (1.5, 0.006, 0.9, 0.9, 0.02, 1.0),
 }
 
 
@@ -297,11 +299,20 @@ class EngineFactors(BaseModel):
     layer_overhead_ms: float
     bw_mult: float = 1.0
     flops_mult: float = 1.0
+    seq_overhead_ms: float = 0.0  # CPU-side scheduling, sampling and detokenisation per running sequence
+    tp_overhead_ms: float = 0.0  # per step and doubling of the TP group (inputs broadcast to the workers)
 
 
 def _default_stacks() -> dict[str, EngineFactors]:
     return {
-        k: EngineFactors(step_overhead_ms=v[0], layer_overhead_ms=v[1], bw_mult=v[2], flops_mult=v[3])
+        k: EngineFactors(
+            step_overhead_ms=v[0],
+            layer_overhead_ms=v[1],
+            bw_mult=v[2],
+            flops_mult=v[3],
+            seq_overhead_ms=v[4],
+            tp_overhead_ms=v[5],
+        )
         for k, v in _STACK_PRIOR.items()
     }
 
@@ -363,6 +374,8 @@ class Calibration(BaseModel):
             fp8_eff=self.fp8_eff,
             step_overhead_ms=step,
             layer_overhead_ms=eng.layer_overhead_ms * (self.eager_mult if eager else 1.0),
+            seq_overhead_ms=eng.seq_overhead_ms,
+            tp_overhead_ms=eng.tp_overhead_ms,
             allreduce_latency_ms=self.allreduce_latency_ms,
             link_eff=self.link_eff,
             gemm_p=self.gemm_p,
@@ -475,8 +488,8 @@ class _Params:
         i += 2 * self.n_f
         self.gpu = slice(i, i + 2 * self.n_g)
         i += 2 * self.n_g
-        self.eng = slice(i, i + 4 * len(STACKS))
-        i += 4 * len(STACKS)
+        self.eng = slice(i, i + 6 * len(STACKS))
+        i += 6 * len(STACKS)
         self.misc = slice(i, i + len(_MISC))
         i += len(_MISC)
         self.size = i
@@ -492,14 +505,15 @@ class _Params:
     def penalties(self, x: np.ndarray) -> np.ndarray:
         fam = x[self.fam] / 0.3
         gpu = x[self.gpu] / 0.2
-        eng = x[self.eng].reshape(len(STACKS), 4)
-        init = self.initial()[self.eng].reshape(len(STACKS), 4)
+        eng = x[self.eng].reshape(len(STACKS), 6)
+        init = self.initial()[self.eng].reshape(len(STACKS), 6)
         parts = [fam, gpu]
         for k, name in enumerate(STACKS):
             seen = name in self.stacks_seen
             # The reference stack fixes the scale of the efficiencies; an unseen stack stays at its prior.
             mult_sd = 0.01 if k == 0 else (0.3 if seen else 0.01)
-            parts.append((eng[k, 2:] - init[k, 2:]) / mult_sd)
+            parts.append((eng[k, 2:4] - init[k, 2:4]) / mult_sd)
+            parts.append((eng[k, 4:] - init[k, 4:]) / (1.5 if seen else 0.01))  # per seq, per TP step
             parts.append((eng[k, :2] - init[k, :2]) / (1.5 if seen else 0.01))
         parts.append((x[self.misc] - _MISC_PRIOR) / _MISC_SD)
         return np.concatenate(parts) * math.sqrt(_RIDGE)
@@ -509,7 +523,7 @@ class _Params:
         f2 = x[self.fam].reshape(max(self.n_f, 1), 2) if self.n_f else np.zeros((1, 2))
         gsel = np.where(d.gpu_idx[:, None] >= 0, g2[np.maximum(d.gpu_idx, 0)], 0.0)
         fsel = np.where(d.fam_idx[:, None] >= 0, f2[np.maximum(d.fam_idx, 0)], 0.0)
-        eng = x[self.eng].reshape(len(STACKS), 4)[d.stack_idx]
+        eng = x[self.eng].reshape(len(STACKS), 6)[d.stack_idx]
         log_bw = x[self.glob][0] + fsel[:, 0] + gsel[:, 0] + eng[:, 2]
         log_fl = x[self.glob][1] + fsel[:, 1] + gsel[:, 1] + eng[:, 3]
         misc = dict(zip(_MISC, np.exp(x[self.misc]), strict=True))
@@ -519,6 +533,8 @@ class _Params:
             flops_eff=np.minimum(np.exp(log_fl), 0.95),
             step_overhead_ms=np.exp(eng[:, 0]) * eager,
             layer_overhead_ms=np.exp(eng[:, 1]) * eager,
+            seq_overhead_ms=np.exp(eng[:, 4]),
+            tp_overhead_ms=np.exp(eng[:, 5]),
             allreduce_latency_ms=float(misc["allreduce_latency_ms"]),
             link_eff=float(min(misc["link_eff"], 1.0)),
             fp8_eff=float(min(misc["fp8_eff"], 1.2)),
@@ -597,6 +613,8 @@ def _stack_factors(eng: np.ndarray, k: int, seen: bool) -> EngineFactors:
         layer_overhead_ms=float(math.exp(row[1])),
         bw_mult=float(math.exp(row[2])),
         flops_mult=float(math.exp(row[3])),
+        seq_overhead_ms=float(math.exp(row[4])),
+        tp_overhead_ms=float(math.exp(row[5])),
     )
 
 
@@ -604,7 +622,7 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
     g2 = x[p.gpu].reshape(p.n_g, 2) if p.n_g else np.zeros((0, 2))
     f2 = x[p.fam].reshape(p.n_f, 2) if p.n_f else np.zeros((0, 2))
     glob = x[p.glob]
-    eng = x[p.eng].reshape(len(STACKS), 4)
+    eng = x[p.eng].reshape(len(STACKS), 6)
     misc = dict(zip(_MISC, np.exp(x[p.misc]), strict=True))
     cal = Calibration(
         global_bw_eff=float(math.exp(glob[0])),

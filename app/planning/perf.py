@@ -34,6 +34,8 @@ class Factors:
     flops_eff: Num = 0.55  # achieved / dense tensor peak in GEMMs
     fp8_eff: Num = 0.8  # extra multiplier on flops_eff when GEMMs run in FP8
     step_overhead_ms: Num = 1.0  # scheduler, sampling, launch per engine step
+    seq_overhead_ms: Num = 0.0  # host work per decoding sequence per step (scheduling, sampling, detokenising)
+    tp_overhead_ms: Num = 0.0  # host work per step and doubling of the TP group (broadcast to workers)
     layer_overhead_ms: Num = 0.004  # per layer per step (kernel launches, norms, small ops)
     allreduce_latency_ms: Num = 0.01  # per all-reduce call and latency step (log2 tp steps)
     link_eff: Num = 0.6  # achieved / datasheet link bandwidth in all-reduce
@@ -150,7 +152,9 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) * reread / (bw * f.kv_eff)
     t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + tokens * raw.comm_tok / (raw.link * f.link_eff))
     busy = tokens > 0
-    return (f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + t_gemm + t_kv + t_comm) * busy
+    host = f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + f.seq_overhead_ms * d
+    host = host + f.tp_overhead_ms * raw.ar_hops
+    return (host + t_gemm + t_kv + t_comm) * busy
 
 
 def prefill_ms(raw: RawCosts, f: Factors, batch: Num, prompt: Num) -> Num:
