@@ -514,7 +514,11 @@ class _Params:
             mult_sd = 0.01 if k == 0 else (0.3 if seen else 0.01)
             parts.append((eng[k, 2:4] - init[k, 2:4]) / mult_sd)
             parts.append((eng[k, 4:] - init[k, 4:]) / (1.5 if seen else 0.01))  # per seq, per TP step
-            parts.append((eng[k, :2] - init[k, :2]) / (1.5 if seen else 0.01))
+            # vLLM rows are all TP 4/8: they cannot separate the constant step overhead from the per-TP one,
+            # so the constant keeps near its prior (~1.5 ms, single-GPU vLLM 0.6 ITLs) and TP takes the rest.
+            step_sd = 0.01 if not seen else (0.3 if name.startswith("vllm") else 1.5)
+            parts.append((eng[k, :1] - init[k, :1]) / step_sd)
+            parts.append((eng[k, 1:2] - init[k, 1:2]) / (1.5 if seen else 0.01))
         parts.append((x[self.misc] - _MISC_PRIOR) / _MISC_SD)
         return np.concatenate(parts) * math.sqrt(_RIDGE)
 
