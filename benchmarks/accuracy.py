@@ -135,7 +135,7 @@ def main() -> None:
     print(
         "\nvLLM factors (stack vllm-0.6) rest on the 86 dstack_405b rows only: Llama-3.1-405B FP8 on "
         "8xH100 and 4/8xMI300X, vLLM 0.6.3. When those rows are held out (the 405B, or MI300X) the vLLM "
-        "stack is the fitted TensorRT-LLM 0.9 stack times its prior ratios (step overhead x5, "
+        "stack is the fitted TensorRT-LLM 0.9 stack times its prior ratios (host overheads x4-5, "
         "bandwidth/FLOP multipliers 0.9)."
     )
     if args.write:

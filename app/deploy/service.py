@@ -299,7 +299,7 @@ def observe_hook(deployment_id: uuid.UUID, event: str) -> None:
     `deployment_removed(id)` they are called; until then the scraper's own sweep (Scraper.watch_live over
     deployments in state "ready" with an endpoint) picks deployments up."""
     try:
-        from app.observe import hooks  # type: ignore[attr-defined]
+        from app.observe import hooks
     except ImportError:
         log.debug("no app.observe.hooks: deployment %s %s not signalled", deployment_id, event)
         return
@@ -643,7 +643,12 @@ async def _rollback_steps(run: _Run, reason: dict[str, Any]) -> AsyncIterator[Pr
         if previous is None:
             for text_line in await target.delete(current_plan, dep.manifests or [], dep.runtime or {}):
                 yield run.step("rollback", text_line)
-            runtime = {k: v for k, v in (dep.runtime or {}).items() if k in ("kind", "kubeconfig", "context")}
+            # Keep only how to reach the cluster; nothing of the removed processes or objects.
+            runtime = (
+                {k: v for k, v in (dep.runtime or {}).items() if k in ("kind", "kubeconfig", "context")}
+                if dep.target == "kubernetes"
+                else {}
+            )
             await run.update(runtime=runtime, endpoint=None)
             yield await run.move("rolled_back", {"to_revision": 0})
             observe_hook(run.dep_id, "removed")

@@ -34,7 +34,9 @@ class Factors:
     flops_eff: Num = 0.55  # achieved / dense tensor peak in GEMMs
     fp8_eff: Num = 0.8  # extra multiplier on flops_eff when GEMMs run in FP8
     step_overhead_ms: Num = 1.0  # scheduler, sampling, launch per engine step
-    seq_overhead_ms: Num = 0.0  # host work per decoding sequence per step (scheduling, sampling, detokenising)
+    seq_overhead_ms: Num = (
+        0.0  # host work per decoding sequence and step (scheduling, sampling, detokenising)
+    )
     tp_overhead_ms: Num = 0.0  # host work per step and doubling of the TP group (broadcast to workers)
     layer_overhead_ms: Num = 0.004  # per layer per step (kernel launches, norms, small ops)
     allreduce_latency_ms: Num = 0.01  # per all-reduce call and latency step (log2 tp steps)
@@ -42,10 +44,10 @@ class Factors:
     gemm_p: Num = 2.0  # smooth-max exponent between weight streaming and compute
     kv_eff: Num = 1.0  # attention kernels' bandwidth relative to weight streaming
     prefill_sync: Num = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
-    sync_scale: Num = 64.0
+    sync_scale: Num = 64.0  # clients at which closed-loop cohorts have half desynchronised
     mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
     gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value
-    gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to multi-head ones  # clients at which closed-loop cohorts have half desynchronised
+    gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to MHA ones
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,8 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     tokens = d + p
     touched = raw.n_exp * (1.0 - (1.0 - raw.top_k / raw.n_exp) ** tokens)
     t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched) / bw
-    # Tensor cores reach their sustained rate only on tall GEMMs: efficiency saturates as tokens/(tokens + m0),
-    # i.e. a GEMM of ``tokens`` rows costs as much as one of ``tokens + m0`` rows at full efficiency.
+    # Tensor cores reach their sustained rate only on tall GEMMs: efficiency saturates as
+    # tokens / (tokens + m0), i.e. a GEMM of ``tokens`` rows costs as much as ``tokens + m0`` at full rate.
     t_c = ((tokens + f.gemm_m0 * busy_f(tokens)) * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
     t_gemm = (t_w**f.gemm_p + t_c**f.gemm_p) ** (1.0 / f.gemm_p)
     # A multi-head attention kernel serving grouped queries rereads each KV head once per query head; the
@@ -150,7 +152,8 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     # Grouped-query attention kernels stream the KV at their own efficiency (fitted relative to MHA kernels).
     reread = np.exp(f.mha_exp * raw.kv_log_group) / (1.0 + raw.gqa * (f.gqa_kv_eff - 1.0))
     t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) * reread / (bw * f.kv_eff)
-    t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + tokens * raw.comm_tok / (raw.link * f.link_eff))
+    t_ar = tokens * raw.comm_tok / (raw.link * f.link_eff)
+    t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + t_ar)
     busy = tokens > 0
     host = f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + f.seq_overhead_ms * d
     host = host + f.tp_overhead_ms * raw.ar_hops
@@ -596,12 +599,19 @@ def steady_state(
         result |= {"requests_per_s": np.empty(n), "utilization": np.empty(n)}
         for code in np.unique(scen):
             idx = np.nonzero(scen == code)[0]
+            sub = {k: v[idx] for k, v in full.items()}
             part = steady_state(
                 _take(raw, idx),
                 _take(f, idx),
                 scen[idx],
-                *(full[k][idx] for k in ("batch", "inp", "out", "rate", "max_batch", "budget", "n_prompts")),
-                full["arrival_cv"][idx],
+                sub["batch"],
+                sub["inp"],
+                sub["out"],
+                sub["rate"],
+                sub["max_batch"],
+                sub["budget"],
+                sub["n_prompts"],
+                sub["arrival_cv"],
             )
             for k, v in part.items():
                 result[k][idx] = v
@@ -625,7 +635,9 @@ def steady_state(
             est = offline_batch(raw, f, batch, max_batch, inp, out)
         ttft, tpot, e2e, thr = est.ttft_ms, est.tpot_ms, est.e2e_ms, est.output_tokens_per_s
     shape = scen.shape
-    ttft, tpot, e2e, thr = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in (ttft, tpot, e2e, thr))
+    ttft, tpot, e2e, thr = (
+        np.broadcast_to(np.asarray(v, dtype=float), shape) for v in (ttft, tpot, e2e, thr)
+    )
     return {
         "ttft_ms": ttft,
         "tpot_ms": tpot,

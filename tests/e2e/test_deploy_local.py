@@ -41,7 +41,20 @@ def env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 async def engine(env: dict[str, str]) -> AsyncIterator[AsyncEngine]:
     eng = make_engine(env["PREFLIGHT_DATABASE_URL"])
     yield eng
+    await stop_leftovers(eng)
     await eng.dispose()
+
+
+async def stop_leftovers(eng: AsyncEngine) -> None:
+    """Local processes outlive their deployer by design: stop any a failed test left running."""
+    from app.deploy.targets.local import stop_process
+
+    async with async_sessionmaker(eng)() as s:
+        runtimes = (await s.execute(select(m.Deployment.runtime))).scalars().all()
+    for runtime in runtimes:
+        if (runtime or {}).get("kind") == "local" and "plan_hash" in runtime:
+            for rec in LocalRuntime.model_validate(runtime).processes:
+                await stop_process(rec)
 
 
 async def make_recommendation(engine: AsyncEngine, who: Principal | None = None) -> str:

@@ -31,7 +31,20 @@ from db.session import make_engine
 async def engine(fresh_db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = make_engine(fresh_db_url)
     yield eng
+    await stop_leftovers(eng)
     await eng.dispose()
+
+
+async def stop_leftovers(eng: AsyncEngine) -> None:
+    """Local processes outlive their deployer by design: stop any a failed test left running."""
+    from app.deploy.targets.local import stop_process
+
+    async with async_sessionmaker(eng)() as s:
+        runtimes = (await s.execute(select(m.Deployment.runtime))).scalars().all()
+    for runtime in runtimes:
+        if (runtime or {}).get("kind") == "local" and "plan_hash" in runtime:
+            for rec in LocalRuntime.model_validate(runtime).processes:
+                await stop_process(rec)
 
 
 @pytest.fixture
@@ -258,8 +271,13 @@ async def test_one_process_at_a_time_and_cancel_rolls_back(
         "rolled_back",
     ]
     dep = await row(engine, dep_id)
-    assert not dep.cancel_requested and dep.endpoint is None
+    assert not dep.cancel_requested and dep.endpoint is None and dep.runtime == {}
     assert not any(is_alive(p) for p in runtime.processes)
+    # A cancelled deployment can be deployed again.
+    fast = factory(tmp_path)
+    done = [ev async for ev in service.deploy(dep_id, principal=ana, engine=engine, target_factory=fast)]
+    assert isinstance(done[-1], Finished) and done[-1].state == "ready"
+    [ev async for ev in service.delete(dep_id, principal=ana, engine=engine, target_factory=fast)]
 
 
 async def test_reconcile_never_leaves_a_deployment_in_flight(

@@ -71,3 +71,21 @@ def test_dont_know_continues_with_defaults() -> None:
     updated, unknown = apply_answer(intent, load, "about 2,000 people")
     assert updated.concurrent_users == 2000 and not unknown
     assert not is_dont_know("about 2,000 people")
+
+
+def test_template_e2e_target_is_raised_to_what_ttft_and_tpot_imply() -> None:
+    """The seed design's chatbot pairs 2 s end-to-end with 50 ms/token × 200 tokens: raise it, and say why."""
+    from app.intent.rules import extract
+    from app.intent.usecases import apply_template, template_for_task
+
+    spec = apply_template(extract("a chatbot for 1000 users").intent, template_for_task("chatbot"))
+    implied = spec.target_ttft_p90_ms + spec.generation_length_avg * spec.target_tpot_p90_ms
+    assert spec.target_e2e_latency_p95_ms >= implied
+    assert spec.origins["target_e2e_latency_p95_ms"] == "template"
+    assert "raised from 2000 ms" in spec.notes["target_e2e_latency_p95_ms"]
+
+    stated = apply_template(
+        extract("a chatbot for 1000 users, end-to-end within 2 seconds").intent, template_for_task("chatbot")
+    )
+    assert stated.target_e2e_latency_p95_ms == 2000
+    assert stated.origins["target_e2e_latency_p95_ms"] == "stated"

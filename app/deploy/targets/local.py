@@ -294,7 +294,7 @@ class LocalTarget:
         self._check_real_mode(plan)
         run_dir = self._run_dir(plan)
         wanted_hash = plan_hash(plan)
-        current = LocalRuntime.model_validate(runtime) if runtime.get("kind") == "local" else None
+        current = LocalRuntime.model_validate(runtime) if _is_local(runtime) else None
         lines: list[str] = []
         if current is not None and current.plan_hash != wanted_hash:
             for rec in current.processes:
@@ -438,7 +438,7 @@ class LocalTarget:
         self, plan: DeploymentPlan, docs: list[dict[str, Any]], runtime: dict[str, Any]
     ) -> list[str]:
         lines: list[str] = []
-        if runtime.get("kind") != "local":
+        if not _is_local(runtime):
             return lines
         rt = LocalRuntime.model_validate(runtime)
         # Balancer first, so no request is routed to a replica that is going away.
@@ -452,6 +452,11 @@ class LocalTarget:
 
     async def close(self) -> None:
         return None
+
+
+def _is_local(runtime: dict[str, Any]) -> bool:
+    """A runtime record this target wrote (and not an empty or foreign one)."""
+    return runtime.get("kind") == "local" and "plan_hash" in runtime
 
 
 def _backend_args(backends: list[str]) -> list[str]:
