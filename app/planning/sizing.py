@@ -69,6 +69,22 @@ class Config:
     engine: str = "vllm"
     measured: tuple[MeasuredPoint, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    # Plain-value keys, computed once: configurations are cached across calls and looked up per call.
+    key: tuple[object, ...] = field(init=False, repr=False, compare=False)
+    physics: tuple[object, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.key = (_arch_key(self.arch), _gpu_key(self.gpu), self.tp, self.precision, self.engine, self.max_batch)
+        # What the performance model's numbers depend on: every architecture field but the name (fine-tunes
+        # and copies of one architecture predict alike), the GPU (its id picks the calibration), the rest.
+        self.physics = (
+            arch_physics(self.arch),
+            _gpu_key(self.gpu) + (self.gpu.family,),
+            self.tp,
+            self.precision,
+            self.engine,
+            self.measured,
+        )
 
 
 def memory_workload(traffic: TrafficModel) -> Workload:
@@ -92,6 +108,22 @@ def _arch_key(arch: ModelArch) -> tuple[object, ...]:
         arch.vocab_size,
         arch.sliding_window,
     )
+
+
+_PHYSICS: dict[int, tuple[ModelArch, tuple[object, ...]]] = {}
+_ARCH_FIELDS = tuple(n for n in ModelArch.model_fields if n != "id")
+
+
+def arch_physics(arch: ModelArch) -> tuple[object, ...]:
+    """Every architecture field except the id, as plain values (memoised per object)."""
+    hit = _PHYSICS.get(id(arch))
+    if hit is not None and hit[0] is arch:
+        return hit[1]
+    key = tuple(getattr(arch, n) for n in _ARCH_FIELDS)
+    if len(_PHYSICS) > _CACHE_LIMIT:
+        _PHYSICS.clear()
+    _PHYSICS[id(arch)] = (arch, key)
+    return key
 
 
 def _gpu_key(gpu: GpuSpec) -> tuple[object, ...]:
@@ -223,11 +255,7 @@ def screen_metrics(
     return ttft_mean * SCREEN_TTFT_P90, tpot, ttft_mean * SCREEN_TTFT_P95 + (tokens - 1.0) * tpot
 
 
-_SCREEN_CACHE: dict[tuple[object, ...], tuple[float, float, float, float, float]] = {}
-
-
-def _config_key(c: Config) -> tuple[object, ...]:
-    return (_arch_key(c.arch), _gpu_key(c.gpu), c.tp, c.precision, c.engine, c.max_batch)
+_SCREEN_CACHE: dict[tuple[object, ...], dict[tuple[object, ...], tuple[float, float, float, float, float]]] = {}
 
 
 def screen(
@@ -252,21 +280,27 @@ def screen(
         targets.tpot_p90_ms,
         targets.e2e_p95_ms,
     )
-    keys = [(context, _config_key(c)) for c in configs]
-    missing = [i for i, k in enumerate(keys) if k not in _SCREEN_CACHE]
+    # Two levels, so that the context (pydantic length distributions) is hashed once per call, not per row.
+    cache = _SCREEN_CACHE.get(context)
+    if cache is None:
+        if len(_SCREEN_CACHE) > 64:
+            _SCREEN_CACHE.clear()
+        cache = _SCREEN_CACHE[context] = {}
+    keys = [c.key for c in configs]
+    missing = [i for i, k in enumerate(keys) if k not in cache]
     if missing:
         fresh = _screen([configs[i] for i in missing], traffic, targets, cal)
-        if len(_SCREEN_CACHE) > _CACHE_LIMIT:
-            _SCREEN_CACHE.clear()
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
         for j, i in enumerate(missing):
-            _SCREEN_CACHE[keys[i]] = (
+            cache[keys[i]] = (
                 float(fresh.capacity_rps[j]),
                 float(fresh.slo_rps[j]),
                 float(fresh.floor_ttft_p90[j]),
                 float(fresh.floor_tpot_p90[j]),
                 float(fresh.floor_e2e_p95[j]),
             )
-    table = np.array([_SCREEN_CACHE[k] for k in keys], dtype=float)
+    table = np.array([cache[k] for k in keys], dtype=float)
     return ScreenResult(table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4])
 
 
@@ -318,17 +352,36 @@ def workload_at(traffic: TrafficModel, rate: float) -> Workload:
     )
 
 
+_PREDICTIONS: dict[tuple[object, ...], Prediction] = {}
+# Per configuration, traffic shape, targets and calibration: the highest per-replica rate known to meet the
+# targets and the lowest known to miss them.
+_VERDICTS: dict[tuple[object, ...], list[float]] = {}
+_PREDICTION_LIMIT = 20_000
+
+
 def full_predict(
     cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None = None
 ) -> Prediction:
-    return predict(
+    """The full percentile model at ``rate`` requests/s per replica.
+
+    Memoised on the configuration's physics rather than its model id, so that models sharing one
+    architecture (fine-tunes, generated catalogs) share predictions; predictions that do not fit carry the
+    model's name in their reason and are not shared.
+    """
+    cal = calibration or default_calibration()
+    workload = workload_at(traffic, rate)
+    key = (cfg.physics, workload, id(cal))
+    hit = _PREDICTIONS.get(key)
+    if hit is not None:
+        return hit
+    pred = predict(
         cfg.arch,
         cfg.gpu,
-        workload_at(traffic, rate),
+        workload,
         tp=cfg.tp,
         precision=cfg.precision,
         engine=cfg.engine,
-        calibration=calibration,
+        calibration=cal,
         measured=list(cfg.measured) or None,
         full=True,
         max_num_seqs=MAX_NUM_SEQS,
@@ -336,6 +389,11 @@ def full_predict(
         gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
         seed=0,
     )
+    if pred.fits and pred.reason is None:
+        if len(_PREDICTIONS) > _PREDICTION_LIMIT:
+            _PREDICTIONS.clear()
+        _PREDICTIONS[key] = pred
+    return pred
 
 
 def slo_values(pred: Prediction, traffic: TrafficModel) -> tuple[float, float, float]:
@@ -358,7 +416,7 @@ def meets(pred: Prediction, traffic: TrafficModel, targets: Targets) -> bool:
 @dataclass
 class Sized:
     replicas: int  # fewest meeting the targets (no headroom)
-    prediction: Prediction
+    prediction: Prediction | None  # at ``replicas``; None only when the caller did not need it
     evaluations: int
 
 
@@ -371,20 +429,59 @@ def size_full(
     *,
     max_replicas: int,
     calibration: Calibration | None = None,
+    need_prediction: bool = True,
 ) -> Sized | None:
-    """Fewest replicas (≥ 1, ≤ max_replicas) whose full prediction at ``rate / n`` meets the targets."""
+    """Fewest replicas (≥ 1, ≤ max_replicas) whose full prediction at ``rate / n`` meets the targets.
+
+    The search already assumes that latency grows with the per-replica rate (it bisects), so verdicts are
+    reused under the same assumption instead of rerunning the model: a rate at or above one known to miss the
+    targets misses them, and (when the caller does not need the prediction itself) a rate at or below one
+    known to meet them meets them. Verdicts are kept across calls for the same configuration, lengths,
+    arrival process, targets and calibration.
+    """
+    cal = calibration or default_calibration()
+    vkey = (
+        cfg.physics,
+        traffic.input_tokens,
+        traffic.output_tokens,
+        traffic.arrival,
+        traffic.gamma_shape,
+        traffic.streaming,
+        targets.ttft_p90_ms,
+        targets.tpot_p90_ms,
+        targets.e2e_p95_ms,
+        id(cal),
+    )
+    known = _VERDICTS.get(vkey)
+    if known is None:
+        if len(_VERDICTS) > _PREDICTION_LIMIT:
+            _VERDICTS.clear()
+        known = _VERDICTS[vkey] = [0.0, math.inf]  # [highest meeting rate, lowest missing rate]
     cache: dict[int, Prediction] = {}
+    verdict: dict[int, bool] = {}
 
     def ok(n: int) -> bool:
-        if n not in cache:
-            cache[n] = full_predict(cfg, traffic, rate / n, calibration)
-        return meets(cache[n], traffic, targets)
+        if n in verdict:
+            return verdict[n]
+        r = rate / n
+        if r >= known[1]:
+            verdict[n] = False
+        elif not need_prediction and r <= known[0]:
+            verdict[n] = True
+        else:
+            cache[n] = full_predict(cfg, traffic, r, cal)
+            verdict[n] = meets(cache[n], traffic, targets)
+            if verdict[n]:
+                known[0] = max(known[0], r)
+            else:
+                known[1] = min(known[1], r)
+        return verdict[n]
 
     n = max(1, min(start, max_replicas))
     if ok(n):
         while n > 1 and ok(n - 1):
             n -= 1
-        return Sized(n, cache[n], len(cache))
+        return Sized(n, cache.get(n), len(cache))
     lo, hi = n, n
     while True:  # grow until it meets (exponential search), then bisect
         if hi >= max_replicas:
@@ -398,7 +495,7 @@ def size_full(
             hi = mid
         else:
             lo = mid
-    return Sized(hi, cache[hi], len(cache))
+    return Sized(hi, cache.get(hi), len(cache))
 
 
 # --- SLO checks with intervals ---------------------------------------------------------------------------
