@@ -6,8 +6,20 @@ import asyncio
 
 from pydantic import ValidationError
 
+from app.chat.deploying import InferenceEndpointError
 from app.chat.planner import PlannerUnavailableError
 from app.chat.store import NotFoundError
+from app.deploy.from_recommendation import PlanSourceError
+from app.deploy.render import RenderError
+from app.deploy.service import (
+    DeploymentBusyError,
+    DeploymentError,
+    DeploymentNotFoundError,
+    InvalidTransitionError,
+)
+from app.deploy.targets.base import TargetError
+from app.deploy.targets.kubernetes import KubernetesTargetError
+from app.deploy.validate import ManifestValidationError
 from app.intent.usecases import TemplateNotFound
 from db.session import DatabaseUnavailableError
 
@@ -18,6 +30,12 @@ def _validation_text(e: ValidationError) -> str:
         where = ".".join(str(x) for x in err.get("loc", ()) if x != "__root__") or "value"
         parts.append(f"**{where.replace('_', ' ')}**: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+def _first_line(e: BaseException) -> str:
+    """The first line of an error, without a trailing period (long cluster messages stay short)."""
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return text[:400].rstrip(".")
 
 
 def explain(e: BaseException) -> str:
@@ -32,6 +50,28 @@ def explain(e: BaseException) -> str:
             "⚠️ I can't reach the database right now, so I could not finish that. Your conversation is "
             "safe; wait a moment and send the message again. If it keeps happening, check `preflight status`."
         )
+    if isinstance(e, KubernetesTargetError):
+        return (
+            f"⚠️ The cluster refused or could not be reached: {_first_line(e)}. Nothing was changed there. "
+            "Check the kubeconfig and context Preflight uses (`kubectl get nodes` from the server), or "
+            "deploy to the **local** target instead."
+        )
+    if isinstance(e, TargetError):
+        return f"⚠️ The deployment target failed: {_first_line(e)}. Say **my deployments** to see where it is."
+    if isinstance(e, ManifestValidationError | RenderError):
+        return f"⚠️ The manifests did not pass validation, so nothing was applied: {_first_line(e)}."
+    if isinstance(e, DeploymentBusyError):
+        return f"⚠️ {_first_line(e)}."
+    if isinstance(e, InvalidTransitionError):
+        return f"⚠️ {_first_line(e)}. Say **my deployments** to see its current state."
+    if isinstance(e, DeploymentNotFoundError):
+        return f"⚠️ {_first_line(e).capitalize()}. It may belong to someone else or have been deleted."
+    if isinstance(e, PlanSourceError):
+        return f"⚠️ I can't deploy that option: {_first_line(e)}."
+    if isinstance(e, DeploymentError):
+        return f"⚠️ {_first_line(e)}."
+    if isinstance(e, InferenceEndpointError):
+        return f"⚠️ The test prompt did not get through: {_first_line(e)}"
     if isinstance(e, PlannerUnavailableError):
         return f"⚠️ I can't plan this yet: {e}. The specification above is still yours to edit."
     if isinstance(e, NotFoundError | LookupError):

@@ -4,8 +4,9 @@ Stage 1 (understand): extraction as a visible step, at most two clarifying quest
 card, every field editable in the settings panel or in words. Stage 2 (recommend): option cards, a "why
 not" list, the cost/latency plot. Stage 3 (explore): what-ifs, saved scenarios, comparisons.
 
-Stage 4 (deploy) hooks in at :func:`option_actions` (add a deploy action per option when the deployment
-service exists) and a matching ``@cl.action_callback("deploy")``; nothing is registered for it yet.
+Stage 4 (deploy) and "my deployments" live in :mod:`app.chat.deploy_handlers`: :func:`option_actions` adds
+its Deploy action under each option, and :func:`on_message` routes "deploy ...", "my deployments",
+"monitor ID" and "test: PROMPT" to it (imported lazily: it imports this module's plumbing).
 
 All per-person state is in ``cl.user_session`` (per browser session) and the thread's metadata; this module
 keeps none, so sessions never see each other's state.
@@ -122,6 +123,7 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
             label="Summarize documents on our GPUs",
             message="Summarize 5000 documents an hour on our own 4 A100-80GB, power costs $0.12/kWh",
         ),
+        cl.Starter(label="My deployments", message="my deployments"),
     ]
 
 
@@ -151,6 +153,8 @@ async def on_message(message: cl.Message) -> None:
     if lowered.startswith("compare"):
         await compare_last_two(state)
         return
+    if await route_deploy_command(text, state):
+        return
     if lowered in {"scenarios", "list scenarios", "my scenarios"}:
         found = await flow.scenarios(state.scenario_ids, principal=await current_principal())
         await say(views.scenario_list(found)).send()
@@ -170,6 +174,32 @@ async def on_message(message: cl.Message) -> None:
         ).send()
         return
     await on_description(ChatState(), text)
+
+
+async def route_deploy_command(text: str, state: ChatState) -> bool:
+    """Stage 4 in words: "my deployments", "deploy option 2 to kubernetes namespace ml", "monitor ID",
+    "test: PROMPT". True when ``text`` was one of them."""
+    from app.chat import deploy_handlers as dh
+    from app.chat import deploy_views as dv
+
+    if dv.is_my_deployments(text):
+        await dh.show_my_deployments()
+        return True
+    if text.lower().startswith("test:"):
+        await dh.test_latest(text[5:].strip())
+        return True
+    ref = dv.monitor_ref(text)
+    if ref is not None:
+        await dh.monitor_by_ref(ref)
+        return True
+    parsed = dv.parse_deploy_command(text)
+    if parsed is not None:
+        rank, target, namespace = parsed
+        await dh.start_preview(
+            rank, target=target, namespace=namespace, recommendation_id=state.recommendation_id
+        )
+        return True
+    return False
 
 
 async def on_description(state: ChatState, text: str) -> None:
@@ -256,16 +286,19 @@ async def plan_and_render(state: ChatState, spec: Specification, *, step_name: s
     await render_result(spec, result)
 
 
-def option_actions(option: Option) -> list[cl.Action]:
-    """Actions under an option card. Stage 4 adds a deploy action here once the deployment service exists."""
+def option_actions(option: Option, recommendation_id: str | None = None) -> list[cl.Action]:
+    """Actions under an option card: deploy it (stage 4), or save it as a scenario."""
+    from app.chat.deploy_handlers import deploy_action
+
     return [
+        deploy_action(option, recommendation_id),
         cl.Action(
             name="save_scenario",
             payload={"rank": option.rank},
             label="Save as scenario",
             tooltip="Keep this option and the specification under a name, to compare later",
             icon="bookmark",
-        )
+        ),
     ]
 
 
@@ -278,7 +311,8 @@ async def render_result(spec: Specification, result: RecommendationResult) -> No
     await say(views.options_header(result), elements=[plot]).send()
     for option in result.options:
         await say(
-            views.option_card(option, on_pareto=option.rank in result.pareto), actions=option_actions(option)
+            views.option_card(option, on_pareto=option.rank in result.pareto),
+            actions=option_actions(option, result.recommendation_id),
         ).send()
     why = views.why_not(result)
     if why:
@@ -401,3 +435,7 @@ async def rerender_after_resume(state: ChatState) -> None:
         found = await flow.scenarios(state.compared, principal=principal)
         if len(found) == 2:
             await say(views.compare_table(found[0], found[1])).send()
+    if state.deployment_ids:
+        from app.chat.deploy_handlers import show_my_deployments
+
+        await show_my_deployments(ids=state.deployment_ids)

@@ -29,6 +29,7 @@ class ChatState(BaseModel):
     recommendation_id: str | None = None
     scenario_ids: list[int] = Field(default_factory=list, description="Scenarios saved in this thread")
     compared: list[int] = Field(default_factory=list, description="The last compared scenario ids")
+    deployment_ids: list[str] = Field(default_factory=list, description="Deployments made in this thread")
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None) -> ChatState:

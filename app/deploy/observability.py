@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.deploy.plan import DeploymentPlan
+from simulator.vllm_buckets import REQUEST_LATENCY_BUCKETS, TPOT_BUCKETS, TTFT_BUCKETS
 
 TTFT_METRIC = "vllm:time_to_first_token_seconds"
 TPOT_METRIC = "vllm:time_per_output_token_seconds"
@@ -24,74 +25,8 @@ GENERATION_TOKENS_METRIC = "vllm:generation_tokens_total"
 PROMPT_TOKENS_METRIC = "vllm:prompt_tokens_total"
 REQUEST_SUCCESS_METRIC = "vllm:request_success_total"
 
-TTFT_BUCKETS = (
-    0.001,
-    0.005,
-    0.01,
-    0.02,
-    0.04,
-    0.06,
-    0.08,
-    0.1,
-    0.25,
-    0.5,
-    0.75,
-    1.0,
-    2.5,
-    5.0,
-    7.5,
-    10.0,
-    20.0,
-    40.0,
-    80.0,
-    160.0,
-    640.0,
-    2560.0,
-)
-TPOT_BUCKETS = (
-    0.01,
-    0.025,
-    0.05,
-    0.075,
-    0.1,
-    0.15,
-    0.2,
-    0.3,
-    0.4,
-    0.5,
-    0.75,
-    1.0,
-    2.5,
-    5.0,
-    7.5,
-    10.0,
-    20.0,
-    40.0,
-    80.0,
-)
-E2E_BUCKETS = (
-    0.3,
-    0.5,
-    0.8,
-    1.0,
-    1.5,
-    2.0,
-    2.5,
-    5.0,
-    10.0,
-    15.0,
-    20.0,
-    30.0,
-    40.0,
-    50.0,
-    60.0,
-    120.0,
-    240.0,
-    480.0,
-    960.0,
-    1920.0,
-    7680.0,
-)
+E2E_BUCKETS = REQUEST_LATENCY_BUCKETS
+
 
 # Multi-window burn-rate pairs (long window, short window), after the SRE workbook. The short window makes
 # the alert stop soon after the problem does.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from app.planning.quality import THRESHOLDS
@@ -197,21 +198,28 @@ def _reason(c: Candidate) -> str:
 def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejected], list[Rejected]]:
     """Notable rejected (model, GPU) pairs with why, and the nearest misses."""
     ok_pairs = {c.pair for c in cands if not c.violations}
+    # Each candidate's miss score is computed once (large catalogs have tens of thousands of rejections).
     best: dict[tuple[str, str], Candidate] = {}
+    score: dict[tuple[str, str], tuple[int, float]] = {}
     for c in cands:
-        if not c.violations or c.pair in ok_pairs:
+        if not c.violations:
             continue
-        cur = best.get(c.pair)
-        if cur is None or _miss_score(c) < _miss_score(cur):
-            best[c.pair] = c
+        pair = c.pair
+        if pair in ok_pairs:
+            continue
+        s = _miss_score(c)
+        cur = score.get(pair)
+        if cur is None or s < cur:
+            best[pair] = c
+            score[pair] = s
     preferred = set(planner.spec.preferred_models)
     by_score = sorted(
         best.values(),
         key=lambda c: (
             c.cfg.model_id not in preferred,
-            _miss_score(c)[0],
+            score[c.pair][0],
             -c.quality.index,
-            _miss_score(c)[1],
+            score[c.pair][1],
         ),
     )
     # Notable first: the two nearest GPUs of each model, then the rest.
@@ -222,15 +230,9 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
         per_model[c.cfg.model_id] += 1
         (first if per_model[c.cfg.model_id] <= 2 else rest).append(c)
     ordered = first + rest
-    out = [
-        Rejected(
-            model_id=c.cfg.model_id,
-            gpu_id=c.cfg.gpu_id,
-            precision=c.cfg.precision,
-            tp=c.cfg.tp,
-            reason=f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}: {_reason(c)}",
-        )
-        for c in ordered
+    # Only the first ``limit`` (preferred models first) are returned: word just those.
+    entries: list[tuple[str, Callable[[], Rejected]]] = [
+        (c.cfg.model_id, partial(_candidate_rejection, c)) for c in ordered
     ]
     seen = set(best) | ok_pairs
     for r in planner.memory_rejections:
@@ -238,13 +240,14 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
         if pair in seen:
             continue
         seen.add(pair)
-        out.append(r.model_copy(update={"reason": f"{short(r.model_id)} on {r.gpu_id}: {r.reason}"}))
-    out.extend(planner.catalog.catalog_rejections)
+        entries.append((r.model_id, partial(_memory_rejection, r)))
+    entries.extend((r.model_id, partial(_same, r)) for r in planner.catalog.catalog_rejections)
     limit = planner.settings.rejected_limit
-    notable = [r for r in out if r.model_id in preferred][:limit] + [
-        r for r in out if r.model_id not in preferred
-    ]
-    misses_sorted = sorted(best.values(), key=lambda c: (_miss_score(c)[0], _miss_score(c)[1]))
+    chosen = [e for e in entries if e[0] in preferred][:limit]
+    if len(chosen) < limit:
+        chosen += [e for e in entries if e[0] not in preferred][: limit - len(chosen)]
+    notable = [make() for _, make in chosen]
+    misses_sorted = sorted(best.values(), key=lambda c: score[c.pair])
     misses = [
         Rejected(
             model_id=c.cfg.model_id,
@@ -255,7 +258,25 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
         )
         for c in misses_sorted[:5]
     ]
-    return notable[:limit], misses
+    return notable, misses
+
+
+def _candidate_rejection(c: Candidate) -> Rejected:
+    return Rejected(
+        model_id=c.cfg.model_id,
+        gpu_id=c.cfg.gpu_id,
+        precision=c.cfg.precision,
+        tp=c.cfg.tp,
+        reason=f"{short(c.cfg.model_id)} on {c.cfg.gpu_id}: {_reason(c)}",
+    )
+
+
+def _memory_rejection(r: Rejected) -> Rejected:
+    return r.model_copy(update={"reason": f"{short(r.model_id)} on {r.gpu_id}: {r.reason}"})
+
+
+def _same(r: Rejected) -> Rejected:
+    return r
 
 
 def _suggest(field: str, values: Sequence[float], planner: Planner) -> object:

@@ -28,7 +28,17 @@ Num = Any  # float or numpy array: every formula below works for both
 
 @dataclass(frozen=True)
 class Factors:
-    """Efficiency factors of one (GPU, engine). Defaults are priors used before calibration."""
+    """Efficiency factors of one (GPU, engine). Defaults are priors used before calibration.
+
+    Host overheads are split the way the work happens on a real server, so that one configuration's
+    overhead cannot leak into another's (calibrate.py documents each prior):
+    - ``step_overhead_ms``: once per engine step (scheduler, sampling, input preparation): per software stack;
+    - ``layer_overhead_ms``: per layer per step (kernel launch gaps, norms); small under CUDA graphs;
+    - ``allreduce_latency_ms``: per all-reduce call and latency step (log2 tp), only when TP > 1, scaled by
+      the link's latency multiplier (PCIe, xGMI) relative to NVLink;
+    - ``request_overhead_ms``: once per request, off the GPU (HTTP, tokenisation, queueing into the engine,
+      detokenisation of the first token): added to TTFT and E2E of online scenarios only.
+    """
 
     bw_eff: Num = 0.75  # achieved / datasheet memory bandwidth when streaming weights and KV
     flops_eff: Num = 0.55  # achieved / dense tensor peak in GEMMs
@@ -37,9 +47,11 @@ class Factors:
     seq_overhead_ms: Num = (
         0.0  # host work per decoding sequence and step (scheduling, sampling, detokenising)
     )
-    tp_overhead_ms: Num = 0.0  # host work per step and doubling of the TP group (broadcast to workers)
     layer_overhead_ms: Num = 0.004  # per layer per step (kernel launches, norms, small ops)
-    allreduce_latency_ms: Num = 0.01  # per all-reduce call and latency step (log2 tp steps)
+    allreduce_latency_ms: Num = 0.01  # per all-reduce call and latency step (log2 tp steps), NVLink
+    pcie_latency_mult: Num = 3.0  # all-reduce latency over PCIe relative to NVLink
+    xgmi_latency_mult: Num = 1.5  # all-reduce latency over AMD Infinity Fabric (xGMI) relative to NVLink
+    request_overhead_ms: Num = 0.0  # per request, off the GPU (HTTP, tokenisation, detokenisation)
     link_eff: Num = 0.6  # achieved / datasheet link bandwidth in all-reduce
     gemm_p: Num = 2.0  # smooth-max exponent between weight streaming and compute
     kv_eff: Num = 1.0  # attention kernels' bandwidth relative to weight streaming
@@ -74,6 +86,8 @@ class RawCosts:
     gqa: Num  # 1.0 when several query heads share a KV head (grouped-query kernels), else 0.0
     comm_tok: Num  # bytes each rank moves per token per all-reduce (ring factor included)
     link: Num  # link bytes per ms
+    link_pcie: Num = 0.0  # 1.0 when the TP group talks over PCIe
+    link_xgmi: Num = 0.0  # 1.0 when the TP group talks over AMD Infinity Fabric (xGMI)
 
 
 def gemm_precision(precision: str) -> str:
@@ -115,6 +129,8 @@ def raw_costs(
         gqa=1.0 if arch.is_mla or arch.num_attention_heads > arch.num_key_value_heads else 0.0,
         comm_tok=arch.hidden_size * 2.0 * ring,
         link=gpu.interconnect_gb_s * 1e6,
+        link_pcie=1.0 if gpu.interconnect in ("pcie", "none") else 0.0,
+        link_xgmi=1.0 if gpu.interconnect == "xgmi" else 0.0,
     )
 
 
@@ -153,10 +169,11 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     reread = np.exp(f.mha_exp * raw.kv_log_group) / (1.0 + raw.gqa * (f.gqa_kv_eff - 1.0))
     t_kv = (raw.kv_full * ctx + raw.kv_slide * _minimum(ctx, d * raw.window)) * reread / (bw * f.kv_eff)
     t_ar = tokens * raw.comm_tok / (raw.link * f.link_eff)
-    t_comm = raw.n_ar * (f.allreduce_latency_ms * raw.ar_hops + t_ar)
+    # n_ar is 0 without TP, so the all-reduce latency (and its link multiplier) only exists when TP > 1.
+    lat_mult = 1.0 + raw.link_pcie * (f.pcie_latency_mult - 1.0) + raw.link_xgmi * (f.xgmi_latency_mult - 1.0)
+    t_comm = raw.n_ar * (f.allreduce_latency_ms * lat_mult * raw.ar_hops + t_ar)
     busy = tokens > 0
     host = f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + f.seq_overhead_ms * d
-    host = host + f.tp_overhead_ms * raw.ar_hops
     return (host + t_gemm + t_kv + t_comm) * busy
 
 
@@ -248,16 +265,21 @@ def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_b
     t_p = _chunk_prefill_ms(raw, f, b, ctx, inp)
     per_req = (out - 1.0) / b * t_d + t_p
     x = 1.0 / per_req  # requests per ms
-    e2e = users / x
     # The prompt of one request shares its first step with the others' decode; prefills that arrive
     # together queue behind each other (a wait of about half the prefill work in flight).
     # Closed-loop clients with equal lengths stay in phase, so a prompt queues behind a share of the other
     # clients' prompts (``prefill_sync``, calibrated); users beyond the batch wait for a free slot.
-    queue = _maximum(users - b, 0.0) / x
     # Clients that start together stay in phase (a cohort prefills together), but step-time noise spreads
     # larger cohorts out: the share waited behind decays with the cohort size.
     sync = f.prefill_sync / (1.0 + b / f.sync_scale)
-    ttft = t_d + t_p + sync * (b - 1.0) * t_p + queue
+    # The per-request overhead (HTTP, tokenisation, detokenisation) happens off the GPU: a client spends it
+    # outside the engine, like a think time. Below the batch limit it lengthens every request; above it,
+    # the engine is the bottleneck and the overhead overlaps with the wait for a free slot.
+    r = f.request_overhead_ms
+    e2e = _maximum(users / x, b / x + r)
+    queue = _maximum(users / x - b / x - r, 0.0)
+    x = users / e2e
+    ttft = t_d + t_p + sync * (b - 1.0) * t_p + queue + r
     ttft = _minimum(ttft, e2e * 0.999)
     itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
     return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
@@ -299,7 +321,7 @@ def open_loop(
     # Kingman's approximation for the wait before a prompt is scheduled.
     service = t_d + t_p
     wait = (arrival_cv**2 + 0.0) / 2.0 * util / (1.0 - util) * service
-    ttft = service + wait
+    ttft = service + wait + float(f.request_overhead_ms)
     e2e = ttft + (out - 1.0) * itl
     return Estimate(ttft, itl, itl, e2e, rate_per_s * out, rate_per_s, util)
 
@@ -545,7 +567,7 @@ def _open_loop_vec(
         b = np.clip(lam * np.maximum(out - 1.0, 1.0) * itl, 1.0, max_batch)
     u = np.minimum(util, 0.999)
     wait = np.asarray(arrival_cv, dtype=float) ** 2 / 2.0 * u / (1.0 - u) * (t_d + t_p)
-    ttft_ok = t_d + t_p + wait
+    ttft_ok = t_d + t_p + wait + f.request_overhead_ms
     # At or past capacity a finite run of n prompts queues. The first ``max_batch`` are admitted at once and
     # prefill at the full token budget; later ones wait for a finishing request (rate mu).
     grid = (np.arange(64) + 0.5) / 64.0
@@ -555,6 +577,7 @@ def _open_loop_vec(
     per_prompt = (np.asarray(burst_step * inp / budget, dtype=float))[..., None]
     first = np.minimum(n, m) * per_prompt + np.maximum(n - m, 0.0) / mu[..., None]
     ttft_sat = np.maximum(first - n / lam[..., None], 0.0).mean(axis=-1) + np.asarray(cap.ttft_ms)
+    ttft_sat = ttft_sat + f.request_overhead_ms
     sat = util >= 1.0
     ttft = np.where(sat, ttft_sat, ttft_ok)
     itl_all = np.where(sat, cap.itl_ms, itl)

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from app.intent.schema import Specification
 from app.planning import explain
 from app.planning.calibrate import Calibration
@@ -76,6 +78,9 @@ class PlanCatalog:
     candidates: list[tuple[str, str, str]]  # (model id, GPU id, precision)
     measured: dict[tuple[str, str, int, str, str], tuple[MeasuredPoint, ...]] = field(default_factory=dict)
     catalog_rejections: list[Rejected] = field(default_factory=list)
+    # What the planner derives from this catalog alone (configurations, memory plans), reused by every plan
+    # over it. ``dataclasses.replace`` shares it, so a per-call copy with other rejections keeps the memo.
+    memo: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -93,15 +98,26 @@ class PlanSettings:
     calibration: Calibration | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Violation:
     field: str  # the Specification field a person would relax
     value: float  # what the candidate needs or reaches
     limit: float  # what the specification allows
-    text: str
+    note: str | None  # the words; None for a latency floor, worded on demand from ``label``
+    label: str = ""
+
+    @property
+    def text(self) -> str:
+        # Wording thousands of floors that no one reads is most of a large plan's time: word them lazily.
+        if self.note is None:
+            return (
+                f"predicted {self.label} {explain.ms(self.value)} "
+                f"> {explain.ms(self.limit)} target even at light load"
+            )
+        return self.note
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     cfg: Config
     quality: Quality
@@ -268,9 +284,44 @@ class Planner:
     # --- candidates ------------------------------------------------------------------------------------
 
     def build_candidates(self) -> list[Candidate]:
-        wl = memory_workload(self.traffic)
+        skeleton, memory_rejections = self._skeleton()
+        self.memory_rejections = list(memory_rejections)
+        threshold = self.threshold
         out: list[Candidate] = []
+        for cfg, quality in skeleton:
+            c = Candidate(cfg=cfg, quality=quality)
+            if quality.index < threshold:
+                c.violations.append(
+                    Violation(
+                        "quality_threshold",
+                        quality.index,
+                        threshold,
+                        f"quality index {quality.index:.0f} ({quality.basis}) < {threshold:.0f} "
+                        f"needed for '{self.spec.quality_threshold}'",
+                    )
+                )
+            out.append(c)
+        return out
+
+    def _skeleton(self) -> tuple[list[tuple[Config, Quality]], list[Rejected]]:
+        """Configurations (with memory plans) and memory rejections: they depend on the catalog, the token
+        lengths and the settings only, so they are kept in the catalog's memo and reused by later plans."""
+        wl = memory_workload(self.traffic)
         engine = self.settings.engine
+        key = (
+            "skeleton",
+            wl.input_tokens.mean,
+            wl.input_tokens.upper,
+            wl.output_tokens.mean,
+            wl.output_tokens.upper,
+            engine,
+            self.settings.max_tp,
+        )
+        hit = self.catalog.memo.get(key)
+        if hit is not None:
+            return hit
+        configs: list[tuple[Config, Quality]] = []
+        rejections: list[Rejected] = []
         for model_id, gpu_id, precision in self.catalog.candidates:
             model = self.catalog.models.get(model_id)
             gpu = self.catalog.gpus.get(gpu_id)
@@ -286,7 +337,7 @@ class Planner:
                     if need > self.settings.max_tp
                     else f"does not fit on up to {self.settings.max_tp} GPUs"
                 )
-                self.memory_rejections.append(
+                rejections.append(
                     Rejected(
                         model_id=model_id,
                         gpu_id=gpu_id,
@@ -312,19 +363,11 @@ class Planner:
                     engine=engine,
                     measured=self.catalog.measured.get((model_id, gpu_id, tp, precision, engine), ()),
                 )
-                c = Candidate(cfg=cfg, quality=quality)
-                if quality.index < self.threshold:
-                    c.violations.append(
-                        Violation(
-                            "quality_threshold",
-                            quality.index,
-                            self.threshold,
-                            f"quality index {quality.index:.0f} ({quality.basis}) < {self.threshold:.0f} "
-                            f"needed for '{self.spec.quality_threshold}'",
-                        )
-                    )
-                out.append(c)
-        return out
+                configs.append((cfg, quality))
+        if len(self.catalog.memo) > 32:
+            self.catalog.memo.clear()
+        self.catalog.memo[key] = (configs, rejections)
+        return configs, rejections
 
     def run_screen(self, cands: list[Candidate]) -> None:
         if not cands:
@@ -332,42 +375,61 @@ class Planner:
         res = screen([c.cfg for c in cands], self.traffic, self.targets, self.settings.calibration)
         t = self.targets
         peak, steady = self.traffic.peak_qps, self.traffic.steady_qps
-        for i, c in enumerate(cands):
-            c.capacity_rps = float(res.capacity_rps[i])
-            c.slo_rps = float(res.slo_rps[i])
-            floors = (float(res.floor_ttft_p90[i]), float(res.floor_tpot_p90[i]), float(res.floor_e2e_p95[i]))
-            c.ttft, c.tpot, c.e2e = floors
-            if c.slo_rps <= 0:
+        # Replica counts for all candidates at once; the loop below only assigns and checks limits.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            safe = np.where(res.slo_rps > 0, res.slo_rps, 1.0)
+            n_peak = np.maximum(1, np.ceil(peak / safe - 1e-9)).astype(np.int64)
+            n_steady = np.minimum(n_peak, np.maximum(1, np.ceil(steady / safe - 1e-9))).astype(np.int64)
+        rows = zip(
+            cands,
+            res.capacity_rps.tolist(),
+            res.slo_rps.tolist(),
+            res.floor_ttft_p90.tolist(),
+            res.floor_tpot_p90.tolist(),
+            res.floor_e2e_p95.tolist(),
+            n_peak.tolist(),
+            n_steady.tolist(),
+            strict=True,
+        )
+        spares: dict[int, tuple[int, str]] = {}
+        reliability = self.spec.reliability_target
+        for c, cap, slo, f_ttft, f_tpot, f_e2e, np_, ns_ in rows:
+            c.capacity_rps = cap
+            c.slo_rps = slo
+            c.ttft, c.tpot, c.e2e = f_ttft, f_tpot, f_e2e
+            if slo <= 0:
                 added = False
-                for fld, value, target, label in (
-                    ("target_ttft_p90_ms", floors[0], t.ttft_p90_ms, "TTFT p90"),
-                    ("target_tpot_p90_ms", floors[1], t.tpot_p90_ms, "TPOT p90"),
-                    ("target_e2e_latency_p95_ms", floors[2], t.e2e_p95_ms, "E2E p95"),
-                ):
-                    if value > target:
-                        c.violations.append(
-                            Violation(
-                                fld,
-                                value,
-                                target,
-                                f"predicted {label} {explain.ms(value)} "
-                                f"> {explain.ms(target)} target even at light load",
-                            )
-                        )
-                        added = True
+                if f_ttft > t.ttft_p90_ms:
+                    c.violations.append(
+                        Violation("target_ttft_p90_ms", f_ttft, t.ttft_p90_ms, None, "TTFT p90")
+                    )
+                    added = True
+                if f_tpot > t.tpot_p90_ms:
+                    c.violations.append(
+                        Violation("target_tpot_p90_ms", f_tpot, t.tpot_p90_ms, None, "TPOT p90")
+                    )
+                    added = True
+                if f_e2e > t.e2e_p95_ms:
+                    c.violations.append(
+                        Violation("target_e2e_latency_p95_ms", f_e2e, t.e2e_p95_ms, None, "E2E p95")
+                    )
+                    added = True
                 if not added:
                     c.violations.append(
                         Violation(
                             "target_ttft_p90_ms",
-                            floors[0],
+                            f_ttft,
                             t.ttft_p90_ms,
                             "latency targets not met together at any load",
                         )
                     )
                 continue
-            c.n_peak = max(1, math.ceil(peak / c.slo_rps - 1e-9))
-            c.n_steady = min(c.n_peak, max(1, math.ceil(steady / c.slo_rps - 1e-9)))
-            c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
+            c.n_peak = np_
+            c.n_steady = ns_
+            spare = spares.get(np_)
+            if spare is None:
+                spare = spares[np_] = headroom(np_, reliability)
+            c.spare, c.headroom_text = spare
             self.apply_post_sizing_checks(c)
 
     # --- ordering ----------------------------------------------------------------------------------------
@@ -446,6 +508,7 @@ class Planner:
                 )
             )
             return
+        assert sized.prediction is not None  # size_full predicts the count it returns when asked to
         c.n_peak = sized.replicas
         c.prediction = sized.prediction
         steady_start = max(
@@ -459,6 +522,7 @@ class Planner:
             steady_start,
             max_replicas=sized.replicas,
             calibration=cal,
+            need_prediction=False,  # only the count is used
         )
         c.n_steady = steady.replicas if steady else sized.replicas
         c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
@@ -507,6 +571,8 @@ class Planner:
                 kth = sorted(self.cost_key(v) for v in verified)[s.top_k - 1]
                 if 0.75 * self.cost_key(c) >= kth:
                     break
+                if c.cfg.model_id not in preferred and self.cannot_reach_top(c, verified):
+                    continue
             if self.spec.priority != "cost" and c.pair in done_pairs:
                 continue
             self.evaluate(c)
@@ -516,6 +582,34 @@ class Planner:
                 verified.append(c)
         self.timings["full_evaluations"] = float(evaluated)
         return verified
+
+    def cannot_reach_top(self, c: Candidate, verified: list[Candidate]) -> bool:
+        """True when even one replica (plus headroom) of ``c`` would cost more than the k-th best verified
+        model/GPU pair: the full model cannot bring it into the top options, so it is not run (the pair is
+        still listed among the viable ones from the screen). Costs only grow with the replica count."""
+        best: dict[tuple[str, str], float] = {}
+        for v in verified:
+            key = self.cost_key(v)
+            if key < best.get(v.pair, math.inf):
+                best[v.pair] = key
+        k = self.settings.top_k
+        if len(best) < k:
+            return False
+        kth = sorted(best.values())[k - 1]
+        spare, _ = headroom(1, self.spec.reliability_target)
+        gpus = c.cfg.tp * (1 + spare)
+        floor = self.cost_of_counts(c.cfg.gpu_id, gpus, gpus)
+        if floor is None:
+            return False
+        money = floor.monthly_usd
+        bound = gpus * 1e9 + money if self.spec.deployment_model == "owned_hardware" else money
+        return bound > kth
+
+    def cost_of_counts(self, gpu_id: str, steady: int, total: int) -> Cost | None:
+        key = (gpu_id, steady, total)
+        if key not in self._costs:
+            self._costs[key] = self._cost(*key)
+        return self._costs[key]
 
     # --- the whole run -----------------------------------------------------------------------------------
 

@@ -7,11 +7,13 @@ planner (``app.planning.plan``) and stores the result in the ``recommendations``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, audit
@@ -137,6 +139,41 @@ def _tier(row: m.Model) -> str | None:
     return None
 
 
+# One cheap query says whether the catalog tables changed: row counts and the sum of the row versions
+# (``xmin``, the transaction that wrote each row version; an insert, update or delete changes count or sum,
+# and a rolled-back change restores both). Everything derived from the catalog is cached under this key, per
+# database, so warm plans skip the SQL and the row mapping.
+_VERSION_SQL = text(
+    "SELECT current_database() AS db, "
+    + ", ".join(
+        f"(SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text FROM {t}) AS {t}"
+        for t in ("models", "gpus", "prices")
+    )
+)
+_CATALOG_CACHE: dict[tuple[object, ...], Any] = {}
+_CATALOG_CACHE_SIZE = 16
+
+
+async def catalog_version(*, session: AsyncSession) -> tuple[object, ...]:
+    """A key that changes whenever the models, GPUs or prices tables change (see ``_VERSION_SQL``)."""
+    row = (await session.execute(_VERSION_SQL)).one()
+    url = session.get_bind().engine.url
+    return (url.host, url.port, row.db, row.models, row.gpus, row.prices)
+
+
+def _cached(version: tuple[object, ...], what: tuple[object, ...]) -> Any:
+    return _CATALOG_CACHE.get((version, what))
+
+
+def _remember(version: tuple[object, ...], what: tuple[object, ...], value: Any) -> Any:
+    stale = [k for k in _CATALOG_CACHE if k[0] != version]
+    if len(stale) > _CATALOG_CACHE_SIZE * 8:  # many versions seen: drop the older ones
+        for k in stale:
+            del _CATALOG_CACHE[k]
+    _CATALOG_CACHE[(version, what)] = value
+    return value
+
+
 async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
     """Quality index of every recommendable model (published, or estimated from the published ones)."""
     key = tuple(await q.model_versions(session=session))
@@ -189,7 +226,11 @@ def _resolve(index: AliasIndex, names: list[str], what: str, field: str, known: 
 
 async def check_names(spec: Specification, *, session: AsyncSession) -> Specification:
     """The spec with catalog ids for every model and GPU name; RecommendError for unknown names."""
-    models_idx, gpus_idx = await q.name_indexes(session=session)
+    version = await catalog_version(session=session)
+    indexes = _cached(version, ("names",))
+    if indexes is None:
+        indexes = _remember(version, ("names",), await q.name_indexes(session=session))
+    models_idx, gpus_idx = indexes
     gpu_ids = sorted(gpus_idx.ids())
     changes: dict[str, Any] = {}
     for field in ("available_gpus", "excluded_gpus"):
@@ -211,7 +252,9 @@ async def check_names(spec: Specification, *, session: AsyncSession) -> Specific
         if resolved != spec.preferred_models:
             changes["preferred_models"] = resolved
     if spec.cloud_provider and spec.deployment_model == "cloud_rental":
-        providers = await q.providers(session=session)
+        providers = _cached(version, ("providers",))
+        if providers is None:
+            providers = _remember(version, ("providers",), await q.providers(session=session))
         match = next((p for p in providers if p.casefold() == spec.cloud_provider.casefold()), None)
         if match is None:
             raise RecommendError(
@@ -252,8 +295,28 @@ def _filter_for(spec: Specification, settings: PlanSettings) -> q.CandidateFilte
 
 
 async def load_catalog(spec: Specification, *, session: AsyncSession, settings: PlanSettings) -> PlanCatalog:
-    """Candidates by SQL, and the rows they need, mapped into the planner's types."""
-    triples = await q.candidate_configs(_filter_for(spec, settings), session=session)
+    """Candidates by SQL, and the rows they need, mapped into the planner's types.
+
+    Cached per catalog version and candidate filter: the same PlanCatalog (and so the planner's memo of
+    configurations and memory plans) serves every plan until the catalog tables change.
+    """
+    version = await catalog_version(session=session)
+    cfilter = _filter_for(spec, settings)
+    base = _cached(version, ("catalog", cfilter))
+    if base is None:
+        base = _remember(version, ("catalog", cfilter), await _load_catalog(cfilter, session=session))
+    if not spec.preferred_models:
+        return base
+    excluded = [
+        Rejected(model_id=mid, reason=f"{mid.split('/')[-1]}: {why}")
+        for mid, why in await q.excluded_models(spec.task_type, session=session)
+        if mid in spec.preferred_models
+    ]
+    return dataclasses.replace(base, catalog_rejections=excluded)
+
+
+async def _load_catalog(cfilter: q.CandidateFilter, *, session: AsyncSession) -> PlanCatalog:
+    triples = await q.candidate_configs(cfilter, session=session)
     model_ids = sorted({t[0] for t in triples})
     gpu_ids = sorted({t[1] for t in triples})
     qualities = await model_qualities(session=session)
@@ -275,14 +338,7 @@ async def load_catalog(spec: Specification, *, session: AsyncSession, settings: 
         for row in await q.load_gpus(gpu_ids, session=session)
     }
     prices = [price_from_row(r) for r in await q.load_prices(gpu_ids, session=session)]
-    excluded = [
-        Rejected(model_id=mid, reason=f"{mid.split('/')[-1]}: {why}")
-        for mid, why in await q.excluded_models(spec.task_type, session=session)
-        if mid in spec.preferred_models
-    ]
-    return PlanCatalog(
-        models=models, gpus=gpus, prices=prices, candidates=triples, catalog_rejections=excluded
-    )
+    return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples)
 
 
 async def recommend(

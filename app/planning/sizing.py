@@ -74,12 +74,19 @@ class Config:
     physics: tuple[object, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.key = (_arch_key(self.arch), _gpu_key(self.gpu), self.tp, self.precision, self.engine, self.max_batch)
+        self.key = (
+            _arch_key(self.arch),
+            _gpu_key(self.gpu),
+            self.tp,
+            self.precision,
+            self.engine,
+            self.max_batch,
+        )
         # What the performance model's numbers depend on: every architecture field but the name (fine-tunes
         # and copies of one architecture predict alike), the GPU (its id picks the calibration), the rest.
         self.physics = (
             arch_physics(self.arch),
-            _gpu_key(self.gpu) + (self.gpu.family,),
+            (*_gpu_key(self.gpu), self.gpu.family),
             self.tp,
             self.precision,
             self.engine,
@@ -255,7 +262,8 @@ def screen_metrics(
     return ttft_mean * SCREEN_TTFT_P90, tpot, ttft_mean * SCREEN_TTFT_P95 + (tokens - 1.0) * tpot
 
 
-_SCREEN_CACHE: dict[tuple[object, ...], dict[tuple[object, ...], tuple[float, float, float, float, float]]] = {}
+_ScreenRow = tuple[float, float, float, float, float]
+_SCREEN_CACHE: dict[tuple[object, ...], dict[tuple[object, ...], _ScreenRow]] = {}
 
 
 def screen(

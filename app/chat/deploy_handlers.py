@@ -1,0 +1,364 @@
+"""Stage 4 in the chat: deploy an option, watch it, test it; "my deployments" and the monitoring view.
+
+- **Deploy** under an option card (or "deploy option 2 to kubernetes namespace ml") renders, validates and
+  previews the manifests (on a cluster, with the server-side dry run) and waits for **Confirm**.
+- The run's progress events become steps (one per lifecycle state, then the smoke test), with a
+  **Cancel deployment** action. The run is a background task of this chat session, so the cancel action
+  (and anything else the person does) is handled while it runs.
+- At the end: the endpoint, the deployment's id and name, and **Send a test prompt**: the reply streams
+  from the deployment's endpoint with its measured TTFT and ITL.
+- "my deployments" lists the person's deployments (admins: all) from Postgres, so it survives a reload;
+  **Monitor** shows TTFT/ITL over time against the targets, predicted vs observed, and the advice.
+
+State: pending previews live in this browser session only; the ids of deployments made in a thread are in
+the thread's state (for resume). Every read goes through the owner-scoped deployment service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import chainlit as cl
+
+from app.auth import Principal
+from app.chat import deploy_views as dv
+from app.chat import deploying
+from app.chat.handlers import current_principal, friendly, get_state, put_state, say
+from app.chat.monitor_plot import latency_over_time_figure
+from app.deploy.events import Finished, ManifestsRendered, SmokeTested, StateChanged, StepProgress
+from app.planning.result import Option
+
+logger = logging.getLogger(__name__)
+
+PENDING_KEY = "preflight_pending_deploys"
+ASK_TIMEOUT_S = 300
+STEP_STATES = ("validating", "applying", "waiting_ready", "rolling_back")
+_running: set[asyncio.Task[None]] = set()  # references to deploy runs in progress, nothing else
+
+
+# --- actions ------------------------------------------------------------------------------------------------
+
+
+def deploy_action(option: Option, recommendation_id: str | None) -> cl.Action:
+    return cl.Action(
+        name="deploy",
+        payload={"rank": option.rank, "recommendation_id": recommendation_id, "target": "local"},
+        label="Deploy",
+        tooltip="Preview the manifests, then deploy this option (locally on the simulator by default)",
+        icon="rocket",
+    )
+
+
+def _card_actions(d: Any) -> list[cl.Action]:
+    payload = {"deployment_id": d.id}
+    actions = []
+    if d.state == "ready":
+        actions.append(
+            cl.Action(name="test_deployment", payload=payload, label="Send a test prompt", icon="send")
+        )
+    if d.state != "deleted":
+        actions.append(
+            cl.Action(name="monitor_deployment", payload=payload, label="Monitor", icon="activity")
+        )
+        actions.append(
+            cl.Action(name="delete_deployment", payload=payload, label="Delete deployment", icon="trash-2")
+        )
+    return actions
+
+
+# --- preview and confirm ------------------------------------------------------------------------------------
+
+
+async def start_preview(
+    rank: int, *, target: str, namespace: str, recommendation_id: str | None = None
+) -> None:
+    rec_id = recommendation_id or get_state().recommendation_id
+    if rec_id is None:
+        await say("There is no recommendation to deploy yet: describe what you need first.").send()
+        return
+    principal = await current_principal()
+    kind: deploying.Target = "kubernetes" if target == "kubernetes" else "local"
+    async with cl.Step(name=f"Previewing option {rank} on {kind}", type="tool") as step:
+        step.input = f"option {rank}, target {kind}, namespace {namespace}"
+        draft = await deploying.draft(rec_id, rank, target=kind, namespace=namespace, principal=principal)
+        step.output = f"{len(draft.preview.objects)} manifests rendered and validated" + (
+            f"; {'server-side dry run' if kind == 'kubernetes' else 'local target'}: "
+            + "; ".join(draft.preview.dry_run)
+            if draft.preview.dry_run
+            else ""
+        )
+    pending: dict[str, Any] = cl.user_session.get(PENDING_KEY) or {}
+    pending[draft.pending.deployment_id] = draft.pending.model_dump(mode="json")
+    cl.user_session.set(PENDING_KEY, pending)
+    dep_id = draft.pending.deployment_id
+    manifests = cl.Text(name="manifests.yaml", content=draft.preview.yaml, display="side", language="yaml")
+    await say(
+        dv.preview_card(draft.pending, draft.preview),
+        elements=[manifests],
+        actions=[
+            cl.Action(
+                id=f"confirm-{dep_id}",
+                name="confirm_deploy",
+                payload={"deployment_id": dep_id},
+                label="Confirm",
+                tooltip="Apply these manifests",
+                icon="check",
+            ),
+            cl.Action(
+                id=f"discard-{dep_id}",
+                name="discard_deploy",
+                payload={"deployment_id": dep_id},
+                label="Cancel",
+                tooltip="Deploy nothing",
+                icon="x",
+            ),
+        ],
+    ).send()
+
+
+async def _remove_preview_actions(dep_id: str) -> None:
+    for action_id, name in ((f"confirm-{dep_id}", "confirm_deploy"), (f"discard-{dep_id}", "discard_deploy")):
+        await cl.Action(id=action_id, name=name, payload={}).remove()
+
+
+def _take_pending(dep_id: str) -> deploying.PendingDeploy | None:
+    pending: dict[str, Any] = cl.user_session.get(PENDING_KEY) or {}
+    raw = pending.pop(dep_id, None)
+    cl.user_session.set(PENDING_KEY, pending)
+    return deploying.PendingDeploy.model_validate(raw) if raw else None
+
+
+@cl.action_callback("deploy")
+@friendly
+async def on_deploy(action: cl.Action) -> None:
+    await start_preview(
+        int(action.payload.get("rank", 1)),
+        target=str(action.payload.get("target") or "local"),
+        namespace=str(action.payload.get("namespace") or "default"),
+        recommendation_id=action.payload.get("recommendation_id"),
+    )
+
+
+@cl.action_callback("discard_deploy")
+@friendly
+async def on_discard(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    _take_pending(dep_id)
+    await _remove_preview_actions(dep_id)
+    await say("Cancelled: nothing was deployed.").send()
+
+
+@cl.action_callback("confirm_deploy")
+@friendly
+async def on_confirm(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    pending = _take_pending(dep_id)
+    await _remove_preview_actions(dep_id)
+    if pending is None:
+        await say(
+            "That preview is no longer waiting (already deployed or cancelled); use **Deploy** again."
+        ).send()
+        return
+    principal = await current_principal()
+    view = await deploying.create(pending, principal=principal)
+    state = get_state()
+    state.deployment_ids.append(view.id)
+    await put_state(state)
+    cancel = cl.Action(
+        id=f"cancel-{view.id}",
+        name="cancel_deploy",
+        payload={"deployment_id": view.id},
+        label="Cancel deployment",
+        tooltip="Stop and roll back",
+        icon="circle-stop",
+    )
+    await say(
+        f"Deploying **{view.name}** to {view.target}/{view.namespace} (id `{view.id}`). Progress follows "
+        "as steps; **Cancel deployment** stops it and rolls back.",
+        actions=[cancel],
+    ).send()
+    # A background task of this session (it keeps the session's context): the cancel action and new
+    # messages are handled while the deployment runs.
+    task = asyncio.create_task(follow(view.id, principal, cancel))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def _begin(name: str) -> cl.Step:
+    step = cl.Step(name=name, type="tool", show_input=False)
+    step.start = step.created_at
+    await step.send()
+    return step
+
+
+async def _end(step: cl.Step | None, *, error: bool = False) -> None:
+    if step is None:
+        return
+    from chainlit.utils import utc_now
+
+    step.end = utc_now()
+    step.is_error = error
+    await step.update()
+
+
+@friendly
+async def follow(dep_id: str, principal: Principal, cancel: cl.Action) -> None:
+    """Render the deployment's progress events as steps; end with the endpoint and the next actions."""
+    step: cl.Step | None = None
+    final: Finished | None = None
+    try:
+        async for ev in deploying.run(dep_id, principal=principal):
+            if isinstance(ev, StateChanged):
+                await _end(step, error=ev.to_state == "failed")
+                step = None
+                if ev.to_state in STEP_STATES:
+                    step = await _begin(dv.STATE_TITLES[ev.to_state])
+                elif ev.to_state == "ready":
+                    step = await _begin("Smoke test")
+            elif isinstance(ev, StepProgress):
+                step = step or await _begin(ev.step.replace("_", " ").capitalize())
+                await step.stream_token(f"{ev.message}\n")
+            elif isinstance(ev, ManifestsRendered):
+                step = step or await _begin(dv.STATE_TITLES["validating"])
+                await step.stream_token(
+                    f"{ev.count} manifests rendered and validated: {', '.join(ev.objects)}\n"
+                )
+            elif isinstance(ev, SmokeTested):
+                step = step or await _begin("Smoke test")
+                await step.stream_token(dv.smoke_event_text(ev) + "\n")
+                await _end(step, error=not ev.result.ok and not ev.skipped)
+                step = None
+            elif isinstance(ev, Finished):
+                await _end(step, error=not ev.ok)
+                step = None
+                final = ev
+    finally:
+        await _end(step, error=True)
+        await cancel.remove()
+    if final is None:
+        await say(
+            "The deployment stopped without a result; say **my deployments** to see where it is."
+        ).send()
+        return
+    d = await deploying.detail(dep_id, principal=principal)
+    await say(dv.finished_card(final, d), actions=_card_actions(d)).send()
+
+
+@cl.action_callback("cancel_deploy")
+@friendly
+async def on_cancel(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    principal = await current_principal()
+    events = await deploying.cancel(dep_id, principal=principal)
+    if events:  # no run was alive: the rollback happened here
+        final = next((e for e in reversed(events) if isinstance(e, Finished)), None)
+        await say(f"Cancelled and rolled back: {final.message if final else 'done'}.").send()
+        return
+    await say("Cancel requested: the deployment stops within a second or two and rolls back.").send()
+
+
+# --- inference test -----------------------------------------------------------------------------------------
+
+
+async def run_inference(dep_id: str, prompt: str) -> None:
+    principal = await current_principal()
+    stream = await deploying.inference_stream(dep_id, prompt, principal=principal)
+    reply = cl.Message(content="", author="Deployment")
+    async for chunk in stream.chunks():
+        await reply.stream_token(chunk)
+    if stream.result is not None:
+        reply.content = (reply.content or "") + "\n\n" + dv.inference_footer(stream.result)
+    await reply.send()
+
+
+@cl.action_callback("test_deployment")
+@friendly
+async def on_test(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    d = await deploying.detail(dep_id, principal=await current_principal())  # owner check before asking
+    answer = await cl.AskUserMessage(
+        content=f"Type a prompt for **{d.name}**; the reply streams from its endpoint.",
+        author="Preflight",
+        timeout=ASK_TIMEOUT_S,
+    ).send()
+    prompt = str((answer or {}).get("output") or "").strip()
+    if not prompt:
+        await say("No prompt arrived; use **Send a test prompt** again when you are ready.").send()
+        return
+    await run_inference(dep_id, prompt)
+
+
+async def test_latest(prompt: str) -> None:
+    """ "test: PROMPT" sends PROMPT to the newest deployment made in this thread."""
+    state = get_state()
+    if not state.deployment_ids:
+        await say("No deployment in this conversation yet: use **Deploy** under an option first.").send()
+        return
+    if not prompt:
+        await say("Write the prompt after the colon, e.g. *test: say hello*.").send()
+        return
+    await run_inference(state.deployment_ids[-1], prompt)
+
+
+# --- my deployments and monitoring --------------------------------------------------------------------------
+
+
+async def show_my_deployments(ids: list[str] | None = None) -> None:
+    principal = await current_principal()
+    found, total = await deploying.my_deployments(principal=principal, ids=ids)
+    if ids is None:
+        await say(dv.my_deployments_header(len(found), total, admin=principal.is_admin)).send()
+    elif found:
+        await say("### Deployments made in this conversation").send()
+    for w in found:
+        await say(dv.deployment_card(w), actions=_card_actions(w.detail)).send()
+
+
+async def show_monitoring(dep_id: str) -> None:
+    w = await deploying.watch(dep_id, principal=await current_principal())
+    slo = w.detail.plan.get("slo") or {}
+    pred = w.detail.prediction or {}
+    elements: list[Any] = []
+    if w.points:
+        figure = latency_over_time_figure(
+            w.points,
+            ttft_target_ms=slo.get("ttft_p90_ms"),
+            itl_target_ms=slo.get("tpot_p90_ms"),
+            ttft_predicted_ms=(pred.get("ttft_ms") or {}).get("p90"),
+            itl_predicted_ms=(pred.get("tpot_ms") or {}).get("p90"),
+            title=f"{w.detail.name}: latency over time",
+        )
+        elements.append(cl.Plotly(name="latency_over_time", figure=figure, display="inline", size="large"))
+    refresh = cl.Action(
+        name="monitor_deployment", payload={"deployment_id": w.detail.id}, label="Refresh", icon="refresh-cw"
+    )
+    await say(dv.monitoring_card(w), elements=elements, actions=[refresh]).send()
+
+
+@cl.action_callback("monitor_deployment")
+@friendly
+async def on_monitor(action: cl.Action) -> None:
+    await show_monitoring(str(action.payload.get("deployment_id")))
+
+
+async def monitor_by_ref(ref: str) -> None:
+    await show_monitoring(await deploying.resolve(ref, principal=await current_principal()))
+
+
+@cl.action_callback("delete_deployment")
+@friendly
+async def on_delete(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    principal = await current_principal()
+    async with cl.Step(name="Deleting the deployment", type="tool") as step:
+        events = await deploying.delete(dep_id, principal=principal)
+        step.output = "\n".join(ev.message for ev in events if isinstance(ev, StepProgress | Finished))
+    final = next((e for e in reversed(events) if isinstance(e, Finished)), None)
+    if final is not None and final.ok:
+        await say(
+            "Deleted: its processes or objects are gone; its history stays in **my deployments**."
+        ).send()
+    else:
+        await say(f"⚠️ The delete did not finish: {final.message if final else 'no result'}.").send()
