@@ -10,13 +10,12 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 
 import typer
 
-T = TypeVar("T")
+from app.cli_support import CliError, echo_json, fail, run_async
 
 app = typer.Typer(
     name="preflight",
@@ -33,44 +32,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
-
-
-class CliError(Exception):
-    """An error to show as one line, with an exit code."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
-def run_async(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine for a command, turning known failures into clear messages."""
-    from db.embedded import EmbeddedDatabaseError
-    from db.session import DatabaseUnavailableError, dispose_engine
-
-    async def wrapper() -> T:
-        try:
-            return await fn()
-        finally:
-            await dispose_engine()
-
-    try:
-        return asyncio.run(wrapper())
-    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
-        raise fail(str(e), 3) from e
-    except CliError as e:
-        raise fail(str(e), e.code) from e
-    except KeyboardInterrupt as e:
-        raise fail("interrupted", 130) from e
-
-
-def echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
 @app.callback()

@@ -7,6 +7,8 @@ once here so that the engine's hot path only calls `inc`/`set`/`observe`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from simulator.vllm_buckets import REQUEST_LATENCY_BUCKETS, TPOT_BUCKETS, TTFT_BUCKETS
@@ -41,7 +43,7 @@ class EngineMetrics:
         def gauge(name: str, doc: str) -> Gauge:
             return Gauge(name, doc, labels, registry=r)
 
-        def hist(name: str, doc: str, buckets: list[float]) -> Histogram:
+        def hist(name: str, doc: str, buckets: Sequence[float]) -> Histogram:
             return Histogram(name, doc, labels, buckets=buckets, registry=r)
 
         self.num_requests_running = gauge(

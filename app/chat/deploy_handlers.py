@@ -33,7 +33,7 @@ from app.planning.result import Option
 logger = logging.getLogger(__name__)
 
 PENDING_KEY = "preflight_pending_deploys"
-ASK_TIMEOUT_S = 300
+TEST_TARGET_KEY = "preflight_test_deployment"
 STEP_STATES = ("validating", "applying", "waiting_ready", "rolling_back")
 _running: set[asyncio.Task[None]] = set()  # references to deploy runs in progress, nothing else
 
@@ -93,7 +93,7 @@ async def start_preview(
     pending[draft.pending.deployment_id] = draft.pending.model_dump(mode="json")
     cl.user_session.set(PENDING_KEY, pending)
     dep_id = draft.pending.deployment_id
-    manifests = cl.Text(name="manifests.yaml", content=draft.preview.yaml, display="side", language="yaml")
+    manifests = cl.Text(name="manifests.yaml", content=draft.preview.yaml, display="page", language="yaml")
     await say(
         dv.preview_card(draft.pending, draft.preview),
         elements=[manifests],
@@ -276,18 +276,28 @@ async def run_inference(dep_id: str, prompt: str) -> None:
 @cl.action_callback("test_deployment")
 @friendly
 async def on_test(action: cl.Action) -> None:
+    """The person's next message goes to the deployment's endpoint (an ordinary chat turn, so the UI shows
+    it as one; a blocking ask would keep the UI busy)."""
     dep_id = str(action.payload.get("deployment_id"))
     d = await deploying.detail(dep_id, principal=await current_principal())  # owner check before asking
-    answer = await cl.AskUserMessage(
-        content=f"Type a prompt for **{d.name}**; the reply streams from its endpoint.",
-        author="Preflight",
-        timeout=ASK_TIMEOUT_S,
+    cl.user_session.set(TEST_TARGET_KEY, dep_id)
+    await say(
+        f"Type a prompt for **{d.name}**: your next message goes to its endpoint and the reply streams "
+        "here with its measured TTFT and ITL. (Say *cancel* to skip.)"
     ).send()
-    prompt = str((answer or {}).get("output") or "").strip()
-    if not prompt:
-        await say("No prompt arrived; use **Send a test prompt** again when you are ready.").send()
-        return
-    await run_inference(dep_id, prompt)
+
+
+async def take_test_prompt(text: str) -> bool:
+    """When a test prompt was asked for, send ``text`` to that deployment; True when it was consumed."""
+    dep_id = cl.user_session.get(TEST_TARGET_KEY)
+    if not dep_id:
+        return False
+    cl.user_session.set(TEST_TARGET_KEY, None)
+    if text.strip().lower() in ("cancel", "skip", "never mind"):
+        await say("No test prompt sent.").send()
+        return True
+    await run_inference(str(dep_id), text)
+    return True
 
 
 async def test_latest(prompt: str) -> None:

@@ -27,6 +27,8 @@ STATE_TITLES = {
 }
 STATE_MARK = {"ready": "🟢", "failed": "🔴", "deleted": "⚪", "rolled_back": "⚪", "planned": "🔵"}
 YAML_PREVIEW_LINES = 60
+# The rows of predicted vs observed a deployment card shows; the monitoring view shows them all.
+KEY_METRICS = frozenset({"ttft_ms.p90", "itl_ms.p90", "tpot_ms.p90", "e2e_ms.p95"})
 
 _DEPLOY_WORDS = re.compile(
     r"^deploy(?:\s+(?:the\s+)?(?:option\s*)?#?(?P<rank>\d+|top|first|best))?"
@@ -194,8 +196,8 @@ def state_history(d: DeploymentDetail) -> str:
     return " → ".join(steps) or "no events"
 
 
-def comparison_table(obs: Any) -> list[str]:
-    rows = getattr(obs, "predicted_vs_observed", None) or []
+def comparison_table(obs: Any, *, only: frozenset[str] | None = None) -> list[str]:
+    rows = [c for c in getattr(obs, "predicted_vs_observed", None) or [] if only is None or c.metric in only]
     if not rows:
         return []
     lines = ["| Metric | Predicted | Observed | Error |", "|---|---|---|---|"]
@@ -210,8 +212,9 @@ def _num(v: float | None) -> str:
     return "—" if v is None else f"{v:,.1f}"
 
 
-def observation_lines(obs: Any) -> list[str]:
-    """Health, SLO compliance, predicted vs observed and advice; or why there is nothing yet."""
+def observation_lines(obs: Any, *, full: bool = True) -> list[str]:
+    """Health, SLO compliance, predicted vs observed (the key rows unless ``full``) and advice; or why
+    there is nothing yet."""
     if obs is None:
         return ["- Observed: nothing yet."]
     lines = [f"- Health: **{obs.health.state}** — {obs.health.reason}"]
@@ -230,7 +233,7 @@ def observation_lines(obs: Any) -> list[str]:
         for st in obs.compliance.slos:
             verdict = "✓ met" if st.met else "✗ missed" if st.met is False else "no data"
             lines.append(f"- SLO {st.label}: {_num(st.observed)} vs target {st.target:g} — {verdict}")
-    table = comparison_table(obs)
+    table = comparison_table(obs, only=None if full else KEY_METRICS)
     if table:
         lines += ["", "**Predicted vs observed**", "", *table, ""]
     for a in obs.advice:
@@ -256,7 +259,7 @@ def deployment_card(w: Watched) -> str:
         "- " + _first_upper(smoke_line(d.smoke_test)),
     ]
     if d.state != "deleted":
-        lines += observation_lines(w.observation)
+        lines += observation_lines(w.observation, full=False)
     return "\n".join(lines)
 
 

@@ -32,6 +32,31 @@ def _validation_text(e: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# What a person can cause or fix (bad input, someone else's id, a cluster that says no): logged as one line.
+# Anything else is a bug and is logged with its traceback (never shown in the chat).
+EXPECTED: tuple[type[BaseException], ...] = (
+    ValidationError,
+    DatabaseUnavailableError,
+    PlannerUnavailableError,
+    NotFoundError,
+    LookupError,
+    TemplateNotFound,
+    TimeoutError,
+    ValueError,
+    DeploymentError,
+    KubernetesTargetError,
+    TargetError,
+    ManifestValidationError,
+    RenderError,
+    InferenceEndpointError,
+    PermissionError,
+)
+
+
+def is_expected(e: BaseException) -> bool:
+    return isinstance(e, EXPECTED)
+
+
 def _first_line(e: BaseException) -> str:
     """The first line of an error, without a trailing period (long cluster messages stay short)."""
     text = (str(e).strip().splitlines() or [type(e).__name__])[0]

@@ -54,7 +54,10 @@ def friendly(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[A
         try:
             return await fn(*args, **kwargs)
         except Exception as e:  # the edge of the chat: log it, tell the person, never show a traceback
-            logger.exception("chat handler %s failed", fn.__name__)
+            if errors.is_expected(e):
+                logger.warning("chat handler %s: %s: %s", fn.__name__, type(e).__name__, e)
+            else:
+                logger.exception("chat handler %s failed", fn.__name__)
             await cl.Message(content=errors.explain(e), author=AUTHOR).send()
             return None
 
@@ -182,6 +185,8 @@ async def route_deploy_command(text: str, state: ChatState) -> bool:
     from app.chat import deploy_handlers as dh
     from app.chat import deploy_views as dv
 
+    if await dh.take_test_prompt(text):
+        return True
     if dv.is_my_deployments(text):
         await dh.show_my_deployments()
         return True

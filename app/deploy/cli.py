@@ -342,8 +342,25 @@ def show_command(
             )
         if manifests:
             typer.echo(d.manifests_yaml)
+        await _print_observation(d.id)
 
     _run(go)
+
+
+async def _print_observation(deployment_id: str) -> None:
+    """What app/observe saw of the deployment (health, SLOs, predicted vs observed, advice), when the
+    scraper has stored samples for it; nothing otherwise. Called after the owner check of `show`."""
+    import uuid
+
+    from app.observe.cli import render_observation
+    from app.observe.service import observe_deployment
+    from db.session import session_scope
+
+    async with session_scope() as s:
+        obs = await observe_deployment(uuid.UUID(deployment_id), session=s)
+    if obs.samples_stored > 0:
+        typer.echo("observed (last 5 minutes):")
+        typer.echo(render_observation(obs))
 
 
 def _stream_command(op: str, deployment_id: str, user: str | None, as_json: bool) -> None:

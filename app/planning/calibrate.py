@@ -49,9 +49,11 @@ MEASUREMENT_MODELS: dict[str, str] = {
 
 ENGINE_KEYS = ("trtllm", "vllm")
 
-# Software stacks the published rows ran on. Each has its own per-step overheads and efficiency multipliers
-# (software generations differ, see the data README); ``trtllm-0.9`` is the reference (multipliers 1).
-STACKS = ("trtllm-0.9", "nim", "trtllm-1.x", "vllm-0.6")
+# Software stacks the published rows ran on. Each has its own per-step overhead, efficiency multipliers,
+# all-reduce latency and per-request overhead (software generations differ, see the data README);
+# ``trtllm-0.9`` is the reference (multipliers 1). ``vllm-v1`` (vLLM >= 0.8, the V1 engine) has no published
+# rows in shared/: it is the fitted ``vllm-0.6`` stack scaled by the prior ratios below (``STACK_PARENT``).
+STACKS = ("trtllm-0.9", "nim", "trtllm-1.x", "vllm-0.6", "vllm-v1")
 SOURCE_STACK = {
     "trtllm_dli_csv": "trtllm-0.9",
     "nim_dli_csv": "nim",
@@ -60,14 +62,44 @@ SOURCE_STACK = {
     "dstack_405b": "vllm-0.6",
 }
 # The stack a planner prediction uses for each engine (sglang borrows vLLM's with a smaller overhead).
-ENGINE_STACK = {"trtllm": "nim", "vllm": "vllm-0.6", "sglang": "vllm-0.6"}
-# Per stack: step overhead ms, layer overhead ms, bandwidth and FLOP multipliers, ms per sequence, ms per
-# doubling of the TP group (control-plane broadcast to the workers each step).
+ENGINE_STACK = {"trtllm": "nim", "vllm": "vllm-v1", "sglang": "vllm-v1"}
+# A stack without rows in a fit inherits its parent's fitted values times the ratio of their priors.
+STACK_PARENT = {"vllm-v1": "vllm-0.6"}
+# Priors per stack, in the order of ``_STACK_FIELDS``. These are priors, not measurements; why each:
+# - step_overhead_ms (once per engine step: scheduling, input preparation, sampling; CUDA graphs hide the
+#   kernel launches). TensorRT-LLM's C++ executor: ~0.3 ms. vLLM 0.6.3's Python scheduler and
+#   synchronous output processing: ~1.5 ms (single-GPU vLLM 0.6 ITLs sit about that far above the weight
+#   streaming time). vLLM V1 (>= 0.8) overlaps scheduling and detokenisation with the GPU step in
+#   separate processes and keeps a persistent batch: ~0.7 ms (about half of 0.6.3's).
+# - bw_mult, flops_mult: kernel efficiency relative to TensorRT-LLM 0.9 (1.0 there by definition). vLLM's
+#   kernels are a little slower on the same GPU: 0.9 each; V1 inherits 0.6's fitted values (ratio 1).
+# - seq_overhead_ms (host work per running sequence and step): ~5 us in C++ engines, ~20 us in vLLM 0.6's
+#   Python loop, ~10 us in V1.
+# - allreduce_latency_ms, per all-reduce call and log2(tp) step over NVLink: ~10 us (NCCL's small-message
+#   latency of ~20-30 us for 8 GPUs over 3 halving-doubling steps); vLLM 0.6's custom all-reduce is in the
+#   same range (15 us prior), and its per-step broadcast of inputs to the TP workers lands here too. V1
+#   sends only batch changes to persistent workers over shared memory: half of 0.6's (a prior ratio).
+#   Only TP > 1 pays it: 2 calls per layer (after attention and after the MLP).
+# - request_overhead_ms, once per request and off the GPU (HTTP parsing, chat template and tokenisation,
+#   hand-off to the engine, first detokenisation and SSE write): 0 for in-process benchmarks (the static
+#   and offline rows never pay it, whatever the stack), ~5 ms for NIM's OpenAI front end measured with
+#   genai-perf (fitted on the NIM rows), ~10 ms for vLLM 0.6's API server, ~8 ms for V1 (tokenisation in
+#   the API process, ZMQ hand-off to the engine core). Typical single-request vLLM TTFTs for short prompts
+#   (15-25 ms where the prefill itself takes 5-10 ms) put it in the 5-20 ms range.
+_STACK_FIELDS = (
+    "step_overhead_ms",
+    "bw_mult",
+    "flops_mult",
+    "seq_overhead_ms",
+    "allreduce_latency_ms",
+    "request_overhead_ms",
+)
 _STACK_PRIOR = {
-    "trtllm-0.9": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
-    "nim": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
-    "trtllm-1.x": (0.3, 0.004, 1.0, 1.0, 0.005, 0.2),
-    "vllm-0.6": (1.5, 0.006, 0.9, 0.9, 0.02, 1.0),
+    "trtllm-0.9": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
+    "nim": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
+    "trtllm-1.x": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
+    "vllm-0.6": (1.5, 0.9, 0.9, 0.02, 0.015, 10.0),
+    "vllm-v1": (0.7, 0.9, 0.9, 0.01, 0.0075, 8.0),
 }
 
 
@@ -295,32 +327,36 @@ def build_cases(
 
 
 class EngineFactors(BaseModel):
+    """One software stack's factors (see ``_STACK_PRIOR`` for what each is and its prior)."""
+
     step_overhead_ms: float
-    layer_overhead_ms: float
     bw_mult: float = 1.0
     flops_mult: float = 1.0
-    seq_overhead_ms: float = 0.0  # CPU-side scheduling, sampling and detokenisation per running sequence
-    tp_overhead_ms: float = 0.0  # per step and doubling of the TP group (inputs broadcast to the workers)
+    seq_overhead_ms: float = 0.0
+    allreduce_latency_ms: float = 0.01
+    request_overhead_ms: float = 0.0
 
 
 def _default_stacks() -> dict[str, EngineFactors]:
-    return {
-        k: EngineFactors(
-            step_overhead_ms=v[0],
-            layer_overhead_ms=v[1],
-            bw_mult=v[2],
-            flops_mult=v[3],
-            seq_overhead_ms=v[4],
-            tp_overhead_ms=v[5],
-        )
-        for k, v in _STACK_PRIOR.items()
-    }
+    return {k: EngineFactors(**dict(zip(_STACK_FIELDS, v, strict=True))) for k, v in _STACK_PRIOR.items()}
+
+
+# Interval widening for a stack without rows in the fit: (no fitted ancestor, parent fitted). A prior: the
+# out-of-fold residuals come from stacks that were fitted, and a prior-only stack misses by more (vLLM's
+# held-out rows missed by ~1.5-2x the typical error when its stack was left out).
+UNSEEN_STACK_WIDEN = (2.0, 1.5)
+MIN_GROUP_ROWS = 20  # out-of-fold residuals a group needs for its own band
+
+
+def interval_group(stack: str, scenario: str) -> str:
+    """The key of interval bands: software stack and serving scenario (their errors differ most)."""
+    return f"{stack}/{scenario}"
 
 
 class Calibration(BaseModel):
     """Fitted efficiency factors with fit statistics; JSON-serialisable."""
 
-    version: int = 2
+    version: int = 3
     gpu_bw_eff: dict[str, float] = Field(default_factory=dict)
     gpu_flops_eff: dict[str, float] = Field(default_factory=dict)
     family_bw_eff: dict[str, float] = Field(default_factory=dict)
@@ -331,7 +367,12 @@ class Calibration(BaseModel):
         default_factory=_default_stacks, description="per software stack (see calibrate.STACKS)"
     )
     engine_stack: dict[str, str] = Field(default_factory=lambda: dict(ENGINE_STACK))
-    allreduce_latency_ms: float = 0.012
+    stacks_fitted: list[str] = Field(
+        default_factory=list, description="stacks with rows in the fit; the others rest on priors"
+    )
+    layer_overhead_ms: float = 0.004
+    pcie_latency_mult: float = 3.0
+    xgmi_latency_mult: float = 1.5
     link_eff: float = 0.6
     fp8_eff: float = 0.8
     kv_eff: float = 1.0
@@ -348,6 +389,25 @@ class Calibration(BaseModel):
         default_factory=lambda: {m: (-0.3, 0.3) for m in METRICS},
         description="10th and 90th percentile of out-of-fold log(truth/prediction) per metric",
     )
+    residual_quantiles_by_group: dict[str, dict[str, tuple[float, float]]] = Field(
+        default_factory=dict,
+        description="the same per 'stack/scenario' group with enough out-of-fold rows (interval_group)",
+    )
+
+    def band(self, metric: str, stack: str, scenario: str) -> tuple[float, float]:
+        """Log-space 80% band for a metric: the metric's overall out-of-fold quantiles, widened where the
+        group's own (enough rows) are wider, and for a stack that rests on priors (``UNSEEN_STACK_WIDEN``)."""
+        lo, hi = self.residual_quantiles.get(metric, (-0.3, 0.3))
+        group = self.residual_quantiles_by_group.get(interval_group(stack, scenario), {}).get(metric)
+        if group is not None:
+            # Only widen: a group's own band comes from fewer rows, and folds by model understate what a
+            # new GPU misses by, so it may add width where its residuals say so but never remove any.
+            lo, hi = min(lo, group[0]), max(hi, group[1])
+        if self.stacks_fitted and stack not in self.stacks_fitted:
+            parent = STACK_PARENT.get(stack)
+            widen = UNSEEN_STACK_WIDEN[1 if parent in self.stacks_fitted else 0]
+            lo, hi = lo * widen, hi * widen
+        return lo, hi
 
     def stack_for(self, engine: str, stack: str | None = None) -> str:
         if stack and stack in self.engines:
@@ -363,6 +423,7 @@ class Calibration(BaseModel):
         bw = self.gpu_bw_eff.get(gpu) or self.family_bw_eff.get(family) or self.global_bw_eff
         fl = self.gpu_flops_eff.get(gpu) or self.family_flops_eff.get(family) or self.global_flops_eff
         step = eng.step_overhead_ms
+        request = eng.request_overhead_ms
         if engine == "sglang" and stack is None:
             # No SGLang rows: published comparisons put it between vLLM and TensorRT-LLM. A prior, not a fit.
             step *= 0.8
@@ -373,10 +434,12 @@ class Calibration(BaseModel):
             flops_eff=min(fl * eng.flops_mult, 0.95),
             fp8_eff=self.fp8_eff,
             step_overhead_ms=step,
-            layer_overhead_ms=eng.layer_overhead_ms * (self.eager_mult if eager else 1.0),
+            layer_overhead_ms=self.layer_overhead_ms * (self.eager_mult if eager else 1.0),
             seq_overhead_ms=eng.seq_overhead_ms,
-            tp_overhead_ms=eng.tp_overhead_ms,
-            allreduce_latency_ms=self.allreduce_latency_ms,
+            allreduce_latency_ms=eng.allreduce_latency_ms,
+            pcie_latency_mult=self.pcie_latency_mult,
+            xgmi_latency_mult=self.xgmi_latency_mult,
+            request_overhead_ms=request,
             link_eff=self.link_eff,
             gemm_p=self.gemm_p,
             kv_eff=self.kv_eff,
@@ -457,7 +520,9 @@ def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
 
 
 _MISC = (
-    "allreduce_latency_ms",
+    "layer_overhead_ms",
+    "pcie_latency_mult",
+    "xgmi_latency_mult",
     "link_eff",
     "fp8_eff",
     "kv_eff",
@@ -469,8 +534,13 @@ _MISC = (
     "gemm_m0",
     "gqa_kv_eff",
 )
-_MISC_PRIOR = np.log([0.01, 0.6, 0.8, 1.0, 0.5, 64.0, 2.0, 3.0, 0.5, 32.0, 1.0])
-_MISC_SD = np.array([1.0, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.7, 0.5, 1.0, 0.5])
+# Shared priors. layer_overhead_ms: with CUDA/HIP graphs a layer's launch gaps and small kernels (norms,
+# rotary, residual adds) cost a few microseconds, the same for every graph-capturing engine; one shared
+# value (narrow prior) so that a stack's large per-step costs cannot be recast as per-layer ones. The link
+# latency multipliers: small all-reduces over PCIe go through the host bridge or a PCIe switch, ~3x
+# NVLink's latency; MI300X's xGMI mesh is direct but RCCL's small-message latency is ~1.5x NCCL's on NVLink.
+_MISC_PRIOR = np.log([0.004, 3.0, 1.5, 0.6, 0.8, 1.0, 0.5, 64.0, 2.0, 3.0, 0.5, 32.0, 1.0])
+_MISC_SD = np.array([0.4, 0.5, 0.5, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.7, 0.5, 1.0, 0.5])
 _RIDGE = 0.003  # a one-sd move of a parameter costs as much as 0.3% of mean squared log error
 
 
@@ -488,8 +558,8 @@ class _Params:
         i += 2 * self.n_f
         self.gpu = slice(i, i + 2 * self.n_g)
         i += 2 * self.n_g
-        self.eng = slice(i, i + 6 * len(STACKS))
-        i += 6 * len(STACKS)
+        self.eng = slice(i, i + len(_STACK_FIELDS) * len(STACKS))
+        i += len(_STACK_FIELDS) * len(STACKS)
         self.misc = slice(i, i + len(_MISC))
         i += len(_MISC)
         self.size = i
@@ -505,20 +575,28 @@ class _Params:
     def penalties(self, x: np.ndarray) -> np.ndarray:
         fam = x[self.fam] / 0.3
         gpu = x[self.gpu] / 0.2
-        eng = x[self.eng].reshape(len(STACKS), 6)
-        init = self.initial()[self.eng].reshape(len(STACKS), 6)
+        n_f = len(_STACK_FIELDS)
+        eng = x[self.eng].reshape(len(STACKS), n_f)
+        init = self.initial()[self.eng].reshape(len(STACKS), n_f)
         parts = [fam, gpu]
         for k, name in enumerate(STACKS):
             seen = name in self.stacks_seen
-            # The reference stack fixes the scale of the efficiencies; an unseen stack stays at its prior.
-            mult_sd = 0.01 if k == 0 else (0.3 if seen else 0.01)
-            parts.append((eng[k, 2:4] - init[k, 2:4]) / mult_sd)
-            parts.append((eng[k, 4:] - init[k, 4:]) / (1.5 if seen else 0.01))  # per seq, per TP step
-            # vLLM rows are all TP 4/8: they cannot separate the constant step overhead from the per-TP one,
-            # so the constant keeps near its prior (~1.5 ms, single-GPU vLLM 0.6 ITLs) and TP takes the rest.
+            dev = eng[k] - init[k]
+            # An unseen stack stays at its prior (it inherits its parent's fit when the calibration is
+            # stored).
+            # The reference stack fixes the scale of the efficiencies (multipliers 1).
+            mult_sd = 0.01 if k == 0 or not seen else 0.3
+            # Streaming weights is the same memcpy-like kernel work in every engine, so a stack's bandwidth
+            # multiplier stays near its prior. Otherwise a GPU seen only with one stack (MI300X, vLLM) or a
+            # TP-only cost (vLLM's 405B rows) is recast as slower streaming, which leaks into every TP=1
+            # prediction of that stack.
+            bw_sd = 0.01 if k == 0 or not seen else 0.1
+            # vLLM rows are all TP 4/8 of one model: the per-step constant and the all-reduce latency are
+            # nearly collinear there, so the constant keeps near its prior and the all-reduce takes the rest.
             step_sd = 0.01 if not seen else (0.3 if name.startswith("vllm") else 1.5)
-            parts.append((eng[k, :1] - init[k, :1]) / step_sd)
-            parts.append((eng[k, 1:2] - init[k, 1:2]) / (1.5 if seen else 0.01))
+            free = (1.5, 0.7, 0.5) if seen else (0.01, 0.01, 0.01)  # per seq, all-reduce, per request
+            sds = (step_sd, bw_sd, mult_sd, *free)
+            parts.append(dev / np.array(sds))
         parts.append((x[self.misc] - _MISC_PRIOR) / _MISC_SD)
         return np.concatenate(parts) * math.sqrt(_RIDGE)
 
@@ -527,19 +605,21 @@ class _Params:
         f2 = x[self.fam].reshape(max(self.n_f, 1), 2) if self.n_f else np.zeros((1, 2))
         gsel = np.where(d.gpu_idx[:, None] >= 0, g2[np.maximum(d.gpu_idx, 0)], 0.0)
         fsel = np.where(d.fam_idx[:, None] >= 0, f2[np.maximum(d.fam_idx, 0)], 0.0)
-        eng = x[self.eng].reshape(len(STACKS), 6)[d.stack_idx]
-        log_bw = x[self.glob][0] + fsel[:, 0] + gsel[:, 0] + eng[:, 2]
-        log_fl = x[self.glob][1] + fsel[:, 1] + gsel[:, 1] + eng[:, 3]
+        eng = x[self.eng].reshape(len(STACKS), len(_STACK_FIELDS))[d.stack_idx]
+        log_bw = x[self.glob][0] + fsel[:, 0] + gsel[:, 0] + eng[:, 1]
+        log_fl = x[self.glob][1] + fsel[:, 1] + gsel[:, 1] + eng[:, 2]
         misc = dict(zip(_MISC, np.exp(x[self.misc]), strict=True))
         eager = np.where(d.eager > 0, misc["eager_mult"], 1.0)
         return Factors(
             bw_eff=np.minimum(np.exp(log_bw), 0.98),
             flops_eff=np.minimum(np.exp(log_fl), 0.95),
             step_overhead_ms=np.exp(eng[:, 0]) * eager,
-            layer_overhead_ms=np.exp(eng[:, 1]) * eager,
-            seq_overhead_ms=np.exp(eng[:, 4]),
-            tp_overhead_ms=np.exp(eng[:, 5]),
-            allreduce_latency_ms=float(misc["allreduce_latency_ms"]),
+            layer_overhead_ms=float(misc["layer_overhead_ms"]) * eager,
+            seq_overhead_ms=np.exp(eng[:, 3]),
+            allreduce_latency_ms=np.exp(eng[:, 4]),
+            request_overhead_ms=np.exp(eng[:, 5]),
+            pcie_latency_mult=float(misc["pcie_latency_mult"]),
+            xgmi_latency_mult=float(misc["xgmi_latency_mult"]),
             link_eff=float(min(misc["link_eff"], 1.0)),
             fp8_eff=float(min(misc["fp8_eff"], 1.2)),
             kv_eff=float(misc["kv_eff"]),
@@ -605,28 +685,27 @@ def _lm(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, iters: int = 40
     return x, cost
 
 
-def _stack_factors(eng: np.ndarray, k: int, seen: bool) -> EngineFactors:
-    """A stack's fitted factors; a stack without rows in the fit takes the fitted reference stack scaled by
-    the prior ratio between the two (so it inherits what the data taught about overheads and efficiency)."""
-    row = eng[k]
-    if not seen and k != 0:
-        ratio = np.log(np.array(_STACK_PRIOR[STACKS[k]]) / np.array(_STACK_PRIOR[STACKS[0]]))
-        row = eng[0] + ratio
-    return EngineFactors(
-        step_overhead_ms=float(math.exp(row[0])),
-        layer_overhead_ms=float(math.exp(row[1])),
-        bw_mult=float(math.exp(row[2])),
-        flops_mult=float(math.exp(row[3])),
-        seq_overhead_ms=float(math.exp(row[4])),
-        tp_overhead_ms=float(math.exp(row[5])),
-    )
+def _stack_row(eng: np.ndarray, name: str, seen: set[str]) -> np.ndarray:
+    """A stack's fitted log-factors. A stack without rows in the fit takes its parent's (``STACK_PARENT``,
+    else the reference stack) scaled by the prior ratio between the two, so it inherits what the data taught.
+    """
+    k = STACKS.index(name)
+    if name in seen or k == 0:
+        return np.asarray(eng[k])
+    parent = STACK_PARENT.get(name, STACKS[0])
+    ratio = np.log(np.array(_STACK_PRIOR[name]) / np.array(_STACK_PRIOR[parent]))
+    return np.asarray(_stack_row(eng, parent, seen) + ratio)
+
+
+def _stack_factors(row: np.ndarray) -> EngineFactors:
+    return EngineFactors(**{f: float(math.exp(v)) for f, v in zip(_STACK_FIELDS, row, strict=True)})
 
 
 def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
     g2 = x[p.gpu].reshape(p.n_g, 2) if p.n_g else np.zeros((0, 2))
     f2 = x[p.fam].reshape(p.n_f, 2) if p.n_f else np.zeros((0, 2))
     glob = x[p.glob]
-    eng = x[p.eng].reshape(len(STACKS), 6)
+    eng = x[p.eng].reshape(len(STACKS), len(_STACK_FIELDS))
     misc = dict(zip(_MISC, np.exp(x[p.misc]), strict=True))
     cal = Calibration(
         global_bw_eff=float(math.exp(glob[0])),
@@ -635,8 +714,11 @@ def _to_calibration(x: np.ndarray, p: _Params, n: int) -> Calibration:
         family_flops_eff={f: float(math.exp(glob[1] + f2[i, 1])) for i, f in enumerate(p.fams)},
         gpu_bw_eff={},
         gpu_flops_eff={},
-        engines={e: _stack_factors(eng, k, e in p.stacks_seen) for k, e in enumerate(STACKS)},
-        allreduce_latency_ms=float(misc["allreduce_latency_ms"]),
+        engines={e: _stack_factors(_stack_row(eng, e, p.stacks_seen)) for e in STACKS},
+        stacks_fitted=sorted(p.stacks_seen),
+        layer_overhead_ms=float(misc["layer_overhead_ms"]),
+        pcie_latency_mult=float(misc["pcie_latency_mult"]),
+        xgmi_latency_mult=float(misc["xgmi_latency_mult"]),
         link_eff=float(min(misc["link_eff"], 1.0)),
         fp8_eff=float(min(misc["fp8_eff"], 1.2)),
         kv_eff=float(misc["kv_eff"]),
@@ -702,6 +784,7 @@ def fit(cases: Sequence[Case], *, folds: int = 4, iters: int = 40) -> Calibratio
         return cal
     groups = {m: i % folds for i, m in enumerate(models)}
     resid: dict[str, list[float]] = {m: [] for m in METRICS}
+    by_group: dict[str, dict[str, list[float]]] = {}
     for k in range(min(folds, len(models))):
         train = [c for c in cases if groups[c.model] != k]
         test = [c for c in cases if groups[c.model] == k]
@@ -712,7 +795,9 @@ def fit(cases: Sequence[Case], *, folds: int = 4, iters: int = 40) -> Calibratio
         for m in METRICS:
             for c, v in zip(test, pred[m], strict=True):
                 if m in c.truth and v > 0 and np.isfinite(v):
-                    resid[m].append(math.log(c.truth[m] / v))
+                    r = math.log(c.truth[m] / v)
+                    resid[m].append(r)
+                    by_group.setdefault(interval_group(c.stack, c.scenario), {}).setdefault(m, []).append(r)
     quant: dict[str, tuple[float, float]] = {}
     for m in METRICS:
         if len(resid[m]) >= 10:
@@ -721,6 +806,15 @@ def fit(cases: Sequence[Case], *, folds: int = 4, iters: int = 40) -> Calibratio
         else:
             quant[m] = (-0.3, 0.3)
     cal.residual_quantiles = quant
+    # Per group where its residuals say something different (trtllm_perf_v1's offline rows miss more).
+    cal.residual_quantiles_by_group = {
+        g: {
+            m: (float(np.percentile(v, 10)), float(np.percentile(v, 90)))
+            for m, v in per_metric.items()
+            if len(v) >= MIN_GROUP_ROWS
+        }
+        for g, per_metric in sorted(by_group.items())
+    }
     cal.fit_stats["oof_rows"] = {m: len(v) for m, v in resid.items()}
     return cal
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from app.planning.quality import THRESHOLDS
 from app.planning.result import Option, Rejected, Relaxation, SloCheck
 
@@ -46,25 +48,36 @@ def usd(value: float) -> str:
     return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
 
 
+def pareto_point(o: Option, latency: float) -> tuple[float, float, float, int]:
+    """(cost, latency, −quality, rank) of an option: what the Pareto front compares."""
+    cost = (
+        float(o.gpus_total)
+        if o.cost.deployment_model == "owned_hardware" and not o.cost.monthly_usd
+        else (o.cost.monthly_usd)
+    )
+    return (cost, latency, -o.quality.index, o.rank)
+
+
+def pareto_front(points: Sequence[tuple[float, float, float, int]]) -> list[int]:
+    """Ranks of the points no other point beats on cost, latency and quality at once (lower is better on
+    each), in input order. Vectorised over distinct points: large catalogs have thousands of viable ones."""
+    if not points:
+        return []
+    values = np.array([p[:3] for p in points], dtype=float)
+    distinct, inverse = np.unique(values, axis=0, return_inverse=True)
+    dominated = np.zeros(len(distinct), dtype=bool)
+    for start in range(0, len(distinct), 256):
+        a = distinct[start : start + 256, None, :]
+        b = distinct[None, :, :]
+        beats = np.logical_and(np.all(b <= a, axis=2), np.any(b < a, axis=2))
+        dominated[start : start + 256] = np.any(beats, axis=1)
+    flags = dominated[np.asarray(inverse).reshape(-1)]
+    return [p[3] for p, out in zip(points, flags.tolist(), strict=True) if not out]
+
+
 def pareto_ranks(options: Sequence[Option], latency_of: Callable[[Option], float]) -> list[int]:
     """Ranks of options no other option beats on cost, latency and quality at once."""
-    points = []
-    for o in options:
-        cost = (
-            float(o.gpus_total)
-            if o.cost.deployment_model == "owned_hardware" and not o.cost.monthly_usd
-            else (o.cost.monthly_usd)
-        )
-        points.append((cost, latency_of(o), -o.quality.index, o.rank))
-    front = []
-    for a in points:
-        dominated = any(
-            b[0] <= a[0] and b[1] <= a[1] and b[2] <= a[2] and (b[0] < a[0] or b[1] < a[1] or b[2] < a[2])
-            for b in points
-        )
-        if not dominated:
-            front.append(a[3])
-    return front
+    return pareto_front([pareto_point(o, latency_of(o)) for o in options])
 
 
 def screened_checks(planner: Planner, c: Candidate) -> list[SloCheck]:

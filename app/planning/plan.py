@@ -184,10 +184,7 @@ class Planner:
         return limit, name
 
     def cost_of(self, c: Candidate) -> Cost | None:
-        key = (c.cfg.gpu_id, c.gpus_steady, c.gpus_total)
-        if key not in self._costs:
-            self._costs[key] = self._cost(*key)
-        return self._costs[key]
+        return self.cost_of_counts(c.cfg.gpu_id, c.gpus_steady, c.gpus_total)
 
     def _cost(self, gpu_id: str, steady: int, peak: int) -> Cost | None:
         gpu = self.catalog.gpus[gpu_id]
@@ -206,7 +203,7 @@ class Planner:
             gpu.id,
             gpus_steady=steady,
             gpus_peak=peak,
-            prices=self.catalog.prices,
+            prices=self.prices_of(gpu.id),
             tokens_per_hour=self.tokens_per_hour,
             kinds=self.settings.rental_kinds,
             provider=self.spec.cloud_provider if model == "cloud_rental" else None,
@@ -219,7 +216,7 @@ class Planner:
             tdp_w=gpu.tdp_w,
             gpus_bought=peak,
             gpus_steady=steady,
-            prices=self.catalog.prices,
+            prices=self.prices_of(gpu.id),
             usd_per_kwh=self.spec.power_cost_per_kwh,
             pue=self.spec.cooling_overhead_pue,
             months=self.spec.amortization_period_months,
@@ -227,6 +224,17 @@ class Planner:
             rental_monthly_usd=rental.monthly_usd if rental else None,
             tokens_per_hour=self.tokens_per_hour,
         )
+
+    def prices_of(self, gpu_id: str) -> list[PriceRow]:
+        """The GPU's price rows (the cost functions only look at those), indexed once per catalog."""
+        index = self.catalog.memo.get("prices_by_gpu")
+        if index is None:
+            index = {}
+            for row in self.catalog.prices:
+                index.setdefault(row.gpu_id, []).append(row)
+            self.catalog.memo["prices_by_gpu"] = index
+        rows: list[PriceRow] = index.get(gpu_id, [])
+        return rows
 
     def cost_key(self, c: Candidate) -> float:
         """What the cost priority minimises: money, or GPUs used when owned hardware is free to run."""
@@ -626,25 +634,33 @@ class Planner:
             self.run_screen(later)
         t3 = time.perf_counter()
         ranked = self.rank(verified)
+        ranked_pairs = {v.pair for v in ranked}
         screened_viable = self.best_per_pair(
             self.sort(
                 [
                     c
                     for c in cands
-                    if not c.violations
-                    and c.evaluation == "screened"
-                    and c.pair not in {v.pair for v in ranked}
+                    if not c.violations and c.evaluation == "screened" and c.pair not in ranked_pairs
                 ]
             )
         )
         options = [self.to_option(c, i + 1, ranked) for i, c in enumerate(ranked)]
         top = options[: self.settings.top_k]
-        extra = [self.to_option(c, len(options) + i + 1, ranked) for i, c in enumerate(screened_viable)]
-        viable_all = options[self.settings.top_k :] + extra
-        pareto = explain.pareto_ranks(top + viable_all, self.latency_of)
+        # The Pareto front over every viable configuration, from the numbers their options would show; only
+        # the options that are kept (on the front, or among the first ranks) are built and explained.
+        first_extra = len(options) + 1
+        points = [explain.pareto_point(o, self.latency_of(o)) for o in options] + [
+            self.screened_point(c, first_extra + i) for i, c in enumerate(screened_viable)
+        ]
+        pareto = explain.pareto_front(points)
         keep = set(pareto)
         limit = self.settings.top_k + self.settings.viable_limit
-        viable = [o for o in viable_all if o.rank in keep or o.rank <= limit]
+        extra = [
+            self.to_option(c, first_extra + i, ranked)
+            for i, c in enumerate(screened_viable)
+            if first_extra + i in keep or first_extra + i <= limit
+        ]
+        viable = [o for o in options[self.settings.top_k :] if o.rank in keep or o.rank <= limit] + extra
         rejected, misses = self.rejections(cands)
         relax = explain.relaxations(self, cands) if not top else []
         message = None
@@ -674,6 +690,22 @@ class Planner:
         )
         result.timings_ms = {k: round(v, 2) for k, v in self.timings.items()}
         return result
+
+    def screened_point(self, c: Candidate, rank: int) -> tuple[float, float, float, int]:
+        """``explain.pareto_point`` of the option ``to_option`` would build for a screened candidate."""
+        assert c.cost is not None
+        t = self.targets
+        cost = (
+            float(c.gpus_total)
+            if c.cost.deployment_model == "owned_hardware" and not c.cost.monthly_usd
+            else c.cost.monthly_usd
+        )
+        latency = (
+            round(c.ttft, 3) / t.ttft_p90_ms
+            + round(c.tpot, 3) / t.tpot_p90_ms
+            + round(c.e2e, 3) / t.e2e_p95_ms
+        ) / 3.0
+        return (cost, latency, -c.quality.index, rank)
 
     def latency_of(self, o: Option) -> float:
         t = self.targets

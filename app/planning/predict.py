@@ -93,11 +93,11 @@ def _validate(arch: ModelArch, tp: int, precision: str, engine: str, workload: W
             raise InvalidConfigError(f"{name} tokens must be positive")
 
 
-def _interval(cal: Calibration, ttft: float, tpot: float, thr: float) -> PredictionInterval:
-    q = cal.residual_quantiles
-
+def _interval(
+    cal: Calibration, ttft: float, tpot: float, thr: float, stack: str, scenario: str
+) -> PredictionInterval:
     def band(metric: str, value: float) -> tuple[float, float]:
-        lo, hi = q.get(metric, (-0.3, 0.3))
+        lo, hi = cal.band(metric, stack, scenario)
         return (value * math.exp(lo), value * math.exp(hi))
 
     return PredictionInterval(
@@ -289,6 +289,9 @@ def _predict(
     if full and scen in ("open_loop", "closed_loop"):
         sim = _simulate(raw, f, workload, max_batch, max_num_batched_tokens, seed)
         saturated = saturated or sim.saturated
+        # The simulation covers the engine; the per-request overhead (off the GPU) shifts TTFT and E2E.
+        request = float(f.request_overhead_ms)
+        sim.ttft_ms, sim.e2e_ms = sim.ttft_ms + request, sim.e2e_ms + request
         ttft = _anchor(stats_of(sim.ttft_ms), mean["ttft_ms"])
         itl = _anchor(stats_of(sim.itl_values, sim.itl_weights), mean["tpot_ms"])
         tpot = _anchor(stats_of(sim.tpot_ms), mean["tpot_ms"])
@@ -308,7 +311,7 @@ def _predict(
             if "output_tokens_per_s" in values and thr > 0:
                 ratio = values["output_tokens_per_s"] / thr
                 thr, rps = thr * ratio, rps * ratio
-    interval = _interval(cal, ttft.mean, tpot.mean, thr)
+    interval = _interval(cal, ttft.mean, tpot.mean, thr, cal.stack_for(engine, cond.stack), scen)
     if basis != "estimated":
         # Measured rows carry run-to-run noise only: shrink the band to a third.
         interval = PredictionInterval(

@@ -65,12 +65,15 @@ def create_accounts(db_url: str, *names: str, admin: frozenset[str] = frozenset(
 
 
 @contextmanager
-def chat_server(db_url: str, data_dir: Path, log_path: Path) -> Iterator[str]:
+def chat_server(
+    db_url: str, data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Run the app (stand-in planner only if the recommender is missing) on a free port; yields its URL."""
     port = free_port()
     env = dict(
         os.environ, PREFLIGHT_DATABASE_URL=db_url, PREFLIGHT_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT)
     )
+    env.update(extra_env or {})
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         proc = subprocess.Popen(

@@ -2,12 +2,16 @@
 
 Stages 1-3: log in, describe a need, see the specification and >= 3 priced options, edit the TTFT target in
 the settings panel and see the options change, save two scenarios and compare them, resume the thread after
-a reload; and a second person sees none of it, in the UI or through /api. Screenshots of each stage go to
-test-artifacts/chat/. Stage 4 (deploy, inference test, "my deployments") waits for the deployment engine.
+a reload; and a second person sees none of it, in the UI or through /api. Stage 4: deploy the top option to
+the local target (simulator processes), watch the steps finish, send an inference test and see the streamed
+reply with its TTFT/ITL, open the monitoring view, find the deployment in "my deployments" after a reload,
+and check that a second person cannot see it (UI and /api/deployments); the deployment is deleted at the end
+so no simulator process is left. Screenshots of each stage go to test-artifacts/chat/.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
@@ -35,7 +39,9 @@ def server(
     accounts = create_accounts(db_url, "alice", "bob")
     data_dir = tmp_path_factory.mktemp("chat-data")
     try:
-        with chat_server(db_url, data_dir, ARTIFACTS / "server.log") as url:
+        # Scrape live deployments often, so the monitoring view has samples within the test.
+        extra = {"PREFLIGHT_SCRAPE_INTERVAL_S": "2"}
+        with chat_server(db_url, data_dir, ARTIFACTS / "server.log", extra) as url:
             yield url, accounts
     finally:
         drop_database(pg_admin_url, db_url)
@@ -67,9 +73,15 @@ def log_in(browser: object, url: str, who: Account) -> object:
 
 
 def send(page: object, text: str) -> None:
-    # The submit button is enabled once the text is in and the websocket is connected.
-    page.locator("#chat-input").fill(text)  # type: ignore[attr-defined]
-    page.wait_for_selector("#chat-submit:not([disabled])")  # type: ignore[attr-defined]
+    # The submit button is enabled once the text is in, the websocket is connected and no task runs. The
+    # first message of a thread moves the page to /thread/ID, which can clear the input: fill it again.
+    for _ in range(6):
+        page.locator("#chat-input").fill(text)  # type: ignore[attr-defined]
+        try:
+            page.wait_for_selector("#chat-submit:not([disabled])", timeout=5_000)  # type: ignore[attr-defined]
+            break
+        except Exception:  # playwright's TimeoutError: try again with the text filled in anew
+            continue
     page.locator("#chat-submit").click()  # type: ignore[attr-defined]
 
 
@@ -182,5 +194,152 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     assert "Restored this plan" not in other.inner_text("body")
     assert "Scenario A" not in other.inner_text("body")
     shot(other, "08-second-user")
+    log = (ARTIFACTS / "server.log").read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+DEPLOY_TIMEOUT_MS = 240_000
+
+
+def _pids(detail: dict[str, object]) -> list[int]:
+    runtime = detail.get("runtime") or {}
+    assert isinstance(runtime, dict)
+    return [int(p["pid"]) for p in runtime.get("processes") or []]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def test_chat_stage_4_deploy_test_monitor_and_isolation(
+    server: tuple[str, dict[str, Account]], browser: object
+) -> None:
+    url, accounts = server
+    alice, bob = accounts["alice"], accounts["bob"]
+    alice_h = {"Authorization": f"Bearer {alice.token}"}
+    bob_h = {"Authorization": f"Bearer {bob.token}"}
+    api = httpx.Client(base_url=url, timeout=30)
+    dep_id: str | None = None
+    pids: list[int] = []
+    try:
+        page = log_in(browser, url, alice)
+        page.locator("button[type=submit]").click()  # type: ignore[attr-defined]
+        page.wait_for_selector("#chat-input")  # type: ignore[attr-defined]
+        send(page, PROMPT)
+        page.locator("h4", has_text=re.compile(r"^Option 1:")).first.wait_for()  # type: ignore[attr-defined]
+
+        # --- deploy the top option: preview first, nothing applied ---
+        page.get_by_role("button", name="Deploy", exact=True).first.click()  # type: ignore[attr-defined]
+        preview = page.locator("h3", has_text="Deploy option 1:")  # type: ignore[attr-defined]
+        preview.wait_for()
+        page.wait_for_timeout(500)
+        preview.scroll_into_view_if_needed()
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        assert "Target **local**" not in body and "Target local" in body
+        assert "manifests" in body and "Nothing has been applied yet" in body
+        assert "would start" in body, "the local target says what it would do"
+        assert api.get("/api/deployments", headers=alice_h).json() == []
+        shot(page, "09-deploy-preview")
+
+        # --- confirm; progress streams as steps; the end shows the endpoint ---
+        page.get_by_role("button", name="Confirm", exact=True).click()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Cancel deployment").wait_for()  # type: ignore[attr-defined]
+        page.get_by_text("Deploying").first.wait_for()  # type: ignore[attr-defined]
+        shot(page, "10-deploy-running")
+        page.locator("h3", has_text="is ready").wait_for(timeout=DEPLOY_TIMEOUT_MS)  # type: ignore[attr-defined]
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        for step in ("Validating the manifests", "Applying", "Waiting until ready", "Smoke test"):
+            assert step in body, f"step {step!r} is shown"
+        assert "Endpoint (OpenAI-compatible)" in body and "http://127.0.0.1:" in body
+        assert page.get_by_role("button", name="Cancel deployment").count() == 0  # type: ignore[attr-defined]
+        mine = api.get("/api/deployments", headers=alice_h).json()
+        assert len(mine) == 1 and mine[0]["state"] == "ready"
+        dep_id = mine[0]["id"]
+        name = mine[0]["name"]
+        assert dep_id in body
+        pids = _pids(api.get(f"/api/deployments/{dep_id}", headers=alice_h).json())
+        assert pids and all(_alive(p) for p in pids)
+        # Open the steps so the screenshot shows what each one did.
+        for used in page.get_by_text(re.compile(r"^Used ")).all():  # type: ignore[attr-defined]
+            used.click()
+        shot(page, "11-deploy-ready")
+
+        # --- inline inference test: streamed reply with TTFT and ITL ---
+        page.get_by_role("button", name="Send a test prompt").first.click()  # type: ignore[attr-defined]
+        page.get_by_text("Type a prompt for").wait_for()  # type: ignore[attr-defined]
+        send(page, "Say hello and name three colours.")
+        footer = page.get_by_text("Measured through the endpoint")  # type: ignore[attr-defined]
+        footer.wait_for(timeout=60_000)
+        text = footer.inner_text()
+        assert re.search(r"TTFT [\d.,]+ ms, ITL [\d.,]+ ms", text), text
+        shot(page, "12-inference-test")
+
+        # --- monitoring view: latency over time against the targets, predicted vs observed, advice ---
+        page.wait_for_timeout(5000)  # a few scrapes (every 2 s in this server)
+        plots_before = page.locator(".js-plotly-plot").count()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Monitor").first.click()  # type: ignore[attr-defined]
+        heading = page.locator("h3", has_text=f"Monitoring {name}")  # type: ignore[attr-defined]
+        heading.wait_for()
+        page.wait_for_timeout(1000)
+        heading.scroll_into_view_if_needed()
+        plots = page.locator(".js-plotly-plot")  # type: ignore[attr-defined]
+        if "nothing to plot" not in page.inner_text("body"):  # type: ignore[attr-defined]
+            plots.nth(plots_before).wait_for()
+            plots.nth(plots_before).scroll_into_view_if_needed()
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        assert "Targets: TTFT p90" in body and "Health:" in body
+        shot(page, "13-monitoring")
+
+        # --- reload: "my deployments" is rebuilt from Postgres ---
+        thread_url = page.url  # type: ignore[attr-defined]
+        page.goto(thread_url)  # type: ignore[attr-defined]
+        page.get_by_text("Deployments made in this conversation").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+        page.goto(url)  # type: ignore[attr-defined]
+        page.wait_for_selector("#chat-input")  # type: ignore[attr-defined]
+        send(page, "my deployments")
+        card = page.locator("h4", has_text=name)  # type: ignore[attr-defined]
+        card.wait_for()
+        page.wait_for_timeout(1000)
+        card.scroll_into_view_if_needed()
+        body = page.inner_text("body")  # type: ignore[attr-defined]
+        assert "State history" in body and "Smoke test ok" in body and "Prediction:" in body
+        shot(page, "14-my-deployments-after-reload")
+
+        # --- a second person cannot see it: UI and /api ---
+        assert api.get("/api/deployments", headers=bob_h).json() == []
+        assert api.get(f"/api/deployments/{dep_id}", headers=bob_h).status_code == 404
+        assert api.delete(f"/api/deployments/{dep_id}", headers=bob_h).status_code == 404
+        other = log_in(browser, url, bob)
+        other.locator("button[type=submit]").click()  # type: ignore[attr-defined]
+        other.wait_for_selector("#chat-input")  # type: ignore[attr-defined]
+        send(other, "my deployments")
+        other.get_by_text("You have no deployments yet").wait_for()  # type: ignore[attr-defined]
+        other.wait_for_url(re.compile(r"/thread/"))  # type: ignore[attr-defined]
+        other.wait_for_timeout(1500)  # the first message of a thread re-renders the page once
+        send(other, f"monitor {dep_id[:8]}")
+        other.get_by_text("no deployment of yours matches").wait_for()  # type: ignore[attr-defined]
+        assert name not in other.inner_text("body")  # type: ignore[attr-defined]
+        shot(other, "15-second-user-deployments")
+
+        # --- delete from the chat; nothing keeps running ---
+        page.get_by_role("button", name="Delete deployment").first.click()  # type: ignore[attr-defined]
+        page.get_by_text("Deleted: its processes").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+        shot(page, "16-deleted")
+    finally:
+        if dep_id is not None:
+            state = api.get(f"/api/deployments/{dep_id}", headers=alice_h).json().get("state")
+            if state != "deleted":
+                api.delete(f"/api/deployments/{dep_id}?stream=true", headers=alice_h, timeout=120).read()
+        api.close()
+    assert api.is_closed
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get(f"/api/deployments/{dep_id}", headers=alice_h).json()["state"] == "deleted"
+    assert not [p for p in pids if _alive(p)], "no simulator or balancer process is left"
     log = (ARTIFACTS / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]

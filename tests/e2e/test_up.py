@@ -23,7 +23,10 @@ def test_up_serves_health_and_stops_on_ctrl_c(fresh_db_url: str) -> None:
     env = dict(os.environ, PREFLIGHT_DATABASE_URL=fresh_db_url)
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "up", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
