@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from app.cli_support import fail, run_async
+
 if TYPE_CHECKING:
     from app.auth import Principal
     from app.deploy.events import ProgressEvent
@@ -46,51 +48,26 @@ def register(app: typer.Typer) -> None:
 
 
 # --- plumbing -----------------------------------------------------------------------------------------------
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
 def _run(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine; known failures become one line and an exit code."""
-    from pydantic import ValidationError
-
+    """Run a command's coroutine with the deployment engine's errors mapped to exit codes."""
     from app.deploy.from_recommendation import PlanSourceError
     from app.deploy.service import DeploymentBusyError, DeploymentError, InvalidTransitionError
     from app.deploy.targets.base import TargetError
     from app.deploy.targets.kubernetes import KubernetesTargetError
     from app.deploy.validate import ManifestValidationError
-    from db.embedded import EmbeddedDatabaseError
-    from db.session import DatabaseUnavailableError, dispose_engine
 
-    async def wrapper() -> T:
-        try:
-            return await fn()
-        finally:
-            await dispose_engine()
-
-    try:
-        return asyncio.run(wrapper())
-    except DeploymentBusyError as e:
-        raise _fail(str(e), 3) from e
-    except (
-        PlanSourceError,
-        InvalidTransitionError,
-        ManifestValidationError,
-        ValidationError,
-        LookupError,
-    ) as e:
-        raise _fail(str(e), 2) from e
-    except (DeploymentError, TargetError, KubernetesTargetError) as e:
-        raise _fail(str(e), 1) from e
-    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
-        raise _fail(str(e), 1) from e
-    except KeyboardInterrupt as e:
-        raise _fail(
+    return run_async(
+        fn,
+        errors=(
+            ((DeploymentBusyError,), 3),
+            ((PlanSourceError, InvalidTransitionError, ManifestValidationError, LookupError), 2),
+            ((DeploymentError, TargetError, KubernetesTargetError), 1),
+        ),
+        interrupted=(
             "interrupted: the deployment stays where it was; `preflight deployments cancel ID` stops it, and "
-            "the next `preflight deployments reconcile` (or server start) resumes it",
-            130,
-        ) from e
+            "the next `preflight deployments reconcile` (or server start) resumes it"
+        ),
+    )
 
 
 async def _principal(user: str | None) -> Principal:
@@ -161,12 +138,12 @@ def deploy_command(
 ) -> None:
     """Deploy a recommendation option (or a plan file) locally or to Kubernetes, printing progress."""
     if (recommendation is None) == (plan_file is None):
-        raise _fail("give exactly one of --recommendation ID or --plan FILE", 2)
+        raise fail("give exactly one of --recommendation ID or --plan FILE", 2)
     if target not in ("local", "kubernetes"):
-        raise _fail("--target is local or kubernetes", 2)
+        raise fail("--target is local or kubernetes", 2)
     chosen_mode = mode or ("simulator" if target == "local" else "real")
     if chosen_mode not in ("simulator", "real"):
-        raise _fail("--mode is simulator or real", 2)
+        raise fail("--mode is simulator or real", 2)
 
     async def go() -> bool:
         from app.deploy import service

@@ -6,13 +6,14 @@ says what to loosen); 2 for invalid input (a bad specification, unknown names); 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from app.cli_support import fail, run_async
 
 JSON_KEYS = ("recommendation_id", "specification", "traffic", "options", "rejected", "pareto", "relax")
 
@@ -31,41 +32,17 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
+    return fail(message, code)
 
 
 def _run(coro_fn: Any) -> Any:
-    """Run a coroutine; known failures become one line and an exit code, never a traceback."""
-    from pydantic import ValidationError
-
+    """Run a command's coroutine with the planner's errors mapped to exit codes."""
     from app.planning.errors import PlanningError
     from app.planning.scenarios import ScenarioError
-    from db.embedded import EmbeddedDatabaseError
-    from db.session import DatabaseUnavailableError, dispose_engine
 
-    async def wrapper() -> Any:
-        try:
-            return await coro_fn()
-        finally:
-            await dispose_engine()
-
-    try:
-        return asyncio.run(wrapper())
-    except ValidationError as e:
-        raise _fail(_validation_message(e)) from e
-    except (PlanningError, ScenarioError, LookupError) as e:
-        raise _fail(str(e).strip("'\"")) from e
-    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
-        raise _fail(str(e), 1) from e
-
-
-def _validation_message(e: Any) -> str:
-    parts = []
-    for err in e.errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "__root__") or "specification"
-        parts.append(f"{loc}: {err.get('msg')}")
-    return "invalid specification: " + "; ".join(parts)
+    return run_async(
+        coro_fn, errors=(((PlanningError, ScenarioError, LookupError), 2),), validation_what="specification"
+    )
 
 
 def load_spec_file(path: Path) -> Any:
