@@ -134,9 +134,10 @@ def main() -> None:
         print(f"({time.time() - t0:.0f}s)")
     print(
         "\nvLLM factors (stack vllm-0.6) rest on the 86 dstack_405b rows only: Llama-3.1-405B FP8 on "
-        "8xH100 and 4/8xMI300X, vLLM 0.6.3. When those rows are held out (the 405B, or MI300X) the vLLM "
-        "stack is the fitted TensorRT-LLM 0.9 stack times its prior ratios (host overheads x4-5, "
-        "bandwidth/FLOP multipliers 0.9)."
+        "8xH100 and 4/8xMI300X, vLLM 0.6.3, TP 4/8. They fit its per-step overhead, bandwidth/FLOP "
+        "multipliers and all-reduce latency (TP > 1 only); when those rows are held out (405B, MI300X) it is "
+        "the fitted TensorRT-LLM 0.9 stack times prior ratios (calibrate._STACK_PRIOR). Planner predictions "
+        "for vllm use stack vllm-v1: vllm-0.6's fit times documented prior ratios (no V1 rows in shared/)."
     )
     if args.write:
         cal = C.fit(cases, folds=folds, iters=iters)

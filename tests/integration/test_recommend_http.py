@@ -75,7 +75,7 @@ async def test_recommendation_over_http_is_stored_and_owner_scoped(api: dict[str
     ("change", "words"),
     [
         ({"concurrent_users": -5}, "concurrent_users"),
-        ({"target_ttft_p90_ms": 1}, "target_ttft_p90_ms"),
+        ({"target_ttft_p90_ms": 0}, "target_ttft_p90_ms"),
         ({"available_gpus": ["XYZ-9000"]}, "unknown GPU 'XYZ-9000'"),
     ],
 )
@@ -90,6 +90,21 @@ async def test_invalid_specifications_say_why(
     )
     assert response.status_code in (400, 422), response.text
     assert words in response.json()["detail"]
+
+
+async def test_impossible_target_plans_and_says_what_to_relax(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    response = await client.post(
+        "/api/recommendations",
+        json={"specification": {**api["spec"], "target_ttft_p90_ms": 1}},
+        headers=bearer(api["alice"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["options"] == []
+    assert body["message"].startswith("nothing meets these constraints")
+    assert "TTFT p90" in body["message"]
+    assert any(r["field"] == "target_ttft_p90_ms" for r in body["relax"])
 
 
 async def test_request_shape_errors_are_clear(api: dict[str, Any]) -> None:
