@@ -249,7 +249,8 @@ def _open_loop_grid(
     itl = t_d / (1.0 - rho_p)
     service = t_d + t_p
     wait = cv**2 / 2.0 * u / (1.0 - u) * service
-    return service + wait, itl
+    # The per-request overhead (HTTP, tokenisation) is off the GPU: it adds to TTFT, not to the queue.
+    return service + wait + f.request_overhead_ms, itl
 
 
 def screen_metrics(
