@@ -29,47 +29,9 @@ from db import models as m
 
 log = logging.getLogger(__name__)
 
-_MODEL_FIELDS = (
-    "model_type",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "intermediate_size",
-    "vocab_size",
-    "max_position_embeddings",
-    "num_experts",
-    "num_experts_per_tok",
-    "moe_intermediate_size",
-    "num_shared_experts",
-    "first_k_dense_replace",
-    "kv_lora_rank",
-    "q_lora_rank",
-    "qk_rope_head_dim",
-    "qk_nope_head_dim",
-    "v_head_dim",
-    "sliding_window",
-    "sliding_window_pattern",
-    "tie_word_embeddings",
-    "family",
-    "hf_safetensors_params",
-)
-_GPU_FIELDS = (
-    "id",
-    "vendor",
-    "architecture",
-    "aliases",
-    "memory_gb",
-    "mem_bw_tb_s",
-    "bf16_tflops",
-    "fp16_tflops",
-    "fp8_tflops",
-    "int8_tops",
-    "interconnect",
-    "interconnect_gb_s",
-    "tdp_w",
-)
+def row_record(row: Any) -> dict[str, Any]:
+    """Every column of a catalog row as a dict: the mapping functions pick the fields they need."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}
 
 
 class DbCatalog:
@@ -122,8 +84,7 @@ async def load_db_catalog(*, session: AsyncSession) -> DbCatalog:
     models: list[ModelArch] = []
     names: dict[str, list[str]] = {}
     for row in (await session.execute(select(m.Model))).scalars():
-        rec: dict[str, Any] = {k: getattr(row, k) for k in _MODEL_FIELDS}
-        rec["hf_id"] = row.id
+        rec = row_record(row) | {"hf_id": row.id}
         try:
             models.append(arch_from_catalog_record(rec))
         except (ValueError, KeyError, TypeError) as e:
@@ -133,7 +94,7 @@ async def load_db_catalog(*, session: AsyncSession) -> DbCatalog:
     gpus: list[GpuSpec] = []
     for grow in (await session.execute(select(m.Gpu))).scalars():
         try:
-            gpus.append(gpu_spec_from_row({k: getattr(grow, k) for k in _GPU_FIELDS}))
+            gpus.append(gpu_spec_from_row(row_record(grow)))
         except (ValueError, KeyError, TypeError) as e:
             log.warning("skipping GPU %s: %s", grow.id, e)
     return DbCatalog(models, names, gpus)
