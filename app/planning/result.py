@@ -168,6 +168,6 @@ class RecommendationResult(_M):
     nearest_misses: list[Rejected] = Field(
         default_factory=list, description="When nothing fits: the candidates closest to meeting everything"
     )
-    rejected_count: int = Field(default=0, description="(model, GPU) pairs rejected; `rejected` lists notable ones")
+    rejected_count: int = Field(default=0, description="(model, GPU) pairs rejected; `rejected` lists some")
     candidates_considered: int = Field(default=0, description="model × GPU × precision × TP configurations")
     timings_ms: dict[str, float] = Field(default_factory=dict)
