@@ -1,6 +1,6 @@
 """How fast is a full recommendation? In-process, warm, over the seeded catalog and over a catalog grown 10×.
 
-    .venv/bin/python benchmarks/recommend_speed.py [--runs 20] [--request TEXT ...]
+    .venv/bin/python benchmarks/recommend_speed.py [--runs 20] [--request TEXT ...] [--outcomes N]
 
 Targets (issue 4): p95 < 300 ms over the seeded catalog; < 2 s with a 10× catalog. Each run is the whole
 service call: name checks, SQL candidate generation, screening, the full percentile model on the finalists,
@@ -10,6 +10,10 @@ Three figures per catalog and request: the same request repeated (the prediction
 with a different load each time (the full model runs afresh on every finalist), and the first call. Two
 requests by default: a latency-priority chatbot and a cost-priority one (the cost search runs the full model
 on the most finalists). The machine's load average is printed with the figures: they depend on it.
+
+With ``--outcomes N``, N observed outcomes (slower than predicted) of each request's first few options are
+stored first, so the figures include learning: the grouped corrections query, corrected predictions, and
+embedding the request to find similar outcomes. Without it no outcome exists and none of that runs.
 """
 
 from __future__ import annotations
@@ -67,6 +71,27 @@ REQUESTS = (
 )
 
 
+async def add_outcomes(session: AsyncSession, request: str, count: int) -> None:
+    """``count`` outcomes spread over the first options of ``request``, each observed 1.3x slower."""
+    from app.observe.outcomes import DeploymentConfig, record_outcome
+    from app.planning.recommend import recommend, spec_from_text
+
+    spec = await spec_from_text(request, session=session)
+    result = await recommend(spec, session=session, store=False)
+    for i in range(count):
+        o = result.options[i % len(result.options)]
+        predicted = {"tpot_ms": o.tpot_ms.model_dump(), "output_tokens_per_s": o.output_tokens_per_s}
+        observed = {
+            "tpot_ms": o.tpot_ms.scaled(1.3).model_dump(),
+            "output_tokens_per_s": o.output_tokens_per_s / 1.3,
+        }
+        config = DeploymentConfig(model_id=o.model_id, gpu_id=o.gpu_id, tp=o.tp, precision=o.precision)
+        await record_outcome(
+            config, session=session, observed=observed, predicted=predicted, spec=spec.model_dump()
+        )
+    await session.flush()
+
+
 async def measure(session: AsyncSession, runs: int, label: str, request: str) -> dict[str, Any]:
     from app.planning.recommend import recommend, spec_from_text
 
@@ -111,7 +136,7 @@ def loadavg() -> str:
         return "unknown"
 
 
-async def main(runs: int, requests: list[str]) -> None:
+async def main(runs: int, requests: list[str], outcomes: int = 0) -> None:
     from db.session import dispose_engine, get_engine
 
     engine = await get_engine()
@@ -127,6 +152,8 @@ async def main(runs: int, requests: list[str]) -> None:
                 if factor > 1:
                     await grow_catalog(session, factor)
                     await session.flush()
+                for request in requests if outcomes else []:
+                    await add_outcomes(session, request, outcomes)
                 for request in requests:
                     results.append(await measure(session, runs, label, request))
             finally:
@@ -134,7 +161,7 @@ async def main(runs: int, requests: list[str]) -> None:
                 await outer.rollback()
     await dispose_engine()
     targets = {"seeded": 300.0, "10x": 2000.0}
-    print(f"load average before: {load_before}; after: {loadavg()}")
+    print(f"load average before: {load_before}; after: {loadavg()}; stored outcomes per request: {outcomes}")
     for r in results:
         limit = targets[r["catalog"]]
         worst = max(r["same_p95_ms"], r["varied_p95_ms"])
@@ -152,5 +179,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--request", action="append", help="request in words (repeatable)")
+    parser.add_argument("--outcomes", type=int, default=0, help="store N observed outcomes per request first")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.request or list(REQUESTS)))
+    asyncio.run(main(args.runs, args.request or list(REQUESTS), args.outcomes))

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import JSON, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.observe.outcomes import ratio
@@ -158,6 +159,39 @@ async def load_corrections(
     ).all()
     ratios = [outcome_ratios(obs or {}, pred or {}, (mid, gid, eng)) for mid, gid, eng, obs, pred in rows]
     return correction_factors(ratios, model_id, gpu_id, engine, prior_strength=prior_strength)
+
+
+async def load_all_corrections(
+    *, session: AsyncSession, prior_strength: float = PRIOR_STRENGTH, limit: int = 5000
+) -> dict[tuple[str, str, str], Corrections]:
+    """Correction factors of every (model, GPU, engine) with outcomes, in one grouped query.
+
+    Keyed by ``app.planning.corrections.outcome_key`` (lower case); each configuration uses its latest
+    ``limit`` outcomes, like ``load_corrections``.
+    """
+    # One row per configuration: its [observed, predicted] pairs, newest first.
+    pair = func.json_build_array(m.DeploymentOutcome.observed, m.DeploymentOutcome.predicted)
+    pairs = func.json_agg(aggregate_order_by(pair, m.DeploymentOutcome.id.desc()), type_=JSON)
+    key_cols = (
+        func.lower(m.DeploymentOutcome.model_id),
+        func.lower(m.DeploymentOutcome.gpu_id),
+        func.lower(func.coalesce(m.DeploymentOutcome.engine, "vllm")),
+    )
+    rows = (
+        await session.execute(
+            select(*key_cols, pairs)
+            .where(m.DeploymentOutcome.model_id.is_not(None), m.DeploymentOutcome.gpu_id.is_not(None))
+            .group_by(*key_cols)
+        )
+    ).all()
+    out: dict[tuple[str, str, str], Corrections] = {}
+    for model_id, gpu_id, engine, observed_predicted in rows:
+        key = (model_id, gpu_id, engine)
+        ratios = [outcome_ratios(obs or {}, pred or {}, key) for obs, pred in observed_predicted[:limit]]
+        found = correction_factors(ratios, model_id, gpu_id, engine, prior_strength=prior_strength)
+        if found.n_outcomes:
+            out[key] = found
+    return out
 
 
 # ------------------------------------------------------------------------------------ applying factors

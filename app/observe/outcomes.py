@@ -42,7 +42,13 @@ class DeploymentConfig(BaseModel):
 
 def describe_deployment(config: DeploymentConfig, spec: Mapping[str, Any] | None = None) -> str:
     """The text that is embedded: the use case in the person's words, the traffic and the configuration."""
-    spec = spec or {}
+    request = describe_request(spec or {})
+    return f"{request}; {config.describe()}" if request else config.describe()
+
+
+def describe_request(spec: Mapping[str, Any]) -> str:
+    """The use case and traffic of a specification, worded as ``describe_deployment`` words them (the text
+    a recommendation searches similar outcomes with, before any configuration is chosen)."""
     parts = []
     if spec.get("use_case_description"):
         parts.append(str(spec["use_case_description"]))
@@ -57,7 +63,6 @@ def describe_deployment(config: DeploymentConfig, spec: Mapping[str, Any] | None
         traffic.append(f"{spec['generation_length_avg']} output tokens")
     if traffic:
         parts.append("traffic " + ", ".join(traffic))
-    parts.append(config.describe())
     return "; ".join(parts)
 
 

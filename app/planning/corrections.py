@@ -46,6 +46,65 @@ def _band(band: tuple[float, float], factor: float) -> tuple[float, float]:
     return (band[0] * factor, band[1] * factor)
 
 
+OutcomeKey = tuple[str, str, str]
+
+
+def outcome_key(model_id: str, gpu_id: str, engine: str) -> OutcomeKey:
+    """How outcomes are matched to configurations: (model, GPU, engine), case-insensitively."""
+    return (model_id.lower(), gpu_id.lower(), engine.lower())
+
+
+def outcome_factors(
+    corrections: Sequence[OutcomeCorrection], prior_weight: float = 3.0
+) -> tuple[float, float, float]:
+    """(TTFT, TPOT/ITL, throughput) multiplicative factors from ``corrections``, shrunk toward 1."""
+    return (
+        _factor([(c.ttft_ratio, c.weight) for c in corrections if c.ttft_ratio], prior_weight),
+        _factor([(c.tpot_ratio, c.weight) for c in corrections if c.tpot_ratio], prior_weight),
+        _factor([(c.throughput_ratio, c.weight) for c in corrections if c.throughput_ratio], prior_weight),
+    )
+
+
+class ConfigOutcomes(BaseModel):
+    """The outcomes of one (model, GPU, engine) configuration, as the planner applies them.
+
+    Both planning passes use it: the closed-form screen scales its latencies and capacity by ``factors``, and
+    the full model's predictions go through ``apply_outcome_corrections`` with the same outcomes, so the two
+    agree. ``fingerprint`` keys the planner's caches of corrected results (physics-only caches stay shared).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcomes: tuple[OutcomeCorrection, ...]
+    prior_weight: float = Field(default=3.0, gt=0)
+
+    @property
+    def n_outcomes(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def factors(self) -> tuple[float, float, float]:
+        return outcome_factors(self.outcomes, self.prior_weight)
+
+    @property
+    def fingerprint(self) -> tuple[object, ...]:
+        return (self.n_outcomes, *(round(f, 9) for f in self.factors))
+
+    def apply(self, prediction: Prediction) -> Prediction:
+        return apply_outcome_corrections(prediction, self.outcomes, prior_weight=self.prior_weight)
+
+    def describe(self, subject: str = "") -> str:
+        """'corrected by 2 observed outcomes{subject}: TTFT +5%, TPOT +18%' (moves under 0.5% left out)."""
+        n = self.n_outcomes
+        moves = [
+            f"{label} {(f - 1.0) * 100:+.0f}%"
+            for label, f in zip(("TTFT", "TPOT", "throughput"), self.factors, strict=True)
+            if abs(f - 1.0) >= 0.005
+        ]
+        head = f"corrected by {n} observed outcome{'s' if n != 1 else ''}{subject}"
+        return head + (": " + ", ".join(moves) if moves else " (no change beyond 0.5%)")
+
+
 def apply_outcome_corrections(
     prediction: Prediction, corrections: Sequence[OutcomeCorrection], *, prior_weight: float = 3.0
 ) -> Prediction:
@@ -55,9 +114,7 @@ def apply_outcome_corrections(
     """
     if not corrections or not prediction.fits:
         return prediction
-    f_ttft = _factor([(c.ttft_ratio, c.weight) for c in corrections if c.ttft_ratio], prior_weight)
-    f_tpot = _factor([(c.tpot_ratio, c.weight) for c in corrections if c.tpot_ratio], prior_weight)
-    f_thr = _factor([(c.throughput_ratio, c.weight) for c in corrections if c.throughput_ratio], prior_weight)
+    f_ttft, f_tpot, f_thr = outcome_factors(corrections, prior_weight)
     e2e = prediction.e2e_ms
     if e2e is not None and prediction.ttft_ms is not None:
         # E2E = TTFT + decode time: correct each part by its own factor.

@@ -133,6 +133,10 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
             preds.append(f"{label} {ms(s.predicted)} (target {ms(s.target)})")
     basis = "from the closed-form screen only" if option.evaluation == "screened" else f"{option.basis}"
     parts.append("Predicted " + ", ".join(preds) + f" ({basis}).")
+    observed = planner.outcomes_of(c)
+    if observed is not None:
+        # Say which numbers moved and by how much, so a reader can tell learning from physics.
+        parts.append(f"Predictions {observed.describe(f' of {short(cfg.model_id)} on {cfg.gpu_id}')}.")
     uncertain = [s for s in option.slo_checks if s.verdict == "uncertain"]
     if uncertain:
         words = ", ".join(

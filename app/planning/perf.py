@@ -253,11 +253,35 @@ def offline_batch(raw: RawCosts, f: Factors, n: Num, max_batch: Num, inp: Num, o
     )
 
 
-def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_batch: Num) -> Estimate:
+def lockstep_share(out: Num, out_cv: Num) -> Num:
+    """Share of closed-loop clients that stay in lockstep, from the spread of the output lengths.
+
+    Clients with identical output lengths finish together, re-send together and prefill as a cohort forever
+    (genai-perf's fixed-length NIM runs, the simulator with fixed lengths). Any spread in the output lengths
+    shifts their finishing steps apart: once the standard deviation reaches about a token the phases random-
+    walk apart within a few requests, and arrivals become spread over the decode steps. Input-length spread
+    alone keeps the cohort (its prompts still share one prefill step), so only the output spread counts.
+    """
+    sd = out_cv * out
+    return 1.0 / (1.0 + sd * sd)
+
+
+def closed_loop(
+    raw: RawCosts,
+    f: Factors,
+    users: Num,
+    inp: Num,
+    out: Num,
+    max_batch: Num,
+    out_cv: Num = 0.0,
+    budget: Num = 8192.0,
+) -> Estimate:
     """N clients, each sending its next request as soon as the last one finishes (no think time).
 
     The engine is never idle, so one request costs (out-1)/B decode steps plus its prefill: X follows,
     and Little's law gives E2E = N / X. Users beyond ``max_batch`` wait in the queue (TTFT grows).
+    ``out_cv`` is the coefficient of variation of the output lengths: it decides whether the clients stay
+    in lockstep (fixed lengths: a fitted cohort term) or spread out (a TTFT derived from the step structure).
     """
     b = _minimum(users, max_batch)
     ctx = b * (inp + out / 2.0)
@@ -265,13 +289,6 @@ def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_b
     t_p = _chunk_prefill_ms(raw, f, b, ctx, inp)
     per_req = (out - 1.0) / b * t_d + t_p
     x = 1.0 / per_req  # requests per ms
-    # The prompt of one request shares its first step with the others' decode; prefills that arrive
-    # together queue behind each other (a wait of about half the prefill work in flight).
-    # Closed-loop clients with equal lengths stay in phase, so a prompt queues behind a share of the other
-    # clients' prompts (``prefill_sync``, calibrated); users beyond the batch wait for a free slot.
-    # Clients that start together stay in phase (a cohort prefills together), but step-time noise spreads
-    # larger cohorts out: the share waited behind decays with the cohort size.
-    sync = f.prefill_sync / (1.0 + b / f.sync_scale)
     # The per-request overhead (HTTP, tokenisation, detokenisation) happens off the GPU: a client spends it
     # outside the engine, like a think time. Below the batch limit it lengthens every request; above it,
     # the engine is the bottleneck and the overhead overlaps with the wait for a free slot.
@@ -279,7 +296,30 @@ def closed_loop(raw: RawCosts, f: Factors, users: Num, inp: Num, out: Num, max_b
     e2e = _maximum(users / x, b / x + r)
     queue = _maximum(users / x - b / x - r, 0.0)
     x = users / e2e
-    ttft = t_d + t_p + sync * (b - 1.0) * t_p + queue + r
+    # Lockstep (fixed lengths): clients that start together stay in phase, so a prompt queues behind a share
+    # of the other clients' prompts (``prefill_sync``, fitted on NIM's fixed-length genai-perf rows, the only
+    # closed-loop source); step-time noise spreads larger cohorts out, so the share decays with the cohort.
+    sync = f.prefill_sync / (1.0 + b / f.sync_scale)
+    lockstep = t_d + t_p + sync * (b - 1.0) * t_p
+    # Spread out (varied lengths): requests finish at rate x, so prompts arrive spread over the steps. With
+    # chunked prefill a prompt is admitted at the next step: it waits for the rest of the current step, then
+    # rides one mixed step with the decodes and the prompts that arrived during the same step. Prefill takes
+    # a share rho of the engine's time, so the mean step is t_d / (1 - rho) and x * t_s prompts share it.
+    rho = _minimum(x * t_p, 0.95)
+    t_s = t_d / (1.0 - rho)
+    others = x * t_s
+    # A prompt that does not fit the step's token budget with its companions is chunked over more steps.
+    steps = _maximum((inp * (1.0 + others)) / _maximum(budget - b, 1.0), 1.0)
+    mixed = steps * t_d + t_p * (1.0 + others)
+    # Mean residual of the step under way when the prompt arrives (a random point in time): mixed steps
+    # cover a share of the time, decode-only ones the rest. The engine is idle only when no other client is
+    # inside it (a single client always finds it idle).
+    mixed_share = _minimum(x * mixed / (1.0 + others), 1.0)
+    residual = (mixed_share * mixed + (1.0 - mixed_share) * t_d) / 2.0
+    busy = 1.0 - (r / (e2e + r)) ** (b - 1.0)
+    spread = busy * residual + mixed
+    lock = lockstep_share(out, out_cv)
+    ttft = lock * lockstep + (1.0 - lock) * spread + queue + r
     ttft = _minimum(ttft, e2e * 0.999)
     itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
     return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
@@ -606,8 +646,11 @@ def steady_state(
     budget: Num,
     n_prompts: Num,
     arrival_cv: Num = 1.0,
+    out_cv: Num = 0.0,
 ) -> dict[str, Num]:
     """Closed-form means for every scenario code of ``SCENARIOS`` (arrays of equal length, or scalars).
+
+    ``out_cv``: coefficient of variation of the output lengths (0 for fixed lengths; closed loop only).
 
     Returns ttft_ms, tpot_ms (= mean ITL), e2e_ms, output_tokens_per_s, requests_per_s and utilization.
     """
@@ -616,7 +659,7 @@ def steady_state(
     if n > 1 and len(np.unique(scen)) > 1:
         # Evaluate each scenario on its own rows only (the calibration calls this thousands of times).
         arrays = {"batch": batch, "inp": inp, "out": out, "rate": rate, "max_batch": max_batch}
-        arrays |= {"budget": budget, "n_prompts": n_prompts, "arrival_cv": arrival_cv}
+        arrays |= {"budget": budget, "n_prompts": n_prompts, "arrival_cv": arrival_cv, "out_cv": out_cv}
         full = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in arrays.items()}
         result = {k: np.empty(n) for k in ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s")}
         result |= {"requests_per_s": np.empty(n), "utilization": np.empty(n)}
@@ -635,6 +678,7 @@ def steady_state(
                 sub["budget"],
                 sub["n_prompts"],
                 sub["arrival_cv"],
+                sub["out_cv"],
             )
             for k, v in part.items():
                 result[k][idx] = v
@@ -651,7 +695,7 @@ def steady_state(
         if code == 0:
             est = static_batch(raw, f, batch, inp, out)
         elif code == 1:
-            est = closed_loop(raw, f, batch, inp, out, max_batch)
+            est = closed_loop(raw, f, batch, inp, out, max_batch, out_cv, budget)
         elif code == 2:
             est = offline(raw, f, max_batch, inp, out, budget)
         else:

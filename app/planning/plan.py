@@ -27,6 +27,7 @@ import numpy as np
 from app.intent.schema import Specification
 from app.planning import explain
 from app.planning.calibrate import Calibration
+from app.planning.corrections import ConfigOutcomes, OutcomeKey
 from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
 from app.planning.memory import valid_tp_degrees
 from app.planning.predict import MeasuredPoint
@@ -42,6 +43,7 @@ from app.planning.sizing import (
     headroom,
     memory_fit,
     memory_workload,
+    outcomes_of,
     screen,
     size_full,
     slo_checks,
@@ -78,6 +80,9 @@ class PlanCatalog:
     candidates: list[tuple[str, str, str]]  # (model id, GPU id, precision)
     measured: dict[tuple[str, str, int, str, str], tuple[MeasuredPoint, ...]] = field(default_factory=dict)
     catalog_rejections: list[Rejected] = field(default_factory=list)
+    # Observed outcomes per (model, GPU, engine) (``corrections.outcome_key``): the planner corrects those
+    # configurations' screened and full predictions with them. Per request, never part of the memo.
+    outcomes: dict[OutcomeKey, ConfigOutcomes] = field(default_factory=dict)
     # What the planner derives from this catalog alone (configurations, memory plans), reused by every plan
     # over it. ``dataclasses.replace`` shares it, so a per-call copy with other rejections keeps the memo.
     memo: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -380,7 +385,13 @@ class Planner:
     def run_screen(self, cands: list[Candidate]) -> None:
         if not cands:
             return
-        res = screen([c.cfg for c in cands], self.traffic, self.targets, self.settings.calibration)
+        res = screen(
+            [c.cfg for c in cands],
+            self.traffic,
+            self.targets,
+            self.settings.calibration,
+            self.catalog.outcomes,
+        )
         t = self.targets
         peak, steady = self.traffic.peak_qps, self.traffic.steady_qps
         # Replica counts for all candidates at once; the loop below only assigns and checks limits.
@@ -493,6 +504,7 @@ class Planner:
         if math.isfinite(limit):
             max_n = max(1, min(max_n, int(limit) // c.cfg.tp))
         cal = self.settings.calibration
+        observed = self.outcomes_of(c)
         sized = size_full(
             c.cfg,
             self.traffic,
@@ -501,10 +513,11 @@ class Planner:
             c.n_peak,
             max_replicas=max_n,
             calibration=cal,
+            outcomes=observed,
         )
         c.evaluation = "full"
         if sized is None:
-            pred = full_predict(c.cfg, self.traffic, self.traffic.peak_qps / max_n, cal)
+            pred = full_predict(c.cfg, self.traffic, self.traffic.peak_qps / max_n, cal, observed)
             c.prediction = pred
             what = self._miss_text(pred)
             c.violations.append(
@@ -531,6 +544,7 @@ class Planner:
             max_replicas=sized.replicas,
             calibration=cal,
             need_prediction=False,  # only the count is used
+            outcomes=observed,
         )
         c.n_steady = steady.replicas if steady else sized.replicas
         c.spare, c.headroom_text = headroom(c.n_peak, self.spec.reliability_target)
@@ -539,6 +553,10 @@ class Planner:
         upper = self.traffic.peak_qps / (c.n_peak - 1) if c.n_peak > 1 else math.inf
         c.slo_rps = max(per_replica, min(c.slo_rps, upper))
         self.apply_post_sizing_checks(c)
+
+    def outcomes_of(self, c: Candidate) -> ConfigOutcomes | None:
+        """The observed outcomes correcting this candidate's predictions, if any."""
+        return outcomes_of(c.cfg, self.catalog.outcomes)
 
     def _miss_text(self, pred: Prediction) -> str:
         if not pred.fits or pred.ttft_ms is None:
@@ -752,6 +770,7 @@ class Planner:
             checks = explain.screened_checks(self, c)
             basis, interval = "estimated", None
             tokens_s = self.traffic.peak_qps / max(c.n_peak, 1) * self.traffic.output_tokens.mean
+        observed = self.outcomes_of(c)
         verdict = "meets"
         if any(s.verdict == "misses" for s in checks):
             verdict = "misses"
@@ -787,6 +806,7 @@ class Planner:
             rationale="",
             verdict=verdict,
             evaluation=c.evaluation,
+            corrected_by_outcomes=observed.n_outcomes if observed is not None else 0,
         )
         option.rationale = explain.rationale(self, c, option, ranked)
         return option

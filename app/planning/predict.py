@@ -213,6 +213,13 @@ def predict(
     return result
 
 
+def length_cv(dist: LengthDist) -> float:
+    """Coefficient of variation of the lengths ``_sample`` draws (0 when they are all equal)."""
+    if dist.kind == "fixed" or dist.cv == 0:
+        return 0.0
+    return 1.0 if dist.kind == "exponential" else float(dist.cv)
+
+
 def _arrival_cv(workload: Workload) -> float:
     if workload.arrival == "gamma":
         return 1.0 / math.sqrt(workload.burstiness)
@@ -279,6 +286,7 @@ def _predict(
         float(max_num_batched_tokens),
         float(cond.n_prompts or 1000),
         _arrival_cv(workload),
+        length_cv(workload.output_tokens),
     )
     mean = {k: float(np.asarray(v).ravel()[0]) for k, v in means.items()}
     saturated = scen == "open_loop" and mean["utilization"] >= 1.0

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,14 +20,18 @@ from app.auth import Principal, audit
 from app.intent.schema import Specification
 from app.names import AliasIndex, AmbiguousNameError
 from app.planning.catalog import arch_from_catalog_record, default_catalog
+from app.planning.corrections import ConfigOutcomes, OutcomeKey
 from app.planning.cost import PriceRow
 from app.planning.errors import PlanningError
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
 from app.planning.quality import ModelFacts, quality_indexes
-from app.planning.result import Quality, RecommendationResult, Rejected
+from app.planning.result import Option, Quality, RecommendationResult, Rejected
 from app.planning.types import GpuSpec, Interconnect, ModelArch
 from db import catalog_queries as q
 from db import models as m
+
+if TYPE_CHECKING:
+    from app.observe.outcomes import SimilarOutcome
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +345,61 @@ async def _load_catalog(cfilter: q.CandidateFilter, *, session: AsyncSession) ->
     return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples)
 
 
+# --- learning from observed outcomes ----------------------------------------------------------------------
+
+# Most databases have no outcomes yet: one index probe says so, and then nothing below is imported or run
+# (the observe modules and the embedding model stay unloaded).
+_OUTCOMES_EXIST = text("SELECT EXISTS (SELECT 1 FROM deployment_outcomes)")
+
+
+async def observed_outcomes(
+    spec: Specification, *, session: AsyncSession
+) -> tuple[dict[OutcomeKey, ConfigOutcomes], list[SimilarOutcome]]:
+    """The outcomes that correct configurations' predictions (per model, GPU, engine) and the stored
+    outcomes most similar to this request; both empty when no outcome is stored."""
+    if not (await session.execute(_OUTCOMES_EXIST)).scalar():
+        return {}, []
+    from app.embeddings import EmbeddingError
+    from app.observe.learning import load_all_corrections
+    from app.observe.outcomes import describe_request, similar_outcomes
+
+    corrections = {
+        key: ConfigOutcomes(outcomes=tuple(c.outcomes), prior_weight=c.prior_strength)
+        for key, c in (await load_all_corrections(session=session)).items()
+    }
+    try:
+        similar = await similar_outcomes(describe_request(spec.model_dump()), session=session)
+    except EmbeddingError as e:  # the corrections still apply; only the similarity line is missing
+        log.warning("similar outcomes unavailable: %s", e)
+        similar = []
+    return corrections, similar
+
+
+def annotate_similar(result: RecommendationResult, similar: list[SimilarOutcome]) -> None:
+    """Put the similar-outcomes line on every option; options whose model and GPU ran in one of those
+    outcomes get their own line, and a sentence in the rationale."""
+    from app.observe.outcomes import summarize_similar
+
+    overall = summarize_similar(similar)
+    for option in [*result.options, *result.viable]:
+        mine = [s for s in similar if _same_config(s, option)]
+        own = summarize_similar(mine)
+        if own is None:
+            option.similar_outcomes = overall
+            continue
+        others = len([s for s in similar if s.throughput_ratio is not None]) - len(mine)
+        option.similar_outcomes = f"{own} (this model on {option.gpu_id})" + (
+            f"; overall, {overall}" if others > 0 and overall else ""
+        )
+        option.rationale += f" Observed before with this model on {option.gpu_id}: {own}."
+
+
+def _same_config(s: SimilarOutcome, option: Option) -> bool:
+    return (s.model_id or "").lower() == option.model_id.lower() and (
+        s.gpu_id or ""
+    ).lower() == option.gpu_id.lower()
+
+
 async def recommend(
     spec: Specification,
     *,
@@ -358,8 +417,15 @@ async def recommend(
     settings = settings or PlanSettings()
     spec = await check_names(spec, session=session)
     catalog = await load_catalog(spec, session=session, settings=settings)
+    t_outcomes = time.perf_counter()
+    corrections, similar = await observed_outcomes(spec, session=session)
+    if corrections:
+        # A per-request copy: the cached catalog (and its physics memo) stays shared and uncorrected.
+        catalog = dataclasses.replace(catalog, outcomes=corrections)
     t1 = time.perf_counter()
     result = plan(spec, catalog, settings)
+    if similar:
+        annotate_similar(result, similar)
     t2 = time.perf_counter()
     if store:
         who = principal or Principal.system()
@@ -391,7 +457,8 @@ async def recommend(
     t3 = time.perf_counter()
     result.timings_ms.update(
         {
-            "load_catalog_ms": round((t1 - t0) * 1e3, 2),
+            "load_catalog_ms": round((t_outcomes - t0) * 1e3, 2),
+            "outcomes_ms": round((t1 - t_outcomes) * 1e3, 2),
             "plan_ms": round((t2 - t1) * 1e3, 2),
             "store_ms": round((t3 - t2) * 1e3, 2),
             "total_ms": round((t3 - t0) * 1e3, 2),

@@ -21,13 +21,14 @@ SLO metrics (the same definition everywhere, including the brute-force test):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from app.planning import memory as mem
 from app.planning.calibrate import Calibration
+from app.planning.corrections import ConfigOutcomes, OutcomeKey, outcome_key
 from app.planning.perf import Factors, RawCosts, closed_loop, decode_ms, raw_costs, step_ms
 from app.planning.predict import MeasuredPoint, default_calibration, predict
 from app.planning.result import SloCheck
@@ -92,6 +93,16 @@ class Config:
             self.engine,
             self.measured,
         )
+
+
+Outcomes = Mapping[OutcomeKey, ConfigOutcomes]
+
+
+def outcomes_of(cfg: Config, outcomes: Outcomes | None) -> ConfigOutcomes | None:
+    """The observed outcomes that correct ``cfg``'s predictions (None: the calibrated fit alone)."""
+    if not outcomes:
+        return None
+    return outcomes.get(outcome_key(cfg.model_id, cfg.gpu_id, cfg.engine))
 
 
 def memory_workload(traffic: TrafficModel) -> Workload:
@@ -268,12 +279,18 @@ _SCREEN_CACHE: dict[tuple[object, ...], dict[tuple[object, ...], _ScreenRow]] = 
 
 
 def screen(
-    configs: Sequence[Config], traffic: TrafficModel, targets: Targets, calibration: Calibration | None = None
+    configs: Sequence[Config],
+    traffic: TrafficModel,
+    targets: Targets,
+    calibration: Calibration | None = None,
+    outcomes: Outcomes | None = None,
 ) -> ScreenResult:
     """Closed-form screening of all configurations at once.
 
     The result does not depend on the request rate (it is per replica), so it is cached per configuration,
-    lengths, burstiness and targets: re-planning with another load reuses it.
+    lengths, burstiness and targets: re-planning with another load reuses it. A configuration with observed
+    ``outcomes`` is screened with its latencies and capacity scaled by their factors (as the full model's
+    predictions are), and cached under their fingerprint as well.
     """
     cal = calibration or default_calibration()
     if not configs:
@@ -295,10 +312,11 @@ def screen(
         if len(_SCREEN_CACHE) > 64:
             _SCREEN_CACHE.clear()
         cache = _SCREEN_CACHE[context] = {}
-    keys = [c.key for c in configs]
+    corrected = [outcomes_of(c, outcomes) for c in configs] if outcomes else [None] * len(configs)
+    keys = [c.key if o is None else (c.key, o.fingerprint) for c, o in zip(configs, corrected, strict=True)]
     missing = [i for i, k in enumerate(keys) if k not in cache]
     if missing:
-        fresh = _screen([configs[i] for i in missing], traffic, targets, cal)
+        fresh = _screen([configs[i] for i in missing], traffic, targets, cal, [corrected[i] for i in missing])
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
         for j, i in enumerate(missing):
@@ -314,7 +332,11 @@ def screen(
 
 
 def _screen(
-    configs: Sequence[Config], traffic: TrafficModel, targets: Targets, cal: Calibration
+    configs: Sequence[Config],
+    traffic: TrafficModel,
+    targets: Targets,
+    cal: Calibration,
+    corrected: Sequence[ConfigOutcomes | None],
 ) -> ScreenResult:
     raw = RawCosts(
         **_columns([_raw_row(c.arch, c.gpu, c.tp, c.precision, c.engine) for c in configs], _RAW_FIELDS)
@@ -333,6 +355,13 @@ def _screen(
     cap = np.asarray(closed_loop(raw, f, mb, inp, out, mb).requests_per_s, dtype=float)  # (M,1)
     u = U_GRID[None, :]
     ttft, itl = _open_loop_grid(raw, f, mb, cap, u, inp, out, traffic.burstiness_cv)
+    if any(o is not None for o in corrected):
+        # Observed outcomes: at a given utilisation, latencies are their factor longer and the capacity
+        # their factor lower (the full model's predictions are corrected the same way).
+        scale = np.array([o.factors if o is not None else (1.0, 1.0, 1.0) for o in corrected], dtype=float)
+        ttft = ttft * scale[:, 0:1]
+        itl = itl * scale[:, 1:2]
+        cap = cap * scale[:, 2:3]
     t90, p90, e95 = screen_metrics(ttft, itl, traffic)
     ok = (t90 <= targets.ttft_p90_ms) & (p90 <= targets.tpot_p90_ms) & (e95 <= targets.e2e_p95_ms)
     # Latency grows with load, so the passing utilisations form a prefix of the grid.
@@ -369,14 +398,26 @@ _PREDICTION_LIMIT = 20_000
 
 
 def full_predict(
-    cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None = None
+    cfg: Config,
+    traffic: TrafficModel,
+    rate: float,
+    calibration: Calibration | None = None,
+    outcomes: ConfigOutcomes | None = None,
 ) -> Prediction:
-    """The full percentile model at ``rate`` requests/s per replica.
+    """The full percentile model at ``rate`` requests/s per replica, corrected by ``outcomes`` if given.
 
     Memoised on the configuration's physics rather than its model id, so that models sharing one
     architecture (fine-tunes, generated catalogs) share predictions; predictions that do not fit carry the
-    model's name in their reason and are not shared.
+    model's name in their reason and are not shared. The memo holds physics only: observed outcomes belong
+    to one (model, GPU, engine) and are applied to the prediction after the lookup.
     """
+    pred = _physics_predict(cfg, traffic, rate, calibration)
+    return pred if outcomes is None else outcomes.apply(pred)
+
+
+def _physics_predict(
+    cfg: Config, traffic: TrafficModel, rate: float, calibration: Calibration | None
+) -> Prediction:
     cal = calibration or default_calibration()
     workload = workload_at(traffic, rate)
     key = (cfg.physics, workload, id(cal))
@@ -439,6 +480,7 @@ def size_full(
     max_replicas: int,
     calibration: Calibration | None = None,
     need_prediction: bool = True,
+    outcomes: ConfigOutcomes | None = None,
 ) -> Sized | None:
     """Fewest replicas (≥ 1, ≤ max_replicas) whose full prediction at ``rate / n`` meets the targets.
 
@@ -446,7 +488,8 @@ def size_full(
     reused under the same assumption instead of rerunning the model: a rate at or above one known to miss the
     targets misses them, and (when the caller does not need the prediction itself) a rate at or below one
     known to meet them meets them. Verdicts are kept across calls for the same configuration, lengths,
-    arrival process, targets and calibration.
+    arrival process, targets and calibration, and under the fingerprint of the observed ``outcomes`` that
+    correct the predictions (a corrected configuration never reuses the uncorrected verdicts).
     """
     cal = calibration or default_calibration()
     vkey = (
@@ -460,6 +503,7 @@ def size_full(
         targets.tpot_p90_ms,
         targets.e2e_p95_ms,
         id(cal),
+        None if outcomes is None else outcomes.fingerprint,
     )
     known = _VERDICTS.get(vkey)
     if known is None:
@@ -478,7 +522,7 @@ def size_full(
         elif not need_prediction and r <= known[0]:
             verdict[n] = True
         else:
-            cache[n] = full_predict(cfg, traffic, r, cal)
+            cache[n] = full_predict(cfg, traffic, r, cal, outcomes)
             verdict[n] = meets(cache[n], traffic, targets)
             if verdict[n]:
                 known[0] = max(known[0], r)

@@ -131,7 +131,10 @@ async def test_slower_than_predicted_closes_the_loop(
 ) -> None:
     """This proves the loop's wiring: prediction → deployment on the simulator → scraped metrics and load
     test → SLO compliance → outcome stored → the next prediction for the configuration moves toward what
-    was observed. The simulator runs the planner's own profile made 1.6x slower, so the outcome is known."""
+    was observed, both as a corrected prediction and in the next recommendation (``recommend()``). The
+    simulator runs the planner's own profile made 1.6x slower, so the outcome is known."""
+    from app.intent.schema import DeploymentIntent
+    from app.intent.usecases import apply_template, template_for_task
     from app.observe.learning import corrected_prediction
     from app.observe.outcomes import (
         DeploymentConfig,
@@ -145,6 +148,7 @@ async def test_slower_than_predicted_closes_the_loop(
     from app.planning.catalog import default_catalog
     from app.planning.predict import default_calibration, predict
     from app.planning.profile import performance_profile
+    from app.planning.recommend import recommend
     from app.planning.types import Workload
 
     slow = 1.6
@@ -236,6 +240,21 @@ async def test_slower_than_predicted_closes_the_loop(
             assert row is not None and row.state == "ready"
             assert row.health == "degraded" and "TPOT p90" in (row.health_reason or "")
 
+        # The recommendation for this model on this GPU, before any outcome is stored.
+        intent = DeploymentIntent(
+            task_type="chatbot",
+            concurrent_users=200,
+            use_case_description=spec["use_case_description"],
+            preferred_models=[arch.id],
+            available_gpus=[gpu.id],
+        )
+        wanted = apply_template(intent, template_for_task("chatbot"))
+        async with sessions() as s:
+            planned_before = await recommend(wanted, session=s, store=False)
+        first = planned_before.options[0]
+        assert (first.model_id, first.gpu_id, first.corrected_by_outcomes) == (arch.id, gpu.id, 0)
+        assert first.similar_outcomes is None
+
         # The outcome is stored, with its embedding.
         config = DeploymentConfig(model_id=arch.id, gpu_id=gpu.id, engine="vllm")
         async with sessions() as s:
@@ -268,6 +287,25 @@ async def test_slower_than_predicted_closes_the_loop(
         assert predicted_tpot < corrected.tpot_ms.mean < observed_tpot
         assert prediction.output_tokens_per_s is not None
         assert report.output_tokens_per_s < corrected.output_tokens_per_s < prediction.output_tokens_per_s
+
+        # The next recommendation for this configuration is corrected by the outcome and says so.
+        async with sessions() as s:
+            planned_after = await recommend(wanted, session=s, store=False)
+        again = next(
+            o
+            for o in planned_after.options
+            if (o.model_id, o.gpu_id, o.precision, o.tp)
+            == (first.model_id, first.gpu_id, first.precision, first.tp)
+        )
+        assert again.corrected_by_outcomes == 1
+        assert (
+            "corrected by 1 observed outcome of Llama-3.1-8B-Instruct on H100-SXM-80GB: " in again.rationale
+        )
+        assert again.replicas >= first.replicas
+        if again.replicas == first.replicas:  # same load per replica: TPOT moved by the learnt factor
+            assert again.tpot_ms.mean == pytest.approx(first.tpot_ms.mean * corrections.tpot, rel=1e-6)
+            assert again.tpot_ms.mean > first.tpot_ms.mean
+        assert (again.similar_outcomes or "").startswith("1 similar deployment ran at")
     finally:
         await scraper.close()
         await engine.dispose()

@@ -6,8 +6,10 @@ clients) and open loop (Poisson arrivals), and the measured means are compared w
 workload. predict()'s TTFT includes the per-request overhead of a real server (HTTP, tokenisation), which
 the simulator does not add (the profile records it as ``request_overhead_ms``): it is subtracted.
 
-Tolerances are the issue's: ITL/TPOT within 15%, TTFT within 25%. Lengths vary (uniform, cv 0.3) as real
-traffic does; with identical lengths closed-loop clients stay in lockstep forever, see docs in profile.py.
+Tolerances are the issue's: ITL/TPOT within 15%, TTFT within 25% (closed-loop TTFT within 30%, see below).
+Lengths vary (uniform, cv 0.3) as real traffic does: closed-loop clients then spread out over the decode
+steps, which the closed form models from the step structure (perf.closed_loop); with identical lengths they
+stay in lockstep forever, which it models with the cohort term fitted on NIM's fixed-length runs.
 """
 
 from __future__ import annotations
@@ -118,14 +120,12 @@ async def test_closed_loop_agrees_with_predict(setup: tuple[Simulator, Any, Any,
     pred = predict(arch, gpu, _workload(concurrency=clients))
     report = await _measure(sim, profile="concurrency", concurrency=clients)
     ratios = _compare(pred, report, profile["request_overhead_ms"])
-    # Measured 1.14-1.15 on this 2-core machine: the contract's linear prefill cost overcharges short
-    # prompts riding along decodes (profile._prefill_overhead); 0.2 leaves room for CPU contention.
+    # Measured ITL/TPOT 0.99, TTFT 1.16 on this 2-core machine. TTFT runs high because the contract's linear
+    # prefill cost overcharges prompts riding along decodes (profile._prefill_overhead) and the simulator's
+    # own HTTP handling adds a few ms; 0.3 leaves room for CPU contention.
     assert ratios["itl"] == pytest.approx(1.0, abs=0.2)
     assert ratios["tpot"] == pytest.approx(1.0, abs=0.2)
-    if not 0.75 <= ratios["ttft"] <= 1.25:
-        # Known gap: the closed form's cohort term (prefill_sync, fitted on NIM genai-perf runs) predicts
-        # ~390 ms here, the simulator shows ~85 ms once varied lengths desynchronise the clients.
-        pytest.xfail(f"closed-loop TTFT ratio {ratios['ttft']:.2f}: cohort model vs simulator")
+    assert ratios["ttft"] == pytest.approx(1.0, abs=0.3)
 
 
 async def test_poisson_agrees_with_predict(setup: tuple[Simulator, Any, Any, dict[str, Any]]) -> None:
