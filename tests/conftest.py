@@ -102,6 +102,14 @@ def fresh_db_url(pg_admin_url: str, template_db_url: str) -> Iterator[str]:
     drop_database(pg_admin_url, url)
 
 
+@pytest.fixture(scope="module")
+def module_db_url(pg_admin_url: str, template_db_url: str) -> Iterator[str]:
+    """A private seeded database shared by one test module (e.g. a server started once per module)."""
+    url = clone_database(pg_admin_url)
+    yield url
+    drop_database(pg_admin_url, url)
+
+
 @pytest.fixture
 def empty_db_url(pg_admin_url: str) -> Iterator[str]:
     """A private database with no schema at all (for migration tests)."""

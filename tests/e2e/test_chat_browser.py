@@ -31,20 +31,14 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str, template_db_url: str
+    tmp_path_factory: pytest.TempPathFactory, module_db_url: str
 ) -> Iterator[tuple[str, dict[str, Account]]]:
-    from conftest import clone_database, drop_database
-
-    db_url = clone_database(pg_admin_url)
-    accounts = create_accounts(db_url, "alice", "bob")
+    accounts = create_accounts(module_db_url, "alice", "bob")
     data_dir = tmp_path_factory.mktemp("chat-data")
-    try:
-        # Scrape live deployments often, so the monitoring view has samples within the test.
-        extra = {"PREFLIGHT_SCRAPE_INTERVAL_S": "2"}
-        with chat_server(db_url, data_dir, ARTIFACTS / "server.log", extra) as url:
-            yield url, accounts
-    finally:
-        drop_database(pg_admin_url, db_url)
+    # Scrape live deployments often, so the monitoring view has samples within the test.
+    extra = {"PREFLIGHT_SCRAPE_INTERVAL_S": "2"}
+    with chat_server(module_db_url, data_dir, ARTIFACTS / "server.log", extra) as url:
+        yield url, accounts
 
 
 @pytest.fixture(scope="module")
