@@ -173,12 +173,18 @@ def ratio(
 
 
 async def similar_outcomes(
-    text: str, *, session: AsyncSession, limit: int = 5, max_distance: float = 0.5
+    text: str,
+    *,
+    session: AsyncSession,
+    limit: int = 5,
+    max_distance: float = 0.5,
+    embedding: Sequence[float] | None = None,
 ) -> list[SimilarOutcome]:
-    """Past outcomes whose description is closest to ``text`` (cosine distance at most ``max_distance``)."""
+    """Past outcomes whose description is closest to ``text`` (cosine distance at most ``max_distance``);
+    ``embedding`` is ``text``'s, when the caller already has it."""
     from app.embeddings import embed_one
 
-    q = embed_one(text)
+    q = list(embedding) if embedding is not None else embed_one(text)
     dist = m.DeploymentOutcome.embedding.cosine_distance(q).label("distance")
     rows = (
         await session.execute(

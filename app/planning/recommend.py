@@ -8,6 +8,7 @@ planner (``app.planning.plan``) and stores the result in the ``recommendations``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 import uuid
@@ -367,12 +368,21 @@ async def observed_outcomes(
         key: ConfigOutcomes(outcomes=tuple(c.outcomes), prior_weight=c.prior_strength)
         for key, c in (await load_all_corrections(session=session)).items()
     }
+    text_ = describe_request(spec.model_dump())
     try:
-        similar = await similar_outcomes(describe_request(spec.model_dump()), session=session)
+        similar = await similar_outcomes(text_, session=session, embedding=_request_embedding(text_))
     except EmbeddingError as e:  # the corrections still apply; only the similarity line is missing
         log.warning("similar outcomes unavailable: %s", e)
         similar = []
     return corrections, similar
+
+
+@functools.lru_cache(maxsize=256)
+def _request_embedding(text_: str) -> tuple[float, ...]:
+    """A request's embedding, kept: re-planning one request (edits of budget, GPUs, targets) reuses it."""
+    from app.embeddings import embed_one
+
+    return tuple(embed_one(text_))
 
 
 def annotate_similar(result: RecommendationResult, similar: list[SimilarOutcome]) -> None:

@@ -46,3 +46,55 @@ def test_up_serves_health_and_stops_on_ctrl_c(fresh_db_url: str) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_first_start_creates_an_admin_who_can_sign_in(fresh_db_url: str) -> None:
+    """A fresh database has no users; `up` creates `admin` and prints the password once."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from db.session import make_engine
+
+    async def wipe_users() -> None:
+        engine = make_engine(fresh_db_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM api_tokens"))
+            await conn.execute(text("DELETE FROM users"))
+        await engine.dispose()
+
+    asyncio.run(wipe_users())
+    port = free_port()
+    env = dict(os.environ, PREFLIGHT_DATABASE_URL=fresh_db_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "created the admin 'admin' with password" in first, first
+        password = first.rsplit(" ", 1)[1].strip()
+        token = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(
+                    f"http://127.0.0.1:{port}/api/data/health",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=2,
+                )
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert r.status_code == 200
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/login", data={"username": "admin", "password": password}, timeout=10
+        )
+        assert login.status_code == 200, login.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
