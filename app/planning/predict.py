@@ -20,6 +20,7 @@ from app.planning.perf import (
     Factors,
     RawCosts,
     SimResult,
+    lockstep_share,
     raw_costs,
     simulate,
     stats_of,
@@ -353,6 +354,18 @@ def _anchor(stats: Stats, mean: float) -> Stats:
 def _simulate(
     raw: RawCosts, f: Factors, workload: Workload, max_batch: float, budget: int, seed: int
 ) -> SimResult:
+    """Per-request samples of the serving dynamics the closed form's means describe.
+
+    Open loop and spread-out closed loops: the steady state of the event simulation. A closed loop whose
+    clients stay in lockstep (fixed output lengths, ``lockstep_share``) is different: every round the whole
+    cohort arrives together at an idle engine and its prompts are prefilled first come first served in chunks
+    of the token budget, so TTFT climbs from one step to ``cohort tokens / budget`` steps across the cohort,
+    and the early requests' TPOT carries the later prefill chunks. The simulation's own steady state loses
+    this: finishing one step apart, sub-cohorts of ``budget / input`` prompts never regroup and each prefills
+    in a single step (identical TTFTs, the percentiles collapse to the mean). The closed form's lockstep term
+    is fitted on such cohorts, so its samples come from one cohort round, mixed with the steady state in the
+    closed form's proportion.
+    """
     rng = np.random.default_rng(seed)
     if workload.request_rate is not None:
         n, warm = 300, 30
@@ -361,10 +374,24 @@ def _simulate(
     else:
         assert workload.concurrency is not None
         conc = workload.concurrency
+        lock = float(lockstep_share(workload.output_tokens.mean, length_cv(workload.output_tokens)))
+        if lock > 1e-3:
+            cohort = simulate(
+                raw,
+                f,
+                inputs=_sample(workload.input_tokens, conc, rng),
+                outputs=_sample(workload.output_tokens, conc, rng),
+                arrivals=None,
+                concurrency=conc,
+                max_batch=int(max_batch),
+                max_batched_tokens=budget,
+            )
+            if lock >= 0.999:
+                return cohort
         warm = min(conc, 400)
         n = min(max(warm + 120, 3 * conc), 1200)
         arrivals = None
-    return simulate(
+    steady = simulate(
         raw,
         f,
         inputs=_sample(workload.input_tokens, n, rng),
@@ -374,6 +401,34 @@ def _simulate(
         max_batch=int(max_batch),
         max_batched_tokens=budget,
         warmup=warm,
+    )
+    if conc is None or lock <= 1e-3:
+        return steady
+    return _mix(cohort, steady, lock)
+
+
+def _mix(cohort: SimResult, steady: SimResult, lock: float) -> SimResult:
+    """Samples of which a share ``lock`` come from the lockstep cohort round and the rest from the steady state.
+
+    Per-request samples are tiled to the steady state's count in that proportion; ITL weights are rescaled so
+    each part carries its share of the tokens. Throughputs stay the steady state's (means come from the
+    closed form anyway).
+    """
+    n = len(steady.ttft_ms)
+    k = min(max(round(lock * n), 1), n - 1)
+
+    def part(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.resize(a, k), np.resize(b, n - k)])
+
+    w_lock = cohort.itl_weights / max(float(cohort.itl_weights.sum()), 1e-12) * lock
+    w_steady = steady.itl_weights / max(float(steady.itl_weights.sum()), 1e-12) * (1.0 - lock)
+    return replace(
+        steady,
+        ttft_ms=part(cohort.ttft_ms, steady.ttft_ms),
+        tpot_ms=part(cohort.tpot_ms, steady.tpot_ms),
+        e2e_ms=part(cohort.e2e_ms, steady.e2e_ms),
+        itl_values=np.concatenate([cohort.itl_values, steady.itl_values]),
+        itl_weights=np.concatenate([w_lock, w_steady]),
     )
 
 

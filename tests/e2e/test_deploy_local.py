@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from support.deploy import deployment_row, recommendation_for, stop_leftovers
 
 from app.auth import Principal, create_user
 from app.deploy.targets.local import LocalRuntime, is_alive
@@ -45,37 +46,6 @@ async def engine(env: dict[str, str]) -> AsyncIterator[AsyncEngine]:
     await eng.dispose()
 
 
-async def stop_leftovers(eng: AsyncEngine) -> None:
-    """Local processes outlive their deployer by design: stop any a failed test left running."""
-    from app.deploy.targets.local import stop_process
-
-    async with async_sessionmaker(eng)() as s:
-        runtimes = (await s.execute(select(m.Deployment.runtime))).scalars().all()
-    for runtime in runtimes:
-        if (runtime or {}).get("kind") == "local" and "plan_hash" in runtime:
-            for rec in LocalRuntime.model_validate(runtime).processes:
-                await stop_process(rec)
-
-
-async def make_recommendation(engine: AsyncEngine, who: Principal | None = None) -> str:
-    from app.planning.recommend import recommend, spec_from_text
-
-    spec = await spec_from_text("an internal chatbot for 50 concurrent users")
-    # Generous latency targets: these tests are about deploying an option, not about which one wins.
-    spec = spec.model_copy(
-        update={
-            "target_ttft_p90_ms": 2000.0,
-            "target_tpot_p90_ms": 100.0,
-            "target_e2e_latency_p95_ms": 60000.0,
-        }
-    )
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        result = await recommend(spec, session=s, principal=who)
-        await s.commit()
-    assert result.recommendation_id is not None and result.options
-    return result.recommendation_id
-
-
 def preflight(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*PREFLIGHT, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
@@ -84,13 +54,6 @@ def preflight(env: dict[str, str], *args: str, timeout: float = 180) -> subproce
 
 def ndjson(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-async def deployment(engine: AsyncEngine, dep_id: str) -> m.Deployment:
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        dep = await s.get(m.Deployment, uuid.UUID(dep_id))
-        assert dep is not None
-        return dep
 
 
 async def states(engine: AsyncEngine, dep_id: str) -> list[tuple[str | None, str, str | None]]:
@@ -125,7 +88,7 @@ def success_total(metrics: str) -> float:
 async def test_cli_deploys_two_replicas_behind_one_url_smoke_tests_and_deletes(
     env: dict[str, str], engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    rec_id = await make_recommendation(engine)
+    rec_id = await recommendation_for(engine)
     out_dir = tmp_path / "gitops"
     proc = preflight(
         env, "deploy", "--recommendation", rec_id, "--replicas", "2", "--output-dir", str(out_dir), "--json"
@@ -148,7 +111,7 @@ async def test_cli_deploys_two_replicas_behind_one_url_smoke_tests_and_deletes(
     assert finished["kind"] == "finished" and finished["ok"]
     endpoint = finished["endpoint"]
 
-    dep = await deployment(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     runtime = LocalRuntime.model_validate(dep.runtime)
     assert dep.endpoint == endpoint == runtime.balancer().url  # type: ignore[union-attr]
     assert len(runtime.replicas()) == 2 and dep.runtime["endpoints"] == runtime.endpoints
@@ -234,10 +197,10 @@ def deploy_then_kill_in_waiting_ready(env: dict[str, str], rec_id: str) -> str:
 async def test_a_deploy_killed_during_waiting_ready_is_resumed_by_reconcile(
     env: dict[str, str], engine: AsyncEngine
 ) -> None:
-    rec_id = await make_recommendation(engine)
+    rec_id = await recommendation_for(engine)
     dep_id = deploy_then_kill_in_waiting_ready(env, rec_id)
 
-    dep = await deployment(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert dep.state == "waiting_ready"
     runtime = LocalRuntime.model_validate(dep.runtime)
     assert len(runtime.replicas()) == 2 and all(is_alive(p) for p in runtime.processes)
@@ -253,7 +216,7 @@ async def test_a_deploy_killed_during_waiting_ready_is_resumed_by_reconcile(
             "message": "deployment is ready",
         }
     ]
-    dep = await deployment(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert dep.state == "ready" and dep.smoke_test and dep.smoke_test["ok"]
     # The processes started before the kill were reused, not started again.
     assert [p.pid for p in LocalRuntime.model_validate(dep.runtime).processes] == [
@@ -282,7 +245,7 @@ async def test_api_streams_progress_and_scopes_deployments_by_owner(
         ana, ana_token = await create_user("ana", "password123", session=s)
         _, bob_token = await create_user("bob", "password123", session=s)
         await s.commit()
-    rec_id = await make_recommendation(engine, Principal(ana.id, "ana", False))
+    rec_id = await recommendation_for(engine, Principal(ana.id, "ana", False))
     monkeypatch.setenv("PREFLIGHT_DATABASE_URL", env["PREFLIGHT_DATABASE_URL"])
     monkeypatch.setenv("PREFLIGHT_DATA_DIR", env["PREFLIGHT_DATA_DIR"])
     get_settings.cache_clear()

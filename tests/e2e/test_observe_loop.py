@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from support.simulator import Simulator
 
 from app.observe import hooks
 from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
@@ -34,34 +33,6 @@ from db import models as m
 from db.session import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Simulator:
-    """`python -m simulator` on a free loopback port, with a given profile."""
-
-    def __init__(self, tmp: Path, profile: dict[str, Any]) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        path = tmp / f"profile-{self.port}.json"
-        path.write_text(json.dumps(profile))
-        cmd = [sys.executable, "-m", "simulator", "--profile", str(path), "--port", str(self.port)]
-        self.proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=dict(os.environ))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/health", timeout=1).raise_for_status()
-                return
-            except httpx.HTTPError:
-                assert self.proc.poll() is None, "the simulator exited during start-up"
-                time.sleep(0.1)
-        raise RuntimeError("the simulator did not start in 30 s")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 @pytest.fixture

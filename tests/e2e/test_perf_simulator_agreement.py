@@ -14,18 +14,12 @@ stay in lockstep forever, which it models with the cohort term fitted on NIM's f
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from support.simulator import Simulator
 
 from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
 from app.planning.catalog import default_catalog
@@ -36,35 +30,6 @@ from app.planning.types import LengthDist, Prediction, Workload
 pytestmark = pytest.mark.e2e
 
 PROMPT, OUTPUT, CV = 512, 128, 0.3
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Simulator:
-    """`python -m simulator --profile FILE` on a free loopback port."""
-
-    def __init__(self, tmp: Path, profile: dict[str, Any]) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        path = tmp / "profile.json"
-        path.write_text(json.dumps(profile))
-        cmd = [sys.executable, "-m", "simulator", "--profile", str(path), "--port", str(self.port)]
-        self.proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=dict(os.environ))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/health", timeout=1).raise_for_status()
-                return
-            except httpx.HTTPError:
-                assert self.proc.poll() is None, "the simulator exited during start-up"
-                time.sleep(0.1)
-        raise RuntimeError("the simulator did not start in 30 s")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +13,10 @@ import httpx
 import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support.simulator import Simulator
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 MODEL = "sim/test-model"
 
 
@@ -42,35 +37,11 @@ def _profile(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-class SimServer:
+class SimServer(Simulator):
+    """The simulator, waited for only until it answers: the slow-start test sees /health still 503."""
+
     def __init__(self, tmp: Path, profile: dict[str, Any], env: dict[str, str] | None = None) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        path = tmp / f"profile-{self.port}.json"
-        path.write_text(json.dumps(profile))
-        cmd = [
-            sys.executable,
-            "-m",
-            "simulator",
-            "--profile",
-            str(path),
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-        ]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url + "/version", timeout=1)
-                return
-            except httpx.TransportError:
-                assert self.proc.poll() is None, "simulator exited during start-up"
-                time.sleep(0.1)
-        raise RuntimeError("simulator did not start in 30 s")
+        super().__init__(tmp, profile, env, ready=False)
 
     def client(self) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key="unused", max_retries=0)
@@ -83,8 +54,7 @@ class SimServer:
         return out
 
     def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        self.stop()
 
 
 @pytest.fixture(scope="module")

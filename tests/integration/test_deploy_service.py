@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from support.deploy import deployment_row, recommendation_for, stop_leftovers
 
 from app.auth import Principal, create_user
 from app.deploy import service
@@ -33,18 +34,6 @@ async def engine(fresh_db_url: str) -> AsyncIterator[AsyncEngine]:
     yield eng
     await stop_leftovers(eng)
     await eng.dispose()
-
-
-async def stop_leftovers(eng: AsyncEngine) -> None:
-    """Local processes outlive their deployer by design: stop any a failed test left running."""
-    from app.deploy.targets.local import stop_process
-
-    async with async_sessionmaker(eng)() as s:
-        runtimes = (await s.execute(select(m.Deployment.runtime))).scalars().all()
-    for runtime in runtimes:
-        if (runtime or {}).get("kind") == "local" and "plan_hash" in runtime:
-            for rec in LocalRuntime.model_validate(runtime).processes:
-                await stop_process(rec)
 
 
 @pytest.fixture
@@ -66,27 +55,6 @@ def factory(base: Path, **env: str) -> service.TargetFactory:
     return make
 
 
-async def recommendation_for(engine: AsyncEngine, who: Principal) -> str:
-    """A stored recommendation made by the recommender itself."""
-    from app.planning.recommend import recommend, spec_from_text
-
-    spec = await spec_from_text("an internal chatbot for 50 concurrent users")
-    # Generous latency targets: these tests are about deploying an option, not about which one wins.
-    spec = spec.model_copy(
-        update={
-            "target_ttft_p90_ms": 2000.0,
-            "target_tpot_p90_ms": 100.0,
-            "target_e2e_latency_p95_ms": 60000.0,
-        }
-    )
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        result = await recommend(spec, session=s, principal=who)
-        await s.commit()
-    assert result.options, result.message
-    assert result.recommendation_id is not None
-    return result.recommendation_id
-
-
 async def planned(engine: AsyncEngine, who: Principal, rec_id: str, replicas: int = 1) -> str:
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         src = await plan_from_recommendation(rec_id, 1, principal=who, session=s, replicas=replicas)
@@ -101,13 +69,6 @@ async def planned(engine: AsyncEngine, who: Principal, rec_id: str, replicas: in
         )
         await s.commit()
     return view.id
-
-
-async def row(engine: AsyncEngine, dep_id: str) -> m.Deployment:
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        dep = await s.get(m.Deployment, uuid.UUID(dep_id))
-        assert dep is not None
-        return dep
 
 
 async def history(engine: AsyncEngine, dep_id: str) -> list[str]:
@@ -139,7 +100,7 @@ async def test_deploy_is_recorded_idempotent_and_rolls_back_to_the_previous_revi
         "ready",
     ]
     assert isinstance(events[-1], Finished) and events[-1].ok
-    dep = await row(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert dep.state == "ready" and dep.endpoint and dep.smoke_test and dep.smoke_test["ok"]
     assert len(dep.revisions) == 1 and dep.manifests == dep.revisions[0]["manifests"]
     pid = LocalRuntime.model_validate(dep.runtime).replicas()[0].pid
@@ -147,7 +108,7 @@ async def test_deploy_is_recorded_idempotent_and_rolls_back_to_the_previous_revi
     # Re-running changes nothing: same process, same revision.
     again = [ev async for ev in service.deploy(dep_id, principal=ana, engine=engine, target_factory=make)]
     assert any("nothing changed" in getattr(e, "message", "") for e in again)
-    dep = await row(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert len(dep.revisions) == 1
     assert LocalRuntime.model_validate(dep.runtime).replicas()[0].pid == pid
 
@@ -160,13 +121,13 @@ async def test_deploy_is_recorded_idempotent_and_rolls_back_to_the_previous_revi
         await service.update_plan(dep_id, new_plan, principal=ana, session=s)
         await s.commit()
     [ev async for ev in service.deploy(dep_id, principal=ana, engine=engine, target_factory=make)]
-    dep = await row(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert dep.state == "ready" and len(dep.revisions) == 2
     assert LocalRuntime.model_validate(dep.runtime).replicas()[0].pid != pid
 
     back = [ev async for ev in service.rollback(dep_id, principal=ana, engine=engine, target_factory=make)]
     assert isinstance(back[-1], Finished) and back[-1].state == "rolled_back", back[-1]
-    dep = await row(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert dep.plan["vllm"]["max_num_seqs"] == plan.vllm.max_num_seqs and len(dep.revisions) == 1
     async with httpx.AsyncClient() as client:
         assert (await client.get(f"{dep.endpoint}/health")).status_code == 200
@@ -231,7 +192,7 @@ async def test_people_see_and_act_on_their_own_deployments_only(
             [ev async for ev in op(dep_id, principal=bob, engine=engine, target_factory=factory(tmp_path))]
     with pytest.raises(service.DeploymentNotFoundError):
         await service.cancel(dep_id, principal=bob, engine=engine)
-    assert (await row(engine, dep_id)).state == "planned"
+    assert (await deployment_row(engine, dep_id)).state == "planned"
 
 
 async def test_one_process_at_a_time_and_cancel_rolls_back(
@@ -255,7 +216,7 @@ async def test_one_process_at_a_time_and_cancel_rolls_back(
     # A second actor (another Preflight replica) cannot act on it meanwhile.
     with pytest.raises(service.DeploymentBusyError):
         [ev async for ev in service.delete(dep_id, principal=ana, engine=engine, target_factory=make)]
-    runtime = LocalRuntime.model_validate((await row(engine, dep_id)).runtime)
+    runtime = LocalRuntime.model_validate((await deployment_row(engine, dep_id)).runtime)
     assert len(runtime.replicas()) == 2 and all(is_alive(p) for p in runtime.processes)
 
     assert await service.cancel(dep_id, principal=ana, engine=engine) == []  # the live run handles it
@@ -270,7 +231,7 @@ async def test_one_process_at_a_time_and_cancel_rolls_back(
         "rolling_back",
         "rolled_back",
     ]
-    dep = await row(engine, dep_id)
+    dep = await deployment_row(engine, dep_id)
     assert not dep.cancel_requested and dep.endpoint is None and dep.runtime == {}
     assert not any(is_alive(p) for p in runtime.processes)
     # A cancelled deployment can be deployed again.
@@ -302,11 +263,11 @@ async def test_reconcile_never_leaves_a_deployment_in_flight(
     by_id = {r.deployment_id: r for r in results}
     assert by_id[resumed].action == "skipped"
     assert by_id[failed].action == "failed" and by_id[failed].to_state == "failed"
-    assert (await row(engine, failed)).state == "failed"
+    assert (await deployment_row(engine, failed)).state == "failed"
     # Resuming: re-applying is safe, so it completes.
     results = await service.reconcile(engine=engine, target_factory=make)
     assert [(r.deployment_id, r.action, r.to_state) for r in results] == [(resumed, "resumed", "ready")]
-    dep = await row(engine, resumed)
+    dep = await deployment_row(engine, resumed)
     assert dep.state == "ready" and dep.smoke_test and dep.smoke_test["ok"]
     [ev async for ev in service.delete(resumed, principal=ana, engine=engine, target_factory=make)]
     assert await service.reconcile(engine=engine, target_factory=make) == []
