@@ -63,51 +63,63 @@ def _first_line(e: BaseException) -> str:
     return text[:400].rstrip(".")
 
 
+# What each kind of failure tells the person, first match wins: a subclass comes before its base
+# (KubernetesTargetError before TargetError, the deployment errors before DeploymentError, NotFoundError and
+# the others before LookupError and ValueError). Placeholders: {line} the error's first line, {text} all of
+# it, {Line}/{Text} the same capitalised, {fields} what a ValidationError says is out of range.
+_MESSAGES: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    (
+        (ValidationError,),
+        "⚠️ That value is out of range: {fields}. Nothing was changed; "
+        "try again with a value inside the limits.",
+    ),
+    (
+        (DatabaseUnavailableError,),
+        "⚠️ I can't reach the database right now, so I could not finish that. Your conversation is "
+        "safe; wait a moment and send the message again. If it keeps happening, check `preflight status`.",
+    ),
+    (
+        (KubernetesTargetError,),
+        "⚠️ The cluster refused or could not be reached: {line}. Nothing was changed there. "
+        "Check the kubeconfig and context Preflight uses (`kubectl get nodes` from the server), or "
+        "deploy to the **local** target instead.",
+    ),
+    ((TargetError,), "⚠️ The deployment target failed: {line}. Say **my deployments** to see where it is."),
+    (
+        (ManifestValidationError, RenderError),
+        "⚠️ The manifests did not pass validation, so nothing was applied: {line}.",
+    ),
+    ((DeploymentBusyError,), "⚠️ {line}."),
+    ((InvalidTransitionError,), "⚠️ {line}. Say **my deployments** to see its current state."),
+    ((DeploymentNotFoundError,), "⚠️ {Line}. It may belong to someone else or have been deleted."),
+    ((PlanSourceError,), "⚠️ I can't deploy that option: {line}."),
+    ((DeploymentError,), "⚠️ {line}."),
+    ((InferenceEndpointError,), "⚠️ The test prompt did not get through: {line}"),
+    (
+        (PlannerUnavailableError,),
+        "⚠️ I can't plan this yet: {text}. The specification above is still yours to edit.",
+    ),
+    ((NotFoundError, LookupError), "⚠️ {Text}. It may belong to someone else or have been deleted."),
+    ((TemplateNotFound,), "⚠️ {text}. An administrator needs to seed the knowledge base."),
+    (
+        (asyncio.TimeoutError, TimeoutError),
+        "⚠️ That took too long and was stopped. Try again; shorter or simpler requests plan faster.",
+    ),
+    ((ValueError,), "⚠️ {text}. Nothing was changed."),
+)
+_UNEXPECTED = (
+    "⚠️ Something went wrong on my side and I could not finish that. Nothing you entered was lost; "
+    "please try again. If it keeps happening, an administrator can find the details in the server log."
+)
+
+
 def explain(e: BaseException) -> str:
     """A person-facing message for ``e``; never a traceback."""
-    if isinstance(e, ValidationError):
-        return (
-            f"⚠️ That value is out of range: {_validation_text(e)}. Nothing was changed; "
-            "try again with a value inside the limits."
-        )
-    if isinstance(e, DatabaseUnavailableError):
-        return (
-            "⚠️ I can't reach the database right now, so I could not finish that. Your conversation is "
-            "safe; wait a moment and send the message again. If it keeps happening, check `preflight status`."
-        )
-    if isinstance(e, KubernetesTargetError):
-        return (
-            f"⚠️ The cluster refused or could not be reached: {_first_line(e)}. Nothing was changed there. "
-            "Check the kubeconfig and context Preflight uses (`kubectl get nodes` from the server), or "
-            "deploy to the **local** target instead."
-        )
-    if isinstance(e, TargetError):
-        return f"⚠️ The deployment target failed: {_first_line(e)}. Say **my deployments** to see where it is."
-    if isinstance(e, ManifestValidationError | RenderError):
-        return f"⚠️ The manifests did not pass validation, so nothing was applied: {_first_line(e)}."
-    if isinstance(e, DeploymentBusyError):
-        return f"⚠️ {_first_line(e)}."
-    if isinstance(e, InvalidTransitionError):
-        return f"⚠️ {_first_line(e)}. Say **my deployments** to see its current state."
-    if isinstance(e, DeploymentNotFoundError):
-        return f"⚠️ {_first_line(e).capitalize()}. It may belong to someone else or have been deleted."
-    if isinstance(e, PlanSourceError):
-        return f"⚠️ I can't deploy that option: {_first_line(e)}."
-    if isinstance(e, DeploymentError):
-        return f"⚠️ {_first_line(e)}."
-    if isinstance(e, InferenceEndpointError):
-        return f"⚠️ The test prompt did not get through: {_first_line(e)}"
-    if isinstance(e, PlannerUnavailableError):
-        return f"⚠️ I can't plan this yet: {e}. The specification above is still yours to edit."
-    if isinstance(e, NotFoundError | LookupError):
-        return f"⚠️ {str(e).capitalize()}. It may belong to someone else or have been deleted."
-    if isinstance(e, TemplateNotFound):
-        return f"⚠️ {e}. An administrator needs to seed the knowledge base."
-    if isinstance(e, asyncio.TimeoutError | TimeoutError):
-        return "⚠️ That took too long and was stopped. Try again; shorter or simpler requests plan faster."
-    if isinstance(e, ValueError):
-        return f"⚠️ {e}. Nothing was changed."
-    return (
-        "⚠️ Something went wrong on my side and I could not finish that. Nothing you entered was lost; "
-        "please try again. If it keeps happening, an administrator can find the details in the server log."
-    )
+    for types, template in _MESSAGES:
+        if isinstance(e, types):
+            line, text = _first_line(e), str(e)
+            fields = _validation_text(e) if isinstance(e, ValidationError) else ""
+            return template.format(
+                line=line, Line=line.capitalize(), text=text, Text=text.capitalize(), fields=fields
+            )
+    return _UNEXPECTED

@@ -30,6 +30,7 @@ UserOpt = Annotated[
     str | None, typer.Option("--user", envvar="PREFLIGHT_USER", help="Act as this Preflight user.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (NDJSON for progress).")]
+DeploymentIdArg = Annotated[str, typer.Argument(help="Deployment id.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -165,12 +166,7 @@ def deploy_command(
                     replicas=replicas,
                 )
                 plan = src.plan
-                extra = {
-                    "recommendation_id": src.recommendation_id,
-                    "option_index": src.option_index,
-                    "specification": src.specification,
-                    "prediction": src.prediction,
-                }
+                extra = src.provenance()
             else:
                 assert plan_file is not None
                 plan, existing = await _plan_from_file(plan_file, who, s)
@@ -284,7 +280,7 @@ def list_command(
 
 
 def show_command(
-    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    deployment_id: DeploymentIdArg,
     manifests: Annotated[bool, typer.Option("--manifests", help="Print the applied manifests.")] = False,
     user: UserOpt = None,
     as_json: JsonOpt = False,
@@ -355,7 +351,7 @@ def _stream_command(op: str, deployment_id: str, user: str | None, as_json: bool
 
 
 def rollback_command(
-    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    deployment_id: DeploymentIdArg,
     user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -364,7 +360,7 @@ def rollback_command(
 
 
 def delete_command(
-    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    deployment_id: DeploymentIdArg,
     user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -373,7 +369,7 @@ def delete_command(
 
 
 def cancel_command(
-    deployment_id: Annotated[str, typer.Argument(help="Deployment id.")],
+    deployment_id: DeploymentIdArg,
     user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

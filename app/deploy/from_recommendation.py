@@ -40,6 +40,15 @@ class PlanFromRecommendation:
     specification: dict[str, Any]
     prediction: dict[str, Any]  # the option as predicted (what observe compares against)
 
+    def provenance(self) -> dict[str, Any]:
+        """Where the plan came from, as the keyword arguments `service.create_deployment` records."""
+        return {
+            "recommendation_id": self.recommendation_id,
+            "option_index": self.option_index,
+            "specification": self.specification,
+            "prediction": self.prediction,
+        }
+
 
 def deployment_name(model_id: str, deployment_id: str) -> str:
     """A DNS-1035 name: the model's short name plus 6 characters of the id, at most 45 characters."""

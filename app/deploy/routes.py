@@ -140,12 +140,7 @@ async def create_and_deploy(
                     replicas=req.replicas,
                 )
                 plan = src.plan
-                extra = {
-                    "recommendation_id": src.recommendation_id,
-                    "option_index": src.option_index,
-                    "specification": src.specification,
-                    "prediction": src.prediction,
-                }
+                extra = src.provenance()
             else:
                 plan = DeploymentPlan.model_validate(req.plan)
             output_dir = Path(req.output_dir) if req.output_dir else None

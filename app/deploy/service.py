@@ -784,6 +784,23 @@ async def deploy(
             yield ev
 
 
+@contextlib.asynccontextmanager
+async def _locked_run(
+    deployment_id: str | uuid.UUID, principal: Principal, engine: AsyncEngine, factory: TargetFactory
+) -> AsyncIterator[_Run]:
+    """A run over the deployment with its lock held, closed on exit. The owner check comes first, so a
+    stranger is refused at once instead of waiting for the lock."""
+    dep_id = _parse_id(deployment_id)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        await _load(s, dep_id, principal)
+    async with deployment_lock(engine, dep_id):
+        run = _Run(engine, dep_id, principal, factory)
+        try:
+            yield run
+        finally:
+            await run.close()
+
+
 async def rollback(
     deployment_id: str | uuid.UUID,
     *,
@@ -792,23 +809,15 @@ async def rollback(
     target_factory: TargetFactory = default_target_factory,
 ) -> AsyncIterator[ProgressEvent]:
     """Re-apply the previous revision, or remove the deployment's objects when there is none."""
-    dep_id = _parse_id(deployment_id)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as s:
-        await _load(s, dep_id, principal)
-    async with deployment_lock(engine, dep_id):
-        run = _Run(engine, dep_id, principal, target_factory)
-        try:
-            dep = await run.load()
-            if dep.state in IN_FLIGHT:
-                # We hold the lock, so no run is alive: an orphan. Fail it first, then roll back.
-                yield await run.move("failed", {"reason": "orphaned in-flight deployment rolled back"})
-            elif "rolling_back" not in TRANSITIONS.get(dep.state, set()):
-                raise InvalidTransitionError(f"deployment {dep_id} is {dep.state}: nothing to roll back")
-            async for ev in _rollback_steps(run, {"reason": "requested"}):
-                yield ev
-        finally:
-            await run.close()
+    async with _locked_run(deployment_id, principal, engine, target_factory) as run:
+        dep = await run.load()
+        if dep.state in IN_FLIGHT:
+            # We hold the lock, so no run is alive: an orphan. Fail it first, then roll back.
+            yield await run.move("failed", {"reason": "orphaned in-flight deployment rolled back"})
+        elif "rolling_back" not in TRANSITIONS.get(dep.state, set()):
+            raise InvalidTransitionError(f"deployment {run.id} is {dep.state}: nothing to roll back")
+        async for ev in _rollback_steps(run, {"reason": "requested"}):
+            yield ev
 
 
 async def delete(
@@ -819,35 +828,25 @@ async def delete(
     target_factory: TargetFactory = default_target_factory,
 ) -> AsyncIterator[ProgressEvent]:
     """Remove everything the deployment runs (processes or objects) and mark it deleted; its history stays."""
-    dep_id = _parse_id(deployment_id)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as s:
-        await _load(s, dep_id, principal)
-    async with deployment_lock(engine, dep_id):
-        run = _Run(engine, dep_id, principal, target_factory)
-        try:
-            dep = await run.load()
-            if dep.state == "deleted":
-                raise InvalidTransitionError(f"deployment {dep_id} is already deleted")
-            if dep.manifests or (dep.runtime or {}).get("processes"):
-                target = await run.get_target(dep)
-                try:
-                    lines = await target.delete(
-                        DeploymentPlan.model_validate(dep.plan), dep.manifests or [], dep.runtime or {}
-                    )
-                except _EXPECTED as e:
-                    yield await run.move("failed", {**_error_detail(e), "during": "delete"})
-                    yield Finished(
-                        deployment_id=run.id, state="failed", ok=False, message=f"delete failed: {e}"
-                    )
-                    return
-                for text_line in lines:
-                    yield run.step("delete", text_line)
-            yield await run.move("deleted", {}, endpoint=None, cancel_requested=False)
-            observe_hook(dep_id, "removed")
-            yield Finished(deployment_id=run.id, state="deleted", ok=True, message="deleted")
-        finally:
-            await run.close()
+    async with _locked_run(deployment_id, principal, engine, target_factory) as run:
+        dep = await run.load()
+        if dep.state == "deleted":
+            raise InvalidTransitionError(f"deployment {run.id} is already deleted")
+        if dep.manifests or (dep.runtime or {}).get("processes"):
+            target = await run.get_target(dep)
+            try:
+                lines = await target.delete(
+                    DeploymentPlan.model_validate(dep.plan), dep.manifests or [], dep.runtime or {}
+                )
+            except _EXPECTED as e:
+                yield await run.move("failed", {**_error_detail(e), "during": "delete"})
+                yield Finished(deployment_id=run.id, state="failed", ok=False, message=f"delete failed: {e}")
+                return
+            for text_line in lines:
+                yield run.step("delete", text_line)
+        yield await run.move("deleted", {}, endpoint=None, cancel_requested=False)
+        observe_hook(run.dep_id, "removed")
+        yield Finished(deployment_id=run.id, state="deleted", ok=True, message="deleted")
 
 
 async def cancel(

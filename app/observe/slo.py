@@ -169,23 +169,29 @@ def compliance(
             evaluated += seconds
             if value > slo.target:
                 violation += seconds
-        statuses.append(
-            SloStatus(
-                slo=slo.name,
-                label=slo.label,
-                target=slo.target,
-                unit="fraction" if slo.sli == "error_rate" else "ms",
-                observed=observed,
-                met=None if observed is None else observed <= slo.target,
-                bad_fraction=None if bad is None else round(bad, 6),
-                error_budget=round(slo.budget, 9),
-                burn_rate=None if bad is None else round(bad / slo.budget, 4),
-                time_in_violation_s=round(violation, 3),
-                evaluated_s=round(evaluated, 3),
-                compliance_ratio=None if evaluated <= 0 else round(1.0 - violation / evaluated, 4),
-            )
-        )
+        statuses.append(_status(slo, observed, bad, violation_s=violation, evaluated_s=evaluated))
     return Compliance(start=whole.start, end=whole.end, step_s=step_s, slos=statuses)
+
+
+def _status(
+    slo: Slo, observed: float | None, bad: float | None, *, violation_s: float = 0.0, evaluated_s: float = 0.0
+) -> SloStatus:
+    """An SLO's status from its observed value and share of bad requests (None: no data), plus the seconds
+    in violation out of those evaluated where the source has steps in time (a load test's values do not)."""
+    return SloStatus(
+        slo=slo.name,
+        label=slo.label,
+        target=slo.target,
+        unit="fraction" if slo.sli == "error_rate" else "ms",
+        observed=observed,
+        met=None if observed is None else observed <= slo.target,
+        bad_fraction=None if bad is None else round(bad, 6),
+        error_budget=round(slo.budget, 9),
+        burn_rate=None if bad is None else round(bad / slo.budget, 4),
+        time_in_violation_s=round(violation_s, 3),
+        evaluated_s=round(evaluated_s, 3),
+        compliance_ratio=None if evaluated_s <= 0 else round(1.0 - violation_s / evaluated_s, 4),
+    )
 
 
 def _step_value(series: Mapping[str, Sequence[Snapshot]], slo: Slo) -> float | None:
@@ -256,19 +262,7 @@ def compliance_from_values(
                 assert slo.percentile is not None
                 observed = round(percentile(xs, slo.percentile), 3)
                 bad = sum(1 for x in xs if x > slo.target) / len(xs)
-        out.append(
-            SloStatus(
-                slo=slo.name,
-                label=slo.label,
-                target=slo.target,
-                unit="fraction" if slo.sli == "error_rate" else "ms",
-                observed=observed,
-                met=None if observed is None else observed <= slo.target,
-                bad_fraction=None if bad is None else round(bad, 6),
-                error_budget=round(slo.budget, 9),
-                burn_rate=None if bad is None else round(bad / slo.budget, 4),
-            )
-        )
+        out.append(_status(slo, observed, bad))
     return out
 
 

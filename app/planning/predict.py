@@ -408,7 +408,7 @@ def _simulate(
 
 
 def _mix(cohort: SimResult, steady: SimResult, lock: float) -> SimResult:
-    """Samples of which a share ``lock`` come from the lockstep cohort round and the rest from the steady state.
+    """Samples, a share ``lock`` of them from the lockstep cohort round and the rest from the steady state.
 
     Per-request samples are tiled to the steady state's count in that proportion; ITL weights are rescaled so
     each part carries its share of the tokens. Throughputs stay the steady state's (means come from the

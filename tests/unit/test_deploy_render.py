@@ -7,6 +7,7 @@ and review the diff.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,10 @@ def _check_golden(name: str, docs: list[dict[str, Any]]) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from {path}"
 
 
+def _by_kind_and_name(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+
 @pytest.mark.parametrize("name", sorted(PLANS))
 def test_plan_matches_golden_and_validates(name: str) -> None:
     plan = PLANS[name]()
@@ -161,7 +166,7 @@ def test_preflight_install_matches_golden_and_validates() -> None:
 
 def test_kserve_raw_core_path() -> None:
     plan = plan_kserve_full()
-    docs = {(d["kind"], d["metadata"]["name"]): d for d in render_plan(plan)}
+    docs = _by_kind_and_name(render_plan(plan))
     isvc = docs[("InferenceService", "chat-llama")]
     ann = isvc["metadata"]["annotations"]
     assert ann["serving.kserve.io/deploymentMode"] == "RawDeployment"
@@ -193,14 +198,12 @@ def test_kserve_raw_core_path() -> None:
 
 def test_simulator_mode_has_no_gpu_and_carries_profile() -> None:
     plan = plan_simulator_keda()
-    docs = {(d["kind"], d["metadata"]["name"]): d for d in render_plan(plan)}
+    docs = _by_kind_and_name(render_plan(plan))
     model = docs[("InferenceService", "sim-qwen")]["spec"]["predictor"]["model"]
     runtime = docs[("ServingRuntime", "sim-qwen")]
     assert runtime["spec"]["containers"][0]["image"].startswith("preflight-simulator")
     assert "nvidia.com/gpu" not in str(model["resources"])
     assert "nodeSelector" not in docs[("InferenceService", "sim-qwen")]["spec"]["predictor"]
-    import json
-
     cm = docs[("ConfigMap", "sim-qwen-perf-profile")]
     assert json.loads(cm["data"]["profile.json"]) == PROFILE
     keda = docs[("ScaledObject", "sim-qwen-predictor")]
@@ -213,11 +216,9 @@ def test_simulator_accepts_the_rendered_arguments_and_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The container args and the ConfigMap's profile, as the simulator in the pod would get them."""
-    import json
-
     from simulator.cli import main as simulator_main
 
-    docs = {(d["kind"], d["metadata"]["name"]): d for d in render_plan(plan_simulator_keda())}
+    docs = _by_kind_and_name(render_plan(plan_simulator_keda()))
     args = docs[("InferenceService", "sim-qwen")]["spec"]["predictor"]["model"]["args"]
     assert "--host=0.0.0.0" in args  # reachable from the Service, not only loopback
     profile_file = tmp_path / "profile.json"
@@ -349,8 +350,6 @@ def test_yaml_quote_round_trips_any_value(value: Any) -> None:
 @pytest.mark.parametrize("name", sorted(PLANS))
 def test_every_promql_expression_parses(name: str) -> None:
     """Alert, recording, dashboard and KEDA queries are valid PromQL (checked by a real parser)."""
-    import json
-
     promql_parser = pytest.importorskip("promql_parser", reason="promql-parser is a dev dependency")
     docs = render_plan(PLANS[name]())
     exprs: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.planning.cost import HOURS_PER_MONTH, PriceRow, cloud_cost, owned_cost, purchase_cost
+from app.planning.cost import HOURS_PER_MONTH, Cost, PriceRow, cloud_cost, owned_cost, purchase_cost
 
 pytestmark = pytest.mark.unit
 
@@ -112,9 +112,9 @@ def test_owned_counts_only_power_and_cooling() -> None:
     assert free.monthly_usd == 0 and any("minimises GPUs" in n for n in free.notes)
 
 
-def test_purchase_tco_and_break_even() -> None:
-    rental = 4 * 1.50 * HOURS_PER_MONTH  # $4,380/month
-    cost = purchase_cost(
+def _purchase(*, rental_monthly_usd: float, space_usd_per_gpu_month: float | None = None) -> Cost | None:
+    """4 GPUs bought and run for 36 months at $0.12/kWh and PUE 1.3."""
+    return purchase_cost(
         GPU,
         tdp_w=TDP_W,
         gpus_bought=4,
@@ -123,46 +123,27 @@ def test_purchase_tco_and_break_even() -> None:
         usd_per_kwh=0.12,
         pue=1.3,
         months=36,
-        space_usd_per_gpu_month=None,
-        rental_monthly_usd=rental,
+        space_usd_per_gpu_month=space_usd_per_gpu_month,
+        rental_monthly_usd=rental_monthly_usd,
         tokens_per_hour=1.0,
     )
+
+
+def test_purchase_tco_and_break_even() -> None:
+    rental = 4 * 1.50 * HOURS_PER_MONTH  # $4,380/month
+    cost = _purchase(rental_monthly_usd=rental)
     assert cost is not None
     assert cost.prices[0].price_id == 4  # the most recent purchase price, not the 2021 DGX list
     assert cost.capex_usd == pytest.approx(4 * 18548.75)  # 74,195
     assert cost.tco_usd == pytest.approx(74195 + 36 * 182.208, abs=0.05)  # 80,754.49
     assert cost.monthly_usd == pytest.approx((74195 + 36 * 182.208) / 36, abs=0.01)  # 2,243.18
     assert cost.break_even_month == pytest.approx(74195 / (4380 - 182.208), abs=0.05)  # 17.7 months
-    with_space = purchase_cost(
-        GPU,
-        tdp_w=TDP_W,
-        gpus_bought=4,
-        gpus_steady=4,
-        prices=PRICES,
-        usd_per_kwh=0.12,
-        pue=1.3,
-        months=36,
-        space_usd_per_gpu_month=50.0,
-        rental_monthly_usd=rental,
-        tokens_per_hour=1.0,
-    )
+    with_space = _purchase(rental_monthly_usd=rental, space_usd_per_gpu_month=50.0)
     assert with_space is not None
     assert with_space.tco_usd == pytest.approx(74195 + 36 * (182.208 + 200), abs=0.05)
 
 
 def test_purchase_never_breaks_even_when_renting_is_cheaper() -> None:
-    cost = purchase_cost(
-        GPU,
-        tdp_w=TDP_W,
-        gpus_bought=4,
-        gpus_steady=4,
-        prices=PRICES,
-        usd_per_kwh=0.12,
-        pue=1.3,
-        months=36,
-        space_usd_per_gpu_month=None,
-        rental_monthly_usd=100.0,
-        tokens_per_hour=1.0,
-    )
+    cost = _purchase(rental_monthly_usd=100.0)
     assert cost is not None and cost.break_even_month is None
     assert any("never breaks even" in n for n in cost.notes)
