@@ -52,6 +52,13 @@ from app.planning.sizing import (
 from app.planning.traffic import derive_traffic
 from app.planning.types import GpuSpec, ModelArch, Prediction, Stats
 
+# (cost, latency, quality) weights of the priorities ranked by a weighted score; `cost` and `accuracy` rank
+# lexicographically (cheapest meeting every target; best quality, then cheapest).
+PRIORITY_WEIGHTS: dict[str, tuple[float, float, float]] = {
+    "balanced": (1.0, 1.0, 1.0),
+    "latency": (1.0, 3.0, 1.0),
+}
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -457,8 +464,6 @@ class Planner:
         p = self.spec.priority
         if p == "cost":
             return lambda c: (self.cost_key(c), self.latency_key(c))
-        if p == "latency":
-            return lambda c: (self.latency_key(c), self.cost_key(c))
         if p == "accuracy":
             return lambda c: (-c.quality.index, self.cost_key(c))
         return lambda c: (0.0,)  # balanced: relative scores, see balanced_scores
@@ -466,14 +471,21 @@ class Planner:
     def sort(self, cands: list[Candidate]) -> list[Candidate]:
         if not cands:
             return []
-        if self.spec.priority == "balanced":
+        if self.spec.priority in PRIORITY_WEIGHTS:
             scores = self.balanced_scores(cands)
             order = sorted(range(len(cands)), key=lambda i: (scores[i], self.cost_key(cands[i])))
             return [cands[i] for i in order]
         return sorted(cands, key=self.order_key())
 
     def balanced_scores(self, cands: Sequence[Candidate]) -> list[float]:
-        """Doubling the cost, doubling the latency or losing 10 quality points weigh the same."""
+        """A weighted sum of log2(cost / best), log2(latency / best) and quality points lost / 10.
+
+        Balanced: doubling the cost, doubling the latency or losing 10 quality points weigh the same.
+        Latency first weighs latency three times as much: a configuration twice as fast (against the
+        targets) is worth paying up to eight times as much, but 2 % faster never justifies twice the price,
+        so a small model on the largest GPUs does not win on a rounding difference.
+        """
+        w_cost, w_lat, w_quality = PRIORITY_WEIGHTS[self.spec.priority]
         costs = [
             max(
                 c.gpus_total
@@ -486,13 +498,14 @@ class Planner:
         lats = [max(self.latency_key(c), 1e-9) for c in cands]
         best_cost, best_lat = min(costs), min(lats)
         best_q = max(c.quality.index for c in cands)
+        total = w_cost + w_lat + w_quality
         return [
             (
-                math.log2(costs[i] / best_cost)
-                + math.log2(lats[i] / best_lat)
-                + (best_q - cands[i].quality.index) / 10.0
+                w_cost * math.log2(costs[i] / best_cost)
+                + w_lat * math.log2(lats[i] / best_lat)
+                + w_quality * (best_q - cands[i].quality.index) / 10.0
             )
-            / 3.0
+            / total
             for i in range(len(cands))
         ]
 
