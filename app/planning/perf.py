@@ -321,7 +321,11 @@ def closed_loop(
     lock = lockstep_share(out, out_cv)
     ttft = lock * lockstep + (1.0 - lock) * spread + queue + r
     ttft = _minimum(ttft, e2e * 0.999)
-    itl = (e2e - ttft) / _maximum(out - 1.0, 1.0)
+    # A token cannot come faster than a decode step of this batch; when the TTFT's mixed step already
+    # covers part of the decoding (short outputs, one client), keep E2E = TTFT + (out - 1) × ITL consistent.
+    itl = _maximum((e2e - ttft) / _maximum(out - 1.0, 1.0), t_d)
+    e2e = _maximum(e2e, ttft + _maximum(out - 1.0, 0.0) * itl)
+    x = users / e2e
     return Estimate(ttft, itl, itl, e2e, x * out * 1e3, x * 1e3, 1.0 + 0.0 * e2e)
 
 
