@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+MIN_SPAN = timedelta(minutes=5)
 
 
 def latency_over_time_figure(
@@ -59,6 +62,10 @@ def latency_over_time_figure(
                 col=1,
             )
         fig.update_yaxes(title_text="ms", rangemode="tozero", row=row, col=1)
+    if xs and max(xs) - min(xs) < MIN_SPAN:
+        # A few samples close together: show at least a few minutes, not a millisecond-wide axis.
+        middle = min(xs) + (max(xs) - min(xs)) / 2
+        fig.update_xaxes(range=[middle - MIN_SPAN / 2, middle + MIN_SPAN / 2])
     fig.update_layout(
         title=title,
         height=520,
