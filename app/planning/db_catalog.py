@@ -29,6 +29,7 @@ from db import models as m
 
 log = logging.getLogger(__name__)
 
+
 def row_record(row: Any) -> dict[str, Any]:
     """Every column of a catalog row as a dict: the mapping functions pick the fields they need."""
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}

@@ -55,8 +55,8 @@ class Factors:
     link_eff: Num = 0.6  # achieved / datasheet link bandwidth in all-reduce
     gemm_p: Num = 2.0  # smooth-max exponent between weight streaming and compute
     kv_eff: Num = 1.0  # attention kernels' bandwidth relative to weight streaming
-    prefill_sync: Num = 0.5  # share of the other clients' prefills a closed-loop prompt waits behind
-    sync_scale: Num = 64.0  # clients at which closed-loop cohorts have half desynchronised
+    prefill_sync: Num = 1.0  # multiplier on a lockstep cohort's chunked-prefill wait (closed loop)
+    sync_scale: Num = 8.0  # cohort prefill steps past which lockstep cohorts split up (wait ~ sqrt)
     mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
     gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value
     gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to MHA ones
@@ -296,11 +296,21 @@ def closed_loop(
     e2e = _maximum(users / x, b / x + r)
     queue = _maximum(users / x - b / x - r, 0.0)
     x = users / e2e
-    # Lockstep (fixed lengths): clients that start together stay in phase, so a prompt queues behind a share
-    # of the other clients' prompts (``prefill_sync``, fitted on NIM's fixed-length genai-perf rows, the only
-    # closed-loop source); step-time noise spreads larger cohorts out, so the share decays with the cohort.
-    sync = f.prefill_sync / (1.0 + b / f.sync_scale)
-    lockstep = t_d + t_p + sync * (b - 1.0) * t_p
+    # Lockstep (fixed lengths): clients that start together stay in phase and their prompts arrive as one
+    # cohort, prefilled first come first served in chunks of the step token ``budget``. The cohort's b × inp
+    # tokens take n = b × inp / budget mixed steps (each a budget's worth of prefill plus the decodes of the
+    # members already prefilled, half the cohort on average), so the mean prompt waits (n + 1) / 2 of them;
+    # a cohort within one step is a single step of b × inp tokens. Long cohorts split up: step-time noise
+    # parts members that finish a step apart, so the wait grows as sqrt(n) past ``sync_scale`` steps (NIM's
+    # fixed-length genai-perf rows, the only closed-loop source, flatten past ~5-10 steps). ``prefill_sync``
+    # multiplies the cohort wait; the calibration pins it at 1 (the chunk structure as is) and fits only
+    # ``sync_scale``.
+    cohort = b * inp
+    n_chunks = cohort / _maximum(budget, 1.0)
+    chunk = _minimum(cohort, budget)
+    t_mixed = step_ms(raw, f, b / 2.0, ctx / 2.0, chunk, chunk * inp / 2.0)
+    desync = (1.0 + (n_chunks / f.sync_scale) ** 2) ** -0.25
+    lockstep = t_mixed * (1.0 + f.prefill_sync * _maximum(n_chunks - 1.0, 0.0) / 2.0 * desync)
     # Spread out (varied lengths): requests finish at rate x, so prompts arrive spread over the steps. With
     # chunked prefill a prompt is admitted at the next step: it waits for the rest of the current step, then
     # rides one mixed step with the decodes and the prompts that arrived during the same step. Prefill takes
