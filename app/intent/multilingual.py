@@ -1,4 +1,4 @@
-"""A small German / French / Spanish lexicon, so the English rules can read non-English requests.
+"""A small German / French / Spanish / Dutch / Italian / Portuguese lexicon for the English rules.
 
 :func:`to_english` rewrites, in lower-cased text, the foreign words the rules care about into the English
 words they already understand: number words ('zweitausend' -> 'two thousand', 'cinco mil' -> 'five
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-_LETTERS = r"a-zäöüßàâçéèêëîïôûùüÿñáíóú"
+_LETTERS = r"a-zäöüßàâçéèêëîïôûùüÿñáíóúãõòì"
 
 # Foreign number words -> English number words. Values are English words so that the English parser does
 # the arithmetic ('deux cent mille' -> 'two hundred thousand' -> 200000).
@@ -119,6 +119,61 @@ _NUMBER_WORDS: dict[str, str] = {
     "millón": "million",
     "millon": "million",
     "millones": "million",
+    # Dutch (compounds such as 'tweeduizend' and 'vijfhonderd' are split like the German ones).
+    "een": "one",
+    "twee": "two",
+    "drie": "three",
+    "vijf": "five",
+    "zes": "six",
+    "zeven": "seven",
+    "negen": "nine",
+    "tien": "ten",
+    "twaalf": "twelve",
+    "twintig": "twenty",
+    "dertig": "thirty",
+    "veertig": "forty",
+    "vijftig": "fifty",
+    "zestig": "sixty",
+    "zeventig": "seventy",
+    "tachtig": "eighty",
+    "negentig": "ninety",
+    "honderd": "hundred",
+    "duizend": "thousand",
+    "miljoen": "million",
+    "miljard": "billion",
+    # Italian ('duemila', 'cinquecento' are compounds).
+    "due": "two",
+    "tre": "three",
+    "quattro": "four",
+    "cinque": "five",
+    "sei": "six",
+    "sette": "seven",
+    "otto": "eight",
+    "nove": "nine",
+    "dieci": "ten",
+    "venti": "twenty",
+    "trenta": "thirty",
+    "quaranta": "forty",
+    "cinquanta": "fifty",
+    "cento": "hundred",
+    "mila": "thousand",
+    "milione": "million",
+    "milioni": "million",
+    # Portuguese.
+    "um": "one",
+    "dois": "two",
+    "duas": "two",
+    "três": "three",
+    "sete": "seven",
+    "oito": "eight",
+    "dez": "ten",
+    "vinte": "twenty",
+    "cem": "hundred",
+    "duzentos": "two hundred",
+    "trezentos": "three hundred",
+    "quinhentos": "five hundred",
+    "milhão": "million",
+    "milhões": "million",
 }
 # Also English words (or English abbreviations: '5 mil' is 5 million in English): only rewritten inside a
 # run of number words that also holds an unambiguous one, or that ends in a scale word ('dos mil').
@@ -142,6 +197,18 @@ _AMBIGUOUS = frozenset(
         "million",
         "six",
         "quince",
+        "due",
+        "um",
+        "ten",
+        "tien",
+        "een",
+        "venti",
+        "otto",
+        "nove",
+        "mila",
+        "cento",
+        "cem",
+        "sei",
     }
 )
 _SCALES = frozenset(
@@ -165,9 +232,20 @@ _SCALES = frozenset(
         "cien",
         "ciento",
         "cientos",
+        "honderd",
+        "duizend",
+        "miljoen",
+        "miljard",
+        "cento",
+        "mila",
+        "milione",
+        "milioni",
+        "cem",
+        "milhão",
+        "milhões",
     }
 )
-_CONNECTORS = frozenset({"und", "et", "y"})
+_CONNECTORS = frozenset({"und", "et", "y", "e"})
 
 _GERMAN_PARTS = sorted(
     (w for w in _NUMBER_WORDS if re.fullmatch(r"[a-zäöüß]+", w) and w not in ("un", "une", "dos")),
@@ -180,7 +258,7 @@ _WORD_RE = re.compile(rf"[{_LETTERS}]+")
 
 def _split_compound(word: str) -> list[str] | None:
     """'zweihundertfünfzig' -> ['zwei', 'hundert', 'fünfzig']; None when the word is not a number."""
-    if len(word) < 8 or not word.isalpha():
+    if len(word) < 7 or not word.isalpha():
         return None
     parts: list[str] = []
     pos = 0
@@ -190,8 +268,11 @@ def _split_compound(word: str) -> list[str] | None:
             return None
         parts.append(m.group(0))
         pos = m.end()
-    # A real compound has a scale or a '-zig' / '-zehn' part ('zweitausend', 'fünfundzwanzig').
-    if len(parts) < 2 or not any(p in _SCALES or p.endswith(("zig", "ßig", "ssig", "zehn")) for p in parts):
+    # A real compound has a scale or a '-zig' / '-zehn' / '-tig' part ('zweitausend', 'fünfundzwanzig',
+    # 'tweeduizend', 'duemila').
+    if len(parts) < 2 or not any(
+        p in _SCALES or p.endswith(("zig", "ßig", "ssig", "zehn", "tig")) for p in parts
+    ):
         return None
     return parts
 
@@ -270,10 +351,29 @@ _UNITS = {
     "monat": "month",
     "mois": "month",
     "mes": "month",
+    "mês": "month",
+    "mese": "month",
+    "maand": "month",
+    "seconden": "seconds",
+    "secondi": "seconds",
+    "minuti": "minutes",
+    "uur": "hour",
+    "ora": "hour",
+    "ore": "hours",
+    "dag": "day",
+    "dagen": "days",
+    "giorno": "day",
+    "giorni": "days",
+    "settimana": "week",
 }
 _UNIT_ALT = "|".join(sorted(_UNITS, key=len, reverse=True))
-# 'pro Stunde', 'par seconde', 'por día', 'je Tag', 'al mes', 'à la seconde'.
-_PER_UNIT_RE = re.compile(rf"\b(?:pro|par|por|je|al|à la|a la|au|à l'|a l')\s*({_UNIT_ALT})(?![{_LETTERS}])")
+# 'pro Stunde', 'par seconde', 'por día', 'je Tag', 'al mes', 'à la seconde', 'per maand', 'por mês'.
+_PER_UNIT_RE = re.compile(
+    rf"\b(?:pro|par|por|je|al|ao|à la|a la|au|à l'|a l')\s*({_UNIT_ALT})(?![{_LETTERS}])"
+    # Dutch / Italian 'per' is also English: only before their own units ('per maand'; 'per tag' stays).
+    rf"|\bper\s*(maand|mese|uur|ora|ore|dag|dagen|giorno|settimana|seconde|seconden|secondi|minuti)"
+    rf"(?![{_LETTERS}])"
+)
 _NUMBER_UNIT_RE = re.compile(rf"(?<![\w.])(\d+(?:[.,]\d+)?)\s*({_UNIT_ALT})(?![{_LETTERS}])")
 
 # Words with no English reading, rewritten wherever they appear.
@@ -300,6 +400,19 @@ _PHRASES: dict[str, str] = {
     "desarrolladores": "developers",
     "kunden": "customers",
     "clientes": "customers",
+    "gebruikers": "users",
+    "utenti": "users",
+    "usuários": "users",
+    "utilizadores": "users",
+    "medewerkers": "employees",
+    "werknemers": "employees",
+    "dipendenti": "employees",
+    "funcionários": "employees",
+    "ontwikkelaars": "developers",
+    "sviluppatori": "developers",
+    "desenvolvedores": "developers",
+    "klanten": "customers",
+    "clienti": "customers",
     # requests
     "anfragen": "requests",
     "anfrage": "request",
@@ -310,6 +423,15 @@ _PHRASES: dict[str, str] = {
     "peticiones": "requests",
     "solicitudes": "requests",
     "consultas": "queries",
+    "verzoeken": "requests",
+    "aanvragen": "requests",
+    "richieste": "requests",
+    "requisições": "requests",
+    # money
+    "dólares": "dollars",
+    "dollari": "dollars",
+    "orçamento": "budget",
+    "begroting": "budget",
     # latency
     "antwortzeit": "response time",
     "antwortzeiten": "response time",
@@ -323,6 +445,23 @@ _PHRASES: dict[str, str] = {
     "moins de": "under",
     "menos de": "under",
     "höchstens": "at most",
+    "latentie": "latency",
+    "latenza": "latency",
+    "latência": "latency",
+    "bassa latenza": "low latency",
+    "latenza bassa": "low latency",
+    "baixa latência": "low latency",
+    "latência baixa": "low latency",
+    "lage latentie": "low latency",
+    "è": "is",
+    "é": "is",
+    "fondamentale": "critical",
+    "essenziale": "essential",
+    "essencial": "essential",
+    "cruciaal": "crucial",
+    "essentieel": "essential",
+    "onder": "under",
+    "sotto": "under",
     # tasks and subjects
     "übersetzung": "translation",
     "übersetzungen": "translations",
@@ -338,6 +477,18 @@ _PHRASES: dict[str, str] = {
     "zusammenfassen": "summarize",
     "resúmenes": "summaries",
     "resumir": "summarize",
+    "vertaling": "translation",
+    "vertalen": "translate",
+    "traduzione": "translation",
+    "tradurre": "translate",
+    "tradução": "translation",
+    "traduzir": "translate",
+    "samenvatting": "summarization",
+    "samenvattingen": "summaries",
+    "riassunto": "summarization",
+    "riassunti": "summaries",
+    "resumo": "summary",
+    "resumos": "summaries",
     "kundenservice": "customer support",
     "kundendienst": "customer support",
     "kundensupport": "customer support",
@@ -354,9 +505,12 @@ _MULTI_WORD_RE = re.compile(
     + "|".join(re.escape(p) for p in sorted(_MULTI_WORD, key=len, reverse=True))
     + rf")(?![{_LETTERS}])"
 )
+# '8 mil dólares' (Portuguese / Spanish) and '8mila utenti' (Italian) are thousands.
+_DIGITS_MILA_RE = re.compile(r"(?<![\w.,])(\d{1,3}) ?mila\b")
 _DIGITS_MIL_RE = re.compile(
     r"(?<![\w.,])(\d{1,3}) mil (?=(?:usuarios|personas|empleados|clientes|desarrolladores|peticiones|"
-    r"solicitudes|consultas|documentos|mensajes|preguntas|correos|tickets|archivos)\b)"
+    r"solicitudes|consultas|documentos|mensajes|preguntas|correos|tickets|archivos|usuários|utilizadores|"
+    r"funcionários|pessoas|dólares|reais|requisições|utenti|dollari|euro)\b)"
 )
 # Words that send a message through the rewriting at all (most messages are English and skip it).
 _ENGLISH_TOO = frozenset({"million", "six", "minute", "minutes"})
@@ -367,13 +521,18 @@ _COMPOUND_HINT_RE = re.compile(r"tausend|hundert|zig\b|zehn\b|ßig\b")
 def to_english(text: str) -> str:
     """Rewrite the foreign words the rules care about into English (``text`` is already lower-cased)."""
     words = set(_WORD_RE.findall(text))
-    if not (words & _TRIGGERS) and not _COMPOUND_HINT_RE.search(text) and not _MULTI_WORD_RE.search(text):
+    if (
+        not (words & _TRIGGERS)
+        and not _COMPOUND_HINT_RE.search(text)
+        and not any(phrase in text for phrase in _MULTI_WORD)
+    ):
         return text
     # '10 mil usuarios' is ten thousand in Spanish (in English '10 mil' is ten million): only before a
     # Spanish noun, while that noun is still Spanish.
     text = _DIGITS_MIL_RE.sub(r"\1 thousand ", text)
+    text = _DIGITS_MILA_RE.sub(r"\1 thousand", text)
     text = _MULTI_WORD_RE.sub(lambda m: _MULTI_WORD[m.group(0)], text)
     text = _WORD_RE.sub(lambda m: _PHRASES.get(m.group(0), m.group(0)), text)
     text = _number_runs(text)
-    text = _PER_UNIT_RE.sub(lambda m: "per " + _UNITS[m.group(1)], text)
+    text = _PER_UNIT_RE.sub(lambda m: "per " + _UNITS[m.group(1) or m.group(2)], text)
     return _NUMBER_UNIT_RE.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2)]}", text)

@@ -297,6 +297,27 @@ _NUMERIC_RE = re.compile(
 )
 
 
+# Compiled once: the 20 KB message holds thousands of numbers, each checked against these.
+_PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_THOUSANDS_COMMA_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")
+_THOUSANDS_DOT_RE = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")
+_MULTIPLIERS = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "mil": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "crore": 1e7,
+}
+
+
 def _canonical_numbers(text: str) -> str:
     # Thousands written with spaces or apostrophes ('10 000', "1'000") and, before a count noun, with dots.
     text = re.sub(
@@ -312,13 +333,13 @@ def _canonical_numbers(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         raw, exp1, exp2, word_mult, short_mult = m.groups()
-        if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
-            base = float(raw.replace(",", ""))
-        elif re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        if _PLAIN_NUMBER_RE.fullmatch(raw):  # the common case first
             base = float(raw)
-        elif re.fullmatch(r"\d+,\d{1,2}", raw) and (word_mult or short_mult):
+        elif _THOUSANDS_COMMA_RE.fullmatch(raw):
+            base = float(raw.replace(",", ""))
+        elif _DECIMAL_COMMA_RE.fullmatch(raw) and (word_mult or short_mult):
             base = float(raw.replace(",", "."))  # decimal comma: '2,5k'
-        elif re.fullmatch(r"[1-9]\d{0,2}(?:\.\d{3}){2,}", raw):
+        elif _THOUSANDS_DOT_RE.fullmatch(raw):
             base = float(raw.replace(".", ""))
         else:
             return m.group(0)
@@ -327,21 +348,7 @@ def _canonical_numbers(text: str) -> str:
             if len(exp) > 3:
                 return m.group(0)
             base = base ** int(exp) if exp1 else base * 10 ** int(exp)
-        mult = {
-            "thousand": 1e3,
-            "k": 1e3,
-            "million": 1e6,
-            "m": 1e6,
-            "mm": 1e6,
-            "mn": 1e6,
-            "mil": 1e6,
-            "billion": 1e9,
-            "bn": 1e9,
-            "lakh": 1e5,
-            "lakhs": 1e5,
-            "crore": 1e7,
-        }
-        factor = mult.get(word_mult or short_mult or "", 1.0)
+        factor = _MULTIPLIERS.get(word_mult or short_mult or "", 1.0)
         return _fmt(base * factor)
 
     return _NUMERIC_RE.sub(repl, text)
@@ -369,6 +376,9 @@ def _drop_negatives(text: str, warnings: list[str] | None) -> str:
     return _NEGATIVE_RE.sub(repl, text)
 
 
+_COUNT_X_GPU_RE = re.compile(r"(?<=\d)x(?=(?:h|a|l|b|t|gh|gb|mi)\d)")
+
+
 def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = None) -> tuple[str, _Mentions]:
     """Lower-cased, spell-fixed text with numbers canonical and models/GPUs as 'modelrefN'/'gpurefN'.
 
@@ -378,6 +388,8 @@ def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = No
     t = text.translate(_UNICODE).lower()
     t = re.sub(r"[ \t\r\f\v]+", " ", t)
     t = to_english(t)
+    # '8xA100' is a count and a GPU: split them so the GPU name starts a word.
+    t = _COUNT_X_GPU_RE.sub("x ", t)
     mentions = _Mentions(models=[], gpus=[])
     spans: list[tuple[int, int, str]] = []
     for hf_id, s, e in vocab.find_models(t):
@@ -504,7 +516,8 @@ _USER_NOUNS = (
     r"sellers|colleagues|workers|patients|callers|dau|mau|daus|maus|learners|writers|translators|testers|"
     r"adjusters|underwriters|accountants|auditors|recruiters|consultants|advisors|advisers|technicians|"
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
-    r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|"
+    r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
+    r"listeners|streamers|creators|guests|drivers|merchants|partners|vendors|residents|citizens|"
     r"nutzer|benutzer|mitarbeiter|usuarios|utilisateurs|utenti|gebruikers|empleados|employés"
 )
 _USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
@@ -576,7 +589,8 @@ _RATE_NOUNS = (
     r"tickets?|completions?|conversations?|chats?|questions?|summaries|translations?|articles?|emails?|"
     r"files?|pages?|items?|records?|jobs?|inferences?|generations?|posts?|descriptions?|reviews?|"
     r"transcripts?|reports?|searches|lookups?|api calls|invocations?|sentences?|contracts?|calls|"
-    r"suggestions?|interactions?|turns?|product descriptions|code reviews|commits?|logs?|entries"
+    r"suggestions?|interactions?|turns?|product descriptions|code reviews|commits?|logs?|entries|listings?|"
+    r"notes?|images?|invoices?|product listings?"
 )
 _RATE_ADJ = (
     r"incoming|api|inference|new|user|support|code|pull|llm|model|chat|customer|total|peak|average|avg"
@@ -590,7 +604,8 @@ _RATE_ADVERB_RE = re.compile(
     rf"(?<![\w.$]){N}\s*(?:(?:{_RATE_ADJ})\s+)?(?:{_RATE_NOUNS})\s+(hourly|daily|nightly|weekly|monthly|a night|"
     rf"every night|per night|each night|overnight)\b"
 )
-_QPS_RE = re.compile(rf"(?<![\w.$]){N}\s*(qps|rps|req/s|reqs/s|requests/s|queries/s|rpm|rph)\b")
+# 'rqs' is a common slip for 'rps' / 'reqs'.
+_QPS_RE = re.compile(rf"(?<![\w.$]){N}\s*(qps|rps|rqs|req/s|reqs/s|req/sec|requests/s|queries/s|rpm|rph)\b")
 _QPS_PREFIX_RE = re.compile(rf"\b(qps|rps|rpm)\s*(?:of|:|=|is|around|about|~)?\s*(?:around |about |~)?{N}\b")
 _ADVERB_SECONDS = {
     "hourly": 3600,
@@ -606,10 +621,19 @@ _ADVERB_SECONDS = {
 }
 
 
+_PEAK_THEN_AVG_RE = re.compile(
+    rf"\s*(?:at|during|in)\s+(?:the\s+)?peaks?\s*(?:,|and|/|;)?\s*(?:~\s*)?{N}\s*"
+    rf"(?:on\s+)?(?:avg|average|typical(?:ly)?|normal(?:ly)?|usual(?:ly)?|median|mean)\b"
+)
+
+
 def _rates(t: str, b: _Builder) -> None:
     found: list[tuple[int, float, str]] = []
     for m in _RATE_RE.finditer(t):
         if fast_search(r"\btokens?\b|\busers?\b|\bgpus?\b|\bms\b", m.group(0)):
+            continue
+        # '20k/mo' with no noun of things is money, not traffic: a monthly rate needs the thing counted.
+        if m.group(2).startswith(("mo", "w")) and not fast_search(rf"\b(?:{_RATE_NOUNS})\b", m.group(0)):
             continue
         found.append((m.start(), _num(m.group(1)) / _TIME_UNITS[m.group(2)], m.group(0)))
     for m in _RATE_ADVERB_RE.finditer(t):
@@ -624,6 +648,13 @@ def _rates(t: str, b: _Builder) -> None:
         before = _window_before(t, start, 40)
         after = _window_after(t, start + len(src), 20)
         qps = round(qps, 6)
+        # '200 qps at peak, 50 avg': the average is the expected load; the peak only describes the traffic's
+        # shape (a peak given alone is read as the throughput to sustain).
+        avg = _PEAK_THEN_AVG_RE.match(t, start + len(src))
+        peak_m = re.match(N, src)
+        if avg and peak_m and _num(peak_m.group(1)) > 0:
+            b.set("expected_qps", round(qps * _num(avg.group(1)) / _num(peak_m.group(1)), 6), avg.group(0))
+            continue
         if re.match(r"^\s*(?:at|during|in)\s+(?:the\s+)?peaks?\b", after) or fast_search(
             r"throughput|sustain|handle (?:up to|peaks? of)|peaks? (?:of|at)?\s*$|at peak|peak", before
         ):
@@ -705,10 +736,15 @@ def _latencies(t: str, b: _Builder, task: str | None) -> None:
         # 'per second' / 'every 5 seconds' are rates and periods, not latencies.
         if fast_search(
             r"(?:\bper|/|\ban?|\beach|\bevery|\bfor|\bof|\blast(?:s|ing)?|\bafter|\bwait)\s*$", before_full
-        ):
+        ) and not fast_search(rf"(?:{_LAT_KW}|latency|response time)\s*(?:p\d{{2}}\s*)?of\s*$", before_full):
             continue
         before = re.split(r"[.;!?,]|\band\b|\bbut\b", before_full)[-1]
         after = _window_after(t, m.end(), 30)
+        # A percentile other than the fields' own (p90 first token / per token, p95 end to end) is a
+        # different target: 'p99 under a second' must not become a p95 one.
+        pct = fast_search(r"\bp(\d{2})\b", before) or re.match(r"^\s*(?:at\s+)?p(\d{2})\b", after)
+        if pct and pct.group(1) not in ("90", "95"):
+            continue
         # A keyword right before the number names it ('ttft<150ms', 'tpot 50 ms'); a keyword right after it
         # names it too ('150 ms ttft'), unless a number follows that keyword, which then is its own
         # ('ttft<150ms tpot<20ms': 'tpot' belongs to 20 ms, not to 150 ms).
@@ -772,6 +808,12 @@ _BARE_OUTPUT_RE = re.compile(
 )
 
 
+# The kind of tokens between the number and 'tokens': '8k prompt tokens, 512 output tokens'.
+_NOUN_TOKENS_RE = re.compile(
+    rf"(?<![\w.$]){N}\s+(prompt|input|output|completion|generation|response|answer)\s+tokens?\b"
+)
+
+
 def _token_lengths(t: str, b: _Builder) -> None:
     for m in _BARE_OUTPUT_RE.finditer(t):
         if fast_search(r"\btokens?\b", _sentence(t, m.start())) and _num(m.group(1)) == int(_num(m.group(1))):
@@ -788,6 +830,10 @@ def _token_lengths(t: str, b: _Builder) -> None:
     ):
         b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
+    for m in _NOUN_TOKENS_RE.finditer(t) if "token" in t else ():
+        if _num(m.group(1)) == int(_num(m.group(1))):
+            kind = "prompt_length_avg" if m.group(2) in ("prompt", "input") else "generation_length_avg"
+            b.set(kind, int(_num(m.group(1))), m.group(0))
     for m in _TOKEN_RE.finditer(t):
         after = _window_after(t, m.end(), 35)
         before = _window_before(t, m.start(), 45, stop=".;!?,\n")
@@ -821,7 +867,7 @@ def _token_lengths(t: str, b: _Builder) -> None:
 
 
 _PERIOD_RE = (
-    r"^\s*(?:usd|dollars|bucks)?\s*(?:/|per|an?|each|every)?\s*"
+    r"^\s*(?:usd|dollars?|bucks)?\s*(?:/|per|an?|each|every)?\s*"
     r"(month|mo|monthly|hour|hr|h|hourly|year|yr|annually|annual|yearly|day|daily|week|weekly)\b"
 )
 _PERIOD_MONTHLY = {
@@ -840,6 +886,9 @@ _PERIOD_MONTHLY = {
 }
 
 
+_SET_ASIDE_RE = re.compile(r"\s*(?:/|per|an?)\s*(?:month|mo|hour|hr)\w*\s+for\s+(?:this|it|the)\b")
+
+
 def _money(t: str, b: _Builder) -> str:
     """Budgets and power prices; returns the text with money spans blanked for the other rules."""
     blanked = t
@@ -852,7 +901,7 @@ def _money(t: str, b: _Builder) -> str:
         blanked = blanked[: m.start()] + " " * (m.end() - m.start()) + blanked[m.end() :]
     money_res = [
         re.compile(rf"(?:\$|usd\s*|us\$)\s*{N}"),
-        re.compile(rf"(?<![\w.$]){N}\s*(?:usd|dollars|bucks|\$)(?![a-z])"),
+        re.compile(rf"(?<![\w.$]){N}\s*(?:usd|dollars?|bucks|\$)(?![a-z])"),
         re.compile(rf"(?<![\w.$]){N}\s*(?=(?:/|per|an?)\s*(?:month|mo|hour|hr)\b)"),
     ]
     seen: set[int] = set()
@@ -862,8 +911,13 @@ def _money(t: str, b: _Builder) -> str:
                 continue
             sentence = _sentence(blanked, m.start())
             before = _window_before(blanked, m.start(), 45)
-            if i == 2 and not fast_search(
-                r"budget|spend|cost|afford|pay|cap|limit|price|bill|\bmax\b", before
+            if i == 2 and not (
+                fast_search(r"budget|spend|cost|afford|pay|cap|limit|price|bill|\bmax\b", before)
+                # 'we've got 20k/mo for this': an amount set aside for the project.
+                or (
+                    fast_search(r"\b(?:we'?ve got|we have|we got|have got|got)\s*$", before)
+                    and _SET_ASIDE_RE.match(blanked, m.end())
+                )
             ):
                 continue
             if fast_search(r"\bkwh\b", blanked[m.end() : m.end() + 20]):
@@ -930,6 +984,8 @@ _PRIORITY_CUES: dict[str, str] = {
         r"fast (?:responses?|answers?|replies|inference|completions?|suggestions?)|(?:needs?|has|have|must) to be "
         r"(?:really |very |super )?fast|must be (?:really |very |super )?fast|super[- ]fast|blazing|"
         r"minimi[sz]e (?:the )?latency|lowest (?:possible )?latency|responsiveness|as quick as possible|"
+        # Users leaving over slowness: 'users bounce if it feels sluggish'.
+        r"(?:bounce|leave|churn|quit|give up|abandon)\w*\s+(?:\w+\s+){0,3}(?:sluggish|laggy|slow)\b|"
         r"(?:very|really|super) fast|\bfast (?:chat\w*|bot|assistant|autocomplete|code completion)|latency is (?:our )?(?:the )?(?:main|top|biggest|primary) (?:concern|priority)"
     ),
     "cost": (
@@ -938,7 +994,10 @@ _PRIORITY_CUES: dict[str, str] = {
         r"shoestring|inexpensive|affordab\w*|save (?:money|costs?)|keep (?:the )?costs? (?:down|low)|"
         r"reduce (?:our )?costs?|frugal|cost (?:is|matters)\s+(?:\w+\s+)?(?:most|key|critical|the priority|"
         r"everything|important|crucial)|costs? (?:is|are) (?:our )?(?:the )?(?:main|top|biggest|primary) "
-        r"(?:concern|priority)|budget[- ]conscious|least expensive"
+        r"(?:concern|priority)|budget[- ]conscious|least expensive|"
+        # Someone holding the purse is watching: 'the CFO is watching costs like a hawk'.
+        r"(?:watch\w*|mindful of|worried about|careful (?:with|about)|concerned about|scrutini[sz]\w*|"
+        r"sensitive to)\s+(?:the\s+|our\s+)?(?:costs?|spend\w*|the bill|cloud bill|money)"
     ),
     "accuracy": (
         r"accuracy (?:is|matters)\s+(?:\w+\s+)?(?:critical|key|crucial|important|paramount|everything|most|"
@@ -983,6 +1042,8 @@ _COMPARATIVE_RE = re.compile(
     rf"matters?|the only thing that matters|what we care about)"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:over|above|before|beats)\s+(?:everything|anything|all)(?: else)?"
     rf"|only\s+({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:really\s+)?matters"
+    # A ranking: 'latency > cost > everything else' (the first item wins).
+    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s*>+\s*(?:{_P_LAT}|{_P_COST}|{_P_ACC}|everything|anything|all)\b"
 )
 
 
@@ -1008,6 +1069,12 @@ def _priority(t: str, b: _Builder) -> None:
         if fast_search(rx, cleaned):
             cleaned = re.sub(rx, " ", cleaned)
     found = [k for k, rx in _PRIORITY_CUES.items() if k not in negated and fast_search(rx, cleaned)]
+    # 'budget is tight: 1,500/month' states a budget (already a constraint), not that cost beats latency or
+    # quality; without an amount the tight budget is all that is said about cost, so it stands.
+    if "cost" in found and "budget" in b.data:
+        cues = [m.group(0) for m in re.finditer(_PRIORITY_CUES["cost"], cleaned)]
+        if cues and all(re.fullmatch(r"tight budget|budget is tight|limited budget", c) for c in cues):
+            found.remove("cost")
     if "balanced" in found or len(found) > 1:
         b.set("priority", "balanced", "several priorities" if len(found) > 1 else "balanced")
     elif found:
@@ -1053,7 +1120,8 @@ def _reliability(t: str, b: _Builder) -> None:
 _NEG_BEFORE = re.compile(
     r"(?:\bnot|\bno|\bnever|\bwithout|\bexcept|\bexcluding|\bexclude|\bavoid(?:ing)?|\bbut not|\brather than|"
     r"\binstead of|\bother than|\banything but|can'?t use|cannot use|don'?t want|no access to|don'?t have|"
-    r"\bban(?:ned)?|\bskip|\bnothing on)\s+(?:(?:any|the|our|use|using|on|an?|to|run on|running on|deploy on)\s+)*"
+    r"\bban(?:ned)?|\bskip|\bnothing on|can'?t get|cannot get|unable to get|couldn'?t get|no quota for|"
+    r"(?:can'?t|cannot|unable to) (?:get|obtain|secure) (?:any )?(?:quota|capacity|allocation|access)s? (?:for|on|to))\s+(?:(?:any|the|our|use|using|on|an?|to|run on|running on|deploy on)\s+)*"
     r"(?:gpuref\d+s?\s*(?:,|or|and|nor|/)\s*)*$"
 )
 _NEG_AFTER = re.compile(
@@ -1078,7 +1146,19 @@ _COUNT_AFTER_RE = re.compile(
 )
 
 
-def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
+_RUNS_ON_RE = re.compile(
+    # Said as a requirement ('has to run on one T4'), not as a fact about hardware ('we run on our 8 H100s').
+    r"\b(?:has to|have to|must|needs? to|should|can|could|would|will|want to|able to|only)\s+(?:\w+\s+)?"
+    r"(?:run|fit|deploy|serve|host)\w*\s+(?:it\s+|this\s+|them\s+)?on\s+(?:just\s+|only\s+)?"
+    r"(?:a\s+single\s+|(\d+)\s*(?:x\s*)?)$"
+)
+_NODES_OF_RE = re.compile(
+    r"(?<![\w.])(\d+)\s+(?:nodes?|servers?|machines?|boxes|hosts?)\s+(?:of|with)\s+\d+\s*(?:x\s*)?$"
+)
+
+
+def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str]) -> None:
+    run_counts: list[int] = []
     available: list[str] = []
     excluded: list[str] = []
     inventory: dict[str, int] = {}
@@ -1090,21 +1170,40 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
             excluded.append(gpu)
             continue
         sentence = _sentence(t, m.start())
-        count_m = (
-            fast_search(
-                r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more)\s+)*$",
-                t[max(0, m.start() - 30) : m.start()],
-            )
-            or re.match(r"^\s*s?\s*(?:x|\*)\s*(\d+)\b", after)
-            or _COUNT_AFTER_RE.match(after)
+        before30 = t[max(0, m.start() - 30) : m.start()]
+        count_before = fast_search(
+            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more)\s+)*$", before30
         )
+        count_after = _COUNT_AFTER_RE.match(after)
+        # A total in brackets after the GPU beats a per-node count before it ('4 nodes of 8xA100 (32 GPUs)').
+        count_m = (
+            (count_after if count_after and count_after.group(1) else None)
+            or count_before
+            or re.match(r"^\s*s?\s*(?:x|\*)\s*(\d+)\b", after)
+            or count_after
+        )
+        # 'has to run on one T4' is a constraint on the deployment, not hardware the person owns.
+        runs_on = fast_search(_RUNS_ON_RE, t[max(0, m.start() - 60) : m.start()])
+        if runs_on:
+            available.append(gpu)
+            run_counts.append(int(runs_on.group(1) or 1))
+            continue
         owned = bool(fast_search(_OWNED_CUE, sentence)) and not fast_search(_PURCHASE_CUE, sentence)
         if owned and count_m:
             count = int(next(g for g in count_m.groups() if g))
+            nodes = fast_search(_NODES_OF_RE, before30)
+            if count_m is count_before and nodes:
+                count *= int(nodes.group(1))
             if 1 <= count <= 100_000:
                 inventory[gpu] = inventory.get(gpu, 0) + count
                 continue
         available.append(gpu)
+    # A vendor ruled out rules out each of its GPUs: 'we'd rather not use AMD'.
+    vendors = [v for v in ("amd", "nvidia", "intel") if v in t]
+    for vm in re.finditer(rf"\b({'|'.join(vendors)})\b", t) if vendors else ():
+        near = _window_before(t, vm.start(), 60, stop=".;!?,\n")
+        if fast_search(_NEG_BEFORE, near) or _NEG_AFTER.match(t[vm.end() : vm.end() + 40]):
+            excluded += [g for g, v in gpu_vendors.items() if v.lower() == vm.group(1)]
     if excluded:
         b.set("excluded_gpus", list(dict.fromkeys(excluded)), "not …")
     avail = [g for g in dict.fromkeys(available) if g not in excluded and g not in inventory]
@@ -1117,8 +1216,16 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder) -> None:
         rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpus?|cards?|accelerators?)\b",
         t,
     ) or fast_search(rf"(?<![\w.]){N}\s*gpus?\s*(?:max|maximum|at most|tops)\b", t)
+    # 'H100s only, at most 2 of them': 'them' are the GPUs named just before.
+    cap = cap or fast_search(
+        rf"gpuref\d+s?\b[^.;!?\n]{{0,30}}\b(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s*{N}\s*"
+        rf"of\s+(?:them|those)\b",
+        t,
+    )
     if cap:
         b.set("max_gpus", int(_num(cap.group(1))), cap.group(0))
+    elif run_counts:
+        b.set("max_gpus", max(run_counts), "run on N gpus")
     elif fast_search(r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b", t):
         b.set("max_gpus", 1, "single gpu")
 
@@ -1183,6 +1290,44 @@ _REGION_NAME_RE = re.compile(
 )
 
 
+# Cities that host well-known cloud regions (AWS, GCP, Azure): a city there names where to deploy, but only
+# with a cue that it is about hosting ('Frankfurt data residency', 'host in Tokyo'), not an office.
+_REGION_CITIES = {
+    "frankfurt": "Frankfurt",
+    "dublin": "Dublin",
+    "london": "London",
+    "paris": "Paris",
+    "stockholm": "Stockholm",
+    "milan": "Milan",
+    "zurich": "Zurich",
+    "amsterdam": "Amsterdam",
+    "madrid": "Madrid",
+    "warsaw": "Warsaw",
+    "tokyo": "Tokyo",
+    "osaka": "Osaka",
+    "seoul": "Seoul",
+    "singapore": "Singapore",
+    "sydney": "Sydney",
+    "melbourne": "Melbourne",
+    "mumbai": "Mumbai",
+    "jakarta": "Jakarta",
+    "sao paulo": "Sao Paulo",
+    "são paulo": "Sao Paulo",
+    "montreal": "Montreal",
+    "toronto": "Toronto",
+    "northern virginia": "Northern Virginia",
+    "oregon": "Oregon",
+    "ohio": "Ohio",
+    "iowa": "Iowa",
+}
+_CITY_ALT = "|".join(sorted(_REGION_CITIES, key=len, reverse=True))
+_CITY_RE = re.compile(
+    rf"\b({_CITY_ALT})\s+(?:region|data ?cent(?:er|re)s?|dc|zone|data residency|residency|hosting|servers?)\b|"
+    rf"\b(?:host\w*|deploy\w*|run\w*|serv\w*|region|located|stay|stays|reside\w*|resident)\s+(?:\w+\s+)?"
+    rf"(?:in|near|out of)\s+({_CITY_ALT})\b|\bregion\s*(?::|=|is)\s*({_CITY_ALT})\b"
+)
+
+
 def _region(t: str) -> tuple[str, str] | None:
     """(region, the words it came from): a cloud region id, a region's display name, or 'eu' / 'us'."""
     for rx in _REGION_RES:
@@ -1195,6 +1340,10 @@ def _region(t: str) -> tuple[str, str] | None:
         name = next(g for g in m.groups() if g)
         words = [w.upper() if w in ("us", "uk", "eu") else w.capitalize() for w in name.split()]
         return " ".join(words), m.group(0)
+    # The city names are plain words: look for them first, the cue pattern only where one occurs.
+    m = fast_search(_CITY_RE, t) if any(city in t for city in _REGION_CITIES) else None
+    if m:
+        return _REGION_CITIES[next(g for g in m.groups() if g)], m.group(0)
     m = fast_search(
         r"\b(?:in|within|inside) (?:the )?(?:eu|europe|european union)\b|\beu[- ]only\b|"
         r"\beu[- ]based\b|\beu data residency\b",
@@ -1245,7 +1394,13 @@ def _deployment(t: str, b: _Builder) -> None:
         r"pay back|pay off|break[- ]even",
         t,
     ):
-        m = fast_search(rf"(?:over|across|for|in|of)\s+(?:a\s+)?{N}[\s-]*(years?|yrs?|months?|mos?)\b", t)
+        m = fast_search(
+            rf"(?:over|across|for|in|of)\s+(?:a\s+)?{N}[\s-]*(years?|yrs?|months?|mos?)\b", t
+        ) or fast_search(
+            rf"(?<![\w.]){N}[\s-]*(years?|yrs?|months?|mos?)[\s-]+(?:amorti[sz]\w*|depreciat\w*|write[- ]?off|"
+            rf"payback)",
+            t,
+        )
         if m:
             value = _num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
             b.set("datacenter_context.amortization_period_months", int(value), m.group(0))
@@ -1305,7 +1460,11 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
         r"question[- ]answering|search|lookup|retrieval)\b|questions? (?:about|on|over|from|regarding|against) "
         r"(?:\w+ ){0,2}(?:documents|docs|pdfs|manuals|policies|files|documentation|wiki|contracts|reports|"
         r"papers|handbooks?)\b|\blook(?:s|ing)? (?:\w+ )?up (?:in|from) (?:our|the|their|a|an)\b|"
-        r"\b(?:document|doc|vector|knowledge) (?:store|database|db|index|repository|repo)s?\b",
+        r"\b(?:document|doc|vector|knowledge) (?:store|database|db|index|repository|repo)s?\b|"
+        # 'answering questions over ~40k internal PDFs', 'answers IT questions using our runbooks'.
+        r"answer\w* (?:\w+ ){0,2}questions? (?:about|from|over|on|using|based on|against|regarding|with|in) "
+        r"(?:[\w~-]+ ){0,4}(?:docs|documents|documentation|pdfs|runbooks|playbooks|filings|manuals|policies|"
+        r"wikis?|handbooks?|knowledge|reports|papers|sops|records|guides)\b",
     ),
     (
         "code_completion",
@@ -1320,11 +1479,14 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
         r"help|bot|tool)|code (?:reviews?|reviewer|refactor\w*|assistant|writing)|review\w* (?:prs|"
         r"pull requests|code|diffs)|\bprs\b|pull requests|text[- ]to[- ]sql|sql (?:generation|"
         r"queries)|generat\w* (?:sql|tests|unit tests|functions|scripts)|unit tests|programming "
-        r"(?:assistant|help)|developer assistant|agentic coding|coding",
+        r"(?:assistant|help)|developer assistant|agentic coding|coding|pull[- ]requests?|"
+        # 'turn Jira tickets into draft pull-request code', 'specs to code' (not 'we want to code less').
+        r"\b(?:turn|convert|transform)\w* (?:[\w-]+ ){0,4}(?:into|to) (?:[\w-]+ ){0,3}code\b|"
+        r"\b(?:specs?|specifications?|tickets?|issues?|requirements?|designs?|mockups?) (?:in)?to (?:[\w-]+ ){0,2}code\b",
     ),
     (
         "translation",
-        r"translat\w*|locali[sz]\w*|multilingual|from (?:english|german|french|spanish|japanese|"
+        r"translat\w*|locali[sz]\w*|from (?:english|german|french|spanish|japanese|"
         r"chinese|italian|portuguese|korean|arabic) (?:to|into)|into (?:english|german|french|spanish|"
         r"japanese|chinese|\d+ languages)",
     ),
@@ -1342,7 +1504,8 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
         r"(?:articles|stories|posts|emails|blogs)|seo (?:content|articles)|draft\w* (?:\w+ )?"
         r"(?:emails|replies|letters|posts)|email draft\w*|drafting emails|email (?:writing|generation)|"
         r"\b(?:copy|content|blog|post|article|caption|slogan|tagline|headline|newsletter|email)s?[- ]"
-        r"(?:generat(?:or|ion)|writer)s?\b",
+        r"(?:generat(?:or|ion)|writer)s?\b|social (?:media )?posts?|"
+        r"\b(?:spits?|spitting|churns?|churning|pumps?|pumping|cranks?|cranking) out\b",
     ),
     (
         "chatbot",
@@ -1355,6 +1518,9 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
         r"classif\w*|tagging|\blabel(?:l)?ing\b|extract\w* (?:\w+ )?(?:fields|entities|data|"
         r"information) from|data extraction|sentiment analysis|categori[sz]\w*",
     ),
+    # 'multilingual' qualifies another task ('a multilingual customer support chatbot'): translation only
+    # when nothing else is named.
+    ("translation", r"multilingual"),
 )
 
 
@@ -1393,24 +1559,31 @@ _SUBJECTS = (
     ),
     (
         "e-commerce",
-        r"ecommerce|e-commerce|online (?:store|shop)|product (?:catalog|descriptions?|listings?)|shoppers|retail",
+        # Product descriptions or listings are a kind of text, not a domain.
+        r"ecommerce|e-commerce|online (?:store|shop)|product catalog|shoppers|retail",
     ),
     ("education", r"education\w*|students|teachers|school|universit\w*|tutor\w*|learners|course"),
-    ("marketing", r"marketing|advertis\w*|\bseo\b|campaigns?"),
+    ("marketing", r"marketing|advertis\w*"),
     ("it operations", r"\bit (?:support|ops|operations|helpdesk)|devops|incident\w*|\blogs\b|on-call|sre\b"),
     (
         "software engineering",
         r"codebase|source code|pull requests|\bprs\b|programming|software (?:development|"
         r"engineering)",
     ),
-    ("gaming", r"gaming|\bgames?\b|players|\bnpcs?\b"),
+    # Not 'fair game': a game named as the product, or its players.
+    (
+        "gaming",
+        r"gaming|video games?|\bgames\b|game (?:studio|company|developers?|devs?|servers?|world)s?\b|players|"
+        r"\bnpcs?\b",
+    ),
     # Summarizing news articles is a content type, not the person's domain: only a news organisation counts.
     (
         "news and media",
         r"\bnews ?(?:room|site|outlet|organi[sz]ation|company|publisher|agency|desk|app|website|portal|"
         r"media)s?\b|journalis\w*|media company|publishing|publishers?\b",
     ),
-    ("research", r"research papers|scientific|academic papers|arxiv"),
+    # Papers are a kind of text (anyone condenses papers): only a research setting counts.
+    ("research", r"scientific research|research (?:lab|institute|group|team)s?\b|academic research"),
     ("travel", r"\btravel\b|hotel|booking|airline"),
     ("real estate", r"real estate|property listings"),
     # Last: used only when nothing more specific is named.
@@ -1466,7 +1639,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     _priority(t, b)
     _quality(t, b)
     _reliability(rest, b)
-    _gpus(rest, mentions, b)
+    _gpus(rest, mentions, b, vocab.gpu_vendors)
     _models(rest, mentions, b)
     _burstiness(t, b)
     _deployment(t, b)

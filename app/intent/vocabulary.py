@@ -46,6 +46,11 @@ GPU_ALIASES: dict[str, list[str]] = {
 }
 
 
+def _vendor_of(gpu_id: str) -> str:
+    """Vendor when the catalog does not say: AMD's Instinct parts are named MI..., the rest are NVIDIA's."""
+    return "AMD" if gpu_id.upper().startswith("MI") else "NVIDIA"
+
+
 def normalize(name: str) -> str:
     """Canonical comparison form: lower case, no separators ('H100 SXM' -> 'h100sxm')."""
     return re.sub(r"[\s\-_.:/]+", "", name.lower())
@@ -95,12 +100,44 @@ def _model_aliases(hf_id: str) -> list[str]:
     return patterns
 
 
+_SIZE_TOKEN = re.compile(r"^\d+(?:\.\d+)?b$", re.I)
+_VERSION_TOKEN = re.compile(r"^v?\d+(?:\.\d+)*$", re.I)
+
+
+def _nickname_tokens(hf_id: str) -> list[str] | None:
+    """The name without its version ('Qwen2.5-Coder-32B-Instruct' -> qwen coder 32b), or None.
+
+    People often drop the version when they name a model ('qwen coder 32b', 'mixtral 8x7b'); such a
+    nickname is only usable when it names one catalog model, which :meth:`Vocabulary.build` checks.
+    """
+    tokens = hf_id.split("/", 1)[-1].split("-")
+    if len(tokens) > 1 and tokens[0].lower() == "meta":
+        tokens = tokens[1:]  # 'Meta-Llama-3-8B' is a Llama too, so it competes for 'llama 8b'
+    out: list[str] = []
+    changed = False
+    for i, tok in enumerate(tokens):
+        stem = re.sub(r"[\d.]+$", "", tok) if i == 0 else tok
+        if i == 0 and stem != tok and len(stem) >= 3:
+            out.append(stem)  # 'Qwen2.5' -> 'qwen'
+            changed = True
+        elif i > 0 and _VERSION_TOKEN.match(tok):
+            changed = True  # 'Llama-3.1-70B': the version is its own token
+        else:
+            out.append(tok)
+    # Only a nickname that still names a size and a family word is specific enough ('phi' alone is not).
+    if not changed or not any(_SIZE_TOKEN.match(t) for t in out):
+        return None
+    return out
+
+
 @dataclass
 class Vocabulary:
     """Aliases -> canonical ids, for models (HF ids) and GPUs (catalog GPU ids)."""
 
     models: dict[str, str] = field(default_factory=dict)
     gpus: dict[str, str] = field(default_factory=dict)
+    # GPU id -> vendor ('AMD', 'NVIDIA'), so 'no AMD' can exclude every AMD GPU of the catalog.
+    gpu_vendors: dict[str, str] = field(default_factory=dict)
     _model_matcher: _Matcher | None = field(default=None, init=False, repr=False)
     _gpu_matcher: _Matcher | None = field(default=None, init=False, repr=False)
 
@@ -110,10 +147,23 @@ class Vocabulary:
         model_ids: Iterable[str],
         gpu_aliases: Mapping[str, Iterable[str]],
         model_aliases: Mapping[str, Iterable[str]] | None = None,
+        gpu_vendors: Mapping[str, str] | None = None,
     ) -> Vocabulary:
         """Build from HF ids (aliases derived from their names) and GPU id -> aliases."""
         vocab = cls()
+        vocab.gpu_vendors = dict(gpu_vendors or {g: _vendor_of(g) for g in gpu_aliases})
         model_patterns: list[tuple[str, str]] = []
+        model_ids = list(model_ids)
+        # Nickname key (no optional parts) -> the models it could name.
+        nicknames: dict[str, list[str]] = {}
+        for hf_id in model_ids:
+            nick = _nickname_tokens(hf_id)
+            if nick:
+                key = normalize("".join(t for t in nick if not _OPTIONAL_MODEL_TOKEN.match(t)))
+                nicknames.setdefault(key, []).append(hf_id)
+        for ids in nicknames.values():
+            if len(ids) == 1:  # a nickname shared by two models ('llama 70b') names neither
+                model_patterns.append((_tokens_pattern(_nickname_tokens(ids[0]) or []), ids[0]))
         for hf_id in model_ids:
             vocab.models[normalize(hf_id)] = hf_id
             vocab.models[normalize(hf_id.split("/", 1)[-1])] = hf_id
@@ -289,6 +339,7 @@ def load_vocabulary(seed_dir: Path | None = None, shared_dir: Path | None = None
     model_ids: list[str] = []
     model_aliases: dict[str, list[str]] = {}
     gpu_aliases: dict[str, list[str]] = {}
+    gpu_vendors: dict[str, str] = {}
 
     models_file = _find_file(seed_dir, "models") or _find_file(shared_dir / "catalog", "models")
     if models_file is not None:
@@ -308,6 +359,8 @@ def load_vocabulary(seed_dir: Path | None = None, shared_dir: Path | None = None
             gid = row.get("id") or row.get("gpu")
             if isinstance(gid, str):
                 gpu_aliases[gid] = [a for a in row.get("aliases") or [] if isinstance(a, str)]
+                vendor = row.get("vendor")
+                gpu_vendors[gid] = vendor if isinstance(vendor, str) else _vendor_of(gid)
         # Curated aliases join the seed id they name (by id or by one of the seed's own aliases).
         by_norm = {normalize(a): gid for gid, als in gpu_aliases.items() for a in [gid, *als]}
         for curated_id, aliases in GPU_ALIASES.items():
@@ -326,7 +379,7 @@ def load_vocabulary(seed_dir: Path | None = None, shared_dir: Path | None = None
             for label in sorted(labels):
                 if normalize(label) not in known:
                     log.debug("published GPU label %s has no curated alias", label)
-    return Vocabulary.build(model_ids, gpu_aliases, model_aliases)
+    return Vocabulary.build(model_ids, gpu_aliases, model_aliases, gpu_vendors or None)
 
 
 @lru_cache(maxsize=1)

@@ -321,3 +321,270 @@ def test_anchors_are_literal_starts_of_every_alternative() -> None:
     assert fastsearch.anchors(r"(?:not|no)\s+x|\bnever") == ("never", "no", "not")
     assert fastsearch.anchors(r"[ab]c|foo") is None  # a class start: searched as usual
     assert fastsearch.anchors(r"(?:x)?foo") is None
+
+
+# --- Dutch, Italian and Portuguese ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("chatbot voor tweeduizend gebruikers", {"concurrent_users": 2000}),
+        ("ongeveer vijfhonderd gebruikers", {"concurrent_users": 500}),
+        ("drieduizend medewerkers", {"concurrent_users": 3000}),
+        ("budget is 5000 dollar per maand", {"budget": {"max_monthly_cost_usd": 5000.0}}),
+        ("duemila utenti", {"concurrent_users": 2000}),
+        ("cinquecento dipendenti", {"concurrent_users": 500}),
+        ("8mila utenti", {"concurrent_users": 8000}),
+        ("dois mil usuários", {"concurrent_users": 2000}),
+        ("cerca de dez mil usuários", {"concurrent_users": 10_000}),
+        ("orçamento de 8 mil dólares por mês", {"budget": {"max_monthly_cost_usd": 8000.0}}),
+        ("duemila richieste al giorno", {"expected_qps": pytest.approx(2000 / 86400, rel=1e-3)}),
+    ],
+)
+def test_dutch_italian_portuguese_numbers_and_money(text: str, expected: dict[str, Any]) -> None:
+    got = stated(text)
+    for key, value in expected.items():
+        assert got.get(key) == value, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chatbot, la bassa latenza è fondamentale",
+        "chatbot, latenza bassa",
+        "chatbot, latência baixa é essencial",
+        "chatbot, baixa latência",
+        "chatbot, lage latentie is cruciaal",
+    ],
+)
+def test_non_english_low_latency_priority(text: str) -> None:
+    assert stated(text).get("priority") == "latency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Otto Group wants a chatbot",
+        "Mila from our team wants a chatbot",
+        "cost per tag is 3 cents",
+        "it is due next week",
+    ],
+)
+def test_names_and_english_words_are_not_foreign_numbers(text: str) -> None:
+    got = stated(text)
+    assert "concurrent_users" not in got and "expected_qps" not in got and "budget" not in got
+
+
+# --- task types described without their keyword --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("answering questions over ~40k internal PDFs for 300 analysts", "rag_qa"),
+        ("answers employee IT questions using our runbooks", "rag_qa"),
+        ("answering analyst questions over 10-K filings we index", "rag_qa"),
+        ("Turn Jira tickets into draft pull-request code", "code_generation"),
+        ("convert design specs to Python code", "code_generation"),
+        ("a thing that spits out social posts from our press releases", "content_generation"),
+        ("social media posts for our brand", "content_generation"),
+        ("Mixtral for a multilingual customer support chatbot", "chatbot"),
+        ("multilingual support for 12 languages", "translation"),
+    ],
+)
+def test_tasks_described_without_the_keyword(text: str, task: str) -> None:
+    assert stated(text).get("task_type") == task
+
+
+def test_wanting_to_code_less_is_not_code_generation() -> None:
+    assert stated("we want to code less and chat more with our chatbot")["task_type"] == "chatbot"
+
+
+# --- implied priorities --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("the CFO is watching costs like a hawk", "cost"),
+        ("finance is worried about the cloud bill", "cost"),
+        ("users bounce if it feels sluggish", "latency"),
+        ("people leave when it is slow", "latency"),
+        ("latency > cost > everything else", "latency"),
+        ("quality > speed", "accuracy"),
+        ("budget is tight, chatbot", "cost"),
+        ("budget is tight: $2k a month, accuracy matters most", "accuracy"),
+    ],
+)
+def test_implied_and_ranked_priorities(text: str, priority: str) -> None:
+    assert stated(text).get("priority") == priority
+
+
+def test_a_tight_budget_with_an_amount_is_a_budget_not_a_priority() -> None:
+    got = stated("Ok so budget is tight: 1,500/month max. It's a simple chatbot.")
+    assert got["budget"] == {"max_monthly_cost_usd": 1500.0}
+    assert "priority" not in got
+
+
+# --- GPU phrasing --------------------------------------------------------------------------------------
+
+
+def test_no_quota_for_a_gpu_excludes_it() -> None:
+    got = stated("Can't get quota for H100 SXM, and avoid T4s.")
+    assert got["excluded_gpus"] == ["H100-SXM-80GB", "T4"]
+    assert "available_gpus" not in got
+
+
+def test_a_vendor_ruled_out_excludes_its_gpus_only_when_negated() -> None:
+    assert stated("We'd rather not use AMD. Summaries.")["excluded_gpus"] == ["MI300X-192GB"]
+    got = stated("MI300X only (we have a deal w/ AMD)")
+    assert got["available_gpus"] == ["MI300X-192GB"] and "excluded_gpus" not in got
+    excluded = stated("no NVIDIA please")["excluded_gpus"]
+    assert "H100-SXM-80GB" in excluded and "MI300X-192GB" not in excluded
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("a small chatbot on our website, it has to run on one T4.", 1),
+        ("it must fit on 2 L4s", 2),
+        ("should run on a single A10G", 1),
+    ],
+)
+def test_has_to_run_on_is_a_constraint_not_owned_hardware(text: str, count: int) -> None:
+    got = stated(text)
+    assert got["max_gpus"] == count
+    assert len(got["available_gpus"]) == 1
+    assert "gpu_inventory" not in got and "deployment_model" not in got
+
+
+def test_nodes_of_gpus_count_the_total() -> None:
+    got = stated("we have 4 nodes of 8xA100 80GB (32 GPUs) sitting idle in our DC")
+    assert got["gpu_inventory"] == [{"gpu": "A100-SXM-80GB", "count": 32}]
+    got = stated("we own 2 nodes of 8x H100 in our colo")
+    assert got["gpu_inventory"] == [{"gpu": "H100-SXM-80GB", "count": 16}]
+    assert stated("we run on our 8 H100s in the basement")["gpu_inventory"][0]["count"] == 8
+
+
+def test_at_most_n_of_them_caps_the_gpus() -> None:
+    assert stated("H100s only, at most 2 of them.")["max_gpus"] == 2
+
+
+# --- rates, latency percentiles, token lengths ---------------------------------------------------------
+
+
+def test_peak_and_average_rates() -> None:
+    got = stated("maybe 200 qps at peak, 50 avg")
+    assert got["expected_qps"] == 50.0 and "target_throughput_rps" not in got
+    assert stated("20 requests per second at peak")["target_throughput_rps"] == 20.0
+
+
+@pytest.mark.parametrize(
+    ("text", "qps"),
+    [
+        ("rewrite ~500 product listings per hour", pytest.approx(500 / 3600, rel=1e-3)),
+        ("llama on l4 gpus, 30 rqs", 30.0),
+        ("2,000 invoices per hour", pytest.approx(2000 / 3600, rel=1e-3)),
+    ],
+)
+def test_more_rate_nouns_and_typos(text: str, qps: Any) -> None:
+    assert stated(text)["expected_qps"] == qps
+
+
+def test_a_monthly_amount_with_no_noun_is_not_traffic() -> None:
+    got = stated("We've got 20k/mo for this. Customer-facing chat widget, llama 70b probably.")
+    assert got["budget"] == {"max_monthly_cost_usd": 20000.0}
+    assert "expected_qps" not in got and "preferred_models" not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a p90 time-to-first-token of 200ms", {"target_ttft_p90_ms": 200.0}),
+        ("p90 inter-token latency of 25ms", {"target_tpot_p90_ms": 25.0}),
+        ("end-to-end latency of 2 s", {"target_e2e_latency_p95_ms": 2000.0}),
+    ],
+)
+def test_latency_of_a_value(text: str, expected: dict[str, float]) -> None:
+    got = stated(text)
+    for key, value in expected.items():
+        assert got.get(key) == value, got
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["p99 latency under a second for the chat feature", "p50 TTFT under 100ms", "TTFT under 300 ms at p99"],
+)
+def test_other_percentiles_are_not_the_fields_targets(text: str) -> None:
+    got = stated(text)
+    assert not any(k.startswith("target_") for k in got), got
+
+
+def test_token_kind_between_number_and_tokens() -> None:
+    got = stated("8k prompt tokens, 512 output tokens, 5 QPS")
+    assert got["prompt_length_avg"] == 8000 and got["generation_length_avg"] == 512
+    assert "prompt_length_avg" not in stated("supports 128k context tokens, chat for 100 users")
+
+
+# --- models, users, regions, amortization, subjects ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("qwen coder 32b if it fits", "Qwen/Qwen2.5-Coder-32B-Instruct"),
+        ("qwen 72b for chat", "Qwen/Qwen2.5-72B-Instruct"),
+        ("llama 405b", "meta-llama/Llama-3.1-405B-Instruct"),
+    ],
+)
+def test_model_nicknames_without_version(text: str, model: str) -> None:
+    assert stated(text)["preferred_models"] == [model]
+
+
+@pytest.mark.parametrize("text", ["llama 70b probably", "gemma 27b chatbot", "qwen 14b please"])
+def test_nicknames_shared_by_two_models_name_neither(text: str) -> None:
+    assert "preferred_models" not in stated(text)
+
+
+def test_more_people_nouns() -> None:
+    assert stated("chat for 25,000 gamers")["concurrent_users"] == 25_000
+    assert stated("a companion for 3k viewers")["concurrent_users"] == 3000
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("Frankfurt data residency required (GDPR)", "Frankfurt"),
+        ("host it in Tokyo please", "Tokyo"),
+        ("region: Sao Paulo", "Sao Paulo"),
+    ],
+)
+def test_cloud_region_cities(text: str, region: str) -> None:
+    assert stated(text)["region"] == region
+
+
+def test_a_city_without_a_hosting_cue_is_not_a_region() -> None:
+    assert "region" not in stated("Our Paris office wants a chatbot")
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("5-year depreciation", 60), ("3 year amortization", 36), ("a 36-month payback", 36)],
+)
+def test_amortization_before_the_word(text: str, months: int) -> None:
+    assert stated("buy our own GPUs, " + text)["datacenter_context"]["amortization_period_months"] == months
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "drafting product descriptions from spec sheets",
+        "rewrite ~500 product listings per hour",
+        "Everything else is fair game. Generating SQL queries.",
+        "condensing research papers into abstracts",
+        "ad copy variations for campaigns",
+    ],
+)
+def test_weak_cues_are_not_subjects(text: str) -> None:
+    assert "subject_matter" not in stated(text)
