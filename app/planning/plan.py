@@ -54,6 +54,9 @@ from app.planning.types import GpuSpec, ModelArch, Prediction, Stats
 
 # (cost, latency, quality) weights of the priorities ranked by a weighted score; `cost` and `accuracy` rank
 # lexicographically (cheapest meeting every target; best quality, then cheapest).
+# How many of the top options one model may take (see Planner.diversify).
+MAX_TOP_PER_MODEL = 2
+
 PRIORITY_WEIGHTS: dict[str, tuple[float, float, float]] = {
     "balanced": (1.0, 1.0, 1.0),
     "latency": (1.0, 3.0, 1.0),
@@ -600,13 +603,19 @@ class Planner:
                 first_of_preferred.append(c)
         queue = first_of_preferred + [c for c in eligible if c not in first_of_preferred]
         s = self.settings
+        per_model: dict[str, int] = {}
         for c in queue:
             if evaluated >= s.max_finalists:
                 break
             pairs_ok = {v.pair for v in verified}
-            if evaluated >= s.min_finalists and len(pairs_ok) >= s.top_k:
-                if self.spec.priority != "cost":
+            # Top places one model may fill (Planner.diversify): stop once the top list can be diverse.
+            slots = sum(min(n, MAX_TOP_PER_MODEL) for n in per_model.values())
+            if evaluated >= s.min_finalists and len(pairs_ok) >= s.top_k and self.spec.priority != "cost":
+                if slots >= s.top_k:
                     break
+                if per_model.get(c.cfg.model_id, 0) >= MAX_TOP_PER_MODEL:
+                    continue  # this model already fills its places; look for another model
+            elif evaluated >= s.min_finalists and len(pairs_ok) >= s.top_k:
                 kth = sorted(self.cost_key(v) for v in verified)[s.top_k - 1]
                 if 0.75 * self.cost_key(c) >= kth:
                     break
@@ -619,6 +628,8 @@ class Planner:
             done_pairs.add(c.pair)
             if not c.violations:
                 verified.append(c)
+                if c.pair not in pairs_ok:
+                    per_model[c.cfg.model_id] = per_model.get(c.cfg.model_id, 0) + 1
         self.timings["full_evaluations"] = float(evaluated)
         return verified
 
@@ -763,9 +774,28 @@ class Planner:
             ordered = [c for c in ordered if c.cfg.model_id in preferred] + [
                 c for c in ordered if c.cfg.model_id not in preferred
             ]
+        ordered = self.diversify(ordered)
         for i, c in enumerate(ordered):
             c.rank = i + 1
         return ordered
+
+    def diversify(self, ordered: list[Candidate]) -> list[Candidate]:
+        """Keep the order, but let one model take at most MAX_TOP_PER_MODEL of the top places.
+
+        Five GPUs for the same model tell a person less than the best few models; the rest still follow
+        (and stay in the viable list and the plot). The first option never moves.
+        """
+        top: list[Candidate] = []
+        later: list[Candidate] = []
+        per_model: dict[str, int] = {}
+        for c in ordered:
+            n = per_model.get(c.cfg.model_id, 0)
+            if len(top) < self.settings.top_k and n < MAX_TOP_PER_MODEL:
+                top.append(c)
+                per_model[c.cfg.model_id] = n + 1
+            else:
+                later.append(c)
+        return top + later
 
     def to_option(self, c: Candidate, rank: int, ranked: list[Candidate]) -> Option:
         c.rank = rank
