@@ -345,7 +345,11 @@ def runtime_health(
     error_rate: float | None = None,
     unhealthy_after: int = 2,
 ) -> Health:
-    """Health from reachability first, then errors, then SLOs. The reason names the evidence."""
+    """Health from reachability first, then errors, then SLOs. The reason names the evidence.
+
+    unhealthy: every replica unreachable, or 5 % or more of requests failing; degraded: some replicas down,
+    1-5 % errors, or an SLO missed (a fast burn is named in the reason); healthy otherwise.
+    """
     down = [s for s in scrapes if s.consecutive_failures >= unhealthy_after]
     flaky = [s for s in scrapes if 0 < s.consecutive_failures < unhealthy_after]
     if scrapes and len(down) == len(scrapes):
@@ -376,10 +380,15 @@ def runtime_health(
             burn = f", burn rate {st.burn_rate:.1f}x" if st.burn_rate is not None else ""
             obs = f"{st.observed:.3g}" if st.unit == "fraction" else f"{st.observed:.0f} ms"
             tgt = f"{st.target:.3g}" if st.unit == "fraction" else f"{st.target:.0f} ms"
-            reasons.append(f"{st.label} {obs} > {tgt} target{burn}")
-            if st.burn_rate is not None and st.burn_rate >= FAST_BURN:
-                state = "unhealthy"
-            elif state == "healthy":
+            fast = (
+                " (fast burn: the error budget is being spent quickly)"
+                if (st.burn_rate is not None and st.burn_rate >= FAST_BURN)
+                else ""
+            )
+            reasons.append(f"{st.label} {obs} > {tgt} target{burn}{fast}")
+            # Unhealthy means not serving (unreachable, or failing requests); a deployment that answers
+            # but misses its latency promises is degraded, however fast it burns its budget.
+            if state == "healthy":
                 state = "degraded"
     if flaky and state == "healthy":
         reasons.append(f"last scrape of {flaky[0].target} failed ({flaky[0].last_error}); watching")

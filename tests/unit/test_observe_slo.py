@@ -11,6 +11,7 @@ from app.observe.metrics import parse_metrics
 from app.observe.slo import (
     ScrapeState,
     SloError,
+    SloStatus,
     compliance,
     compliance_from_values,
     parse_slo,
@@ -110,3 +111,22 @@ def test_predicted_vs_observed_percent_error() -> None:
     assert rows["ttft_ms.p90"].error_pct == pytest.approx(25.0)
     assert rows["ttft_ms.mean"].error_pct == pytest.approx(-10.0)
     assert rows["output_tokens_per_s"].error_pct == pytest.approx(-15.0)
+
+
+def test_a_fast_burning_latency_slo_is_degraded_not_unhealthy() -> None:
+    """Unhealthy is for not serving; a slow deployment is degraded, and the reason says it burns fast."""
+    up = ScrapeState(target="http://127.0.0.1:8", last_ok_at=datetime(2026, 1, 1, tzinfo=UTC))
+    slow = SloStatus(
+        slo="tpot_p90_ms",
+        label="TPOT p90",
+        target=20.0,
+        unit="ms",
+        observed=40.0,
+        met=False,
+        bad_fraction=1.0,
+        error_budget=0.1,
+        burn_rate=10.0,
+    )
+    h = runtime_health([up], [slow])
+    assert h.state == "degraded"
+    assert "burn rate 10.0x" in h.reason and "fast burn" in h.reason
