@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,35 +106,17 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
 
 def _include_area_routers(api: FastAPI) -> None:
-    import importlib
+    from app.chat.routes import router as chat_router
+    from app.deploy.routes import router as deploy_router
+    from app.observe.routes import router as observe_router
+    from app.planning.routes import router as planning_router
 
-    modules = (
-        "app.planning.routes",
-        "app.intent.routes",
-        "app.deploy.routes",
-        "app.observe.routes",
-        "app.chat.routes",
-    )
-    for module in modules:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name and module.startswith(e.name):
-                continue
-            raise
+    for router in (planning_router, deploy_router, observe_router, chat_router):
         # Every area route needs an API token; routes that need the caller take `CurrentPrincipal` too.
-        api.include_router(mod.router, dependencies=[Depends(current_principal)])
+        api.include_router(router, dependencies=[Depends(current_principal)])
 
 
 def _mount_chat(api: FastAPI) -> None:
-    try:
-        from app.chat.mount import mount_chat
-    except ModuleNotFoundError as e:
-        if (e.name and "app.chat".startswith(e.name)) or e.name == "app.chat.mount":
-            return
-        raise
+    from app.chat.mount import mount_chat
+
     mount_chat(api)
-
-
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"{what} not found")

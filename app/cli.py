@@ -280,23 +280,16 @@ def data_health_cmd(
 
 
 def _register_areas() -> None:
-    """Commands owned by each area of the app (predict, extract, recommend, deploy, ...)."""
-    import importlib
+    """Commands owned by each area of the app (predict, extract, recommend, deploy, ...). These modules
+    import only typer at the top, so registering them keeps `preflight --help` fast."""
+    from app.deploy import cli as deploy_cli
+    from app.intent import cli as intent_cli
+    from app.observe import cli as observe_cli
+    from app.planning import cli as planning_cli
+    from app.planning import recommend_cli
 
-    for module in (
-        "app.planning.cli",
-        "app.planning.recommend_cli",
-        "app.intent.cli",
-        "app.deploy.cli",
-        "app.observe.cli",
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name and module.startswith(e.name):
-                continue  # that area has no commands yet
-            raise
-        mod.register(app)
+    for module in (planning_cli, recommend_cli, intent_cli, deploy_cli, observe_cli):
+        module.register(app)
 
 
 _register_areas()

@@ -75,11 +75,6 @@ def pareto_front(points: Sequence[tuple[float, float, float, int]]) -> list[int]
     return [p[3] for p, out in zip(points, flags.tolist(), strict=True) if not out]
 
 
-def pareto_ranks(options: Sequence[Option], latency_of: Callable[[Option], float]) -> list[int]:
-    """Ranks of options no other option beats on cost, latency and quality at once."""
-    return pareto_front([pareto_point(o, latency_of(o)) for o in options])
-
-
 def screened_checks(planner: Planner, c: Candidate) -> list[SloCheck]:
     t = planner.targets
     return [
