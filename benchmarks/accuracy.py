@@ -9,7 +9,7 @@ TensorRT-LLM/NIM), and the share of truths inside the stated 80% interval.
     .venv/bin/python benchmarks/accuracy.py            # both hold-outs, ~2-4 min on 2 cores
     .venv/bin/python benchmarks/accuracy.py --quick    # fewer iterations / inner folds (~1 min)
     .venv/bin/python benchmarks/accuracy.py --full     # also run the simulation inside predict() (slower)
-    .venv/bin/python benchmarks/accuracy.py --write    # then fit all rows -> app/planning/calibration.json
+    .venv/bin/python benchmarks/accuracy.py --write    # then fit all rows -> app/perf/calibration.json
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.planning import calibrate as C
+from app.perf import calibrate as C
+from app.perf.predict import CALIBRATION_FILE, predict
+from app.perf.types import LengthDist, Prediction, RunConditions, Workload
 from app.planning.catalog import default_catalog
-from app.planning.predict import CALIBRATION_FILE, predict
-from app.planning.types import LengthDist, Prediction, RunConditions, Workload
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "published" / "serving_measurements.json"
 log = logging.getLogger("accuracy")
@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer LM iterations and inner folds")
     ap.add_argument("--full", action="store_true", help="run predict() with the simulation (slower)")
     ap.add_argument("--split", choices=("model", "gpu", "both"), default="both")
-    ap.add_argument("--write", action="store_true", help="write app/planning/calibration.json from all rows")
+    ap.add_argument("--write", action="store_true", help="write app/perf/calibration.json from all rows")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     iters, folds = (15, 2) if args.quick else (25, 2)

@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
+from app.perf.predict import _CACHE, predict
+from app.perf.types import Workload
 from app.planning.catalog import default_catalog
-from app.planning.predict import _CACHE, predict
-from app.planning.types import Workload
 
 
 def main() -> None:

@@ -76,10 +76,10 @@ def vllm_args(option: Option) -> VllmArgs:
 
 def predicted_profile(option: Option, vllm: VllmArgs) -> dict[str, Any]:
     """The planner's performance profile for this option (docs/performance-profile.md)."""
+    from app.perf.errors import PlanningError
+    from app.perf.predict import default_calibration
+    from app.perf.profile import performance_profile
     from app.planning.catalog import default_catalog
-    from app.planning.errors import PlanningError
-    from app.planning.predict import default_calibration
-    from app.planning.profile import performance_profile
 
     catalog = default_catalog()
     try:

@@ -2,7 +2,7 @@
 
 For each stored outcome of a configuration and each metric (TTFT, TPOT/ITL, throughput), observed/predicted
 is a residual of the performance model at that configuration. The planner owns how these enter a
-prediction: ``app.planning.corrections.apply_outcome_corrections`` takes one ``OutcomeCorrection`` per
+prediction: ``app.perf.corrections.apply_outcome_corrections`` takes one ``OutcomeCorrection`` per
 outcome and shrinks their geometric mean toward 1, the calibrated global fit, as if the fit were worth
 ``prior_strength`` (3) outcomes that agreed with it:
 
@@ -26,8 +26,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.observe.outcomes import ratio
-from app.planning.corrections import MAX_RATIO, OutcomeCorrection, apply_outcome_corrections
-from app.planning.types import Prediction
+from app.perf.corrections import MAX_RATIO, OutcomeCorrection, apply_outcome_corrections
+from app.perf.types import Prediction
 from db import models as m
 
 METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -166,7 +166,7 @@ async def load_all_corrections(
 ) -> dict[tuple[str, str, str], Corrections]:
     """Correction factors of every (model, GPU, engine) with outcomes, in one grouped query.
 
-    Keyed by ``app.planning.corrections.outcome_key`` (lower case); each configuration uses its latest
+    Keyed by ``app.perf.corrections.outcome_key`` (lower case); each configuration uses its latest
     ``limit`` outcomes, like ``load_corrections``.
     """
     # One row per configuration: its [observed, predicted] pairs, newest first.

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from app.planning.errors import UnknownGpuError, UnknownModelError
-from app.planning.types import GpuSpec, Interconnect, ModelArch, sliding_layers_from_pattern
+from app.perf.errors import UnknownGpuError, UnknownModelError
+from app.perf.types import GpuSpec, Interconnect, ModelArch, sliding_layers_from_pattern
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`preflight predict` (one configuration through flags, or many through --jsonl) and `preflight calibrate`.
 
 Where predictions come from: by default the bundled JSON catalog (seed/data) and the shipped calibration
-(app/planning/calibration.json), so `predict` never starts a database and 1,000 --jsonl lines take about two
+(app/perf/calibration.json), so `predict` never starts a database and 1,000 --jsonl lines take about two
 seconds. `--db` reads the catalog, the measured benchmark rows (measured-first: basis measured/interpolated)
 and the calibration stored for the current benchmark rows from Postgres, starting the embedded server if
 needed; everything is read once per process. `preflight calibrate` fits on every benchmark row in the
@@ -55,10 +55,10 @@ def predict_one(
 
     ``measured`` is an optional callable (model_id, gpu_id, tp, precision, engine) -> list[MeasuredPoint].
     """
+    from app.perf.errors import PlanningError
+    from app.perf.predict import predict
+    from app.perf.types import Workload
     from app.planning.catalog import default_catalog
-    from app.planning.errors import PlanningError
-    from app.planning.predict import predict
-    from app.planning.types import Workload
 
     cat = catalog or default_catalog()
     try:

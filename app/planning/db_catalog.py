@@ -4,7 +4,7 @@
 pure and fast). ``measured_points`` returns the closed-loop benchmark rows of one configuration for
 measured-first predictions. ``ensure_calibration`` fits the efficiency factors on every benchmark row in the
 database and stores the fit in ``calibrations``, keyed by a hash of the benchmark rows, so a later call
-re-fits only when the benchmarks changed. The shipped ``app/planning/calibration.json`` stays the fallback.
+re-fits only when the benchmarks changed. The shipped ``app/perf/calibration.json`` stays the fallback.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.names import AliasIndex, AmbiguousNameError
-from app.planning import calibrate as C
+from app.perf import calibrate as C
+from app.perf.errors import UnknownGpuError, UnknownModelError
+from app.perf.predict import MeasuredPoint
+from app.perf.types import GpuSpec, ModelArch
 from app.planning.catalog import arch_from_catalog_record, gpu_spec_from_row, load_config_file, model_aliases
-from app.planning.errors import UnknownGpuError, UnknownModelError
-from app.planning.predict import MeasuredPoint
-from app.planning.types import GpuSpec, ModelArch
 from db import models as m
 
 log = logging.getLogger(__name__)

@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from app.intent.schema import Specification
+from app.perf.calibrate import Calibration
+from app.perf.corrections import ConfigOutcomes, OutcomeKey
+from app.perf.memory import valid_tp_degrees
+from app.perf.predict import MeasuredPoint
+from app.perf.types import GpuSpec, ModelArch, Prediction, Stats
 from app.planning import explain
-from app.planning.calibrate import Calibration
-from app.planning.corrections import ConfigOutcomes, OutcomeKey
 from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
-from app.planning.memory import valid_tp_degrees
-from app.planning.predict import MeasuredPoint
 from app.planning.quality import THRESHOLDS, option_quality
 from app.planning.result import Cost, Option, Quality, RecommendationResult, Rejected
 from app.planning.sizing import (
@@ -50,7 +51,6 @@ from app.planning.sizing import (
     slo_values,
 )
 from app.planning.traffic import derive_traffic
-from app.planning.types import GpuSpec, ModelArch, Prediction, Stats
 
 # (cost, latency, quality) weights of the priorities ranked by a weighted score; `cost` and `accuracy` rank
 # lexicographically (cheapest meeting every target; best quality, then cheapest).

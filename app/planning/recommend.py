@@ -20,14 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, audit
 from app.intent.schema import Specification
 from app.names import AliasIndex, AmbiguousNameError
+from app.perf.corrections import ConfigOutcomes, OutcomeKey
+from app.perf.errors import PlanningError
+from app.perf.types import GpuSpec, Interconnect, ModelArch
 from app.planning.catalog import arch_from_catalog_record, default_catalog
-from app.planning.corrections import ConfigOutcomes, OutcomeKey
 from app.planning.cost import PriceRow
-from app.planning.errors import PlanningError
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
 from app.planning.quality import ModelFacts, quality_indexes
 from app.planning.result import Option, Quality, RecommendationResult, Rejected
-from app.planning.types import GpuSpec, Interconnect, ModelArch
 from db import catalog_queries as q
 from db import models as m
 
@@ -187,7 +187,7 @@ async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
         return hit
     rows = await q.load_all_models(session=session)
     facts = []
-    from app.planning.memory import param_counts
+    from app.perf.memory import param_counts
 
     for r in rows:
         try:

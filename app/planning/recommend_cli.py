@@ -37,7 +37,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _run(coro_fn: Any) -> Any:
     """Run a command's coroutine with the planner's errors mapped to exit codes."""
-    from app.planning.errors import PlanningError
+    from app.perf.errors import PlanningError
     from app.planning.scenarios import ScenarioError
 
     return run_async(
@@ -48,7 +48,7 @@ def _run(coro_fn: Any) -> Any:
 def load_spec_file(path: Path) -> Any:
     """A Specification from a JSON file (pydantic ValidationError on bad values)."""
     from app.intent.schema import Specification
-    from app.planning.errors import PlanningError
+    from app.perf.errors import PlanningError
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

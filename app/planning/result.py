@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.planning.types import PredictionInterval, Stats
+from app.perf.types import PredictionInterval, Stats
 
 Basis = Literal["measured", "interpolated", "estimated"]
 Verdict = Literal["meets", "misses", "uncertain"]

@@ -57,8 +57,8 @@ def _bad_request(e: Exception) -> HTTPException:
 async def create_recommendation(body: RecommendRequest, principal: CurrentPrincipal, session: Session) -> Any:
     """Plan ranked options for a Specification (or a request in words); stored with an id."""
     from app.intent.schema import Specification
+    from app.perf.errors import PlanningError
     from app.planning.cost import ALL_RENTAL_KINDS
-    from app.planning.errors import PlanningError
     from app.planning.plan import PlanSettings
     from app.planning.recommend import recommend, spec_from_text
 
@@ -162,7 +162,7 @@ async def compare(body: CompareRequest, principal: CurrentPrincipal, session: Se
 
 @router.post("/scenarios/{name}/replan", response_model=RecommendationResult)
 async def replan(name: str, body: ReplanRequest, principal: CurrentPrincipal, session: Session) -> Any:
-    from app.planning.errors import PlanningError
+    from app.perf.errors import PlanningError
     from app.planning.scenarios import ScenarioError, replan_scenario
 
     try:

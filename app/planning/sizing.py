@@ -3,11 +3,11 @@
 Two passes, so that recommending stays fast:
 
 1. ``screen`` evaluates every candidate at once with the performance model's closed form (numpy arrays over
-   candidates × a grid of utilisations). It mirrors ``app.planning.perf.open_loop`` (continuous-batching
+   candidates × a grid of utilisations). It mirrors ``app.perf.model.open_loop`` (continuous-batching
    fixed point for the decode batch, Kingman's formula for the queue before prefill) and turns its means
    into rough percentiles with fixed ratios. It yields each candidate's per-replica capacity within the SLOs,
    hence a first replica count, and its latency floor at light load (which rules out hopeless candidates).
-2. ``size_full`` runs the full percentile model (``app.planning.predict.predict``, discrete-event
+2. ``size_full`` runs the full percentile model (``app.perf.predict.predict``, discrete-event
    simulation) on the finalists only, stepping the replica count down or up from the screen's answer until
    it has the fewest replicas whose predicted percentiles meet the targets.
 
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from app.planning import memory as mem
-from app.planning.calibrate import Calibration
-from app.planning.corrections import ConfigOutcomes, OutcomeKey, outcome_key
-from app.planning.perf import Factors, RawCosts, closed_loop, decode_ms, raw_costs, step_ms
-from app.planning.predict import MeasuredPoint, default_calibration, predict
+from app.perf import memory as mem
+from app.perf.calibrate import Calibration
+from app.perf.corrections import ConfigOutcomes, OutcomeKey, outcome_key
+from app.perf.model import Factors, RawCosts, closed_loop, decode_ms, raw_costs, step_ms
+from app.perf.predict import MeasuredPoint, default_calibration, predict
+from app.perf.types import GpuSpec, LengthDist, ModelArch, Prediction, Workload
 from app.planning.result import SloCheck
 from app.planning.traffic import TrafficModel
-from app.planning.types import GpuSpec, LengthDist, ModelArch, Prediction, Workload
 
 # Screening ratios from the closed form's means to the targets' percentiles (queueing and length spread make
 # the tails longer than the mean). Only the screen uses them; the full model decides.

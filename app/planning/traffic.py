@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 from app.intent.schema import Specification, users_to_qps
+from app.perf.types import LengthDist
 from app.planning.result import TrafficDerivation
-from app.planning.types import LengthDist
 
 # Coefficient of variation of inter-arrival times at peak, per burstiness pattern. Poisson has cv 1. Bursty
 # traffic clusters requests (cv > 1), which the planner models as a gamma renewal process with shape 1/cv².

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.intent.schema import Specification
+from app.perf.types import PredictionInterval, Stats
 from app.planning.result import (
     Cost,
     Option,
@@ -24,7 +25,6 @@ from app.planning.result import (
     SloCheck,
     TrafficDerivation,
 )
-from app.planning.types import PredictionInterval, Stats
 
 # model, gpu, tp, $/GPU-hour, TTFT p90 at light load (ms), TPOT p90 (ms), req/s per replica, quality
 CANDIDATES: list[tuple[str, str, int, float, float, float, float, float]] = [

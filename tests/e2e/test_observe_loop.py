@@ -116,11 +116,11 @@ async def test_slower_than_predicted_closes_the_loop(
         traffic_from_report,
     )
     from app.observe.service import observe_deployment
+    from app.perf.predict import default_calibration, predict
+    from app.perf.profile import performance_profile
+    from app.perf.types import Workload
     from app.planning.catalog import default_catalog
-    from app.planning.predict import default_calibration, predict
-    from app.planning.profile import performance_profile
     from app.planning.recommend import recommend
-    from app.planning.types import Workload
 
     slow = 1.6
     clients, prompt, output = 4, 256, 64

@@ -22,10 +22,10 @@ import pytest
 from support.simulator import Simulator
 
 from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
+from app.perf.predict import default_calibration, predict
+from app.perf.profile import performance_profile
+from app.perf.types import LengthDist, Prediction, Workload
 from app.planning.catalog import default_catalog
-from app.planning.predict import default_calibration, predict
-from app.planning.profile import performance_profile
-from app.planning.types import LengthDist, Prediction, Workload
 
 pytestmark = pytest.mark.e2e
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.planning import calibrate as C
+from app.perf import calibrate as C
+from app.perf.errors import UnknownGpuError, UnknownModelError
+from app.perf.predict import predict
+from app.perf.types import Workload
 from app.planning.db_catalog import ensure_calibration, load_db_catalog, measured_points
-from app.planning.errors import UnknownGpuError, UnknownModelError
-from app.planning.predict import predict
-from app.planning.types import Workload
 from db import models as m
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from app.embeddings import get_embedder
 from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import apply_template, template_for_task
 from app.observe.outcomes import DeploymentConfig, record_outcome
-from app.planning.corrections import OutcomeCorrection, outcome_factors
+from app.perf.corrections import OutcomeCorrection, outcome_factors
 from app.planning.recommend import recommend
 from app.planning.result import Option, RecommendationResult
 from db import models as m

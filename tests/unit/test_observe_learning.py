@@ -18,7 +18,7 @@ from app.observe.learning import (
 from app.observe.loadtest import LoadTestConfig, RequestRecord, summarize
 from app.observe.metrics import WindowStats, parse_metrics, window_stats
 from app.observe.slo import parse_slo
-from app.planning.types import Prediction, Stats
+from app.perf.types import Prediction, Stats
 
 pytestmark = pytest.mark.unit
 KEY = ("llama-8b", "H100", "vllm")

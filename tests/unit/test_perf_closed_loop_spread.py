@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.perf.model import raw_costs
+from app.perf.predict import _simulate, default_calibration, predict
+from app.perf.types import GpuSpec, LengthDist, Workload
 from app.planning.catalog import default_catalog
-from app.planning.perf import raw_costs
-from app.planning.predict import _simulate, default_calibration, predict
-from app.planning.types import GpuSpec, LengthDist, Workload
 
 pytestmark = pytest.mark.unit
 

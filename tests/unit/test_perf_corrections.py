@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.perf.corrections import OutcomeCorrection, apply_outcome_corrections
+from app.perf.predict import predict
+from app.perf.types import Workload
 from app.planning.catalog import default_catalog
-from app.planning.corrections import OutcomeCorrection, apply_outcome_corrections
-from app.planning.predict import predict
-from app.planning.types import Workload
 
 pytestmark = pytest.mark.unit
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.planning.calibrate import Calibration
+from app.perf.calibrate import Calibration
+from app.perf.predict import predict
+from app.perf.profile import performance_profile
+from app.perf.types import Stats, Workload
 from app.planning.catalog import default_catalog
-from app.planning.predict import predict
-from app.planning.profile import performance_profile
-from app.planning.types import Stats, Workload
 
 pytestmark = pytest.mark.unit
 
@@ -89,9 +89,9 @@ def test_tp_overhead_does_not_leak_into_single_gpu_decode() -> None:
     """Llama-3.1-8B bf16 on one H100 at batch 1 (vLLM): weights ~15 GB over 3.35 TB/s is ~4.5-6 ms at
     realistic bandwidth efficiency; with a small per-step overhead the step stays well under 9 ms, and the
     all-reduce term is zero without TP."""
+    from app.perf.model import decode_ms, raw_costs
+    from app.perf.predict import default_calibration
     from app.planning.catalog import default_catalog
-    from app.planning.perf import decode_ms, raw_costs
-    from app.planning.predict import default_calibration
 
     cat = default_catalog()
     arch, gpu = cat.get_model("llama-3.1-8b"), cat.get_gpu("H100-SXM-80GB")
@@ -111,8 +111,8 @@ def test_tp_overhead_does_not_leak_into_single_gpu_decode() -> None:
 def test_online_ttft_includes_a_per_request_overhead() -> None:
     """A real server spends milliseconds per request off the GPU (HTTP, tokenisation): short chat prompts
     on a fast GPU cannot have a TTFT of 3-6 ms."""
+    from app.perf.predict import default_calibration
     from app.planning.catalog import default_catalog
-    from app.planning.predict import default_calibration
 
     cat = default_catalog()
     arch, gpu = cat.get_model("llama-3.1-8b"), cat.get_gpu("H100-SXM-80GB")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.planning import memory as mem
+from app.perf import memory as mem
+from app.perf.errors import InvalidConfigError, UnknownGpuError, UnknownModelError
+from app.perf.predict import predict
+from app.perf.types import ModelArch, Workload
 from app.planning.catalog import default_catalog
-from app.planning.errors import InvalidConfigError, UnknownGpuError, UnknownModelError
-from app.planning.predict import predict
-from app.planning.types import ModelArch, Workload
 
 pytestmark = pytest.mark.unit
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.perf.predict import default_calibration, predict
+from app.perf.profile import performance_profile
+from app.perf.types import Workload
 from app.planning.catalog import default_catalog
-from app.planning.predict import default_calibration, predict
-from app.planning.profile import performance_profile
-from app.planning.types import Workload
 from simulator.profile import parse_profile
 
 pytestmark = pytest.mark.unit
@@ -43,7 +43,7 @@ def test_simulator_reads_profile_and_unloaded_latency_matches(
 
 def test_prompts_riding_along_decodes_cost_about_what_the_model_says() -> None:
     """Under load a prompt shares its step with decodes: the profile must not charge a second step."""
-    from app.planning.perf import raw_costs, step_ms
+    from app.perf.model import raw_costs, step_ms
 
     arch, spec = CAT.get_model("llama-3.1-8b"), CAT.get_gpu("H100-SXM-80GB")
     cal = default_calibration()

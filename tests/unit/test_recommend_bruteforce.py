@@ -9,9 +9,9 @@ import pytest
 
 from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import apply_template, template_for_task
+from app.perf.memory import param_counts, valid_tp_degrees
 from app.planning.catalog import default_catalog
 from app.planning.cost import PriceRow, billed_gpus, cheapest_rental
-from app.planning.memory import param_counts, valid_tp_degrees
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
 from app.planning.quality import ModelFacts, quality_indexes
 from app.planning.sizing import Targets, full_predict, headroom, meets, memory_fit, memory_workload

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 from test_recommend_bruteforce import small_catalog, spec  # same folder (pytest prepends it to sys.path)
 
-from app.planning.corrections import ConfigOutcomes, OutcomeCorrection, outcome_key
+from app.perf.corrections import ConfigOutcomes, OutcomeCorrection, outcome_key
 from app.planning.plan import Planner, PlanSettings, plan
 from app.planning.result import Option, RecommendationResult
 from app.planning.sizing import full_predict, screen, size_full

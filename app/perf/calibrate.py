@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from app.planning.errors import PlanningError
-from app.planning.memory import default_kv_dtype_bytes, kv_bytes_for_sequence, plan_memory
-from app.planning.perf import SCENARIOS, Factors, RawCosts, raw_costs, steady_state
-from app.planning.types import GpuSpec, ModelArch
+from app.perf.errors import PlanningError
+from app.perf.memory import default_kv_dtype_bytes, kv_bytes_for_sequence, plan_memory
+from app.perf.model import SCENARIOS, Factors, RawCosts, raw_costs, steady_state
+from app.perf.types import GpuSpec, ModelArch
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.planning.errors import InvalidConfigError
-from app.planning.types import GpuSpec, ModelArch, Workload
+from app.perf.errors import InvalidConfigError
+from app.perf.types import GpuSpec, ModelArch, Workload
 
 GIB = 1024**3
 GB = 1e9

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.planning.types import Prediction, PredictionInterval, Stats
+from app.perf.types import Prediction, PredictionInterval, Stats
 
 MAX_RATIO = 3.0  # one outcome's ratio is clipped to [1/3, 3]
 

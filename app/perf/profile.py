@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from app.planning import memory as mem
-from app.planning.calibrate import Calibration
-from app.planning.perf import Factors, RawCosts, raw_costs, step_ms
-from app.planning.types import GpuSpec, ModelArch
+from app.perf import memory as mem
+from app.perf.calibrate import Calibration
+from app.perf.model import Factors, RawCosts, raw_costs, step_ms
+from app.perf.types import GpuSpec, ModelArch
 
 # Steps the prefill overhead is chosen on: prompts alone (an idle engine) and prompts riding along decodes
 # (a loaded one, context 512 tokens per decoding sequence). Under moderate load nearly every prompt rides

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.planning.errors import InvalidConfigError
+from app.perf.errors import InvalidConfigError
 
 Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
 Engine = Literal["vllm", "trtllm", "sglang"]

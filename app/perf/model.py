@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from app.planning.memory import WEIGHT_BYTES, kv_bytes_per_token_layer, param_counts
-from app.planning.types import GpuSpec, ModelArch, Stats
+from app.perf.memory import WEIGHT_BYTES, kv_bytes_per_token_layer, param_counts
+from app.perf.types import GpuSpec, ModelArch, Stats
 
 Num = Any  # float or numpy array: every formula below works for both
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from app.planning import memory as mem
-from app.planning.calibrate import Calibration
-from app.planning.errors import InvalidConfigError
-from app.planning.perf import (
+from app.perf import memory as mem
+from app.perf.calibrate import Calibration
+from app.perf.errors import InvalidConfigError
+from app.perf.model import (
     SCENARIOS,
     Factors,
     RawCosts,
@@ -26,7 +26,7 @@ from app.planning.perf import (
     stats_of,
     steady_state,
 )
-from app.planning.types import (
+from app.perf.types import (
     ENGINES,
     PRECISIONS,
     GpuSpec,
