@@ -44,6 +44,7 @@ WHERE mo.approved
   AND (cardinality(CAST(:allowed AS text[])) = 0 OR g.id = ANY(CAST(:allowed AS text[])))
   AND NOT (g.id = ANY(CAST(:excluded AS text[])))
   AND (p.precision <> 'fp8' OR g.fp8_tflops IS NOT NULL)
+  AND (p.precision <> 'mxfp4' OR g.bf16_tflops IS NOT NULL)
   AND (p.precision <> 'fp16' OR NOT ('bf16' = ANY(mo.precisions)) OR g.bf16_tflops IS NULL)
   AND (p.precision <> 'bf16' OR g.bf16_tflops IS NOT NULL OR NOT ('fp16' = ANY(mo.precisions)))
   AND (

@@ -85,6 +85,9 @@ class Model(Base):
     domains: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     precisions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     quality: Mapped[Any] = mapped_column(JSONB, default=list, comment="Published scores with sources")
+    checkpoints: Mapped[Any] = mapped_column(
+        JSONB, default=list, comment="Published repos per precision vLLM loads, with publisher"
+    )
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     source: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     judgements: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

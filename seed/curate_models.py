@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from seed.aliases import unique_aliases
+from seed.checkpoints import CHECKPOINTS, NATIVE_ONLY, checkpoints_for
 from seed.model_curation import CURATION, MISTRAL_7B_REASON, REFERENCE_ALIASES, Curation
 from seed.params import FALCON, GEMMA2, GEMMA3, LLAMA4, ParamCount, architecture_kind, count_params
 
@@ -115,13 +116,14 @@ def _param_assumptions(record: dict[str, Any]) -> tuple[int, bool, dict[str, Any
 
 
 def _precisions(record: dict[str, Any], cur: Curation | None) -> tuple[list[str], str]:
-    if record["hf_id"].startswith("openai/gpt-oss"):
-        return ["bf16"], (
-            "The official checkpoint stores MoE experts in MXFP4 (4-bit float, see checkpoint_quantization) "
-            "with "
-            "bf16 attention; the schema's precision list has no fp4/mxfp4 value, so only bf16 (dequantized) "
-            "is "
-            "listed. Serving engines run the MXFP4 weights natively on Hopper/Blackwell."
+    """Only precisions vLLM can load (seed/checkpoints.py): the released dtype, fp8 (published or online),
+    int4 from a published AWQ/GPTQ repo, and the model's own MXFP4/FP8 release."""
+    hf_id = record["hf_id"]
+    if hf_id in NATIVE_ONLY:
+        native = [c for c in CHECKPOINTS[hf_id]]
+        reasons = [f"{c.precision}: {c.repo} ({c.note})" for c in native]
+        return sorted({c.precision for c in native}), "Only the published release loads: " + "; ".join(
+            reasons
         )
     precisions = ["bf16"]
     reasons = ["bf16 is the released dtype or serves without loss."]
@@ -133,16 +135,26 @@ def _precisions(record: dict[str, Any], cur: Curation | None) -> tuple[list[str]
             "fp16 left out: activations of this family overflow in fp16 or the checkpoint is not fp16."
         )
     precisions.append("fp8")
-    fp8_reason = (cur.extra.get("fp8") if cur else None) or (
-        "fp8 (weights, dynamic activations) is supported by vLLM/TensorRT-LLM on GPUs with fp8 tensor cores "
-        "(Ada, Hopper, Blackwell, MI300); a GPU with fp8_tflops null cannot run it."
-    )
-    reasons.append(fp8_reason)
-    if cur is not None and cur.int4:
+    fp8_repo = next((c for c in CHECKPOINTS.get(hf_id, ()) if c.precision == "fp8"), None)
+    if fp8_repo is not None:
+        reasons.append(f"fp8: published checkpoint {fp8_repo.repo} ({fp8_repo.publisher}).")
+    else:
+        reasons.append(
+            (cur.extra.get("fp8") if cur else None)
+            or "fp8: vLLM quantises the bf16 weights online (--quantization fp8) on GPUs with fp8 tensor "
+            "cores (Ada, Hopper, Blackwell, MI300); a GPU with fp8_tflops null cannot run it."
+        )
+    int4_repo = next((c for c in CHECKPOINTS.get(hf_id, ()) if c.precision == "int4"), None)
+    if int4_repo is not None:
         precisions.append("int4")
-        reasons.append(f"int4: {cur.int4}")
-    if record["hf_id"] == "deepseek-ai/DeepSeek-V3":
-        precisions = ["fp8", "bf16"]
+        reasons.append(
+            f"int4: published {int4_repo.format.upper()} checkpoint {int4_repo.repo} ({int4_repo.publisher})."
+        )
+    else:
+        reasons.append(
+            "int4 left out: no published AWQ/GPTQ checkpoint is recorded "
+            "(vLLM cannot quantise to int4 online)."
+        )
     return precisions, " ".join(reasons)
 
 
@@ -220,6 +232,7 @@ def build_model_row(record: dict[str, Any], role: str) -> tuple[dict[str, Any], 
             judgements["quality_tier"] = _judgement(cur.tier, cur.tier_reason or "No published score.")
     precisions, precision_reason = _precisions(record, cur)
     row["precisions"] = precisions
+    row["checkpoints"] = checkpoints_for(hf_id)
     judgements["precisions"] = _judgement(precisions, precision_reason)
     if hf_id.startswith("openai/gpt-oss"):
         judgements["params_active_note"] = _judgement(

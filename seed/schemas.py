@@ -21,7 +21,7 @@ from app.intent.schema import TaskType  # the one definition of the task types
 SeedKind = Literal["models", "gpus", "prices", "benchmarks", "usecases"]
 SEED_KINDS: tuple[SeedKind, ...] = ("models", "gpus", "prices", "benchmarks", "usecases")
 
-Precision = Literal["bf16", "fp16", "fp8", "fp4", "int8", "int4"]
+Precision = Literal["bf16", "fp16", "fp8", "fp4", "mxfp4", "int8", "int4"]
 PriceKind = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "list_per_gpu_hour", "purchase"]
 ModelRole = Literal["recommendable", "reference"]
 
@@ -43,6 +43,18 @@ class QualityScore(_Row):
     score: float
     setting: str | None = None
     source: str | None = None
+
+
+class CheckpointRow(_Row):
+    """A published checkpoint that serves one precision of a model."""
+
+    precision: Precision
+    repo: str = Field(pattern=r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+    format: Literal["bf16", "fp8", "awq", "gptq", "mxfp4", "compressed-tensors"]
+    publisher: str
+    official: bool
+    source: str
+    note: str = ""
 
 
 class ModelRow(_Row):
@@ -90,6 +102,9 @@ class ModelRow(_Row):
     domains: list[str] = Field(default_factory=list)
     precisions: list[Precision] = Field(default_factory=lambda: list[Precision](["bf16", "fp8"]))
     quality: list[QualityScore] = Field(default_factory=list)
+    checkpoints: list[CheckpointRow] = Field(
+        default_factory=list, description="Published quantised repos vLLM loads (seed/checkpoints.py)"
+    )
     config: dict[str, Any] = Field(default_factory=dict, description="Other config.json keys (rope etc.)")
     source: dict[str, Any] = Field(default_factory=dict, description="Where each fact was read")
     judgements: dict[str, Judgement] = Field(default_factory=dict)

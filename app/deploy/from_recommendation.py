@@ -25,7 +25,9 @@ from db import models as m
 # SLO targets used when a recommendation has no check for a metric (alerts still need a threshold).
 DEFAULT_SLO = {"ttft_p90_ms": 2000.0, "tpot_p90_ms": 200.0, "e2e_p95_ms": 60000.0}
 _VLLM_KEYS = set(VllmArgs.model_fields)
-_QUANTIZED = {"fp8": "fp8", "awq": "awq", "gptq": "gptq", "int4-awq": "awq", "int4-gptq": "gptq"}
+# Online quantisation vLLM can apply to a 16-bit repo. Only fp8: an int4 option must name a published
+# AWQ/GPTQ repo (``Option.checkpoint``), whose config tells vLLM the format, so no flag is passed for it.
+_ONLINE = {"fp8": "fp8"}
 
 
 class PlanSourceError(LookupError):
@@ -69,9 +71,26 @@ def slo_targets(option: Option) -> SLOTargets:
 
 def vllm_args(option: Option) -> VllmArgs:
     args = {k: v for k, v in option.vllm_args.items() if k in _VLLM_KEYS and v is not None}
-    if "quantization" not in args and option.precision.lower() in _QUANTIZED:
-        args["quantization"] = _QUANTIZED[option.precision.lower()]
+    if option.checkpoint is not None:
+        # The checkpoint decides: a published quantised repo carries its format; only online fp8 needs a flag.
+        args.pop("quantization", None)
+        if option.checkpoint.quantization:
+            args["quantization"] = option.checkpoint.quantization
+    elif "quantization" not in args and option.precision.lower() in _ONLINE:
+        args["quantization"] = _ONLINE[option.precision.lower()]
     return VllmArgs(**args)
+
+
+def checkpoint_repo(option: Option) -> str:
+    """The repo vLLM loads: the option's published checkpoint, else the model's own repo."""
+    if option.checkpoint is not None:
+        return option.checkpoint.repo
+    if option.precision.lower() not in ("bf16", "fp16", *_ONLINE):
+        raise PlanSourceError(
+            f"option {option.rank} serves {option.model_id} in {option.precision} but names no checkpoint "
+            "that holds those weights; re-run the recommendation"
+        )
+    return option.model_id
 
 
 def predicted_profile(option: Option, vllm: VllmArgs) -> dict[str, Any]:
@@ -165,7 +184,8 @@ async def plan_from_recommendation(
         "name": deployment_name(option.model_id, dep_id),
         "namespace": namespace,
         "description": f"recommendation {row.id} option {option.rank}: {option.rationale}"[:2000],
-        "model_id": option.model_id,
+        "model_id": checkpoint_repo(option),
+        "served_model_name": option.model_id,
         "gpu_id": option.gpu_id,
         "gpu_product_label": gpu_label,
         "tensor_parallel_size": option.tp,

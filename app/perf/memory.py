@@ -16,8 +16,16 @@ GIB = 1024**3
 GB = 1e9
 
 # Bytes per parameter of the quantised linear layers. int4 (AWQ/GPTQ, group 128) carries a 16-bit scale and a
-# packed zero point per group; fp8/int8 carry per-channel or per-tensor scales, which are negligible.
-WEIGHT_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5 + 2.5 / 128}
+# packed zero point per group; fp8/int8 carry per-channel or per-tensor scales, which are negligible. mxfp4
+# (OCP microscaling, gpt-oss's released format) is 4-bit values with one 8-bit scale per block of 32.
+WEIGHT_BYTES: dict[str, float] = {
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 0.5 + 2.5 / 128,
+    "mxfp4": 0.5 + 1.0 / 32,
+}
 TP_DEGREES = (1, 2, 4, 8, 16)
 
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.perf.errors import InvalidConfigError
 
-Precision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+Precision = Literal["bf16", "fp16", "fp8", "int8", "int4", "mxfp4"]
 Engine = Literal["vllm", "trtllm", "sglang"]
 Basis = Literal["measured", "interpolated", "estimated"]
-PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "fp8", "int8", "int4")
+PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "fp8", "int8", "int4", "mxfp4")
 ENGINES: tuple[str, ...] = ("vllm", "trtllm", "sglang")
 
 # Model types whose MLP is a plain two-matrix feed-forward (no gate projection).

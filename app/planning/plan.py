@@ -30,10 +30,10 @@ from app.perf.corrections import ConfigOutcomes, OutcomeKey
 from app.perf.memory import valid_tp_degrees
 from app.perf.predict import MeasuredPoint
 from app.perf.types import GpuSpec, ModelArch, Prediction, Stats
-from app.planning import explain
+from app.planning import explain, feasibility
 from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
 from app.planning.quality import THRESHOLDS, option_quality
-from app.planning.result import Cost, Option, Quality, RecommendationResult, Rejected
+from app.planning.result import Checkpoint, Cost, Option, Quality, RecommendationResult, Rejected
 from app.planning.sizing import (
     GPU_MEMORY_UTILIZATION,
     MAX_BATCHED_TOKENS,
@@ -71,6 +71,8 @@ class ModelEntry:
     quality: Quality
     license: str | None = None
     context_window: int | None = None
+    # Published repos per precision (models.checkpoints): what vLLM loads (app/planning/feasibility.py).
+    checkpoints: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,18 @@ class Planner:
         """GPU limits, price and budget once the replica counts are known (replaces earlier such checks)."""
         c.violations = [v for v in c.violations if v.field not in _SIZE_FIELDS]
         limit, name = self.gpu_limit(c.cfg.gpu_id)
+        if name == "gpu_inventory" and c.gpus_total > limit >= c.cfg.tp * c.n_peak:
+            # Owned GPUs are honoured exactly: the load fits them, only the spare replica does not. Serve
+            # with the spares that fit and say what the availability target would need.
+            fit = int(limit) // c.cfg.tp - c.n_peak
+            wanted = c.spare
+            c.spare = fit
+            c.headroom_text = (
+                f"{fit} of {wanted} spare replica{'s' if wanted > 1 else ''} for "
+                f"{self.spec.reliability_target:g}%: the {int(limit)} owned {c.cfg.gpu_id} hold "
+                f"{c.n_peak + fit} replica{'s' if c.n_peak + fit > 1 else ''} of {c.cfg.tp} GPUs; add "
+                f"{(wanted - fit) * c.cfg.tp} GPUs for the full margin"
+            )
         if c.gpus_total > limit and name:
             where = (
                 f"{int(limit)} {c.cfg.gpu_id} owned"
@@ -337,6 +351,7 @@ class Planner:
             wl.input_tokens.upper,
             wl.output_tokens.mean,
             wl.output_tokens.upper,
+            self.context_needed(),
             engine,
             self.settings.max_tp,
         )
@@ -345,10 +360,19 @@ class Planner:
             return hit
         configs: list[tuple[Config, Quality]] = []
         rejections: list[Rejected] = []
+        needed = self.context_needed()
         for model_id, gpu_id, precision in self.catalog.candidates:
             model = self.catalog.models.get(model_id)
             gpu = self.catalog.gpus.get(gpu_id)
             if model is None or gpu is None:
+                continue
+            unservable = feasibility.context_shortfall(self.context_window(model), needed)
+            if unservable is None and self.checkpoint(model, precision) is None:
+                unservable = f"no loadable {precision} checkpoint is recorded for this model"
+            if unservable is not None:
+                rejections.append(
+                    Rejected(model_id=model_id, gpu_id=gpu_id, precision=precision, reason=unservable)
+                )
                 continue
             fitting, last_reason = _fitting_tps(
                 model.arch, gpu.spec, precision, engine, wl, self.settings.max_tp
@@ -845,6 +869,7 @@ class Planner:
             quality=c.quality,
             max_concurrency=c.cfg.max_batch,
             kv_cache_tokens=c.cfg.kv_cache_tokens,
+            checkpoint=self.checkpoint(model, c.cfg.precision),
             vllm_args=self.vllm_args(c, model),
             rationale="",
             verdict=verdict,
@@ -854,13 +879,27 @@ class Planner:
         option.rationale = explain.rationale(self, c, option, ranked)
         return option
 
+    def context_needed(self) -> int:
+        """Tokens a p95 request needs: p95 prompt + p95 reply (means when no p95 is given)."""
+        spec = self.spec
+        return feasibility.tokens_needed_p95(
+            spec.prompt_length_p95 or spec.prompt_length_avg,
+            spec.generation_length_p95 or spec.generation_length_avg,
+        )
+
+    @staticmethod
+    def context_window(model: ModelEntry) -> int | None:
+        return model.context_window or model.arch.max_position_embeddings
+
+    @staticmethod
+    def checkpoint(model: ModelEntry, precision: str) -> Checkpoint | None:
+        return feasibility.serving_checkpoint(model.id, precision, model.checkpoints)
+
     def vllm_args(self, c: Candidate, model: ModelEntry) -> dict[str, Any]:
         inp, out = self.traffic.input_tokens, self.traffic.output_tokens
-        needed = int(inp.upper + out.upper)
-        max_len = int(math.ceil(needed / 1024) * 1024)
-        ctx = model.context_window or model.arch.max_position_embeddings
-        if ctx:
-            max_len = min(max_len, int(ctx))
+        max_len = feasibility.max_model_len(
+            self.context_window(model), self.context_needed(), int(inp.upper + out.upper)
+        )
         args: dict[str, Any] = {
             "tensor_parallel_size": c.cfg.tp,
             "max_model_len": max_len,
@@ -868,9 +907,9 @@ class Planner:
             "max_num_batched_tokens": MAX_BATCHED_TOKENS,
             "gpu_memory_utilization": GPU_MEMORY_UTILIZATION,
         }
-        quant = {"fp8": "fp8", "int4": "awq", "int8": "compressed-tensors"}.get(c.cfg.precision)
-        if quant:
-            args["quantization"] = quant
+        checkpoint = self.checkpoint(model, c.cfg.precision)
+        if checkpoint is not None and checkpoint.quantization:
+            args["quantization"] = checkpoint.quantization
         if c.cfg.precision in ("fp16", "bf16"):
             args["dtype"] = "float16" if c.cfg.precision == "fp16" else "bfloat16"
         return args

@@ -337,6 +337,7 @@ async def _load_catalog(cfilter: q.CandidateFilter, *, session: AsyncSession) ->
             quality=quality,
             license=row.license,
             context_window=row.context_window_tokens or row.max_position_embeddings,
+            checkpoints=tuple(row.checkpoints or ()),
         )
     gpus = {
         row.id: GpuEntry(id=row.id, spec=gpu_spec_from_row(row), tdp_w=row.tdp_w)

@@ -86,6 +86,19 @@ class Quality(_M):
     detail: str = Field(description="Which scores it comes from, or how it was estimated")
 
 
+class Checkpoint(_M):
+    """The weights a configuration loads, and why they exist (``app/planning/feasibility.py``)."""
+
+    repo: str = Field(description="Hugging Face repo vLLM is pointed at (--model)")
+    precision: str
+    format: str = Field(description="bf16 | fp16 | fp8 | awq | gptq | mxfp4 | compressed-tensors")
+    quantization: str | None = Field(
+        default=None, description="--quantization, only for online quantisation (fp8 of a bf16 repo)"
+    )
+    how: str = Field(description="e.g. 'published by the model authors (Qwen)'")
+    source: str | None = None
+
+
 class Option(_M):
     """One ranked deployment configuration."""
 
@@ -114,6 +127,7 @@ class Option(_M):
     quality: Quality
     max_concurrency: int = Field(description="Largest concurrent sequence count per replica")
     kv_cache_tokens: int
+    checkpoint: Checkpoint | None = Field(default=None, description="The weights this option loads")
     vllm_args: dict[str, Any] = Field(
         default_factory=dict,
         description=(

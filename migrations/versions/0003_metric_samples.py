@@ -22,9 +22,7 @@ def upgrade() -> None:
         "metric_samples",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("deployment_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "target", sa.Text(), nullable=False, comment="The scraped URL, or prometheus:<selector>"
-        ),
+        sa.Column("target", sa.Text(), nullable=False, comment="The scraped URL, or prometheus:<selector>"),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
