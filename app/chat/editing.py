@@ -2,7 +2,7 @@
 
 Everything here is pure except :func:`settings_widgets`, which builds Chainlit input widgets (imported
 lazily). Changes are applied with :meth:`Specification.edit`, which re-checks every bound and marks the
-fields ``edited``; a user-count change re-derives the load with the intent engine's ``users_to_qps``.
+fields ``edited``; a user-count change re-derives the load by its kind's rule (``Specification.edit``).
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ import re
 from typing import Any
 
 from app.intent.rules import extract
-from app.intent.schema import PRIORITIES, TASK_TYPES, Specification, users_to_qps
+from app.intent.schema import PRIORITIES, TASK_TYPES, Specification
 
 DEPLOYMENT_MODELS = ("cloud_rental", "owned_hardware", "purchase")
 ANY = "any"
 
 # Settings panel: (field, label, kind). Kinds: number, select:<values>, gpus, provider.
 NUMBER_FIELDS: list[tuple[str, str]] = [
-    ("concurrent_users", "Users"),
+    ("total_users", "Users (total population)"),
+    ("daily_users", "Daily users"),
+    ("concurrent_users", "Users at the same time"),
     ("expected_qps", "Steady load (requests/s; leave users empty to use this)"),
     ("prompt_length_avg", "Average prompt (tokens)"),
     ("generation_length_avg", "Average response (tokens)"),
@@ -29,8 +31,9 @@ NUMBER_FIELDS: list[tuple[str, str]] = [
     ("max_monthly_cost_usd", "Max monthly cost (USD, empty: none)"),
     ("power_cost_per_kwh", "Power price (USD/kWh, owned or purchased hardware)"),
 ]
-INT_FIELDS = {"concurrent_users", "prompt_length_avg", "generation_length_avg"}
-NULLABLE_FIELDS = {"concurrent_users", "max_monthly_cost_usd", "power_cost_per_kwh"}
+_USER_FIELDS = {"concurrent_users", "daily_users", "total_users"}
+INT_FIELDS = {*_USER_FIELDS, "prompt_length_avg", "generation_length_avg"}
+NULLABLE_FIELDS = {*_USER_FIELDS, "max_monthly_cost_usd", "power_cost_per_kwh"}
 
 
 def settings_values(spec: Specification) -> dict[str, Any]:
@@ -130,25 +133,8 @@ def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict
 
 
 def apply_changes(spec: Specification, changes: dict[str, Any]) -> Specification:
-    """``spec`` with ``changes``; a new user count re-derives steady and peak load from it."""
-    changes = dict(changes)
-    users = changes.get("concurrent_users")
-    if users is not None and "expected_qps" not in changes:
-        d = spec.qps_derivation
-        if d is not None:
-            est = users_to_qps(
-                int(users),
-                active_fraction=d.active_fraction,
-                requests_per_active_user_per_min=d.requests_per_active_user_per_min,
-                peak_multiplier=d.peak_multiplier,
-            )
-            changes["expected_qps"], changes["peak_qps"] = est.steady_qps, est.peak_qps
-            edited = spec.edit(**changes)
-            return edited.model_copy(update={"qps_derivation": est})
-        if spec.concurrent_users:
-            factor = users / spec.concurrent_users
-            changes["expected_qps"] = spec.expected_qps * factor
-            changes["peak_qps"] = spec.peak_qps * factor
+    """``spec`` with ``changes``; a new user count re-derives steady and peak load by its kind's rule
+    (``Specification.edit`` does it)."""
     return spec.edit(**changes)
 
 
@@ -211,8 +197,9 @@ def changes_from_text(text: str, spec: Specification) -> dict[str, Any]:
     match = _RELATIVE.search(text)
     if match:
         factor = _FACTORS[match.group("word").lower()] if match.group("word") else float(match.group("times"))
-        if spec.concurrent_users:
-            changes["concurrent_users"] = max(1, round(spec.concurrent_users * factor))
+        users_field = spec.users_field
+        if users_field is not None:
+            changes[users_field] = max(1, round(getattr(spec, users_field) * factor))
         else:
             changes["expected_qps"] = spec.expected_qps * factor
             changes["peak_qps"] = spec.peak_qps * factor

@@ -59,7 +59,13 @@ SPEC_SECTIONS: list[tuple[str, list[tuple[str, str, Fmt]]]] = [
     (
         "Traffic",
         [
-            ("concurrent_users", "Users", _int),
+            ("total_users", "Users (total)", _int),
+            ("daily_users", "Daily users", _int),
+            ("concurrent_users", "Users at once", _int),
+            ("batch_items", "Batch items per run", _int),
+            ("batch_window_hours", "Batch window", lambda v: f"{float(v):g} h"),
+            ("batch_runs_per_month", "Batch runs", lambda v: f"{float(v):g} a month"),
+            ("price_class", "Price class", _text),
             ("expected_qps", "Steady load", _qps),
             ("peak_qps", "Peak load", _qps),
             ("prompt_length_avg", "Avg prompt", _tok),
@@ -297,7 +303,9 @@ def compare_table(a: SavedScenario, b: SavedScenario) -> str:
     sa_spec, sb_spec = a.specification, b.specification
     for key, label, unit in (
         ("target_ttft_p90_ms", "TTFT target", " ms"),
-        ("concurrent_users", "Users", ""),
+        ("total_users", "Users", ""),
+        ("daily_users", "Daily users", ""),
+        ("concurrent_users", "Users at once", ""),
         ("expected_qps", "Steady load", " req/s"),
     ):
         va2, vb2 = sa_spec.get(key), sb_spec.get(key)

@@ -49,7 +49,7 @@ _QUESTIONS: tuple[ClarifyingQuestion, ...] = (
     ),
     ClarifyingQuestion(
         key="load",
-        fields=["concurrent_users", "expected_qps"],
+        fields=["total_users", "concurrent_users", "daily_users", "expected_qps", "batch_items"],
         question="Roughly how many people will use it, or how many requests per second do you expect?",
         options=["about 100 users", "about 1,000 users", "10 requests per second"],
         if_unknown="I'll size for a small team and show how the cost grows with more users.",

@@ -57,6 +57,10 @@ _CONVERSIONS = (
 )
 _NUMERIC_FIELDS = (
     "concurrent_users",
+    "daily_users",
+    "total_users",
+    "batch_items",
+    "batch_window_hours",
     "expected_qps",
     "prompt_length_avg",
     "generation_length_avg",

@@ -40,6 +40,8 @@ Priority = Literal["latency", "cost", "accuracy", "balanced"]
 BurstinessPattern = Literal["steady", "low", "moderate", "high", "diurnal"]
 QualityThreshold = Literal["standard", "high", "very_high"]
 DeploymentModel = Literal["cloud_rental", "owned_hardware", "purchase"]
+PriceClass = Literal["hyperscaler", "mainstream", "marketplace"]
+UserKind = Literal["concurrent", "daily", "total", "batch"]
 Origin = Literal["stated", "template", "edited"]
 
 TASK_TYPES: tuple[str, ...] = get_args(TaskType)
@@ -63,6 +65,9 @@ PowerUsdPerKwh = Annotated[float, Field(gt=0, le=10)]
 Pue = Annotated[float, Field(ge=1.0, le=3.0)]
 AmortizationMonths = Annotated[int, Field(ge=1, le=240)]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+BatchItems = Annotated[int, Field(ge=1, le=1_000_000_000)]
+WindowHours = Annotated[float, Field(gt=0, le=744)]
+RunsPerMonth = Annotated[float, Field(gt=0, le=744)]
 
 DEFAULT_PUE = 1.3
 DEFAULT_AMORTIZATION_MONTHS = 36
@@ -129,10 +134,32 @@ class DeploymentIntent(_Model):
     )
     concurrent_users: Users | None = Field(
         default=None,
-        description="The user population the person states ('1000 users', '5k employees'); the traffic "
-        "model turns it into load through an active fraction.",
+        description="Users active at the same moment ('200 concurrent users', 'up to 300 people at once').",
+    )
+    daily_users: Users | None = Field(
+        default=None,
+        description="Distinct users per day ('50,000 daily users', 'DAU', '2,000 customers a day').",
+    )
+    total_users: Users | None = Field(
+        default=None,
+        description="A named or total population ('5k employees', 'a team of 40', '1,200 seats', "
+        "'for 1000 users').",
     )
     expected_qps: Qps | None = Field(default=None, description="Stated average request rate, per second.")
+    batch_items: BatchItems | None = Field(
+        default=None, description="Requests or documents per batch run ('20,000 documents every night')."
+    )
+    batch_window_hours: WindowHours | None = Field(
+        default=None, description="Deadline for one batch run in hours ('within 8 hours'; 'overnight' = 8)."
+    )
+    batch_runs_per_month: RunsPerMonth | None = Field(
+        default=None, description="How often the batch runs per month ('every night' = 30, 'weekly' = 4.3)."
+    )
+    price_class: PriceClass | None = Field(
+        default=None,
+        description="Price sources the person accepts, only when stated: 'hyperscaler' (AWS/GCP/Azure), "
+        "'mainstream' GPU clouds, or 'marketplace' (spot/marketplace is fine).",
+    )
     prompt_length_avg: PromptTokens | None = Field(default=None, description="Average input tokens.")
     generation_length_avg: GenerationTokens | None = Field(default=None, description="Average output tokens.")
     burstiness_pattern: BurstinessPattern | None = Field(
@@ -213,18 +240,54 @@ class DeploymentIntent(_Model):
 
 
 class QpsEstimate(_Model):
-    """Load derived from a user population, with the arithmetic spelled out for the UI."""
+    """Load derived from how a user count (or a batch job) was meant, with its rule and a low–high range."""
 
-    users: Users = Field(description="The user population.")
-    active_fraction: float = Field(gt=0, le=1, description="Share of users active at the same time.")
+    kind: UserKind = Field(default="total", description="How the count was meant (see ``users_to_qps``).")
+    users: Users = Field(description="The user count (for a batch: the items per run).")
+    active_fraction: float = Field(
+        gt=0, le=1, description="Share of a user population active at the same time (used for 'total')."
+    )
     requests_per_active_user_per_min: float = Field(
         gt=0, le=600, description="Requests one active user sends per minute."
     )
-    peak_multiplier: float = Field(ge=1, le=100, description="Peak load over steady load.")
-    active_users: float = Field(ge=0, description="users × active_fraction.")
+    peak_multiplier: float = Field(
+        ge=1, le=100, description="Peak over steady load (the diurnal factor replaces it for daily users)."
+    )
+    requests_per_user_per_day: float | None = Field(
+        default=None, gt=0, le=100_000, description="Daily users: requests one user sends per day."
+    )
+    active_users: float = Field(ge=0, description="Users active at the same time at the steady load.")
     steady_qps: float = Field(ge=0, description="Average requests per second.")
     peak_qps: float = Field(ge=0, description="Requests per second at peak.")
+    peak_qps_low: float | None = Field(default=None, ge=0, description="Low end of the plausible peak.")
+    peak_qps_high: float | None = Field(default=None, ge=0, description="High end of the plausible peak.")
+    rule: str = Field(default="", description="The rule for this kind of count, in words.")
     explanation: str = Field(description="One line that shows how the numbers were obtained.")
+
+
+# How many requests one *daily* user sends in a day, per task (Preflight's judgement: a chat user has one or
+# two sessions of about five turns; a developer with inline completion triggers one every few seconds of
+# typing; summaries and translations are a handful per person). Editable through the derivation's fields.
+REQUESTS_PER_DAILY_USER: dict[str, float] = {
+    "chatbot": 10.0,
+    "rag_qa": 8.0,
+    "code_completion": 200.0,
+    "code_generation": 20.0,
+    "summarization": 5.0,
+    "translation": 10.0,
+    "content_generation": 8.0,
+    "batch_processing": 10.0,
+}
+# Daily traffic concentrates in the busy hours: in one region most of a day's requests arrive in ~8 hours,
+# so the busiest hour runs at about 3 × the 24-hour average (2 for a spread-out global audience, 4 for a
+# sharp office-hours peak: the range).
+DIURNAL_PEAK_TO_AVERAGE = 3.0
+DIURNAL_RANGE = (2.0, 4.0)
+# A batch run is sized to finish within this share of its window, leaving the rest for start-up (pulling
+# weights, warming up), retries and the slow tail of the last requests.
+BATCH_WINDOW_USE = 0.8
+# "overnight" with no number: a night's window (the contract's reading).
+DEFAULT_BATCH_WINDOW_HOURS = 8.0
 
 
 def users_to_qps(
@@ -233,30 +296,163 @@ def users_to_qps(
     active_fraction: float,
     requests_per_active_user_per_min: float,
     peak_multiplier: float,
+    kind: UserKind = "total",
+    requests_per_user_per_day: float | None = None,
 ) -> QpsEstimate:
-    """Turn a user population into steady and peak request rates.
+    """Steady and peak request rates from a user count, by what the count means (the one place for this).
 
-    steady = users × active_fraction × requests_per_active_user_per_min / 60; peak = steady × multiplier.
+    - ``total`` (named population: staff, seats, "for 1000 users"): ``active_fraction`` of them are active
+      at once on average, each sending ``requests_per_active_user_per_min``; peak = steady × multiplier.
+      Range: half to twice the active share.
+    - ``concurrent`` (active at the same moment, read as the peak): peak = users × requests/min ÷ 60;
+      steady = peak ÷ multiplier. Range: a turn every 60 s to every 20 s (0.5× to 1.5×).
+    - ``daily`` (distinct users a day): average = users × requests per user per day ÷ 86,400; peak =
+      average × the diurnal peak-to-average (3; range 2–4, with half to twice the requests a day).
+    - ``batch`` (items per run; see :func:`batch_to_qps`).
+
     Raises pydantic ``ValidationError`` when an input is out of range.
     """
+    rpm = requests_per_active_user_per_min
+    if kind == "batch":
+        raise ValueError("a batch load comes from batch_to_qps (items and a window), not a user count")
+    if kind == "daily":
+        per_day = requests_per_user_per_day or REQUESTS_PER_DAILY_USER["chatbot"]
+        steady = users * per_day / 86400.0
+        peak = steady * DIURNAL_PEAK_TO_AVERAGE
+        low = users * per_day * 0.5 / 86400.0 * DIURNAL_RANGE[0]
+        high = users * per_day * 2.0 / 86400.0 * DIURNAL_RANGE[1]
+        rule = (
+            "daily users: each sends about a day's requests, mostly in the busy hours; the busiest hour runs "
+            f"at {DIURNAL_PEAK_TO_AVERAGE:g} × the 24-hour average"
+        )
+        explanation = (
+            f"{users:,} daily users × {per_day:g} requests/day ÷ 86,400 s = {steady:,.2f} QPS average; "
+            f"× {DIURNAL_PEAK_TO_AVERAGE:g} diurnal peak-to-average = {peak:,.2f} QPS at the busiest hour "
+            f"(plausible {low:,.2f}–{high:,.2f})"
+        )
+        return QpsEstimate(
+            kind=kind,
+            users=users,
+            active_fraction=active_fraction,
+            requests_per_active_user_per_min=rpm,
+            peak_multiplier=peak_multiplier,
+            requests_per_user_per_day=per_day,
+            active_users=steady * 60.0 / rpm,
+            steady_qps=steady,
+            peak_qps=peak,
+            peak_qps_low=low,
+            peak_qps_high=high,
+            rule=rule,
+            explanation=explanation,
+        )
+    if kind == "concurrent":
+        peak = users * rpm / 60.0
+        steady = peak / peak_multiplier
+        low, high = peak * 0.5, peak * 1.5
+        rule = "concurrent users: all of them are mid-conversation at the peak, one request each per turn"
+        explanation = (
+            f"{users:,} concurrent users × {rpm:g} requests/min ÷ 60 = {peak:,.2f} QPS at peak "
+            f"(plausible {low:,.2f}–{high:,.2f}); ÷ {peak_multiplier:g} peak multiplier = {steady:,.2f} "
+            "QPS steady"
+        )
+        return QpsEstimate(
+            kind=kind,
+            users=users,
+            active_fraction=active_fraction,
+            requests_per_active_user_per_min=rpm,
+            peak_multiplier=peak_multiplier,
+            active_users=users / peak_multiplier,
+            steady_qps=steady,
+            peak_qps=peak,
+            peak_qps_low=low,
+            peak_qps_high=high,
+            rule=rule,
+            explanation=explanation,
+        )
     active = users * active_fraction
-    steady = active * requests_per_active_user_per_min / 60.0
+    steady = active * rpm / 60.0
     peak = steady * peak_multiplier
+    low, high = peak * 0.5, peak * 2.0
     explanation = (
         f"{users:,} users × {active_fraction:.0%} active = {active:,.0f} active users; "
-        f"× {requests_per_active_user_per_min:g} requests/min ÷ 60 = {steady:,.2f} QPS steady; "
-        f"× {peak_multiplier:g} peak multiplier = {peak:,.2f} QPS peak"
+        f"× {rpm:g} requests/min ÷ 60 = {steady:,.2f} QPS steady; "
+        f"× {peak_multiplier:g} peak multiplier = {peak:,.2f} QPS peak (plausible {low:,.2f}–{high:,.2f})"
     )
     return QpsEstimate(
+        kind=kind,
         users=users,
         active_fraction=active_fraction,
-        requests_per_active_user_per_min=requests_per_active_user_per_min,
+        requests_per_active_user_per_min=rpm,
         peak_multiplier=peak_multiplier,
         active_users=active,
         steady_qps=steady,
         peak_qps=peak,
+        peak_qps_low=low,
+        peak_qps_high=high,
+        rule="a user population: a share of it is active at once, each active user sends a request per turn",
         explanation=explanation,
     )
+
+
+def batch_to_qps(items: int, window_hours: float, runs_per_month: float | None = None) -> QpsEstimate:
+    """The rate a batch run must sustain to finish ``items`` within ``BATCH_WINDOW_USE`` of its window."""
+    rate = items / (window_hours * 3600.0 * BATCH_WINDOW_USE)
+    runs = f", {runs_per_month:g} runs a month" if runs_per_month else ""
+    explanation = (
+        f"{items:,} items per run within {window_hours:g} h (sized to finish in {BATCH_WINDOW_USE:.0%} of "
+        f"the window) = {rate:,.3f} requests/s while the run lasts{runs}"
+    )
+    return QpsEstimate(
+        kind="batch",
+        users=items,
+        active_fraction=1.0,
+        requests_per_active_user_per_min=1.0,
+        peak_multiplier=1.0,
+        active_users=0.0,
+        steady_qps=rate,
+        peak_qps=rate,
+        peak_qps_low=items / (window_hours * 3600.0),
+        peak_qps_high=rate,
+        rule="batch window: the whole job must finish before the deadline; throughput, not users, sizes it",
+        explanation=explanation,
+    )
+
+
+READING_FIELDS = ("concurrent_users", "daily_users", "total_users", "batch_items", "batch_window_hours")
+
+
+def derive_load(
+    *,
+    concurrent_users: int | None,
+    daily_users: int | None,
+    total_users: int | None,
+    batch_items: int | None,
+    batch_window_hours: float | None,
+    batch_runs_per_month: float | None,
+    active_fraction: float,
+    requests_per_active_user_per_min: float,
+    peak_multiplier: float,
+    requests_per_user_per_day: float | None,
+) -> QpsEstimate | None:
+    """The load of the strongest reading stated: a batch window, then concurrent, daily, total users.
+
+    Concurrent users describe the peak directly, so they win over a daily or total count; None when no
+    count is given."""
+    if batch_items is not None:
+        return batch_to_qps(
+            batch_items, batch_window_hours or DEFAULT_BATCH_WINDOW_HOURS, batch_runs_per_month
+        )
+    for kind, users in (("concurrent", concurrent_users), ("daily", daily_users), ("total", total_users)):
+        if users is not None:
+            return users_to_qps(
+                users,
+                active_fraction=active_fraction,
+                requests_per_active_user_per_min=requests_per_active_user_per_min,
+                peak_multiplier=peak_multiplier,
+                kind=kind,  # type: ignore[arg-type]
+                requests_per_user_per_day=requests_per_user_per_day,
+            )
+    return None
 
 
 class TrafficProfile(_Model):
@@ -307,7 +503,15 @@ class Specification(_Model):
     use_case_description: str | None = Field(default=None, max_length=2000, description="Person's words.")
     subject_matter: str | None = Field(default=None, max_length=200, description="Content domain.")
     priority: Priority = Field(description="What matters most; 'balanced' unless stated.")
-    concurrent_users: Users | None = Field(default=None, description="User population, when known.")
+    concurrent_users: Users | None = Field(default=None, description="Users active at the same moment.")
+    daily_users: Users | None = Field(default=None, description="Distinct users per day.")
+    total_users: Users | None = Field(default=None, description="Named or total user population.")
+    batch_items: BatchItems | None = Field(default=None, description="Requests per batch run.")
+    batch_window_hours: WindowHours | None = Field(default=None, description="Deadline of one batch run, h.")
+    batch_runs_per_month: RunsPerMonth | None = Field(default=None, description="Batch runs per month.")
+    price_class: PriceClass | None = Field(
+        default=None, description="Price sources accepted (default: by reliability target)."
+    )
     expected_qps: Qps = Field(description="Average requests per second.")
     peak_qps: Qps = Field(description="Requests per second at peak.")
     prompt_length_avg: PromptTokens = Field(description="Average input tokens.")
@@ -368,6 +572,11 @@ class Specification(_Model):
             raise ValueError("peak_qps must be at least expected_qps")
         return self
 
+    @property
+    def users_field(self) -> str | None:
+        """The user-count field the load is read from (concurrent, then daily, then total), if any."""
+        return next((f for f in ("concurrent_users", "daily_users", "total_users") if getattr(self, f)), None)
+
     @classmethod
     def editable_fields(cls) -> list[str]:
         return [n for n in cls.model_fields if n not in _BOOKKEEPING]
@@ -396,6 +605,22 @@ class Specification(_Model):
             origins["peak_qps"] = "edited"
         if {"expected_qps", "peak_qps"} & set(changes):
             data["qps_derivation"] = None
+        elif set((*READING_FIELDS, "batch_runs_per_month")) & set(changes):
+            # An edited reading (users of another kind, a batch window) re-derives the load by its rule.
+            d = self.qps_derivation
+            est = derive_load(
+                **{f: data.get(f) for f in (*READING_FIELDS, "batch_runs_per_month")},
+                active_fraction=d.active_fraction if d else 0.1,
+                requests_per_active_user_per_min=d.requests_per_active_user_per_min if d else 2.0,
+                peak_multiplier=d.peak_multiplier if d else 2.0,
+                requests_per_user_per_day=(d.requests_per_user_per_day if d else None)
+                or REQUESTS_PER_DAILY_USER.get(self.task_type),
+            )
+            if est is not None:
+                data["qps_derivation"] = est
+                data["expected_qps"] = max(round(est.steady_qps, 6), 1e-6)
+                data["peak_qps"] = max(round(est.peak_qps, 6), data["expected_qps"])
+                origins["expected_qps"] = origins["peak_qps"] = "edited"
         data["origins"] = origins
         data["notes"] = notes
         return Specification.model_validate(data)

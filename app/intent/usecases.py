@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from app.intent.schema import (
     DEFAULT_AMORTIZATION_MONTHS,
     DEFAULT_PUE,
+    REQUESTS_PER_DAILY_USER,
     DeploymentIntent,
     Specification,
-    users_to_qps,
+    derive_load,
 )
 from seed.schemas import UseCaseRow
 
@@ -136,6 +137,13 @@ def apply_template(
         "region",
         "max_gpus",
         "target_throughput_rps",
+        "concurrent_users",
+        "daily_users",
+        "total_users",
+        "batch_items",
+        "batch_window_hours",
+        "batch_runs_per_month",
+        "price_class",
     ):
         value = getattr(intent, name)
         if value is not None:
@@ -204,13 +212,25 @@ def apply_template(
     _reconcile_e2e(values, origins, notes)
 
     derivation = None
-    if intent.expected_qps is not None:
+    if intent.batch_items is not None and intent.batch_window_hours is None:
+        default("batch_window_hours", 24.0 * 30 / (intent.batch_runs_per_month or 30.0), "one run per period")
+    reading = derive_load(
+        concurrent_users=intent.concurrent_users,
+        daily_users=intent.daily_users,
+        total_users=intent.total_users,
+        batch_items=intent.batch_items,
+        batch_window_hours=values.get("batch_window_hours"),
+        batch_runs_per_month=intent.batch_runs_per_month,
+        active_fraction=template.active_fraction,
+        requests_per_active_user_per_min=template.requests_per_active_user_per_minute,
+        peak_multiplier=template.peak_multiplier,
+        requests_per_user_per_day=REQUESTS_PER_DAILY_USER.get(template.task_type),
+    )
+    if intent.expected_qps is not None and (reading is None or reading.kind != "batch"):
         stated("expected_qps", intent.expected_qps)
         peak = max(intent.expected_qps * template.peak_multiplier, intent.target_throughput_rps or 0.0)
         default("peak_qps", round(peak, 4), f"stated QPS × {template.peak_multiplier:g} peak multiplier")
-        if intent.concurrent_users is not None:
-            stated("concurrent_users", intent.concurrent_users)
-    elif intent.target_throughput_rps is not None and intent.concurrent_users is None:
+    elif reading is None and intent.target_throughput_rps is not None:
         rps = intent.target_throughput_rps
         default(
             "expected_qps",
@@ -219,18 +239,22 @@ def apply_template(
         )
         default("peak_qps", rps, "the stated throughput")
     else:
-        users = intent.concurrent_users
-        if users is not None:
-            stated("concurrent_users", users)
-        else:
-            users = ASSUMED_USERS
-            default("concurrent_users", users, "no users or request rate stated; assumed")
-        derivation = users_to_qps(
-            users,
-            active_fraction=template.active_fraction,
-            requests_per_active_user_per_min=template.requests_per_active_user_per_minute,
-            peak_multiplier=template.peak_multiplier,
-        )
+        if reading is None:
+            default("total_users", ASSUMED_USERS, "no users or request rate stated; assumed")
+            reading = derive_load(
+                concurrent_users=None,
+                daily_users=None,
+                total_users=ASSUMED_USERS,
+                batch_items=None,
+                batch_window_hours=None,
+                batch_runs_per_month=None,
+                active_fraction=template.active_fraction,
+                requests_per_active_user_per_min=template.requests_per_active_user_per_minute,
+                peak_multiplier=template.peak_multiplier,
+                requests_per_user_per_day=None,
+            )
+            assert reading is not None
+        derivation = reading
         steady = max(round(derivation.steady_qps, 4), 0.0001)
         default("expected_qps", steady, derivation.explanation)
         peak = max(steady, round(derivation.peak_qps, 4), intent.target_throughput_rps or 0.0)

@@ -30,6 +30,15 @@ class TrafficDerivation(_M):
     arrival: Literal["poisson", "gamma"] = Field(description="Arrival process used at peak")
     burstiness_cv: float = Field(description="Coefficient of variation of inter-arrival times at peak")
     explanation: list[str] = Field(description="One line per step, in words and numbers")
+    reading: Literal["concurrent", "daily", "total", "batch", "rate"] = Field(
+        default="rate", description="How the load was stated: a kind of user count, a batch job, or a rate"
+    )
+    peak_qps_low: float | None = Field(default=None, description="Low end of the plausible peak")
+    peak_qps_high: float | None = Field(default=None, description="High end of the plausible peak")
+    peak_hours_per_day: float = Field(
+        default=24.0,
+        description="Hours a day the peak replica count runs (blended cost); 24 = always at peak",
+    )
 
 
 class SloCheck(_M):

@@ -1,9 +1,10 @@
 """The load the planner sizes for: steady and peak arrival processes from a Specification, in words.
 
-The user population becomes requests per second only through :func:`app.intent.schema.users_to_qps` (the one
-place that arithmetic lives). This module adds the arrival process at peak (Poisson, or gamma when traffic is
-bursty) and the token-length distributions, and writes every step as a sentence so that a person can ask
-"why 40 QPS?" and get the answer.
+A user count (concurrent, daily or total) or a batch job becomes requests per second only through
+:func:`app.intent.schema.derive_load` / ``users_to_qps`` / ``batch_to_qps`` (the one place that arithmetic
+lives, each kind with its stated rule and a low–high range). This module adds the arrival process at peak
+(Poisson, or gamma when traffic is bursty) and the token-length distributions, and writes every step as a
+sentence so that a person can ask "why 40 QPS?" and get the answer.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.intent.schema import Specification, users_to_qps
+from app.intent.schema import REQUESTS_PER_DAILY_USER, QpsEstimate, Specification, derive_load
 from app.perf.types import LengthDist
 from app.planning.result import TrafficDerivation
 
@@ -24,6 +25,19 @@ BURSTINESS_CV: dict[str, float] = {"steady": 1.0, "low": 1.0, "diurnal": 1.0, "m
 # Specification carries users but no derivation (e.g. one edited by hand).
 _FALLBACK_ACTIVE_FRACTION = 0.1
 _FALLBACK_REQUESTS_PER_MIN = 2.0
+# Hours a day at the peak replica count, for the blended monthly cost. Read the daily pattern as a square
+# wave: busy hours at the peak and the rest at the autoscaling floor. A peak P × the average then lasts about
+# 24 / P hours (the share of the day that carries the traffic); the floor hours still run the replicas sized
+# for the average load, which over-counts the night (a conservative blend). At least 4 h: a short spike
+# still needs the capacity for a while around it.
+MIN_PEAK_HOURS = 4.0
+
+
+def peak_hours_per_day(peak_to_average: float) -> float:
+    """Hours a day spent at the peak replica count (24 / peak-to-average, at least MIN_PEAK_HOURS)."""
+    if peak_to_average <= 1.0 + 1e-9:
+        return 24.0
+    return max(MIN_PEAK_HOURS, 24.0 / peak_to_average)
 
 
 @dataclass(frozen=True)
@@ -67,23 +81,33 @@ def _length(mean: int, p95: int | None) -> LengthDist:
     return LengthDist(mean=float(mean), kind="lognormal", cv=round(cv, 4), max=int(4 * p95))
 
 
+def _reading(spec: Specification) -> QpsEstimate | None:
+    """The derivation the specification carries, or one re-derived from its user count / batch job when the
+    load was not stated or edited as a rate (a specification built by hand)."""
+    if spec.qps_derivation is not None:
+        return spec.qps_derivation
+    if spec.origins.get("expected_qps") in ("stated", "edited"):
+        return None
+    return derive_load(
+        concurrent_users=spec.concurrent_users,
+        daily_users=spec.daily_users,
+        total_users=spec.total_users,
+        batch_items=spec.batch_items,
+        batch_window_hours=spec.batch_window_hours,
+        batch_runs_per_month=spec.batch_runs_per_month,
+        active_fraction=_FALLBACK_ACTIVE_FRACTION,
+        requests_per_active_user_per_min=_FALLBACK_REQUESTS_PER_MIN,
+        peak_multiplier=max(1.0, spec.peak_qps / spec.expected_qps),
+        requests_per_user_per_day=REQUESTS_PER_DAILY_USER.get(spec.task_type),
+    )
+
+
 def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel]:
     """Arrival processes and lengths from a Specification, with the derivation in words."""
     lines: list[str] = []
-    if spec.qps_derivation is not None:
-        lines.append(spec.qps_derivation.explanation + ".")
-    elif (
-        spec.concurrent_users is not None
-        and spec.origins.get("expected_qps") != "stated"
-        and (spec.origins.get("expected_qps") != "edited")
-    ):
-        est = users_to_qps(
-            spec.concurrent_users,
-            active_fraction=_FALLBACK_ACTIVE_FRACTION,
-            requests_per_active_user_per_min=_FALLBACK_REQUESTS_PER_MIN,
-            peak_multiplier=max(1.0, spec.peak_qps / spec.expected_qps),
-        )
-        lines.append(f"From the user count with typical chat activity: {est.explanation}.")
+    reading = _reading(spec)
+    if reading is not None:
+        lines.append(f"Read as {reading.rule}: {reading.explanation}.")
     else:
         how = spec.origins.get("expected_qps", "given")
         lines.append(f"Steady load {spec.expected_qps:g} QPS ({how}).")
@@ -129,7 +153,18 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
         f"({spec.expected_qps * out.mean:,.0f} generated), "
         f"{tokens_s * 3600 * 730 / 1e6:,.0f} M tokens a month."
     )
+    ratio = spec.peak_qps / spec.expected_qps if spec.expected_qps else 1.0
+    hours = 24.0 if reading is not None and reading.kind == "batch" else peak_hours_per_day(ratio)
+    if hours < 24.0:
+        lines.append(
+            f"Daily pattern for the blended cost: about {hours:.0f} h a day at the peak replica count, "
+            "the rest at the autoscaling floor."
+        )
     derivation = TrafficDerivation(
+        reading=reading.kind if reading is not None else "rate",
+        peak_qps_low=reading.peak_qps_low if reading is not None else None,
+        peak_qps_high=reading.peak_qps_high if reading is not None else None,
+        peak_hours_per_day=hours,
         steady_qps=spec.expected_qps,
         peak_qps=spec.peak_qps,
         prompt_tokens_avg=spec.prompt_length_avg,

@@ -28,8 +28,8 @@ async def test_closest_template_by_meaning(session, text: str, expected: str) ->
 async def test_seed_example_resolves_with_template_slos(session) -> None:  # type: ignore[no-untyped-def]
     result = extract("I need a chatbot for 1000 users, low latency is critical")
     spec = await resolve(result.intent, session=session)
-    assert spec.task_type == "chatbot" and spec.concurrent_users == 1000 and spec.priority == "latency"
-    assert spec.origins["task_type"] == "stated" and spec.origins["concurrent_users"] == "stated"
+    assert spec.task_type == "chatbot" and spec.total_users == 1000 and spec.priority == "latency"
+    assert spec.origins["task_type"] == "stated" and spec.origins["total_users"] == "stated"
     for slo in ("target_ttft_p90_ms", "target_tpot_p90_ms", "target_e2e_latency_p95_ms"):
         assert spec.origins[slo] == "template", slo
     assert spec.template_id is not None and spec.qps_derivation is not None

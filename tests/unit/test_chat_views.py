@@ -29,7 +29,7 @@ def spec() -> Specification:
 
 def test_spec_card_tells_stated_defaults_and_edits_apart(spec: Specification) -> None:
     card = views.spec_card(spec.edit(target_ttft_p90_ms=150))
-    users = next(line for line in card.splitlines() if "| Users |" in line)
+    users = next(line for line in card.splitlines() if "| Users (total) |" in line)
     ttft = next(line for line in card.splitlines() if "| TTFT p90 |" in line)
     tpot = next(line for line in card.splitlines() if "| TPOT p90 |" in line)
     assert "1,000" in users and "you said" in users
@@ -51,7 +51,7 @@ def test_option_cards_show_cost_verdicts_basis_and_rationale(spec: Specification
 def test_edits_in_words(spec: Specification) -> None:
     assert editing.changes_from_text("what if we use L40S?", spec) == {"available_gpus": ["L40S-48GB"]}
     assert editing.changes_from_text("tighten TTFT to 150 ms", spec) == {"target_ttft_p90_ms": 150.0}
-    assert editing.changes_from_text("double the users", spec) == {"concurrent_users": 2000}
+    assert editing.changes_from_text("double the users", spec) == {"total_users": 2000}
     assert editing.changes_from_text("tighten TTFT by 10%", spec) == {
         "target_ttft_p90_ms": pytest.approx(189.0)
     }
@@ -60,8 +60,8 @@ def test_edits_in_words(spec: Specification) -> None:
 
 
 def test_more_users_means_more_load(spec: Specification) -> None:
-    edited = editing.apply_changes(spec, {"concurrent_users": 2000})
-    assert edited.origins["concurrent_users"] == "edited"
+    edited = editing.apply_changes(spec, {"total_users": 2000})
+    assert edited.origins["total_users"] == "edited"
     assert edited.expected_qps == pytest.approx(2 * spec.expected_qps, rel=1e-3)
     assert edited.peak_qps == pytest.approx(2 * spec.peak_qps, rel=1e-3)
     assert edited.qps_derivation is not None and "2,000 users" in edited.qps_derivation.explanation
@@ -107,7 +107,7 @@ def _scenario(name: str, spec: Specification, rank: int) -> SavedScenario:
 
 def test_comparison_table_has_deltas(spec: Specification) -> None:
     a = _scenario("Scenario A", spec, 1)
-    b = _scenario("Scenario B", editing.apply_changes(spec, {"concurrent_users": 2000}), 3)
+    b = _scenario("Scenario B", editing.apply_changes(spec, {"total_users": 2000}), 3)
     table = views.compare_table(a, b)
     assert "| Monthly cost |" in table and "Difference (B − A)" in table
     cost_row = next(line for line in table.splitlines() if line.startswith("| Monthly cost"))

@@ -51,8 +51,8 @@ def merged(text: str, llm_args: dict[str, Any]) -> dict[str, Any]:
 
 def test_typed_numbers_win_over_the_llms() -> None:
     text = "I need a chatbot for 1000 users, low latency is critical"
-    got = merged(text, {"task_type": "chatbot", "concurrent_users": 5000, "priority": "latency"})
-    assert got["concurrent_users"] == 1000
+    got = merged(text, {"task_type": "chatbot", "total_users": 5000, "priority": "latency"})
+    assert got["total_users"] == 1000
 
 
 def test_invented_numbers_are_dropped() -> None:
@@ -61,7 +61,7 @@ def test_invented_numbers_are_dropped() -> None:
         text,
         {
             "task_type": "chatbot",
-            "concurrent_users": 250,
+            "total_users": 250,
             "expected_qps": 12,
             "budget": {"max_monthly_cost_usd": 5000},
             "target_ttft_p90_ms": 300,
@@ -72,8 +72,8 @@ def test_invented_numbers_are_dropped() -> None:
 
 def test_llm_fills_fields_the_rules_missed_when_the_text_supports_them() -> None:
     text = "Our analysts (about 75 of them) will ask questions about quarterly filings"
-    got = merged(text, {"task_type": "rag_qa", "concurrent_users": 75, "subject_matter": "finance"})
-    assert got["concurrent_users"] == 75
+    got = merged(text, {"task_type": "rag_qa", "total_users": 75, "subject_matter": "finance"})
+    assert got["total_users"] == 75
     assert got["task_type"] == "rag_qa"
 
 
@@ -100,7 +100,7 @@ def test_models_and_gpus_must_be_mentioned_and_in_the_catalog() -> None:
 
 def test_llm_cannot_push_values_out_of_bounds() -> None:
     for bad in (
-        {"concurrent_users": 10**12},
+        {"total_users": 10**12},
         {"budget": {"max_monthly_cost_usd": 0}},
         {"target_ttft_p90_ms": -5},
         {"task_type": "hack"},

@@ -26,15 +26,15 @@ def stated(text: str) -> dict[str, Any]:
 
 def test_seed_design_example() -> None:
     got = stated("I need a chatbot for 1000 users, low latency is critical")
-    assert got == {"task_type": "chatbot", "concurrent_users": 1000, "priority": "latency"}
+    assert got == {"task_type": "chatbot", "total_users": 1000, "priority": "latency"}
 
 
 @pytest.mark.parametrize(
     ("text", "field", "value"),
     [
-        ("5k employees will use it", "concurrent_users", 5000),
-        ("for two thousand users", "concurrent_users", 2000),
-        ("1,000 developers", "concurrent_users", 1000),
+        ("5k employees will use it", "total_users", 5000),
+        ("for two thousand users", "total_users", 2000),
+        ("1,000 developers", "total_users", 1000),
         ("$5,000 a month", "budget", {"max_monthly_cost_usd": 5000.0}),
         ("budget: 3k USD", "budget", {"max_monthly_cost_usd": 3000.0}),
         ("we can spend 1500/month", "budget", {"max_monthly_cost_usd": 1500.0}),
@@ -96,9 +96,9 @@ def test_prompt_injection_sets_no_budget() -> None:
 
 def test_absurd_numbers_are_dropped_with_a_reason() -> None:
     result = extract("a chatbot for 10^12 users")
-    assert result.intent.concurrent_users is None
+    assert result.intent.total_users is None
     assert result.intent.task_type == "chatbot"
-    assert any("concurrent_users" in w and "less than or equal" in w for w in result.warnings)
+    assert any("users" in w and "less than or equal" in w for w in result.warnings)
 
 
 def test_twenty_kilobytes_is_handled_quickly() -> None:

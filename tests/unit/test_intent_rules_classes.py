@@ -26,14 +26,14 @@ def stated(text: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Chatbot für zwei tausend Nutzer", {"concurrent_users": 2000}),
-        ("zweitausend Benutzer", {"concurrent_users": 2000}),
-        ("zweihundertfünfzig Mitarbeiter", {"concurrent_users": 250}),
-        ("deux mille utilisateurs", {"concurrent_users": 2000}),
-        ("vingt et un utilisateurs", {"concurrent_users": 21}),
-        ("cinco mil usuarios", {"concurrent_users": 5000}),
-        ("dos mil usuarios", {"concurrent_users": 2000}),
-        ("10 mil usuarios", {"concurrent_users": 10_000}),
+        ("Chatbot für zwei tausend Nutzer", {"total_users": 2000}),
+        ("zweitausend Benutzer", {"total_users": 2000}),
+        ("zweihundertfünfzig Mitarbeiter", {"total_users": 250}),
+        ("deux mille utilisateurs", {"total_users": 2000}),
+        ("vingt et un utilisateurs", {"total_users": 21}),
+        ("cinco mil usuarios", {"total_users": 5000}),
+        ("dos mil usuarios", {"total_users": 2000}),
+        ("10 mil usuarios", {"total_users": 10_000}),
         ("resumir 10 mil documentos al día", {"expected_qps": pytest.approx(10_000 / 86400, rel=1e-3)}),
         ("zehntausend Anfragen pro Stunde", {"expected_qps": pytest.approx(10_000 / 3600, rel=1e-3)}),
         ("cinq cents requêtes par seconde", {"expected_qps": 500.0}),
@@ -126,11 +126,11 @@ def test_task_synonyms_and_misspellings(text: str, task: str) -> None:
     ],
 )
 def test_user_counts_in_other_shapes(text: str, users: int) -> None:
-    assert stated(text)["concurrent_users"] == users
+    assert stated(text)["total_users"] == users
 
 
 def test_of_them_needs_people_before_it() -> None:
-    assert "concurrent_users" not in stated("We process invoices. About 1,200 of them a week.")
+    assert "total_users" not in stated("We process invoices. About 1,200 of them a week.")
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_negative_numbers_are_reported() -> None:
 
 
 def test_ranges_and_bullets_are_not_negative() -> None:
-    assert stated("- 200 users")["concurrent_users"] == 200
+    assert stated("- 200 users")["total_users"] == 200
     assert stated("AWS us-east-1, 1-2 seconds end to end")["region"] == "us-east-1"
 
 
@@ -329,15 +329,15 @@ def test_anchors_are_literal_starts_of_every_alternative() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("chatbot voor tweeduizend gebruikers", {"concurrent_users": 2000}),
-        ("ongeveer vijfhonderd gebruikers", {"concurrent_users": 500}),
-        ("drieduizend medewerkers", {"concurrent_users": 3000}),
+        ("chatbot voor tweeduizend gebruikers", {"total_users": 2000}),
+        ("ongeveer vijfhonderd gebruikers", {"total_users": 500}),
+        ("drieduizend medewerkers", {"total_users": 3000}),
         ("budget is 5000 dollar per maand", {"budget": {"max_monthly_cost_usd": 5000.0}}),
-        ("duemila utenti", {"concurrent_users": 2000}),
-        ("cinquecento dipendenti", {"concurrent_users": 500}),
-        ("8mila utenti", {"concurrent_users": 8000}),
-        ("dois mil usuários", {"concurrent_users": 2000}),
-        ("cerca de dez mil usuários", {"concurrent_users": 10_000}),
+        ("duemila utenti", {"total_users": 2000}),
+        ("cinquecento dipendenti", {"total_users": 500}),
+        ("8mila utenti", {"total_users": 8000}),
+        ("dois mil usuários", {"total_users": 2000}),
+        ("cerca de dez mil usuários", {"total_users": 10_000}),
         ("orçamento de 8 mil dólares por mês", {"budget": {"max_monthly_cost_usd": 8000.0}}),
         ("duemila richieste al giorno", {"expected_qps": pytest.approx(2000 / 86400, rel=1e-3)}),
     ],
@@ -373,7 +373,7 @@ def test_non_english_low_latency_priority(text: str) -> None:
 )
 def test_names_and_english_words_are_not_foreign_numbers(text: str) -> None:
     got = stated(text)
-    assert "concurrent_users" not in got and "expected_qps" not in got and "budget" not in got
+    assert "total_users" not in got and "expected_qps" not in got and "budget" not in got
 
 
 # --- task types described without their keyword --------------------------------------------------------
@@ -548,8 +548,8 @@ def test_nicknames_shared_by_two_models_name_neither(text: str) -> None:
 
 
 def test_more_people_nouns() -> None:
-    assert stated("chat for 25,000 gamers")["concurrent_users"] == 25_000
-    assert stated("a companion for 3k viewers")["concurrent_users"] == 3000
+    assert stated("chat for 25,000 gamers")["total_users"] == 25_000
+    assert stated("a companion for 3k viewers")["total_users"] == 3000
 
 
 @pytest.mark.parametrize(

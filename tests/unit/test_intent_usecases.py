@@ -16,8 +16,10 @@ def test_seed_example_resolves_with_template_slos() -> None:
     intent = extract("I need a chatbot for 1000 users, low latency is critical").intent
     template = template_for_task(intent.task_type)
     spec = apply_template(intent, template)
-    assert (spec.task_type, spec.concurrent_users, spec.priority) == ("chatbot", 1000, "latency")
-    for name in ("task_type", "concurrent_users", "priority"):
+    assert (spec.task_type, spec.total_users, spec.priority) == ("chatbot", 1000, "latency")
+    assert spec.concurrent_users is None and spec.qps_derivation is not None
+    assert spec.qps_derivation.kind == "total"
+    for name in ("task_type", "total_users", "priority"):
         assert spec.origins[name] == "stated"
     for name in (
         "target_ttft_p90_ms",
@@ -48,10 +50,10 @@ def test_stated_values_win_over_the_template() -> None:
 
 def test_empty_intent_still_resolves_with_labelled_defaults() -> None:
     spec = apply_template(
-        DeploymentIntent(), template_for_task(None), unknown_fields=frozenset({"concurrent_users"})
+        DeploymentIntent(), template_for_task(None), unknown_fields=frozenset({"total_users"})
     )
     assert set(spec.origins.values()) == {"template"}
-    assert "don't know" in spec.notes["concurrent_users"]
+    assert "don't know" in spec.notes["total_users"]
 
 
 def test_at_most_two_questions_most_valuable_first() -> None:
@@ -69,7 +71,7 @@ def test_dont_know_continues_with_defaults() -> None:
         same, unknown = apply_answer(intent, load, answer)
         assert same == intent and unknown == frozenset(load.fields)
     updated, unknown = apply_answer(intent, load, "about 2,000 people")
-    assert updated.concurrent_users == 2000 and not unknown
+    assert updated.total_users == 2000 and not unknown
     assert not is_dont_know("about 2,000 people")
 
 

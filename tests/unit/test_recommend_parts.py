@@ -45,7 +45,7 @@ def test_unscored_models_are_estimated_and_marked() -> None:
 
 def test_traffic_derivation_in_words() -> None:
     spec = apply_template(
-        DeploymentIntent(task_type="chatbot", concurrent_users=1000), template_for_task("chatbot")
+        DeploymentIntent(task_type="chatbot", total_users=1000), template_for_task("chatbot")
     )
     derivation, traffic = derive_traffic(spec)
     assert derivation.peak_qps == pytest.approx(6.6667, abs=1e-3)
