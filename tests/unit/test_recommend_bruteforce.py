@@ -57,7 +57,7 @@ def small_catalog() -> PlanCatalog:
 
 def spec(**changes: object) -> Specification:
     intent = DeploymentIntent(
-        task_type="chatbot", concurrent_users=20000, priority="cost", quality_threshold="standard"
+        task_type="chatbot", total_users=20000, priority="cost", quality_threshold="standard"
     )
     return (
         apply_template(intent, template_for_task("chatbot")).edit(**changes)
@@ -104,7 +104,7 @@ def brute_force(s: Specification, catalog: PlanCatalog) -> tuple[float, tuple[st
 @pytest.mark.parametrize("users", [2000, 20000])
 def test_top_cost_option_is_the_brute_force_cheapest(users: int) -> None:
     catalog = small_catalog()
-    s = spec(concurrent_users=users, expected_qps=users * 0.1 * 2 / 60)
+    s = spec(total_users=users, expected_qps=users * 0.1 * 2 / 60)
     result = plan(s, catalog, PlanSettings())
     assert result.options, result.message
     cheapest, config = brute_force(s, catalog)

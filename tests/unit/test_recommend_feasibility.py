@@ -29,7 +29,7 @@ def spec(**fields: object) -> Specification:
 def test_a_model_whose_window_is_shorter_than_a_p95_request_is_rejected_and_max_model_len_holds_one() -> None:
     models = ["microsoft/Phi-3-mini-4k-instruct", "google/gemma-2-9b-it", "meta-llama/Llama-3.1-8B-Instruct"]
     catalog = seed_catalog(models, {"L40S-48GB": 1.0, "H100-SXM-80GB": 2.5})
-    s = spec(task_type="rag_qa", concurrent_users=200, priority="cost", quality_threshold="standard").edit(
+    s = spec(task_type="rag_qa", total_users=200, priority="cost", quality_threshold="standard").edit(
         prompt_length_avg=4000, prompt_length_p95=6000, generation_length_avg=1200, generation_length_p95=2500
     )
     result = plan(s, catalog)
@@ -84,7 +84,7 @@ def test_int4_and_fp8_options_render_flags_that_load_their_checkpoint() -> None:
     catalog = seed_catalog(
         ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct"], {"L40S-48GB": 1.0}
     )
-    result = plan(spec(task_type="chatbot", concurrent_users=300, priority="cost"), catalog)
+    result = plan(spec(task_type="chatbot", total_users=300, priority="cost"), catalog)
     shown = {(o.model_id, o.precision): o for o in result.options + result.viable}
     int4 = shown[("Qwen/Qwen2.5-7B-Instruct", "int4")]
     args = _render_args(int4)
@@ -100,7 +100,7 @@ def test_int4_and_fp8_options_render_flags_that_load_their_checkpoint() -> None:
 
 def test_gpt_oss_120b_is_sized_as_its_mxfp4_release_and_fits_one_h100() -> None:
     catalog = seed_catalog(["openai/gpt-oss-120b"], {"H100-SXM-80GB": 2.5})
-    result = plan(spec(task_type="chatbot", concurrent_users=20, priority="cost"), catalog)
+    result = plan(spec(task_type="chatbot", total_users=20, priority="cost"), catalog)
     top = result.options[0]
     assert (top.precision, top.tp) == ("mxfp4", 1)
     assert top.checkpoint is not None and top.checkpoint.repo == "openai/gpt-oss-120b"
@@ -111,7 +111,7 @@ def test_llama_405b_fp8_on_eight_owned_h100s_is_offered_not_rejected() -> None:
     catalog = seed_catalog(["meta-llama/Llama-3.1-405B-Instruct"], {"H100-SXM-80GB": 2.5}, precisions=["fp8"])
     s = spec(
         task_type="chatbot",
-        concurrent_users=50,
+        total_users=50,
         priority="cost",
         deployment_model="owned_hardware",
         gpu_inventory=[{"gpu": "H100-SXM-80GB", "count": 8}],
