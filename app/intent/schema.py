@@ -606,7 +606,9 @@ class Specification(_Model):
         if {"expected_qps", "peak_qps"} & set(changes):
             data["qps_derivation"] = None
         elif set((*READING_FIELDS, "batch_runs_per_month")) & set(changes):
-            # An edited reading (users of another kind, a batch window) re-derives the load by its rule.
+            # An edited reading (users of another kind, a batch window) re-derives the load by its rule; the
+            # edited values are checked first, so a bad one is reported under its own field name.
+            Specification.model_validate({**data, "origins": origins, "notes": notes})
             d = self.qps_derivation
             est = derive_load(
                 **{f: data.get(f) for f in (*READING_FIELDS, "batch_runs_per_month")},
