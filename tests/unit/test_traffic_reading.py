@@ -46,7 +46,9 @@ def test_a_population_keeps_the_templates_active_share(text: str) -> None:
 
 
 def test_a_nightly_job_becomes_a_batch_window() -> None:
-    spec = _spec("Every night we need to summarise 20,000 support tickets. The run must finish within 6 hours.")
+    spec = _spec(
+        "Every night we need to summarise 20,000 support tickets. The run must finish within 6 hours."
+    )
     assert (spec.batch_items, spec.batch_window_hours, spec.batch_runs_per_month) == (20_000, 6.0, 30.0)
     derivation, _ = derive_traffic(spec)
     # Sized to finish in 80% of the window: 20,000 / (6 h × 3,600 × 0.8) ≈ 1.16 requests/s during the run.
