@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +23,9 @@ from app import __version__
 from app.api_auth import NotAuthenticatedError, current_principal, not_authenticated_handler
 from app.config import get_settings
 from app.datahealth import data_health
-from db.session import DatabaseUnavailableError, get_engine, session_scope
+from app.errors import PreflightError, http_status, kind_of, public_message, retry_after
+from app.http_limits import RequestLimits
+from db.session import DatabaseUnavailableError, as_unavailable, get_engine, session_scope
 
 if TYPE_CHECKING:
     from app.observe.background import Observer
@@ -65,10 +69,9 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 
     api.add_exception_handler(NotAuthenticatedError, not_authenticated_handler)
-
-    @api.exception_handler(DatabaseUnavailableError)
-    async def _db_down(_: Request, exc: DatabaseUnavailableError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"error": str(exc)})
+    _add_error_handlers(api)
+    settings = get_settings()
+    api.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes, max_depth=settings.max_json_depth)
 
     @api.get("/api/health")
     async def health() -> JSONResponse:
@@ -103,6 +106,46 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
     if with_chat:
         _mount_chat(api)
     return api
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """The one mapping of an error to an HTTP answer: status by kind, Retry-After where waiting helps."""
+    status = http_status(exc)
+    headers = {}
+    seconds = retry_after(exc)
+    if seconds is not None:
+        headers["Retry-After"] = str(seconds)
+    body: dict[str, Any] = {"error": public_message(exc), "kind": kind_of(exc)}
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(PreflightError)
+    async def _kind(_: Request, exc: PreflightError) -> JSONResponse:
+        return error_response(exc)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Names the field and the bound; never echoes the input back (it may be megabytes).
+        parts = []
+        for err in exc.errors()[:10]:
+            loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+            parts.append(f"{loc}: {str(err.get('msg', 'invalid'))[:300]}")
+        return JSONResponse(status_code=422, content={"error": "; ".join(parts), "kind": "invalid"})
+
+    @api.exception_handler(ValidationError)
+    async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
+        return error_response(exc)
+
+    @api.exception_handler(Exception)
+    async def _other(_: Request, exc: Exception) -> JSONResponse:
+        down = as_unavailable(exc)
+        if down is not None:
+            return error_response(down)
+        logger.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            status_code=500, content={"error": "internal error; the server log has the details"}
+        )
 
 
 def _include_area_routers(api: FastAPI) -> None:

@@ -7,12 +7,14 @@ with a JSON body that says what to send.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
 from app.auth import Principal, authenticate_token
+from app.services.context import Context, unit_of_work
 from db.session import session_scope
 
 _HINT = "send the header 'Authorization: Bearer <token>' with the API token `preflight user add` printed"
@@ -54,3 +56,12 @@ async def not_authenticated_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=401, content={"error": message}, headers={"WWW-Authenticate": 'Bearer realm="preflight"'}
     )
+
+
+async def service_context(principal: CurrentPrincipal) -> AsyncIterator[Context]:
+    """The service context of a request: the caller, a unit of work committed when the route succeeds."""
+    async with unit_of_work(principal) as ctx:
+        yield ctx
+
+
+Ctx = Annotated[Context, Depends(service_context)]

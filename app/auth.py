@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import Invalid
 from db import models as m
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class UserError(ValueError):
+class UserError(Invalid, ValueError):
     """A user cannot be created or authenticated; the message says why."""
 
 

@@ -1,21 +1,20 @@
 """What every `preflight` command shares: running a coroutine with clear failures, and output helpers.
 
-Exit codes: 0 done; 1 the operation failed (the message says why); 2 bad input or usage; 3 the database
-(or another service Preflight depends on) is unreachable or busy; 130 interrupted. A traceback never
-reaches the person.
+Exit codes come from the error's kind (:data:`app.errors.EXIT_CODES`): 0 done; 1 the operation failed
+(not found, forbidden, conflict); 2 bad input or usage; 3 the database (or another service Preflight depends
+on) is unreachable or busy; 130 interrupted. A traceback never reaches the person.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
 
 T = TypeVar("T")
-ErrorMap = Sequence[tuple[tuple[type[BaseException], ...], int]]
 
 
 class CliError(Exception):
@@ -33,25 +32,22 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def validation_message(e: Any, what: str = "input") -> str:
     """A pydantic ValidationError as one line: `field: reason; field: reason`."""
-    parts = []
-    for err in e.errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "__root__") or what
-        parts.append(f"{loc}: {err.get('msg')}")
-    return f"invalid {what}: " + "; ".join(parts)
+    from app.errors import validation_text
+
+    return f"invalid {what}: " + validation_text(e, limit=20)
 
 
 def run_async(
     fn: Callable[[], Awaitable[T]],
     *,
-    errors: ErrorMap = (),
     interrupted: str = "interrupted",
     validation_what: str = "input",
 ) -> T:
-    """Run a command's coroutine. ``errors`` maps the area's own exception types to exit codes."""
+    """Run a command's coroutine; an error with a kind becomes its message and the kind's exit code."""
     from pydantic import ValidationError
 
-    from db.embedded import EmbeddedDatabaseError
-    from db.session import DatabaseUnavailableError, dispose_engine
+    from app.errors import PreflightError, exit_code, public_message
+    from db.session import dispose_engine
 
     async def wrapper() -> T:
         try:
@@ -63,17 +59,12 @@ def run_async(
         return asyncio.run(wrapper())
     except CliError as e:
         raise fail(str(e), e.code) from e
-    except (DatabaseUnavailableError, EmbeddedDatabaseError) as e:
-        raise fail(str(e), 3) from e
+    except PreflightError as e:
+        raise fail(public_message(e), exit_code(e)) from e
     except ValidationError as e:
         raise fail(validation_message(e, validation_what), 2) from e
     except KeyboardInterrupt as e:
         raise fail(interrupted, 130) from e
-    except Exception as e:
-        for types, code in errors:
-            if isinstance(e, types):
-                raise fail(str(e).strip("'\""), code) from e
-        raise
 
 
 def echo_json(data: Any) -> None:

@@ -86,6 +86,58 @@ class Settings(BaseSettings):
         default=True, description="Scrape live deployments from the `preflight up` process."
     )
 
+    # --- capacity and bounds -------------------------------------------------------------------------------
+    cpu_workers: int = Field(
+        default=2, ge=1, le=64, description="Worker threads for CPU-heavy work (planning, embeddings)."
+    )
+    cpu_queue: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="Requests that may wait for a worker; beyond workers + queue the answer is 429.",
+    )
+    cpu_retry_after_s: float = Field(
+        default=2.0, gt=0, le=600, description="Retry-After sent when the worker pool is full."
+    )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Database connections kept open: at least cpu_workers + cpu_queue, plus other routes.",
+    )
+    db_pool_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="How long a request waits for a free connection (then 503)."
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest HTTP request body accepted (413 beyond)."
+    )
+    max_json_depth: int = Field(default=32, ge=4, le=1000, description="Deepest JSON nesting accepted.")
+    observation_max_points: int = Field(
+        default=2000,
+        ge=10,
+        le=100_000,
+        description="Most steps (window_s / step_s) one observation or time-series request may ask for.",
+    )
+    deploy_output_dir: Path | None = Field(
+        default=None,
+        description="Server directory where each deployment's manifests are also written (GitOps).",
+    )
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="Kubeconfig the server uses for the kubernetes target; unset: the default lookup.",
+    )
+    loadtest_allowed_endpoints: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Endpoints (URL prefixes) administrators may load-test besides their deployments; people may "
+            "only load-test their own deployments."
+        ),
+    )
+    loadtest_max_concurrency: int = Field(default=64, ge=1, le=4096, description="Most concurrent requests.")
+    loadtest_max_duration_s: float = Field(default=300.0, gt=0, description="Longest load test.")
+    loadtest_max_rate: float = Field(default=200.0, gt=0, description="Highest offered rate (requests/s).")
+    loadtest_max_running: int = Field(default=2, ge=1, le=64, description="Load tests running at once.")
+
     # --- auth -----------------------------------------------------------------------------------------
     auth_secret: str | None = Field(
         default=None,

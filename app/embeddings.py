@@ -22,13 +22,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.errors import Unavailable
+
 logger = logging.getLogger(__name__)
 
 DIM = 384
 MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(Unavailable, RuntimeError):
     """Embeddings cannot be computed; the message says what to install or configure."""
 
 
@@ -217,4 +219,11 @@ def embed(texts: list[str]) -> np.ndarray:
 
 
 def embed_one(text: str) -> list[float]:
-    return [float(v) for v in embed([text])[0]]
+    """One text's embedding. Kept (LRU): a service computes it on a worker thread first, so the async code
+    that needs it afterwards (template search, similar outcomes) finds it without running the encoder."""
+    return list(_embed_one_cached(text))
+
+
+@lru_cache(maxsize=2048)
+def _embed_one_cached(text: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in embed([text])[0])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app.errors import Invalid
+
 _PAREN = re.compile(r"\([^)]*\)")
 _SEPARATORS = re.compile(r"[\s_]+")
 
@@ -20,7 +22,7 @@ def normalize_label(label: str) -> str:
     return re.sub(r"-{2,}", "-", text).strip("-")
 
 
-class AmbiguousNameError(ValueError):
+class AmbiguousNameError(Invalid, ValueError):
     """A name that matches more than one catalog entry."""
 
 

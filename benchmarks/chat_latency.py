@@ -9,7 +9,7 @@
         [--user2 bob --password2 ...] [--runs 20] [--sessions 50]
 
 With ``--spawn`` it starts a server itself on a fresh database under the embedded Postgres (slow to start;
-uses tests/e2e/chat_server.py, which plans with the real recommender when it is present).
+Preflight's own app, as `uvicorn --factory app.api:create_app`).
 """
 
 from __future__ import annotations

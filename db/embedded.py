@@ -12,10 +12,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from app.errors import Unavailable
+
 logger = logging.getLogger(__name__)
 
 
-class EmbeddedDatabaseError(RuntimeError):
+class EmbeddedDatabaseError(Unavailable):
     """The embedded server could not be started or reached."""
 
 

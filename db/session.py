@@ -14,16 +14,50 @@ from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.config import Settings, get_settings
+from app.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
 
-class DatabaseUnavailableError(RuntimeError):
+class DatabaseUnavailableError(Unavailable):
     """The database cannot be reached. The message says what to check."""
+
+
+class DatabaseBusyError(DatabaseUnavailableError):
+    """Every connection of the pool stayed busy for the pool timeout; retrying soon helps."""
+
+    default_retry_after_s = 2.0
+
+
+_CHECK = (
+    "Is it running? Check PREFLIGHT_DATABASE_URL (or `preflight db status` for the embedded server); "
+    "Preflight reconnects on its own once it answers."
+)
+
+
+def as_unavailable(e: BaseException) -> DatabaseUnavailableError | None:
+    """The database-level meaning of a driver error that says the server is gone or saturated, else None.
+
+    Integrity errors, bad SQL and the like are not translated: they are bugs or conflicts, not outages."""
+    if isinstance(e, DatabaseUnavailableError):
+        return e
+    if isinstance(e, PoolTimeoutError):
+        return DatabaseBusyError(
+            "the database is busy: no connection became free in time; retry in a few seconds "
+            "(an administrator can raise PREFLIGHT_DB_POOL_SIZE)"
+        )
+    gone = isinstance(e, (ConnectionError, OperationalError, InterfaceError)) or (
+        isinstance(e, DBAPIError)
+        and (e.connection_invalidated or isinstance(getattr(e, "orig", None), (OSError, ConnectionError)))
+    )
+    if not gone:
+        return None
+    return DatabaseUnavailableError(f"the database stopped answering: {_first_line(e)}. {_CHECK}")
 
 
 class DatabasePrepareError(DatabaseUnavailableError):
@@ -57,7 +91,7 @@ def resolve_url(settings: Settings | None = None) -> str:
     return ensure_running(settings.pg_dir)
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
     # asyncpg cannot take a unix socket as `host=` query parameter through SQLAlchemy's URL parsing on its
     # own, so pass it through connect_args.
     parts = urlsplit(url)
@@ -66,7 +100,17 @@ def make_engine(url: str) -> AsyncEngine:
     if "host" in query:
         connect_args["host"] = query["host"][0]
         url = url.split("?", 1)[0]
-    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args, pool_size=10)
+    settings = settings or get_settings()
+    # Sized for the worker pool (every admitted planning request holds one connection) plus the other
+    # routes; a request that still finds none waits pool_timeout and then gets a 503, never a 500.
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        pool_size=settings.db_pool_size,
+        max_overflow=max(2, settings.db_pool_size // 2),
+        pool_timeout=settings.db_pool_timeout_s,
+    )
 
 
 _engine: AsyncEngine | None = None
@@ -81,7 +125,7 @@ async def get_engine(*, prepare: bool = True) -> AsyncEngine:
         if _engine is None:
             settings = get_settings()
             url = await asyncio.to_thread(resolve_url, settings)
-            engine = make_engine(url)
+            engine = make_engine(url, settings)
             try:
                 async with engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
@@ -127,13 +171,20 @@ def describe_url(url: str) -> str:
 
 @asynccontextmanager
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error. A lost or saturated database becomes
+    :class:`DatabaseUnavailableError` (503 / exit 3); the pool reconnects by itself once it is back."""
     await get_engine()
     assert _sessionmaker is not None
     async with _sessionmaker() as session:
         try:
             yield session
             await session.commit()
-        except BaseException:
-            await session.rollback()
+        except BaseException as e:
+            try:
+                await session.rollback()
+            except Exception as rollback_error:  # the connection is gone too; the first error says why
+                logger.debug("rollback failed: %s", rollback_error)
+            down = as_unavailable(e)
+            if down is not None and down is not e:
+                raise down from e
             raise

@@ -66,6 +66,8 @@ case "${1:-}" in
     "$VENV/bin/ruff" check app db seed simulator migrations tests benchmarks
     log "mypy"
     "$VENV/bin/mypy"
+    log "import-linter (layer contracts in pyproject.toml)"
+    "$VENV/bin/lint-imports"
     log "pytest"
     set +e
     "$VENV/bin/pytest" "$@"

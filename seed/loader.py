@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.errors import Invalid
 from app.names import AliasIndex, AmbiguousNameError
 from db import models as m
 from seed.reader import RawRow, read_seed_file
@@ -55,7 +56,7 @@ class RowProblem:
         return f"{self.file} {self.row}: {self.field}: {self.reason}"
 
 
-class SeedValidationError(ValueError):
+class SeedValidationError(Invalid, ValueError):
     """One or more rows are invalid; nothing was written."""
 
     def __init__(self, problems: list[RowProblem]) -> None:

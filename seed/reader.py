@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.errors import Invalid
 from seed.schemas import SEED_KINDS, SeedKind
 
 
-class SeedFileError(ValueError):
+class SeedFileError(Invalid, ValueError):
     """The file as a whole cannot be read (not JSON/CSV, no recognisable section, unknown kind)."""
 
 

@@ -27,6 +27,7 @@ from app.deploy.from_recommendation import load_option, plan_from_recommendation
 from app.deploy.plan import DeploymentPlan
 from app.deploy.smoke import base_url
 from app.deploy.targets.base import DeployTarget
+from app.errors import Invalid, Unavailable
 from db import models as m
 from db.session import get_engine, session_scope
 
@@ -223,7 +224,7 @@ async def watch(deployment_id: str, *, principal: Principal) -> Watched:
 # --- inline inference test ----------------------------------------------------------------------------------
 
 
-class InferenceEndpointError(RuntimeError):
+class InferenceEndpointError(Unavailable, RuntimeError):
     """The deployment's endpoint could not answer; the message says what happened."""
 
 
@@ -326,5 +327,5 @@ async def resolve(ref: str, *, principal: Principal) -> str:
     if not found:
         raise service.DeploymentNotFoundError(f"no deployment of yours matches {ref!r}")
     if len(found) > 1:
-        raise ValueError(f"{ref!r} matches {len(found)} deployments; give more of the id")
+        raise Invalid(f"{ref!r} matches {len(found)} deployments; give more of the id")
     return found[0].id

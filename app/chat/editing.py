@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from app.errors import Invalid
 from app.intent.rules import extract
 from app.intent.schema import PRIORITIES, TASK_TYPES, Specification
 
@@ -83,6 +84,10 @@ def settings_widgets(spec: Specification, *, gpus: list[str], providers: list[st
     return widgets
 
 
+class EditError(Invalid, ValueError):
+    """A settings-panel value that is not a number or out of range; the message names the field."""
+
+
 def _number(value: Any) -> float | None:
     if value is None or value == "":
         return None
@@ -121,7 +126,7 @@ def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict
         try:
             number = _number(settings[name])
         except ValueError as e:
-            raise ValueError(f"{label}: {e}") from e
+            raise EditError(f"{label}: {e}") from e
         if number is None:
             if name in NULLABLE_FIELDS and getattr(spec, name) is not None:
                 changes[name] = None

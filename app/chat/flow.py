@@ -1,49 +1,39 @@
-"""The chat's service calls, free of Chainlit: understand a message, resolve it, plan it, store it.
+"""The chat's calls into the service layer, free of Chainlit: understand a message, specify it, plan it.
 
-The handlers route Chainlit events to these functions and render what they return; the CLI and API call
-the same intent and planning services underneath.
+The handlers route Chainlit events to these functions and render what they return. Understanding,
+specifying and recommending are the same service functions the API and CLI call (``app.services``); this
+module only opens the unit of work for the person acting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 
 from app.auth import Principal
-from app.chat import planner, store
-from app.intent.clarify import ClarifyingQuestion, apply_answer, clarifying_questions
-from app.intent.llm import extract_with_llm
-from app.intent.rules import extract
+from app.chat import store
+from app.errors import Unavailable
+from app.intent.clarify import ClarifyingQuestion, apply_answer
+from app.intent.clarify import clarifying_questions as clarifying_questions
 from app.intent.schema import DeploymentIntent, Specification
-from app.intent.usecases import apply_template, resolve, template_for_task
 from app.planning.result import RecommendationResult
+from app.services import recommendations
+from app.services import specify as specifying
+from app.services.context import unit_of_work
+from app.services.specify import Understanding
 from db import models as m
 from db.session import session_scope
 
 PLAN_TIMEOUT_S = 60.0
 
 
-@dataclass
-class Understanding:
-    intent: DeploymentIntent
-    questions: list[ClarifyingQuestion]
-    extracted_by: str
-    warnings: list[str] = field(default_factory=list)
-    elapsed_ms: float = 0.0
-
-
-def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
+async def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
     """Extract the intent (rules, plus the LLM when configured) and the questions still worth asking."""
-    started = time.perf_counter()
-    intent, path = extract_with_llm(text)
-    warnings = extract(text).warnings
-    questions = clarifying_questions(intent, already_asked=already_asked)
-    return Understanding(intent, questions, path, warnings, (time.perf_counter() - started) * 1000)
+    return await specifying.understand(text, already_asked=already_asked)
 
 
 def answer(
@@ -52,26 +42,28 @@ def answer(
     return apply_answer(intent, question, reply)
 
 
-async def specify(intent: DeploymentIntent, *, unknown_fields: frozenset[str] = frozenset()) -> Specification:
-    """Intent -> Specification. A known task uses its template directly; otherwise the closest by meaning."""
-    if intent.task_type is not None:
-        return apply_template(intent, template_for_task(intent.task_type), unknown_fields=unknown_fields)
-    async with session_scope() as session:
-        return await resolve(intent, session=session, unknown_fields=unknown_fields)
+async def specify(
+    intent: DeploymentIntent, *, principal: Principal, unknown_fields: frozenset[str] = frozenset()
+) -> Specification:
+    async with unit_of_work(principal) as ctx:
+        return await specifying.specify(intent, ctx, unknown_fields=unknown_fields)
 
 
 async def recommend(
     spec: Specification, *, input_text: str | None, principal: Principal
 ) -> RecommendationResult:
-    """Plan ``spec`` and store the result owned by ``principal``; the result carries its id."""
-    async with session_scope() as session:
-        result = await asyncio.wait_for(
-            planner.plan(spec, session=session, principal=principal, input_text=input_text),
-            timeout=PLAN_TIMEOUT_S,
-        )
-        return await store.save_recommendation(
-            result, input_text=input_text, principal=principal, session=session
-        )
+    """Plan ``spec`` through the recommendation service; the result is stored, owned by ``principal``."""
+    async with unit_of_work(principal) as ctx:
+        try:
+            return await asyncio.wait_for(
+                recommendations.recommend_specification(spec, ctx, input_text=input_text),
+                timeout=PLAN_TIMEOUT_S,
+            )
+        except TimeoutError as e:
+            raise Unavailable(
+                f"planning took longer than {PLAN_TIMEOUT_S:g} s and was stopped; try again, a narrower "
+                "request (fewer GPUs or models) plans faster"
+            ) from e
 
 
 async def load_recommendation(rec_id: str, *, principal: Principal) -> RecommendationResult:

@@ -27,10 +27,11 @@ from chainlit.data import get_data_layer
 from chainlit.types import ThreadDict
 
 from app.auth import Principal
-from app.chat import editing, errors, flow, views
+from app.chat import editing, flow, views
 from app.chat.datalayer import make_data_layer
 from app.chat.plots import cost_latency_figure
 from app.chat.session_state import STATE_KEY, ChatState
+from app.errors import Forbidden, chat_message, kind_of
 from app.intent.clarify import ClarifyingQuestion
 from app.intent.schema import DeploymentIntent, Specification
 from app.planning.result import Option, RecommendationResult
@@ -54,11 +55,11 @@ def friendly(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[A
         try:
             return await fn(*args, **kwargs)
         except Exception as e:  # the edge of the chat: log it, tell the person, never show a traceback
-            if errors.is_expected(e):
+            if kind_of(e) is not None:
                 logger.warning("chat handler %s: %s: %s", fn.__name__, type(e).__name__, e)
             else:
                 logger.exception("chat handler %s failed", fn.__name__)
-            await cl.Message(content=errors.explain(e), author=AUTHOR).send()
+            await cl.Message(content=chat_message(e), author=AUTHOR).send()
             return None
 
     return wrapper
@@ -81,10 +82,10 @@ async def put_state(state: ChatState) -> None:
 async def current_principal() -> Principal:
     user = cl.user_session.get("user")
     if user is None:
-        raise PermissionError("you are not signed in")
+        raise Forbidden("you are not signed in")
     principal = await flow.principal_for(user.identifier)
     if principal is None:
-        raise PermissionError(f"the account {user.identifier!r} no longer exists")
+        raise Forbidden(f"the account {user.identifier!r} no longer exists")
     return principal
 
 
@@ -210,7 +211,7 @@ async def route_deploy_command(text: str, state: ChatState) -> bool:
 async def on_description(state: ChatState, text: str) -> None:
     async with cl.Step(name="Understanding your request", type="tool") as step:
         step.input = text
-        understood = await cl.make_async(flow.understand)(text)
+        understood = await flow.understand(text)
         stated = understood.intent.stated()
         stated.pop("use_case_description", None)
         lines = [f"Extracted by {understood.extracted_by} in {understood.elapsed_ms:.0f} ms:"]
@@ -256,7 +257,7 @@ async def on_answer(state: ChatState, reply: str) -> None:
 
 
 async def specify_and_plan(state: ChatState, intent: DeploymentIntent, unknown: frozenset[str]) -> None:
-    spec = await flow.specify(intent, unknown_fields=unknown)
+    spec = await flow.specify(intent, principal=await current_principal(), unknown_fields=unknown)
     state.spec = spec.model_dump(mode="json")
     state.stage = "planned"
     state.pending_question = None

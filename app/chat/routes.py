@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from app.api_auth import CurrentPrincipal
 from app.chat import store
@@ -30,7 +30,4 @@ async def threads(principal: CurrentPrincipal) -> list[store.ThreadSummary]:
 @router.get("/threads/{thread_id}")
 async def thread(thread_id: str, principal: CurrentPrincipal) -> store.ThreadSummary:
     async with session_scope() as session:
-        try:
-            return await store.get_thread(thread_id, principal=principal, session=session)
-        except store.NotFoundError as e:
-            raise HTTPException(status_code=404, detail=str(e)) from e
+        return await store.get_thread(thread_id, principal=principal, session=session)

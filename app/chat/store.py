@@ -18,13 +18,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
+from app.errors import NotFound
 from app.planning.result import Option, RecommendationResult
 from db import models as m
 
 CHAINLIT_SCHEMA = "chainlit"
 
 
-class NotFoundError(LookupError):
+class NotFoundError(NotFound, LookupError):
     """The object does not exist, or the person may not see it."""
 
 

@@ -50,20 +50,9 @@ def register(app: typer.Typer) -> None:
 
 # --- plumbing -----------------------------------------------------------------------------------------------
 def _run(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run a command's coroutine with the deployment engine's errors mapped to exit codes."""
-    from app.deploy.from_recommendation import PlanSourceError
-    from app.deploy.service import DeploymentBusyError, DeploymentError, InvalidTransitionError
-    from app.deploy.targets.base import TargetError
-    from app.deploy.targets.kubernetes import KubernetesTargetError
-    from app.deploy.validate import ManifestValidationError
-
+    """Run a command's coroutine (errors map to exit codes by kind, in app.errors)."""
     return run_async(
         fn,
-        errors=(
-            ((DeploymentBusyError,), 3),
-            ((PlanSourceError, InvalidTransitionError, ManifestValidationError, LookupError), 2),
-            ((DeploymentError, TargetError, KubernetesTargetError), 1),
-        ),
         interrupted=(
             "interrupted: the deployment stays where it was; `preflight deployments cancel ID` stops it, and "
             "the next `preflight deployments reconcile` (or server start) resumes it"

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
 from app.deploy.plan import MAX_NAME_LENGTH, DeploymentPlan, SLOTargets, VllmArgs
+from app.errors import NotFound
 from app.planning.result import Option, RecommendationResult
 from db import models as m
 
@@ -30,7 +31,7 @@ _VLLM_KEYS = set(VllmArgs.model_fields)
 _ONLINE = {"fp8": "fp8"}
 
 
-class PlanSourceError(LookupError):
+class PlanSourceError(NotFound, LookupError):
     """The recommendation or option does not exist, or a plan cannot be built from it; says why."""
 
 

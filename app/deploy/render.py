@@ -20,6 +20,7 @@ import yaml
 
 from app.deploy import observability
 from app.deploy.plan import DeploymentPlan
+from app.errors import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ PROFILE_MOUNT_DIR = "/etc/preflight-simulator"
 PROFILE_FILE = "profile.json"
 
 
-class RenderError(Exception):
+class RenderError(Invalid):
     """A template could not be rendered or did not produce valid YAML (a bug, not a user error)."""
 
 

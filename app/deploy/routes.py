@@ -11,22 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api_auth import CurrentPrincipal
+from app.config import get_settings
 from app.deploy import service
 from app.deploy.events import ProgressEvent
-from app.deploy.from_recommendation import PlanSourceError, plan_from_recommendation
+from app.deploy.from_recommendation import plan_from_recommendation
 from app.deploy.plan import DeploymentPlan
-from app.deploy.render import RenderError
-from app.deploy.targets.base import TargetError
-from app.deploy.targets.kubernetes import KubernetesTargetError
-from app.deploy.validate import ManifestValidationError
+from app.errors import Invalid
+from app.services.bounds import Name, check_no_nul_anywhere
 from db.session import get_engine, session_scope
 
 log = logging.getLogger(__name__)
@@ -39,32 +37,23 @@ _DONE = object()
 
 
 class DeployRequest(BaseModel):
-    recommendation_id: str | None = Field(None, description="deploy this recommendation's option ...")
-    option: int = Field(1, ge=1, description="... of this rank")
+    """What a caller may choose. Server paths (manifest output directory, kubeconfig) are server settings
+    (PREFLIGHT_DEPLOY_OUTPUT_DIR, PREFLIGHT_KUBECONFIG), never request fields: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recommendation_id: Name | None = Field(None, description="deploy this recommendation's option ...")
+    option: int = Field(1, ge=1, le=100, description="... of this rank")
     plan: dict[str, Any] | None = Field(None, description="or this DeploymentPlan")
     target: Literal["local", "kubernetes"] = "local"
     mode: Literal["simulator", "real"] | None = Field(
         None, description="default: simulator locally, else real"
     )
-    namespace: str = "default"
+    namespace: Name = "default"
     replicas: int | None = Field(None, ge=1, le=1000)
     dry_run: bool = Field(False, description="render, validate and preview only")
-    output_dir: str | None = Field(None, description="server-side directory for the manifests (GitOps)")
-    kubeconfig: str | None = None
-    context: str | None = None
-    ready_timeout_s: float = Field(600.0, gt=0, le=7200)
-
-
-def _http_error(e: Exception) -> HTTPException:
-    if isinstance(e, (service.DeploymentNotFoundError, PlanSourceError)):
-        return HTTPException(404, str(e))
-    if isinstance(e, (service.DeploymentBusyError, service.InvalidTransitionError)):
-        return HTTPException(409, str(e))
-    if isinstance(e, (ManifestValidationError, ValidationError, RenderError, service.DeploymentError)):
-        return HTTPException(422, str(e))
-    if isinstance(e, (TargetError, KubernetesTargetError)):
-        return HTTPException(502, str(e))
-    raise e
+    context: Name | None = Field(None, description="kubeconfig context (of the server's kubeconfig)")
+    ready_timeout_s: float = Field(600.0, gt=0, le=7200, allow_inf_nan=False)
 
 
 async def _start(make: Callable[[], AsyncIterator[ProgressEvent]], stream: bool) -> StreamingResponse | None:
@@ -86,7 +75,7 @@ async def _start(make: Callable[[], AsyncIterator[ProgressEvent]], stream: bool)
     task.add_done_callback(_TASKS.discard)
     first = await queue.get()
     if isinstance(first, Exception):
-        raise _http_error(first)
+        raise first
     if not stream:
         return None
 
@@ -111,11 +100,8 @@ async def list_deployments(
 
 @router.get("/{deployment_id}")
 async def get_deployment(deployment_id: str, principal: CurrentPrincipal) -> service.DeploymentDetail:
-    try:
-        async with session_scope() as s:
-            return await service.get_deployment(deployment_id, principal=principal, session=s)
-    except service.DeploymentError as e:
-        raise _http_error(e) from e
+    async with session_scope() as s:
+        return await service.get_deployment(deployment_id, principal=principal, session=s)
 
 
 @router.post("", response_model=None)
@@ -124,58 +110,51 @@ async def create_and_deploy(
 ) -> Any:
     """Deploy a recommendation option or a plan (or, with dry_run, preview it)."""
     if (req.recommendation_id is None) == (req.plan is None):
-        raise HTTPException(422, "give exactly one of recommendation_id or plan")
+        raise Invalid("give exactly one of recommendation_id or plan")
     mode = req.mode or ("simulator" if req.target == "local" else "real")
-    try:
-        async with session_scope() as s:
-            extra: dict[str, Any] = {}
-            if req.recommendation_id is not None:
-                src = await plan_from_recommendation(
-                    req.recommendation_id,
-                    req.option,
-                    principal=principal,
-                    session=s,
-                    mode=mode,
-                    namespace=req.namespace,
-                    replicas=req.replicas,
-                )
-                plan = src.plan
-                extra = src.provenance()
-            else:
-                plan = DeploymentPlan.model_validate(req.plan)
-            output_dir = Path(req.output_dir) if req.output_dir else None
-            if req.dry_run:
-                target: Any = None
-                if req.target == "kubernetes":
-                    from app.deploy.targets.kube_adapter import KubernetesDeployTarget
-
-                    target = await KubernetesDeployTarget.connect(req.kubeconfig, req.context)
-                try:
-                    return await service.preview(plan, target=target, output_dir=output_dir)
-                finally:
-                    if target is not None:
-                        await target.close()
-            if output_dir is not None:
-                await service.preview(plan, output_dir=output_dir)
-            view = await service.create_deployment(
-                plan,
+    settings = get_settings()
+    kubeconfig = str(settings.kubeconfig) if settings.kubeconfig else None
+    if req.plan is not None:
+        check_no_nul_anywhere(req.plan, "plan")
+    async with session_scope() as s:
+        extra: dict[str, Any] = {}
+        if req.recommendation_id is not None:
+            src = await plan_from_recommendation(
+                req.recommendation_id,
+                req.option,
                 principal=principal,
                 session=s,
-                target=req.target,
-                kubeconfig=req.kubeconfig,
-                context=req.context,
-                **extra,
+                mode=mode,
+                namespace=req.namespace,
+                replicas=req.replicas,
             )
-    except (
-        service.DeploymentError,
-        PlanSourceError,
-        ValidationError,
-        ManifestValidationError,
-        RenderError,
-    ) as e:
-        raise _http_error(e) from e
-    except (TargetError, KubernetesTargetError) as e:
-        raise _http_error(e) from e
+            plan = src.plan
+            extra = src.provenance()
+        else:
+            plan = DeploymentPlan.model_validate(req.plan)
+        output_dir = settings.deploy_output_dir
+        if req.dry_run:
+            target: Any = None
+            if req.target == "kubernetes":
+                from app.deploy.targets.kube_adapter import KubernetesDeployTarget
+
+                target = await KubernetesDeployTarget.connect(kubeconfig, req.context)
+            try:
+                return await service.preview(plan, target=target, output_dir=output_dir)
+            finally:
+                if target is not None:
+                    await target.close()
+        if output_dir is not None:
+            await service.preview(plan, output_dir=output_dir)
+        view = await service.create_deployment(
+            plan,
+            principal=principal,
+            session=s,
+            target=req.target,
+            kubeconfig=kubeconfig,
+            context=req.context,
+            **extra,
+        )
     engine = await get_engine()
     response = await _start(
         lambda: service.deploy(
@@ -212,10 +191,7 @@ async def delete(deployment_id: str, principal: CurrentPrincipal, stream: bool =
 
 @router.post("/{deployment_id}/cancel")
 async def cancel(deployment_id: str, principal: CurrentPrincipal) -> list[ProgressEvent]:
-    try:
-        return await service.cancel(deployment_id, principal=principal, engine=await get_engine())
-    except service.DeploymentError as e:
-        raise _http_error(e) from e
+    return await service.cancel(deployment_id, principal=principal, engine=await get_engine())
 
 
 async def _accepted(deployment_id: str, principal: Any) -> JSONResponse:

@@ -51,6 +51,7 @@ from app.deploy.smoke import SmokeTestResult, smoke_test
 from app.deploy.targets.base import DeployTarget, TargetError
 from app.deploy.targets.kubernetes import KubernetesTargetError, ref_of
 from app.deploy.validate import ManifestValidationError, ensure_valid
+from app.errors import Conflict, Invalid, NotFound
 from db import models as m
 
 log = logging.getLogger(__name__)
@@ -91,19 +92,19 @@ T = TypeVar("T")
 
 
 # --- errors -------------------------------------------------------------------------------------------------
-class DeploymentError(Exception):
+class DeploymentError(Invalid):
     """A deployment operation cannot proceed; the message says why and what to do."""
 
 
-class DeploymentNotFoundError(DeploymentError, LookupError):
+class DeploymentNotFoundError(NotFound, DeploymentError, LookupError):
     """No such deployment, or it belongs to someone else."""
 
 
-class DeploymentBusyError(DeploymentError):
+class DeploymentBusyError(Conflict, DeploymentError):
     """Another Preflight process (or task) is acting on this deployment right now."""
 
 
-class InvalidTransitionError(DeploymentError):
+class InvalidTransitionError(Conflict, DeploymentError):
     """The deployment's state does not allow the operation."""
 
 

@@ -25,6 +25,7 @@ import kubernetes_validate
 import yaml
 
 from app.deploy.plan import DNS1123_LABEL, DNS1123_SUBDOMAIN, LABEL_VALUE, DeploymentPlan
+from app.errors import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class ValidationReport:
         self.issues.append(Issue(ref(doc), message, path))
 
 
-class ManifestValidationError(Exception):
+class ManifestValidationError(Invalid):
     """Manifests failed validation; `issues` lists every problem found (not just the first)."""
 
     def __init__(self, issues: list[Issue]) -> None:

@@ -24,6 +24,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
+from app.errors import Unavailable
 from app.intent.rules import Extraction, extract
 from app.intent.schema import DeploymentIntent, GpuCount
 from app.intent.vocabulary import Vocabulary, default_vocabulary
@@ -117,7 +118,7 @@ def _to_intent(result: BaseModel) -> DeploymentIntent:
         raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {e}") from e
 
 
-class LlmUnavailable(RuntimeError):
+class LlmUnavailable(Unavailable, RuntimeError):
     """The LLM could not produce an intent; the caller falls back to the rules."""
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.errors import Unavailable
 from app.intent.schema import (
     DEFAULT_AMORTIZATION_MONTHS,
     DEFAULT_PUE,
@@ -41,7 +42,7 @@ _QUALITY_UP = {"standard": "high", "high": "very_high", "very_high": "very_high"
 ASSUMED_USERS = 100
 
 
-class TemplateNotFound(LookupError):
+class TemplateNotFound(Unavailable, LookupError):
     """No use-case template is available (the database is empty and no seed file was found)."""
 
 
@@ -342,10 +343,15 @@ async def find_template(
     return template_from_row(template), round(1.0 - float(distance), 4)
 
 
+def search_text(intent: DeploymentIntent) -> str:
+    """The words a template is searched by."""
+    return intent.use_case_description or intent.task_type or "chatbot"
+
+
 async def resolve(
     intent: DeploymentIntent, *, session: AsyncSession, unknown_fields: frozenset[str] = frozenset()
 ) -> Specification:
     """Intent -> Specification using the closest template in the database."""
-    description = intent.use_case_description or intent.task_type or "chatbot"
+    description = search_text(intent)
     template, similarity = await find_template(description, session=session, task_type=intent.task_type)
     return apply_template(intent, template, similarity=similarity, unknown_fields=unknown_fields)

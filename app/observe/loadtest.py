@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.errors import Invalid, Unavailable
 from app.observe.metrics import Percentiles
 from app.observe.slo import Slo, SloStatus, compliance_from_values, percentile
 
@@ -38,8 +39,12 @@ logger = logging.getLogger(__name__)
 ProfileName = Literal["constant", "poisson", "concurrency", "sweep"]
 
 
-class LoadTestError(RuntimeError):
-    """The load test cannot run (endpoint unreachable, bad settings); the message says what to fix."""
+class LoadTestError(Invalid, ValueError):
+    """The load test cannot run (bad settings); the message says what to fix."""
+
+
+class LoadTargetUnreachableError(Unavailable, LoadTestError):
+    """The endpoint did not answer as a model server."""
 
 
 class _M(BaseModel):
@@ -396,10 +401,10 @@ async def discover_model(session: Any, endpoint: str) -> str:
     try:
         async with session.get(url) as resp:
             if resp.status != 200:
-                raise LoadTestError(f"{url} answered HTTP {resp.status}; pass --model")
+                raise LoadTargetUnreachableError(f"{url} answered HTTP {resp.status}; pass --model")
             data = await resp.json()
     except aiohttp.ClientError as e:
-        raise LoadTestError(f"cannot reach {url}: {e}") from e
+        raise LoadTargetUnreachableError(f"cannot reach {url}: {e}") from e
     models = [m.get("id") for m in data.get("data", []) if m.get("id")]
     if not models:
         raise LoadTestError(f"{url} lists no model; pass --model")

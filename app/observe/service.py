@@ -8,6 +8,7 @@ dump); both may be empty, in which case only the parts that need them are left o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, audit
+from app.errors import NotFound
 from app.observe.advice import Advice, PlanFacts, advise
 from app.observe.metrics import WindowStats, window_stats
 from app.observe.scrape import deployment_targets, load_series, scrape_states
@@ -30,8 +32,11 @@ from app.observe.slo import (
 )
 from db import models as m
 
+# Runs ``fn(*args)`` off the event loop (the service layer's worker pool).
+Offload = Callable[..., Awaitable[Any]]
 
-class DeploymentNotFoundError(LookupError):
+
+class DeploymentNotFoundError(NotFound, LookupError):
     """No deployment has this id."""
 
 
@@ -88,8 +93,11 @@ async def observe_deployment(
     step_s: float = 60.0,
     slos: list[Slo] | None = None,
     until: datetime | None = None,
+    offload: Offload | None = None,
 ) -> Observation:
-    """Everything known about a deployment's behaviour over the last ``window_s`` seconds."""
+    """Everything known about a deployment's behaviour over the last ``window_s`` seconds.
+
+    ``offload(fn, *args)`` runs the per-step compliance off the event loop (the service's worker pool)."""
     dep = await session.get(m.Deployment, deployment_id)
     if dep is None:
         raise DeploymentNotFoundError(f"no deployment with id {deployment_id}")
@@ -100,7 +108,13 @@ async def observe_deployment(
     stats = window_stats(series)
     targets = deployment_targets(dep) or list(series)
     the_slos = slos if slos is not None else slos_from_specification(dep.specification or {})
-    comp = compliance(series, the_slos, step_s=step_s) if the_slos else None
+    comp = None
+    if the_slos:
+        comp = (
+            await offload(_compliance, series, the_slos, step_s)
+            if offload
+            else _compliance(series, the_slos, step_s)
+        )
     states = await scrape_states(deployment_id, session=session)
     health = runtime_health(states, comp.slos if comp else (), error_rate=stats.error_rate if stats else None)
     comparison = (
@@ -160,15 +174,29 @@ class SeriesPoint(BaseModel):
 
 
 async def timeseries(
-    deployment_id: uuid.UUID, *, session: AsyncSession, window_s: float = 3600.0, step_s: float = 60.0
+    deployment_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    window_s: float = 3600.0,
+    step_s: float = 60.0,
+    offload: Offload | None = None,
 ) -> list[SeriesPoint]:
     """Per-step percentiles over the window (steps without two samples are left out)."""
-    from app.observe.slo import steps_of
-
     end = datetime.now(UTC)
     series = await load_series(
         deployment_id, session=session, since=end - timedelta(seconds=window_s), until=end
     )
+    return await offload(series_points, series, step_s) if offload else series_points(series, step_s)
+
+
+def _compliance(series: Any, slos: list[Slo], step_s: float) -> Compliance | None:
+    return compliance(series, slos, step_s=step_s)
+
+
+def series_points(series: Any, step_s: float) -> list[SeriesPoint]:
+    """The per-step points of loaded series (pure, CPU-bound: callers bound the number of steps)."""
+    from app.observe.slo import steps_of
+
     points: list[SeriesPoint] = []
     for step_series, _seconds, step_end in steps_of(series, step_s):
         s = window_stats(step_series)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.errors import Invalid
 from app.observe.metrics import Hist, Snapshot, fraction_above, increase, quantile, window_stats
 
 SliName = Literal["ttft", "tpot", "itl", "e2e", "error_rate"]
@@ -33,7 +34,7 @@ _LABELS = {"ttft": "TTFT", "tpot": "TPOT", "itl": "ITL", "e2e": "E2E latency", "
 FAST_BURN = 10.0
 
 
-class SloError(ValueError):
+class SloError(Invalid, ValueError):
     """An SLO cannot be understood; the message says which names are accepted."""
 
 

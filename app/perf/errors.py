@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.errors import Invalid
 
-class PlanningError(ValueError):
+
+class PlanningError(Invalid, ValueError):
     """Base class: a planning input that cannot be evaluated."""
 
 

@@ -12,12 +12,14 @@ import functools
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, audit
+from app.errors import NotFound
 from app.intent.schema import Specification
 from app.names import AliasIndex, AmbiguousNameError
 from app.perf.corrections import ConfigOutcomes, OutcomeKey
@@ -36,12 +38,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Runs ``fn(*args)`` somewhere that does not block the event loop (the service layer's worker pool).
+Offload = Callable[..., Awaitable[Any]]
+
 
 class RecommendError(PlanningError):
     """A specification the planner cannot act on (unknown names, contradictions); the message says why."""
 
 
-class RecommendationNotFound(LookupError):
+class RecommendationNotFound(NotFound, LookupError):
     """No stored recommendation with that id."""
 
 
@@ -355,7 +360,7 @@ _OUTCOMES_EXIST = text("SELECT EXISTS (SELECT 1 FROM deployment_outcomes)")
 
 
 async def observed_outcomes(
-    spec: Specification, *, session: AsyncSession
+    spec: Specification, *, session: AsyncSession, offload: Offload | None = None
 ) -> tuple[dict[OutcomeKey, ConfigOutcomes], list[SimilarOutcome]]:
     """The outcomes that correct configurations' predictions (per model, GPU, engine) and the stored
     outcomes most similar to this request; both empty when no outcome is stored."""
@@ -371,7 +376,8 @@ async def observed_outcomes(
     }
     text_ = describe_request(spec.model_dump())
     try:
-        similar = await similar_outcomes(text_, session=session, embedding=_request_embedding(text_))
+        embedding = await offload(_request_embedding, text_) if offload else _request_embedding(text_)
+        similar = await similar_outcomes(text_, session=session, embedding=embedding)
     except EmbeddingError as e:  # the corrections still apply; only the similarity line is missing
         log.warning("similar outcomes unavailable: %s", e)
         similar = []
@@ -419,9 +425,12 @@ async def recommend(
     input_text: str | None = None,
     settings: PlanSettings | None = None,
     store: bool = True,
+    offload: Offload | None = None,
 ) -> RecommendationResult:
     """Plan, explain and (by default) store a recommendation; returns it with its id.
 
+    ``offload(fn, *args)`` runs the CPU-heavy planning (the service passes its bounded worker pool, so the
+    event loop never plans); without it the planning runs inline (CLI, tests).
     Raises RecommendError for names the catalog does not know and other inputs that cannot be planned.
     """
     t0 = time.perf_counter()
@@ -429,12 +438,12 @@ async def recommend(
     spec = await check_names(spec, session=session)
     catalog = await load_catalog(spec, session=session, settings=settings)
     t_outcomes = time.perf_counter()
-    corrections, similar = await observed_outcomes(spec, session=session)
+    corrections, similar = await observed_outcomes(spec, session=session, offload=offload)
     if corrections:
         # A per-request copy: the cached catalog (and its physics memo) stays shared and uncorrected.
         catalog = dataclasses.replace(catalog, outcomes=corrections)
     t1 = time.perf_counter()
-    result = plan(spec, catalog, settings)
+    result = await offload(plan, spec, catalog, settings) if offload else plan(spec, catalog, settings)
     if similar:
         annotate_similar(result, similar)
     t2 = time.perf_counter()

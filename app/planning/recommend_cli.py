@@ -36,13 +36,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _run(coro_fn: Any) -> Any:
-    """Run a command's coroutine with the planner's errors mapped to exit codes."""
-    from app.perf.errors import PlanningError
-    from app.planning.scenarios import ScenarioError
-
-    return run_async(
-        coro_fn, errors=(((PlanningError, ScenarioError, LookupError), 2),), validation_what="specification"
-    )
+    """Run a command's coroutine (errors map to exit codes by kind, in app.errors)."""
+    return run_async(coro_fn, validation_what="specification")
 
 
 def load_spec_file(path: Path) -> Any:

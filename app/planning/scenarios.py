@@ -17,16 +17,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, audit
+from app.errors import Conflict, Invalid, NotFound
 from app.intent.schema import Specification
 from app.planning.explain import ms, short, usd
 from app.planning.quality import THRESHOLDS
-from app.planning.recommend import get_recommendation, recommend
+from app.planning.recommend import Offload, get_recommendation, recommend
 from app.planning.result import Option, RecommendationResult
 from db import models as m
 
 
-class ScenarioError(ValueError):
-    """A scenario cannot be saved, found or re-planned; the message says why."""
+class ScenarioError(Invalid, ValueError):
+    """A scenario cannot be saved or re-planned; the message says why."""
+
+
+class ScenarioNotFound(NotFound, ScenarioError):
+    """No such scenario (or recommendation) visible to the caller."""
+
+
+class ScenarioExists(Conflict, ScenarioError):
+    """The name is taken by one of the caller's scenarios."""
 
 
 class ScenarioView(BaseModel):
@@ -130,7 +139,7 @@ async def save_scenario(
     option = _find_option(result, option_rank)
     existing = await _get_row(name, session=session, principal=who, missing_ok=True)
     if existing is not None:
-        raise ScenarioError(f"a scenario named {name!r} already exists; choose another name")
+        raise ScenarioExists(f"a scenario named {name!r} already exists; choose another name")
     row = m.Scenario(
         name=name,
         owner_id=who.id,
@@ -143,7 +152,7 @@ async def save_scenario(
     try:
         await session.flush()
     except IntegrityError as e:
-        raise ScenarioError(f"a scenario named {name!r} already exists; choose another name") from e
+        raise ScenarioExists(f"a scenario named {name!r} already exists; choose another name") from e
     await audit(
         who,
         "scenario.save",
@@ -171,7 +180,7 @@ async def _get_row(
         stmt = stmt.where(m.Scenario.owner_id == principal.id)
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None and not missing_ok:
-        raise ScenarioError(f"no scenario named {name!r}; `preflight scenario list` shows the saved ones")
+        raise ScenarioNotFound(f"no scenario named {name!r}; `preflight scenario list` shows the saved ones")
     return row
 
 
@@ -361,13 +370,16 @@ async def replan_scenario(
     save_as: str | None = None,
     session: AsyncSession,
     principal: Principal | None = None,
+    offload: Offload | None = None,
 ) -> RecommendationResult:
     """Change fields of a scenario's specification and plan again (optionally saving the top option)."""
     who = principal or Principal.system()
     row = await _get_row(name, session=session, principal=who)
     assert row is not None
     spec = apply_changes(Specification.model_validate(row.specification), changes)
-    result = await recommend(spec, session=session, principal=who, input_text=f"replan of scenario {name}")
+    result = await recommend(
+        spec, session=session, principal=who, input_text=f"replan of scenario {name}", offload=offload
+    )
     if save_as and result.options and result.recommendation_id:
         await save_scenario(save_as, result.recommendation_id, option_rank=1, session=session, principal=who)
     return result
@@ -383,6 +395,7 @@ async def viable_if_ttft(
     *,
     session: AsyncSession,
     principal: Principal | None = None,
+    offload: Offload | None = None,
 ) -> TightenReport:
     """Which configurations of a scenario's (or recommendation's) plan stay viable at a tighter TTFT."""
     who = principal or Principal.system()
@@ -393,12 +406,16 @@ async def viable_if_ttft(
         try:
             before = await get_recommendation(name_or_recommendation, session=session, principal=who)
         except LookupError as e:
-            raise ScenarioError(f"no scenario or recommendation {name_or_recommendation!r}") from e
+            raise ScenarioNotFound(f"no scenario or recommendation {name_or_recommendation!r}") from e
     spec = apply_changes(
         Specification.model_validate(before.specification), {"target_ttft_p90_ms": ttft_p90_ms}
     )
     after = await recommend(
-        spec, session=session, principal=who, input_text=f"TTFT p90 tightened to {ttft_p90_ms:g} ms"
+        spec,
+        session=session,
+        principal=who,
+        input_text=f"TTFT p90 tightened to {ttft_p90_ms:g} ms",
+        offload=offload,
     )
     old = {(o.model_id, o.gpu_id): o for o in list(before.options) + list(before.viable)}
     new = {(o.model_id, o.gpu_id): o for o in list(after.options) + list(after.viable)}

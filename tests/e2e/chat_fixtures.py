@@ -68,7 +68,7 @@ def create_accounts(db_url: str, *names: str, admin: frozenset[str] = frozenset(
 def chat_server(
     db_url: str, data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Run the app (stand-in planner only if the recommender is missing) on a free port; yields its URL."""
+    """Run Preflight's app on a free port; yields its URL."""
     port = free_port()
     env = dict(
         os.environ, PREFLIGHT_DATABASE_URL=db_url, PREFLIGHT_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT)
@@ -82,9 +82,7 @@ def chat_server(
                 "-m",
                 "uvicorn",
                 "--factory",
-                "chat_server:create_app",
-                "--app-dir",
-                str(HERE),
+                "app.api:create_app",
                 "--host",
                 "127.0.0.1",
                 "--port",

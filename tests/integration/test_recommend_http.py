@@ -89,7 +89,7 @@ async def test_invalid_specifications_say_why(
         headers=bearer(api["alice"]),
     )
     assert response.status_code in (400, 422), response.text
-    assert words in response.json()["detail"]
+    assert words in response.json()["error"]
 
 
 async def test_impossible_target_plans_and_says_what_to_relax(api: dict[str, Any]) -> None:
@@ -111,14 +111,14 @@ async def test_request_shape_errors_are_clear(api: dict[str, Any]) -> None:
     client: httpx.AsyncClient = api["client"]
     neither = await client.post("/api/recommendations", json={}, headers=bearer(api["alice"]))
     assert neither.status_code == 422
-    assert "either 'specification' or 'text'" in neither.json()["detail"]
+    assert "either 'specification' or 'text'" in neither.json()["error"]
     pricing = await client.post(
         "/api/recommendations",
         json={"specification": api["spec"], "pricing": ["free"]},
         headers=bearer(api["alice"]),
     )
     assert pricing.status_code == 422
-    assert "unknown kind" in pricing.json()["detail"]
+    assert "unknown kind" in pricing.json()["error"]
 
 
 async def test_scenarios_save_list_compare_and_owner_scoping(api: dict[str, Any]) -> None:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.chat import deploy_views as dv
-from app.chat import errors
 from app.chat.deploying import InferenceResult, PendingDeploy, Watched
 from app.chat.monitor_plot import latency_over_time_figure
 from app.deploy.service import DeploymentDetail, DeploymentEventView, Preview
 from app.deploy.smoke import SmokeTestResult
 from app.deploy.targets.kubernetes import ClusterUnreachableError
+from app.errors import chat_message
 from app.observe.advice import Advice
 from app.observe.metrics import Percentiles, WindowStats
 from app.observe.service import Observation, SeriesPoint
@@ -183,5 +183,5 @@ def test_inference_footer_and_friendly_cluster_errors() -> None:
         ok=True, model="m", tokens=12, ttft_ms=21.0, itl_ms_mean=5.25, itl_ms_p50=5.0, e2e_ms=80.0
     )
     assert "TTFT **21 ms**, ITL **5.2 ms**" in dv.inference_footer(result)
-    text = errors.explain(ClusterUnreachableError("cannot reach https://10.0.0.1:6443\nTraceback ..."))
+    text = chat_message(ClusterUnreachableError("cannot reach https://10.0.0.1:6443\nTraceback ..."))
     assert "cluster" in text and "Traceback" not in text and "local" in text

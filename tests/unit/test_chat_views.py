@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from test_recommend_bruteforce import small_catalog
 
 from app.chat import editing, views
 from app.chat.plots import cost_latency_figure, pareto_front
@@ -14,11 +13,17 @@ from app.chat.store import SavedScenario
 from app.intent.rules import extract
 from app.intent.schema import Specification
 from app.intent.usecases import apply_template, template_for_task
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from chat_server import standin_recommend
+from app.planning.plan import PlanSettings, plan
+from app.planning.result import RecommendationResult
 
 pytestmark = pytest.mark.unit
+
+
+def planned(spec: Specification) -> RecommendationResult:
+    """A real plan (the pure planner on a small catalog), so the views render what the recommender returns."""
+    return plan(
+        spec.edit(target_e2e_latency_p95_ms=60000, target_tpot_p90_ms=200), small_catalog(), PlanSettings()
+    )
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def test_spec_card_tells_stated_defaults_and_edits_apart(spec: Specification) ->
 
 
 def test_option_cards_show_cost_verdicts_basis_and_rationale(spec: Specification) -> None:
-    result = standin_recommend(spec)
+    result = planned(spec)
     assert len(result.options) >= 3
     card = views.option_card(result.options[0])
     assert "/month" in card and "TTFT p90" in card and "TPOT p90" in card and "E2E p95" in card
@@ -83,16 +88,16 @@ def test_settings_panel_changes_only_what_moved(spec: Specification) -> None:
 def test_out_of_range_edit_is_refused(spec: Specification) -> None:
     from pydantic import ValidationError
 
-    from app.chat.errors import explain
+    from app.errors import chat_message
 
     with pytest.raises(ValidationError) as info:
         editing.apply_changes(spec, {"target_ttft_p90_ms": -5})
-    message = explain(info.value)
+    message = chat_message(info.value)
     assert "out of range" in message and "target ttft p90 ms" in message and "Traceback" not in message
 
 
 def _scenario(name: str, spec: Specification, rank: int) -> SavedScenario:
-    result = standin_recommend(spec)
+    result = planned(spec)
     return SavedScenario(
         id=rank,
         name=name,
@@ -117,7 +122,7 @@ def test_comparison_table_has_deltas(spec: Specification) -> None:
 
 def test_plot_marks_the_pareto_front(spec: Specification) -> None:
     assert pareto_front([(1.0, 5.0), (2.0, 3.0), (3.0, 4.0), (4.0, 1.0)]) == [0, 1, 3]
-    result = standin_recommend(spec)
+    result = planned(spec)
     figure = cost_latency_figure(result, target_ms=spec.target_ttft_p90_ms)
     names = [trace.name for trace in figure.data]
     assert names == ["viable", "recommended", "Pareto front"]

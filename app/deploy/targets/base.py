@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.deploy.plan import DeploymentPlan
+from app.errors import Unavailable
 
 SaveRuntime = Callable[[dict[str, Any]], Awaitable[None]]
 Note = Callable[[str], Awaitable[None]]
 
 
-class TargetError(Exception):
+class TargetError(Unavailable):
     """A target could not do what was asked; the message says what to do about it."""
 
 

@@ -28,6 +28,8 @@ from kubernetes_asyncio.dynamic import DynamicClient
 from kubernetes_asyncio.dynamic.exceptions import ResourceNotFoundError
 from kubernetes_asyncio.dynamic.resource import Resource
 
+from app.errors import Conflict, Invalid, Unavailable
+
 log = logging.getLogger(__name__)
 
 FIELD_MANAGER = "preflight"
@@ -46,8 +48,13 @@ Action = Literal["created", "configured", "unchanged", "deleted", "absent"]
 
 
 # --- errors -----------------------------------------------------------------------------------------------
-class KubernetesTargetError(Exception):
+class KubernetesTargetError(Unavailable):
     """Base of every error the kubernetes target raises."""
+
+    hint = (
+        "The cluster refused or could not be reached; nothing was changed there. Check the kubeconfig and "
+        "context Preflight uses (`kubectl get nodes` from the server), or deploy to the **local** target."
+    )
 
 
 class ClusterUnreachableError(KubernetesTargetError):
@@ -88,7 +95,7 @@ class PermissionDeniedError(KubernetesTargetError):
         )
 
 
-class ManifestRejectedError(KubernetesTargetError):
+class ManifestRejectedError(Invalid, KubernetesTargetError):
     """The API server or an admission webhook/quota rejected an object (400/422, or 403 from quota)."""
 
     def __init__(self, ref: str, status: int, server_message: str, causes: list[str]) -> None:
@@ -100,7 +107,7 @@ class ManifestRejectedError(KubernetesTargetError):
         super().__init__(f"the API server rejected {ref} ({status}): {server_message}{detail}")
 
 
-class ConflictError(KubernetesTargetError):
+class ConflictError(Conflict, KubernetesTargetError):
     """Another field manager owns fields this apply would change (409)."""
 
 

@@ -1,0 +1,80 @@
+"""Text -> specification: the one path (rules, plus the LLM when configured; the use-case template by task or
+by meaning). The chat calls :func:`understand` and :func:`specify` separately, to ask its clarifying questions
+in between; the API and CLI call :func:`specification_from_text`.
+
+Extraction (a synchronous LLM client when one is configured) and the embedding of the request run on the
+worker pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from app.errors import Invalid
+from app.intent.clarify import ClarifyingQuestion, clarifying_questions
+from app.intent.llm import extract_with_llm
+from app.intent.rules import extract
+from app.intent.schema import DeploymentIntent, Specification
+from app.intent.usecases import TemplateNotFound, apply_template, resolve, search_text, template_for_task
+from app.services.bounds import TEXT_MAX
+from app.services.context import Context
+from app.services.workers import cpu_pool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Understanding:
+    intent: DeploymentIntent
+    questions: list[ClarifyingQuestion]
+    extracted_by: str
+    warnings: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+
+def check_text(text: str, what: str = "text") -> str:
+    if "\x00" in text:
+        raise Invalid(f"{what}: text must not contain NUL (\\u0000) characters")
+    if len(text) > TEXT_MAX:
+        raise Invalid(f"{what}: at most {TEXT_MAX} characters (got {len(text)})")
+    if not text.strip():
+        raise Invalid(f"{what}: the request is empty; describe the use case, e.g. 'a chatbot for 1000 users'")
+    return text
+
+
+def _extract(text: str, already_asked: frozenset[str]) -> Understanding:
+    started = time.perf_counter()
+    intent, path = extract_with_llm(text)
+    warnings = extract(text).warnings
+    questions = clarifying_questions(intent, already_asked=already_asked)
+    return Understanding(intent, questions, path, warnings, (time.perf_counter() - started) * 1000)
+
+
+async def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
+    """The intent in ``text`` and the questions still worth asking."""
+    check_text(text)
+    return await cpu_pool().run(_extract, text, already_asked)
+
+
+async def specify(
+    intent: DeploymentIntent, ctx: Context, *, unknown_fields: frozenset[str] = frozenset()
+) -> Specification:
+    """Intent -> Specification. A known task uses its template directly; otherwise the closest by meaning."""
+    if intent.task_type is not None:
+        return apply_template(intent, template_for_task(intent.task_type), unknown_fields=unknown_fields)
+    from app.embeddings import EmbeddingError, embed_one
+
+    try:
+        # Computed on a worker (and kept by embed_one's cache), so the template search does not encode inline.
+        await cpu_pool().run(embed_one, search_text(intent))
+        return await resolve(intent, session=ctx.session, unknown_fields=unknown_fields)
+    except (EmbeddingError, TemplateNotFound) as e:  # no embeddings or no templates: the generic template
+        log.info("template search unavailable (%s); using the task template", e)
+        return apply_template(intent, template_for_task(None), unknown_fields=unknown_fields)
+
+
+async def specification_from_text(text: str, ctx: Context) -> Specification:
+    understood = await understand(text)
+    return await specify(understood.intent, ctx)
