@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from seed.aliases import alias_key, build_index
 from seed.curate_gpus import build_gpu_rows
 from seed.curate_measurements import MEASUREMENT_COLLECTED, build_benchmark_rows, build_price_rows
-from seed.curate_models import build_model_rows
+from seed.curate_models import attach_quality_scores, build_model_rows
 from seed.params import ParamCount, relative_difference
 from seed.schemas import ROW_MODELS, SeedKind
 from seed.usecase_templates import PREFLIGHT, SEED_DESIGN, USE_CASES
@@ -147,6 +147,9 @@ def build(shared_dir: Path) -> SeedFiles:
     except (KeyError, ValueError) as e:
         raise SeedBuildError(f"curation does not match the shared data: {e}") from e
     models = [row for row, _ in model_results]
+    scores_file = shared_dir / "catalog" / "quality_scores.json"
+    if scores_file.exists():
+        attach_quality_scores(models, _read(scores_file))
 
     for kind, rows in (
         ("models", models),

@@ -252,3 +252,27 @@ def build_model_rows(
     rows = [build_model_row(r, "recommendable") for r in catalog["models"]]
     rows += [build_model_row(r, "reference") for r in reference["models"]]
     return rows
+
+
+def attach_quality_scores(rows: list[dict[str, Any]], scores: dict[str, Any]) -> None:
+    """Each model's published scores from catalog/quality_scores.json, copied as printed, with the task family
+    and direction of their benchmark (they replace the card's few scores, which the file also holds)."""
+    benchmarks = {b["id"]: b for b in scores["benchmarks"]}
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for s in scores["scores"]:
+        bench = benchmarks[s["benchmark"]]
+        by_model.setdefault(s["model"], []).append(
+            {
+                "benchmark": s["benchmark"],
+                "score": s["score"],
+                "setting": s.get("setting"),
+                "source": s["source"],
+                "family": bench["task_family"],
+                "higher_is_better": bool(bench.get("higher_is_better", True)),
+                "base_checkpoint": bool(s.get("base_checkpoint")),
+                "notes": s.get("notes"),
+            }
+        )
+    for row in rows:
+        if row["hf_id"] in by_model:
+            row["quality"] = sorted(by_model[row["hf_id"]], key=lambda r: (r["source"], r["benchmark"]))

@@ -39,10 +39,16 @@ class Judgement(_Row):
 
 
 class QualityScore(_Row):
+    """One published score, as catalog/quality_scores.json prints it (compare within benchmark + source)."""
+
     benchmark: str
     score: float
     setting: str | None = None
     source: str | None = None
+    family: str | None = Field(default=None, description="Task family of the benchmark")
+    higher_is_better: bool = True
+    base_checkpoint: bool = False
+    notes: str | None = None
 
 
 class CheckpointRow(_Row):

@@ -182,6 +182,11 @@ class DeploymentIntent(_Model):
     preferred_models: list[Identifier] | None = Field(
         default=None, max_length=50, description="Catalog HF ids the person would like (a preference)."
     )
+    quality_reference_model: Identifier | None = Field(
+        default=None,
+        description="A model whose quality is the floor ('Llama 3.1 70B quality'): options below it are "
+        "labelled lower quality and never ranked as equal.",
+    )
     available_gpus: list[Identifier] | None = Field(
         default=None, max_length=50, description="Catalog GPU ids the person can use (a constraint)."
     )
@@ -529,6 +534,9 @@ class Specification(_Model):
     max_monthly_cost_usd: MonthlyUsd | None = Field(default=None, description="Monthly budget, USD.")
     max_hourly_cost_usd: HourlyUsd | None = Field(default=None, description="Hourly budget, USD.")
     preferred_models: list[Identifier] = Field(default_factory=list, description="Preferred HF ids.")
+    quality_reference_model: Identifier | None = Field(
+        default=None, description="Quality floor named by a model ('Llama 3.1 70B quality')."
+    )
     available_gpus: list[Identifier] = Field(
         default_factory=list, description="Allowed GPU ids (empty: any)."
     )

@@ -145,6 +145,7 @@ def apply_template(
         "batch_window_hours",
         "batch_runs_per_month",
         "price_class",
+        "quality_reference_model",
     ):
         value = getattr(intent, name)
         if value is not None:

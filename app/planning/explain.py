@@ -26,6 +26,8 @@ _LABELS = {
     "max_gpus": "GPU limit",
     "gpu_inventory": "GPU inventory",
     "cloud_provider": "price source",
+    "preferred_models": "minimum model size for the task",
+    "quality_reference_model": "named quality floor",
 }
 
 
@@ -191,7 +193,7 @@ def _why_rank(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
 
 
 def _severity(v: Violation) -> float:
-    if v.field == "quality_threshold":
+    if v.field in ("quality_threshold", "quality_reference_model", "preferred_models"):
         return math.log(max(v.limit, 1e-9) / max(v.value, 1e-9))
     if v.field == "cloud_provider":
         return 5.0
@@ -292,6 +294,8 @@ def _same(r: Rejected) -> Rejected:
 
 
 def _suggest(field: str, values: Sequence[float], planner: Planner) -> object:
+    if field in ("quality_reference_model", "preferred_models"):
+        return None  # drop the named floor / name a smaller model yourself
     if field == "quality_threshold":
         best = max(values)
         for name in ("very_high", "high", "standard"):
@@ -419,6 +423,10 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
             )
         elif fld in ("max_monthly_cost_usd", "max_hourly_cost_usd"):
             bits.append(f"{n} cost more than the {label} of {usd(limit)} (cheapest: {usd(value)}, {who})")
+        elif fld == "preferred_models":
+            bits.append(f"{n} use a model below the {limit:g} B minimum for {spec.task_type} (e.g. {who})")
+        elif fld == "quality_reference_model":
+            bits.append(f"{n} fall below the quality of {short(str(spec.quality_reference_model))} ({who})")
         elif fld == "quality_threshold":
             bits.append(
                 f"{n} fall below the quality index {limit:.0f} for '{spec.quality_threshold}' "

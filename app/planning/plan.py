@@ -32,7 +32,15 @@ from app.perf.predict import MeasuredPoint
 from app.perf.types import GpuSpec, ModelArch, Prediction, Stats
 from app.planning import explain, feasibility
 from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
-from app.planning.quality import THRESHOLDS, option_quality
+from app.planning.quality import (
+    REFERENCE_TOLERANCE,
+    THRESHOLDS,
+    QualityProfile,
+    below_size_floor,
+    meets_threshold,
+    option_quality,
+    task_quality,
+)
 from app.planning.result import Checkpoint, Cost, Option, Quality, RecommendationResult, Rejected
 from app.planning.sizing import (
     GPU_MEMORY_UTILIZATION,
@@ -73,6 +81,9 @@ class ModelEntry:
     context_window: int | None = None
     # Published repos per precision (models.checkpoints): what vLLM loads (app/planning/feasibility.py).
     checkpoints: tuple[dict[str, Any], ...] = ()
+    # Per-family standings from comparable published scores: the task's quality comes from them.
+    profile: QualityProfile | None = None
+    params_b: float | None = None  # total parameters, for the task's size floor
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,8 @@ class PlanCatalog:
     candidates: list[tuple[str, str, str]]  # (model id, GPU id, precision)
     measured: dict[tuple[str, str, int, str, str], tuple[MeasuredPoint, ...]] = field(default_factory=dict)
     catalog_rejections: list[Rejected] = field(default_factory=list)
+    # Models a person may name as a quality floor that are not candidates here (other tasks, other GPUs).
+    reference_models: dict[str, ModelEntry] = field(default_factory=dict)
     # Observed outcomes per (model, GPU, engine) (``corrections.outcome_key``): the planner corrects those
     # configurations' screened and full predictions with them. Per request, never part of the memo.
     outcomes: dict[OutcomeKey, ConfigOutcomes] = field(default_factory=dict)
@@ -324,21 +337,64 @@ class Planner:
         skeleton, memory_rejections = self._skeleton()
         self.memory_rejections = list(memory_rejections)
         threshold = self.threshold
+        reference = self.reference_quality()
+        preferred = set(self.spec.preferred_models)
         out: list[Candidate] = []
         for cfg, quality in skeleton:
             c = Candidate(cfg=cfg, quality=quality)
-            if quality.index < threshold:
+            if not meets_threshold(quality, self.spec.quality_threshold):
+                shown = "unknown" if quality.basis == "unknown" else f"{quality.index:.0f}"
                 c.violations.append(
                     Violation(
                         "quality_threshold",
                         quality.index,
                         threshold,
-                        f"quality index {quality.index:.0f} ({quality.basis}) < {threshold:.0f} "
+                        f"quality index for {self.spec.task_type} {shown} < {threshold:.0f} "
                         f"needed for '{self.spec.quality_threshold}'",
                     )
                 )
+            model = self.catalog.models[cfg.model_id]
+            floor = below_size_floor(model.params_b or 0.0, self.spec.task_type) if model.params_b else None
+            if floor is not None and cfg.model_id not in preferred:
+                c.violations.append(
+                    Violation(
+                        "preferred_models",
+                        model.params_b or 0.0,
+                        floor,
+                        f"{model.params_b:.1f} B parameters < the {floor:g} B minimum for "
+                        f"{self.spec.task_type} (name the model to use it anyway)",
+                    )
+                )
+            if reference is not None and cfg.model_id != self.spec.quality_reference_model:
+                ref_name, ref = reference
+                lower = quality.basis == "unknown" or quality.index < ref.index - REFERENCE_TOLERANCE
+                if lower:
+                    label = (
+                        f"lower quality than {ref_name} for {self.spec.task_type} "
+                        f"({'unknown' if quality.basis == 'unknown' else f'{quality.index:.0f}'} "
+                        f"< {ref.index:.0f})"
+                    )
+                    c.quality = quality.model_copy(update={"below_reference": label})
+                    c.violations.append(Violation("quality_reference_model", quality.index, ref.index, label))
             out.append(c)
         return out
+
+    def model_quality(self, model: ModelEntry) -> Quality:
+        """The model's quality for this task and subject (its published standings), else its stored index."""
+        if model.profile is None:
+            return model.quality
+        return task_quality(model.profile, self.spec.task_type, self.spec.subject_matter)
+
+    def reference_quality(self) -> tuple[str, Quality] | None:
+        """The named quality floor ('Llama 3.1 70B quality') at full precision, when the catalog knows it."""
+        ref_id = self.spec.quality_reference_model
+        if not ref_id:
+            return None
+        model = self.catalog.models.get(ref_id) or self.catalog.reference_models.get(ref_id)
+        if model is None:
+            return None
+        quality = self.model_quality(model)
+        return (ref_id.split("/")[-1], quality) if quality.basis != "unknown" else None
 
     def _skeleton(self) -> tuple[list[tuple[Config, Quality]], list[Rejected]]:
         """Configurations (with memory plans) and memory rejections: they depend on the catalog, the token
@@ -352,6 +408,8 @@ class Planner:
             wl.output_tokens.mean,
             wl.output_tokens.upper,
             self.context_needed(),
+            self.spec.task_type,
+            self.spec.subject_matter,
             engine,
             self.settings.max_tp,
         )
@@ -394,7 +452,7 @@ class Planner:
                     )
                 )
                 continue
-            quality = option_quality(model.quality, precision)
+            quality = option_quality(self.model_quality(model), precision)
             min_tp = fitting[0][0]
             for tp, conc, kv in fitting:
                 cfg = Config(

@@ -1,100 +1,111 @@
-"""Preflight's quality index: one 0-100 number per model, from published benchmark scores.
+"""Quality that fits the task: a per-task 0-100 index from published scores, compared only where comparable.
 
 Formula (also in docs/quality-index.md):
 
-1. Each published score is put on a common scale with a per-benchmark floor and ceiling,
-   ``s' = 100 × (score − floor) / (ceiling − floor)``, clipped to 0-100. The floor is chance level or what a
-   weak model reaches; the ceiling is what the strongest open models reach (``BENCHMARK_SCALES``). Scores
-   published as fractions (0.663) are read as percentages. Benchmarks not in the table are ignored
-   (and named).
-2. The index is the plain mean of the rescaled scores the catalog has for the model (``basis="published"``).
-3. A model with no usable score gets an *estimate* (``basis="estimated"``): a least-squares line of the
-   published indexes against log2 of the effective size (total parameters, or sqrt(total × active) for
-   mixture-of-experts models), plus the mean residual of published models of the same family, clipped into
-   the band of the catalog's curated ``quality_tier`` when it has one (standard 40-60, high 60-80,
-   very_high 80-100).
-4. Quantised weights cost a little quality: ``PRECISION_PENALTY`` points are subtracted per option.
+1. **Comparable groups.** A score is compared only with scores of the same benchmark from the same source
+   (``benchmark``, ``source``): sources differ in shots, prompts, subsets and judges (catalog QUALITY.md).
+   A group needs at least two catalog models; a score alone in its group says nothing and is not used.
+   Rows of a base (pre-trained) checkpoint are used only for base models, never for an instruct model.
+2. **Standardise within the group**: ``z = (score − group mean) / group sd`` (sign flipped where lower is
+   better), so a point on Arena Elo and a point on HumanEval never meet.
+3. **One standing per model and task family** (general, coding, math_reasoning, multilingual, long_context,
+   instruction_following, chat_preference): a two-way additive fit ``z[m, g] ≈ q[m] + c[g]`` over every
+   group of the family, solved by alternating means. The group offset ``c[g]`` absorbs who was tested: a
+   source that only tests strong models does not push them down. Each source weighs the same in a family
+   however many of its benchmarks are there, and ``q`` is shrunk towards the catalog mean by one
+   quarter of a pseudo-observation, so a model seen in one group does not get an extreme standing. Runs of an
+   instruct model without its chat template (flagged by the Open LLM Leaderboard) are left out: it is never
+   served that way.
+4. **Task index** = ``100 × Φ(weighted mean of the task's family standings)`` (Φ the standard normal CDF):
+   50 is the catalog's average model, 84 one group standard deviation above it. The weights per task and
+   subject (coding tasks → coding; legal/medical/finance → general knowledge and reasoning) are in
+   ``TASK_FAMILIES`` and ``SUBJECT_FAMILIES``.
+5. **Unknown** when a model has no comparable score in any of the task's families: ``basis="unknown"``,
+   never estimated from its size. Unknown ranks below every known model and passes only the ``standard``
+   threshold.
+6. Quantised weights cost a little quality: ``PRECISION_PENALTY`` points per option.
 
-``quality_threshold`` maps to a minimum index with ``THRESHOLDS``; the ``accuracy`` priority ranks by the
-index.
+``quality_threshold`` maps to a minimum index with ``THRESHOLDS``; ``MIN_PARAMS_B`` is the smallest model
+size per task (the seed design's chatbot template asks for at least 7B).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.planning.result import Quality
 
-# benchmark key -> (floor, ceiling) on the published percentage scale.
-BENCHMARK_SCALES: dict[str, tuple[float, float]] = {
-    "mmlu": (25.0, 90.0),
-    "mmlupro": (10.0, 80.0),
-    "humaneval": (0.0, 95.0),
-    "ifeval": (30.0, 95.0),
-    "gsm8k": (0.0, 95.0),
-    "gpqa": (25.0, 75.0),
-    "livecodebench": (0.0, 60.0),
-    "arenahard": (0.0, 100.0),
-    "aime": (0.0, 80.0),
-    "math": (0.0, 95.0),
-    "code": (0.0, 80.0),
+FAMILIES: tuple[str, ...] = (
+    "general",
+    "coding",
+    "math_reasoning",
+    "multilingual",
+    "long_context",
+    "instruction_following",
+    "chat_preference",
+)
+# Which families make up quality for each task, and how much each weighs (Preflight's judgement).
+TASK_FAMILIES: dict[str, dict[str, float]] = {
+    "chatbot": {"general": 1.0, "instruction_following": 1.0, "chat_preference": 1.0},
+    "code_completion": {"coding": 1.0},
+    "code_generation": {"coding": 2.0, "instruction_following": 0.5},
+    "summarization": {"general": 1.0, "instruction_following": 1.0, "long_context": 0.5},
+    "rag_qa": {"general": 1.0, "instruction_following": 1.0, "long_context": 0.5},
+    "translation": {"multilingual": 2.0, "general": 1.0},
+    "content_generation": {"general": 1.0, "instruction_following": 1.0, "chat_preference": 1.0},
+    "batch_processing": {"general": 1.0, "instruction_following": 1.0},
 }
-THRESHOLDS: dict[str, float] = {"standard": 40.0, "high": 60.0, "very_high": 80.0}
-TIER_BANDS: dict[str, tuple[float, float]] = {
-    "standard": (40.0, 59.9),
-    "high": (60.0, 79.9),
-    "very_high": (80.0, 100.0),
+# Subject matter adds families: knowledge-heavy domains lean on general knowledge and reasoning.
+SUBJECT_FAMILIES: dict[str, dict[str, float]] = {
+    "legal": {"general": 1.0, "math_reasoning": 1.0},
+    "medical": {"general": 1.0, "math_reasoning": 1.0},
+    "health": {"general": 1.0, "math_reasoning": 1.0},
+    "finance": {"general": 1.0, "math_reasoning": 1.0},
+    "science": {"general": 1.0, "math_reasoning": 1.0},
+    "math": {"math_reasoning": 2.0},
+    "code": {"coding": 1.0},
+    "software": {"coding": 1.0},
+    "multilingual": {"multilingual": 1.0},
 }
-PRECISION_PENALTY: dict[str, float] = {"bf16": 0.0, "fp16": 0.0, "fp8": 1.0, "int8": 1.0, "int4": 3.0}
-
-
-def benchmark_key(name: str) -> str | None:
-    """The BENCHMARK_SCALES key of a published benchmark name ('MMLU Pro (CoT)' -> 'mmlupro')."""
-    text = re.sub(r"[^a-z0-9]", "", name.lower().split("(")[0])
-    if text.startswith("mmlupro"):
-        return "mmlupro"
-    for key in ("humaneval", "ifeval", "gsm8k", "gpqa", "livecodebench", "arenahard", "aime", "mmlu"):
-        if text.startswith(key):
-            return key
-    if text.startswith("math"):
-        return "math"
-    if text.startswith("code"):
-        return "code"
-    return None
-
-
-def rescale(key: str, score: float) -> float:
-    floor, ceiling = BENCHMARK_SCALES[key]
-    value = score * 100.0 if 0.0 < score <= 1.0 else score
-    return max(0.0, min(100.0, 100.0 * (value - floor) / (ceiling - floor)))
-
-
-def published_index(scores: Sequence[dict[str, Any]]) -> tuple[float, str] | None:
-    """Mean rescaled score and a one-line detail, or None when no score is usable."""
-    used: list[str] = []
-    values: list[float] = []
-    ignored: list[str] = []
-    for entry in scores or []:
-        name = str(entry.get("benchmark", ""))
-        score = entry.get("score")
-        key = benchmark_key(name)
-        if key is None or not isinstance(score, int | float):
-            ignored.append(name)
-            continue
-        v = rescale(key, float(score))
-        values.append(v)
-        used.append(f"{name} {score:g}→{v:.0f}")
-    if not values:
-        return None
-    index = sum(values) / len(values)
-    detail = "mean of rescaled published scores: " + ", ".join(used)
-    if ignored:
-        detail += f" (not on the scale: {', '.join(ignored)})"
-    return index, detail
+# Minimum model size (total parameters, B) per task. The seed design's chatbot template says at least 7B;
+# the same floor holds for every task that writes prose for people. Code completion is short, latency-bound
+# infilling where small models do well; batch jobs at 'standard' quality may use 3B models.
+MIN_PARAMS_B: dict[str, float] = {
+    "chatbot": 7.0,
+    "code_completion": 1.0,
+    "code_generation": 7.0,
+    "summarization": 7.0,
+    "rag_qa": 7.0,
+    "translation": 7.0,
+    "content_generation": 7.0,
+    "batch_processing": 3.0,
+}
+# Minimum task index per quality_threshold. 50 is the catalog's average model, and the catalog reaches up to
+# frontier models: 'high' keeps out what stands half a standard deviation below the average (the weakest
+# 7-8B and the sub-4B models), 'very_high' asks for half a standard deviation above it (70B class and up).
+THRESHOLDS: dict[str, float] = {"standard": 0.0, "high": 30.0, "very_high": 70.0}
+PRECISION_PENALTY: dict[str, float] = {
+    "bf16": 0.0,
+    "fp16": 0.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 3.0,
+    "mxfp4": 0.0,  # gpt-oss is trained and released in MXFP4: its scores are of these weights
+}
+# How close to a named model counts as "as good as" it (index points): the noise of the fit.
+REFERENCE_TOLERANCE = 3.0
+# Pseudo-observations pulling a standing towards the catalog mean. Small: the mean is a strong model's, so a
+# large pull would flatter sparsely scored small models.
+_SHRINK = 0.25
+_ROUNDS = 60
+_FAMILY_PRIOR = 1.0  # sources' worth of the model's overall standing in each family standing
+_SLOPE_PRIOR = 0.5  # pulls a group's slope towards 0 when its models' standings barely differ
+_MIN_SLOPE = 0.2
 
 
 @dataclass(frozen=True)
@@ -105,84 +116,225 @@ class ModelFacts:
     family: str
     total_params_b: float
     active_params_b: float
-    scores: tuple[dict[str, Any], ...] = ()
-    tier: str | None = None  # curated quality_tier judgement, for models without scores
-
-    @property
-    def effective_params_b(self) -> float:
-        if self.active_params_b < self.total_params_b * 0.95:
-            return math.sqrt(self.total_params_b * self.active_params_b)
-        return self.total_params_b
+    scores: tuple[Mapping[str, Any], ...] = ()
+    base_checkpoint: bool = False  # a pre-trained (not instruction-tuned) checkpoint
+    tier: str | None = None  # kept for callers; never used to estimate a score
 
 
-def _family_key(family: str) -> str:
-    """'llama-3.1' -> 'llama', 'qwen2.5-coder' -> 'qwen', 'deepseek-r1-distill' -> 'deepseek'."""
-    match = re.match(r"[a-z]+", family.lower())
-    return match.group(0) if match else family.lower()
+@dataclass(frozen=True)
+class Standing:
+    """A model's standing in one task family: group standard deviations above the catalog mean."""
+
+    value: float
+    scores: int  # comparable scores used
+    sources: tuple[str, ...]
 
 
-def quality_indexes(models: Sequence[ModelFacts]) -> dict[str, Quality]:
-    """The quality index of every model, published where scores exist, estimated otherwise."""
-    out: dict[str, Quality] = {}
-    fit_points: list[tuple[str, float, float]] = []  # family key, log2 size, index
+@dataclass(frozen=True)
+class QualityProfile:
+    """A model's standings per task family (absent: no comparable score in that family)."""
+
+    model_id: str
+    params_b: float
+    standings: dict[str, Standing] = field(default_factory=dict)
+
+
+def _family_of(row: Mapping[str, Any]) -> str | None:
+    fam = row.get("family")
+    if isinstance(fam, str) and fam in FAMILIES:
+        return fam
+    return None
+
+
+def _without_chat_template(row: Mapping[str, Any]) -> bool:
+    return "chat_template=false" in str(row.get("setting") or "").lower().replace(" ", "")
+
+
+def quality_profiles(models: Sequence[ModelFacts]) -> dict[str, QualityProfile]:
+    """Every model's family standings from the comparable groups of the whole catalog (formula above)."""
+    # (family, benchmark, source) -> model -> scores (a model's repeated rows in one group are averaged)
+    groups: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for m in models:
-        got = published_index(m.scores)
-        if got is None:
+        for row in m.scores:
+            fam = _family_of(row)
+            score = row.get("score")
+            if fam is None or not isinstance(score, int | float) or isinstance(score, bool):
+                continue
+            if bool(row.get("base_checkpoint")) and not m.base_checkpoint:
+                continue  # a base model's number says nothing about its instruct checkpoint
+            if not m.base_checkpoint and _without_chat_template(row):
+                continue  # an instruct model is served with its chat template; such runs understate it
+            sign = 1.0 if row.get("higher_is_better", True) else -1.0
+            key = (fam, str(row.get("benchmark")), str(row.get("source")))
+            groups[key][m.id].append(sign * float(score))
+    z: dict[str, dict[tuple[str, str, str], float]] = defaultdict(dict)  # family-free key per model
+    by_family: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for key, members in groups.items():
+        if len(members) < 2:
             continue
-        index, detail = got
-        out[m.id] = Quality(index=round(index, 1), basis="published", detail=detail)
-        if m.effective_params_b > 0:
-            fit_points.append((_family_key(m.family), math.log2(m.effective_params_b), index))
-    a, b = _fit_line([(x, y) for _, x, y in fit_points])
-    residuals: dict[str, list[float]] = {}
-    for fam, x, y in fit_points:
-        residuals.setdefault(fam, []).append(y - (a + b * x))
-    for m in models:
-        if m.id in out:
+        means = {mid: sum(v) / len(v) for mid, v in members.items()}
+        mu = sum(means.values()) / len(means)
+        sd = math.sqrt(sum((v - mu) ** 2 for v in means.values()) / (len(means) - 1))
+        if sd <= 0:
             continue
-        size = max(m.effective_params_b, 0.05)
-        base = a + b * math.log2(size)
-        fam = _family_key(m.family)
-        offset = sum(residuals[fam]) / len(residuals[fam]) if fam in residuals else 0.0
-        value = base + offset
-        detail = f"estimated from size ({size:.1f} B effective parameters: {base:.0f})"
-        if fam in residuals:
-            detail += f" and the published '{fam}' models ({offset:+.0f})"
-        if m.tier in TIER_BANDS:
-            lo, hi = TIER_BANDS[m.tier]
-            clipped = min(max(value, lo), hi)
-            if clipped != value:
-                detail += f", kept within the catalog's '{m.tier}' tier ({lo:.0f}-{hi:.0f})"
-            value = clipped
-        out[m.id] = Quality(index=round(max(0.0, min(100.0, value)), 1), basis="estimated", detail=detail)
+        by_family[key[0]].append(key)
+        for mid, v in means.items():
+            z[mid][key] = (v - mu) / sd
+    out = {m.id: QualityProfile(model_id=m.id, params_b=m.total_params_b) for m in models}
+    for fam, keys in by_family.items():
+        for mid, standing in _fit_family(keys, z).items():
+            out[mid].standings[fam] = standing
+    for profile in out.values():
+        _shrink_to_overall(profile)
     return out
 
 
-def _fit_line(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """Least squares y = a + b x; a gentle prior (45 + 8 per doubling) when there are too few points."""
-    if len(points) < 3:
-        return 45.0, 8.0
-    n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    sxx = sum((x - mx) ** 2 for x, _ in points)
-    if sxx <= 0:
-        return my, 0.0
-    b = sum((x - mx) * (y - my) for x, y in points) / sxx
-    return my - b * mx, b
+def _shrink_to_overall(profile: QualityProfile) -> None:
+    """A family seen through few sources leans towards the model's standing over all its families
+    (``_FAMILY_PRIOR`` sources' worth), so two scores cannot lift a model far above its overall level."""
+    st = profile.standings
+    if len(st) < 2:
+        return
+    weights = {f: float(len(s.sources)) for f, s in st.items()}
+    overall = sum(s.value * weights[f] for f, s in st.items()) / sum(weights.values())
+    for f, s in list(st.items()):
+        n = weights[f]
+        value = (n * s.value + _FAMILY_PRIOR * overall) / (n + _FAMILY_PRIOR)
+        st[f] = Standing(value=value, scores=s.scores, sources=s.sources)
+
+
+def _fit_family(
+    keys: Sequence[tuple[str, str, str]], z: Mapping[str, Mapping[tuple[str, str, str], float]]
+) -> dict[str, Standing]:
+    """Fit z[m, g] ≈ a[g] + b[g]·q[m] over one family's groups by alternating least squares.
+
+    ``a[g]`` absorbs who a group tested (a source that only tests strong models does not push them down) and
+    ``b[g]`` how far apart its standardised scores lie (a group of three small models is spread as wide as
+    a group spanning the whole catalog, which must not make their small gaps look large). Each source
+    weighs one in total however many benchmarks it has; ``q`` is centred and scaled to unit spread over the
+    models and shrunk towards the mean by ``_SHRINK`` pseudo-observations.
+    """
+    per_source: dict[str, int] = defaultdict(int)
+    for key in keys:
+        per_source[key[2]] += 1
+    weight = {key: 1.0 / per_source[key[2]] for key in keys}
+    obs: dict[str, list[tuple[tuple[str, str, str], float]]] = defaultdict(list)
+    members: dict[tuple[str, str, str], list[tuple[str, float]]] = defaultdict(list)
+    for mid, values in z.items():
+        for key in keys:
+            if key in values:
+                obs[mid].append((key, values[key]))
+                members[key].append((mid, values[key]))
+    q = dict.fromkeys(obs, 0.0)
+    a = dict.fromkeys(keys, 0.0)
+    b = dict.fromkeys(keys, 1.0)
+    for round_ in range(_ROUNDS):
+        for mid, items in obs.items():
+            num = sum(weight[k] * b[k] * (v - a[k]) for k, v in items)
+            den = sum(weight[k] * b[k] * b[k] for k, _ in items) + _SHRINK
+            q[mid] = num / den
+        centre = sum(q.values()) / len(q)
+        spread = math.sqrt(sum((v - centre) ** 2 for v in q.values()) / len(q)) or 1.0
+        for mid in q:
+            q[mid] = (q[mid] - centre) / spread
+        for key in keys:
+            got = members[key]
+            qm = sum(q[mid] for mid, _ in got) / len(got)
+            zm = sum(v for _, v in got) / len(got)
+            if round_ >= _ROUNDS // 4:  # slopes once the standings have settled on the additive fit
+                sxx = sum((q[mid] - qm) ** 2 for mid, _ in got)
+                sxy = sum((q[mid] - qm) * (v - zm) for mid, v in got)
+                b[key] = min(max(sxy / (sxx + _SLOPE_PRIOR), _MIN_SLOPE), 1.0 / _MIN_SLOPE)
+            a[key] = zm - b[key] * qm
+    return {
+        mid: Standing(value=q[mid], scores=len(items), sources=tuple(sorted({k[2] for k, _ in items})))
+        for mid, items in obs.items()
+    }
+
+
+def task_weights(task_type: str, subject_matter: str | None = None) -> dict[str, float]:
+    """The families (and weights) quality means for this task and subject."""
+    weights = dict(TASK_FAMILIES.get(task_type, TASK_FAMILIES["chatbot"]))
+    for word, extra in SUBJECT_FAMILIES.items():
+        if subject_matter and re.search(rf"\b{word}", subject_matter.lower()):
+            for fam, w in extra.items():
+                weights[fam] = weights.get(fam, 0.0) + w
+    return weights
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def task_quality(
+    profile: QualityProfile | None, task_type: str, subject_matter: str | None = None
+) -> Quality:
+    """The model's 0-100 index for this task, with the families and sources it comes from; 'unknown' when
+    no family of the task has a comparable score."""
+    weights = task_weights(task_type, subject_matter)
+    what = task_type + (f" ({subject_matter})" if subject_matter else "")
+    used = {f: w for f, w in weights.items() if profile is not None and f in profile.standings}
+    if profile is None or not used:
+        return Quality(
+            index=0.0,
+            basis="unknown",
+            detail=f"unknown for {what}: no comparable published score in "
+            f"{', '.join(sorted(weights))}; not estimated from model size",
+            task=task_type,
+        )
+    total = sum(used.values())
+    value = sum(profile.standings[f].value * w for f, w in used.items()) / total
+    parts = [
+        f"{f} {profile.standings[f].value:+.2f} ({profile.standings[f].scores} scores: "
+        f"{', '.join(profile.standings[f].sources)})"
+        for f in sorted(used, key=lambda f: -used[f])
+    ]
+    missing = sorted(set(weights) - set(used))
+    detail = (
+        f"{what}: {100 * _phi(value):.0f} = 100·Φ({value:+.2f}), standings in group standard deviations "
+        f"from the catalog mean, compared within each benchmark and source: " + "; ".join(parts)
+    )
+    if missing:
+        detail += f"; no comparable score in {', '.join(missing)}"
+    sources = sorted({s for f in used for s in profile.standings[f].sources})
+    return Quality(
+        index=round(100.0 * _phi(value), 1),
+        basis="published",
+        detail=detail,
+        task=task_type,
+        families={f: round(100.0 * _phi(profile.standings[f].value), 1) for f in used},
+        sources=sources,
+    )
+
+
+def quality_indexes(models: Sequence[ModelFacts], task_type: str = "chatbot") -> dict[str, Quality]:
+    """Every model's index for one task (published where comparable scores exist, else unknown)."""
+    profiles = quality_profiles(models)
+    return {m.id: task_quality(profiles[m.id], task_type) for m in models}
 
 
 def option_quality(base: Quality, precision: str) -> Quality:
     """The model's index less the precision penalty, saying so."""
     penalty = PRECISION_PENALTY.get(precision, 0.0)
-    if penalty == 0:
+    if penalty == 0 or base.basis == "unknown":
         return base
-    return Quality(
-        index=round(max(0.0, base.index - penalty), 1),
-        basis=base.basis,
-        detail=f"{base.detail}; −{penalty:g} for {precision} weights",
+    return base.model_copy(
+        update={
+            "index": round(max(0.0, base.index - penalty), 1),
+            "detail": f"{base.detail}; −{penalty:g} for {precision} weights",
+        }
     )
 
 
-def meets_threshold(index: float, threshold: str) -> bool:
-    return index >= THRESHOLDS[threshold]
+def meets_threshold(quality: Quality, threshold: str) -> bool:
+    """Unknown quality passes only 'standard': nothing says it reaches more."""
+    if quality.basis == "unknown":
+        return threshold == "standard"
+    return quality.index >= THRESHOLDS[threshold]
+
+
+def below_size_floor(params_b: float, task_type: str) -> float | None:
+    """The task's minimum size when the model is below it, else None."""
+    floor = MIN_PARAMS_B.get(task_type)
+    # Nominal sizes round (Llama 3.1 8B has 8.03 B, Qwen2.5 7B 7.6 B, Mistral 7B 7.25 B): 5 % slack.
+    return floor if floor is not None and params_b < floor * 0.95 else None

@@ -28,8 +28,8 @@ from app.perf.types import GpuSpec, Interconnect, ModelArch
 from app.planning.catalog import arch_from_catalog_record, default_catalog
 from app.planning.cost import PriceRow
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
-from app.planning.quality import ModelFacts, quality_indexes
-from app.planning.result import Option, Quality, RecommendationResult, Rejected
+from app.planning.quality import ModelFacts, QualityProfile, quality_profiles, task_quality
+from app.planning.result import Option, RecommendationResult, Rejected
 from db import catalog_queries as q
 from db import models as m
 
@@ -54,7 +54,7 @@ class RecommendationNotFound(NotFound, LookupError):
 
 _ARCH_CACHE: dict[tuple[str, Any], ModelArch] = {}
 _GPU_CACHE: dict[tuple[str, Any], GpuSpec] = {}
-_QUALITY_CACHE: dict[tuple[tuple[str, Any], ...], dict[str, Quality]] = {}
+_QUALITY_CACHE: dict[tuple[tuple[str, Any], ...], dict[str, QualityProfile]] = {}
 
 
 def arch_from_row(row: m.Model) -> ModelArch:
@@ -184,8 +184,9 @@ def _remember(version: tuple[object, ...], what: tuple[object, ...], value: Any)
     return value
 
 
-async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
-    """Quality index of every recommendable model (published, or estimated from the published ones)."""
+async def model_profiles(*, session: AsyncSession) -> dict[str, QualityProfile]:
+    """Per-family quality standings of every recommendable model, from the comparable published scores of
+    the whole catalog (``app.planning.quality``); a task's index is computed from them per plan."""
     key = tuple(await q.model_versions(session=session))
     hit = _QUALITY_CACHE.get(key)
     if hit is not None:
@@ -210,7 +211,7 @@ async def model_qualities(*, session: AsyncSession) -> dict[str, Quality]:
                 tier=_tier(r),
             )
         )
-    result = quality_indexes(facts)
+    result = quality_profiles(facts)
     _QUALITY_CACHE.clear()
     _QUALITY_CACHE[key] = result
     return result
@@ -256,6 +257,13 @@ async def check_names(spec: Specification, *, session: AsyncSession) -> Specific
             inv.append({"gpu": gid, "count": item.count})
         if [i["gpu"] for i in inv] != [i.gpu for i in spec.gpu_inventory]:
             changes["gpu_inventory"] = inv
+    if spec.quality_reference_model:
+        known = sorted({mid.split("/")[-1] for mid in models_idx.ids()})
+        ref = _resolve(models_idx, [spec.quality_reference_model], "model", "quality_reference_model", known)[
+            0
+        ]
+        if ref != spec.quality_reference_model:
+            changes["quality_reference_model"] = ref
     if spec.preferred_models:
         known = sorted({mid.split("/")[-1] for mid in models_idx.ids()})
         resolved = _resolve(models_idx, spec.preferred_models, "model", "preferred_models", known)
@@ -329,27 +337,36 @@ async def _load_catalog(cfilter: q.CandidateFilter, *, session: AsyncSession) ->
     triples = await q.candidate_configs(cfilter, session=session)
     model_ids = sorted({t[0] for t in triples})
     gpu_ids = sorted({t[1] for t in triples})
-    qualities = await model_qualities(session=session)
+    profiles = await model_profiles(session=session)
     models: dict[str, ModelEntry] = {}
-    for row in await q.load_models(model_ids, session=session):
-        quality = qualities.get(row.id)
-        if quality is None:
+    reference: dict[str, ModelEntry] = {}
+    for row in await q.load_all_models(session=session):
+        profile = profiles.get(row.id)
+        if profile is None:
             continue
-        models[row.id] = ModelEntry(
+        entry = ModelEntry(
             id=row.id,
             family=row.family,
             arch=arch_from_row(row),
-            quality=quality,
+            quality=task_quality(profile, cfilter.task_type),
             license=row.license,
             context_window=row.context_window_tokens or row.max_position_embeddings,
             checkpoints=tuple(row.checkpoints or ()),
+            profile=profile,
+            params_b=row.params_computed_b or row.params_total_b,
         )
+        if row.id in model_ids:
+            models[row.id] = entry
+        else:
+            reference[row.id] = entry
     gpus = {
         row.id: GpuEntry(id=row.id, spec=gpu_spec_from_row(row), tdp_w=row.tdp_w)
         for row in await q.load_gpus(gpu_ids, session=session)
     }
     prices = [price_from_row(r) for r in await q.load_prices(gpu_ids, session=session)]
-    return PlanCatalog(models=models, gpus=gpus, prices=prices, candidates=triples)
+    return PlanCatalog(
+        models=models, gpus=gpus, prices=prices, candidates=triples, reference_models=reference
+    )
 
 
 # --- learning from observed outcomes ----------------------------------------------------------------------

@@ -90,9 +90,21 @@ class Cost(_M):
 
 
 class Quality(_M):
-    index: float = Field(ge=0, le=100, description="Preflight's 0-100 quality index")
-    basis: Literal["published", "estimated"]
-    detail: str = Field(description="Which scores it comes from, or how it was estimated")
+    index: float = Field(
+        ge=0, le=100, description="Preflight's 0-100 quality index for the task (0: unknown)"
+    )
+    basis: Literal["published", "estimated", "unknown"] = Field(
+        description="published: from comparable scores; unknown: none (never estimated from size)"
+    )
+    detail: str = Field(description="Which scores it comes from")
+    task: str | None = Field(default=None, description="The task the index is for")
+    families: dict[str, float] = Field(
+        default_factory=dict, description="0-100 per task family used (general, coding, ...)"
+    )
+    sources: list[str] = Field(default_factory=list, description="Score sources (catalog QUALITY.md ids)")
+    below_reference: str | None = Field(
+        default=None, description="e.g. 'lower quality than Llama-3.1-70B-Instruct (52 < 68)'"
+    )
 
 
 class Checkpoint(_M):

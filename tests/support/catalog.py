@@ -15,7 +15,7 @@ from app.perf.memory import param_counts
 from app.planning.catalog import REPO_ROOT, arch_from_catalog_record, gpu_spec_from_row
 from app.planning.cost import PriceRow
 from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog
-from app.planning.quality import ModelFacts, quality_indexes
+from app.planning.quality import ModelFacts, QualityProfile, quality_profiles, task_quality
 
 SEED = REPO_ROOT / "seed" / "data"
 
@@ -31,6 +31,25 @@ def recommendable_models() -> list[str]:
     return [mid for mid, r in seed_rows("models").items() if r["role"] == "recommendable"]
 
 
+@cache
+def seed_profiles() -> dict[str, QualityProfile]:
+    """Quality standings of every recommendable seed model (the whole catalog is one comparison)."""
+    facts = []
+    for mid in recommendable_models():
+        r = seed_rows("models")[mid]
+        pc = param_counts(arch_from_catalog_record(r))
+        facts.append(
+            ModelFacts(
+                id=mid,
+                family=r["family"],
+                total_params_b=pc.total / 1e9,
+                active_params_b=pc.active / 1e9,
+                scores=tuple(r["quality"]),
+            )
+        )
+    return quality_profiles(facts)
+
+
 def seed_catalog(
     model_ids: Sequence[str],
     gpu_prices: Mapping[str, float],
@@ -42,26 +61,18 @@ def seed_catalog(
     unless ``prices`` is given."""
     rows = seed_rows("models")
     gpu_rows = seed_rows("gpus")
+    profiles = seed_profiles()
     archs = {mid: arch_from_catalog_record(rows[mid]) for mid in model_ids}
-    facts = [
-        ModelFacts(
-            id=mid,
-            family=rows[mid]["family"],
-            total_params_b=param_counts(arch).total / 1e9,
-            active_params_b=param_counts(arch).active / 1e9,
-            scores=tuple(rows[mid]["quality"]),
-        )
-        for mid, arch in archs.items()
-    ]
-    qualities = quality_indexes(facts)
     models = {
         mid: ModelEntry(
             id=mid,
             family=rows[mid]["family"],
             arch=archs[mid],
-            quality=qualities[mid],
+            quality=task_quality(profiles[mid], "chatbot"),
             context_window=rows[mid]["context_window_tokens"] or rows[mid]["max_position_embeddings"],
             checkpoints=tuple(rows[mid].get("checkpoints") or ()),
+            profile=profiles[mid],
+            params_b=rows[mid]["params_computed_b"],
         )
         for mid in model_ids
     }
@@ -86,4 +97,18 @@ def seed_catalog(
         for p in rows[mid]["precisions"]
         if (precisions is None or p in precisions) and (p != "fp8" or gpus[gid].spec.fp8_tflops)
     ]
-    return PlanCatalog(models=models, gpus=gpus, prices=price_rows, candidates=triples)
+    reference = {
+        mid: ModelEntry(
+            id=mid,
+            family=r["family"],
+            arch=arch_from_catalog_record(r),
+            quality=task_quality(profiles[mid], "chatbot"),
+            profile=profiles[mid],
+            params_b=r["params_computed_b"],
+        )
+        for mid, r in rows.items()
+        if mid in profiles and mid not in models
+    }
+    return PlanCatalog(
+        models=models, gpus=gpus, prices=price_rows, candidates=triples, reference_models=reference
+    )

@@ -82,7 +82,7 @@ def _render_args(option: Option) -> list[str]:
 
 def test_int4_and_fp8_options_render_flags_that_load_their_checkpoint() -> None:
     catalog = seed_catalog(
-        ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct"], {"L40S-48GB": 1.0}
+        ["Qwen/Qwen2.5-7B-Instruct", "mistralai/Mistral-Small-24B-Instruct-2501"], {"L40S-48GB": 1.0}
     )
     result = plan(spec(task_type="chatbot", total_users=300, priority="cost"), catalog)
     shown = {(o.model_id, o.precision): o for o in result.options + result.viable}
@@ -91,11 +91,11 @@ def test_int4_and_fp8_options_render_flags_that_load_their_checkpoint() -> None:
     assert "--model=Qwen/Qwen2.5-7B-Instruct-AWQ" in args
     assert "--served-model-name=Qwen/Qwen2.5-7B-Instruct" in args
     assert not any(a.startswith("--quantization") for a in args)
-    fp8 = shown[("meta-llama/Llama-3.2-3B-Instruct", "fp8")]
+    fp8 = shown[("mistralai/Mistral-Small-24B-Instruct-2501", "fp8")]
     args = _render_args(fp8)
-    assert "--model=meta-llama/Llama-3.2-3B-Instruct" in args and "--quantization=fp8" in args
-    # No published int4 repo for Llama 3.2 3B: that precision is never offered.
-    assert ("meta-llama/Llama-3.2-3B-Instruct", "int4") not in shown
+    assert "--model=mistralai/Mistral-Small-24B-Instruct-2501" in args and "--quantization=fp8" in args
+    # No published int4 repo for Mistral Small 3: that precision is never offered.
+    assert ("mistralai/Mistral-Small-24B-Instruct-2501", "int4") not in shown
 
 
 def test_gpt_oss_120b_is_sized_as_its_mxfp4_release_and_fits_one_h100() -> None:
