@@ -180,7 +180,13 @@ def option_card(option: Option, *, on_pareto: bool = False) -> str:
         "- " + _check_line("TTFT p90", checks.get("ttft_p90_ms"), option.ttft_ms.p90),
         "- " + _check_line("TPOT p90", checks.get("tpot_p90_ms"), option.tpot_ms.p90),
         "- " + _check_line("E2E p95", checks.get("e2e_p95_ms"), option.e2e_ms.p95),
-        f"- Quality: {option.quality.index:.0f}/100 ({option.quality.basis}; {option.quality.detail})",
+        "- Quality: "
+        + (
+            f"unknown ({option.quality.detail})"
+            if option.quality.basis == "unknown"
+            else f"{option.quality.index:.0f}/100 ({option.quality.basis}; {option.quality.detail})"
+        )
+        + (f" — **{option.quality.below_reference}**" if option.quality.below_reference else ""),
         f"- Basis: **{option.basis}**; capacity {option.requests_per_s_capacity:,.1f} req/s per replica",
     ]
     for note in cost.notes:

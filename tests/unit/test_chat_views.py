@@ -22,7 +22,9 @@ pytestmark = pytest.mark.unit
 def planned(spec: Specification) -> RecommendationResult:
     """A real plan (the pure planner on a small catalog), so the views render what the recommender returns."""
     return plan(
-        spec.edit(target_e2e_latency_p95_ms=60000, target_tpot_p90_ms=200), small_catalog(), PlanSettings()
+        spec.edit(target_e2e_latency_p95_ms=60000, target_tpot_p90_ms=200, quality_threshold="standard"),
+        small_catalog(),
+        PlanSettings(),
     )
 
 
