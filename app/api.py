@@ -25,7 +25,7 @@ from app.config import get_settings
 from app.datahealth import data_health
 from app.errors import PreflightError, http_status, kind_of, public_message, retry_after
 from app.http_limits import RequestLimits
-from db.session import DatabaseUnavailableError, as_unavailable, get_engine, session_scope
+from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine, session_scope
 
 if TYPE_CHECKING:
     from app.observe.background import Observer
@@ -65,6 +65,9 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
             reconciler.cancel()
         if observer is not None:
             await observer.stop()
+        # The engine's connections belong to this event loop: close them with it, so whatever runs after the
+        # server (the still-running report of `preflight up`) gets a fresh engine.
+        await dispose_engine()
 
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 

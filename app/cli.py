@@ -52,14 +52,17 @@ def up(
 ) -> None:
     """Start Preflight: the database (embedded unless configured), migrations, seed data, then the app."""
     from app.config import get_settings
-    from app.server import serve
+    from app.server import PortUnavailableError, serve
 
     settings = get_settings()
     logging.getLogger().setLevel(settings.log_level)
     try:
         serve(host or settings.host, port or settings.port)
+    except PortUnavailableError as e:
+        raise fail(str(e), 1) from e
     except KeyboardInterrupt:
-        typer.echo("stopped")
+        pass
+    typer.echo("stopped")
 
 
 # ---------------------------------------------------------------------------------------------------- db

@@ -1,4 +1,5 @@
-"""`preflight deploy`, `preflight deployments list|show|rollback|delete|cancel|reconcile`, `preflight test`.
+"""`preflight deploy`, `preflight deployments list|show|rollback|delete|cancel|reconcile|stop-all`,
+`preflight test`.
 
 Exit codes: 0 done; 1 the deployment failed or the database is unavailable; 2 invalid input (unknown
 recommendation, invalid plan or manifests, a state that does not allow the operation); 3 busy (another
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
     deployments.command("delete")(delete_command)
     deployments.command("cancel")(cancel_command)
     deployments.command("reconcile")(reconcile_command)
+    deployments.command("stop-all")(stop_all_command)
     app.add_typer(deployments, name="deployments")
 
 
@@ -377,6 +379,33 @@ def cancel_command(
             typer.echo(ev.model_dump_json() if as_json else line(ev))
 
     _run(go)
+
+
+def stop_all_command(
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop every local deployment whose processes are still running (they outlive `preflight up`)."""
+
+    async def go() -> tuple[int, bool]:
+        from app.deploy import service
+        from app.deploy.events import Finished, line
+        from db.session import get_engine
+
+        who = await _principal(user)
+        stopped, ok = 0, True
+        async for ev in service.stop_all_local(principal=who, engine=await get_engine()):
+            typer.echo(ev.model_dump_json() if as_json else line(ev))
+            if isinstance(ev, Finished):
+                stopped += ev.ok
+                ok = ok and ev.ok
+        return stopped, ok
+
+    stopped, ok = _run(go)
+    if not as_json:
+        typer.echo(f"stopped {stopped} local deployment(s)" if stopped else "no local deployment is running")
+    if not ok:
+        raise typer.Exit(1)
 
 
 def reconcile_command(

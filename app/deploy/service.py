@@ -850,6 +850,45 @@ async def delete(
         yield Finished(deployment_id=run.id, state="deleted", ok=True, message="deleted")
 
 
+async def live_local_deployments(
+    *, session: AsyncSession, principal: Principal | None = None
+) -> list[DeploymentView]:
+    """Local deployments (of ``principal``; default: everyone's) with at least one process still alive.
+
+    Their processes are detached and outlive the Preflight process that started them, so this is what a
+    stopping `preflight up` reports and what `preflight deployments stop-all` stops."""
+    from app.deploy.targets.local import LocalRuntime, is_alive
+
+    stmt = select(m.Deployment).where(m.Deployment.target == "local", m.Deployment.state != "deleted")
+    stmt = _owned(stmt, principal or Principal.system()).order_by(m.Deployment.created_at)
+    live = []
+    for dep in (await session.execute(stmt)).scalars():
+        runtime = dep.runtime or {}
+        if runtime.get("kind") != "local" or not runtime.get("processes"):
+            continue
+        if any(is_alive(p) for p in LocalRuntime.model_validate(runtime).processes):
+            live.append(view(dep))
+    return live
+
+
+async def stop_all_local(
+    *,
+    principal: Principal,
+    engine: AsyncEngine,
+    target_factory: TargetFactory = default_target_factory,
+) -> AsyncIterator[ProgressEvent]:
+    """Delete (stop the processes of) every live local deployment the principal may act on, one by one.
+    A deployment busy in another process is reported and skipped; the others are still stopped."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        live = await live_local_deployments(session=s, principal=principal)
+    for dep in live:
+        try:
+            async for ev in delete(dep.id, principal=principal, engine=engine, target_factory=target_factory):
+                yield ev
+        except DeploymentBusyError as e:
+            yield Finished(deployment_id=dep.id, state=dep.state, ok=False, message=f"skipped: {e}")
+
+
 async def cancel(
     deployment_id: str | uuid.UUID,
     *,

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from support.deploy import deployment_row, recommendation_for, stop_leftovers
 
 from app.auth import Principal, create_user
-from app.deploy.targets.local import LocalRuntime, is_alive
+from app.deploy.targets.local import LocalRuntime, free_port, is_alive
 from db import models as m
 from db.session import make_engine
 
@@ -286,3 +286,52 @@ async def test_api_streams_progress_and_scopes_deployments_by_owner(
     finally:
         await dispose_engine()
         get_settings.cache_clear()
+
+
+def up_then_ctrl_c(env: dict[str, str]) -> tuple[int, str, str]:
+    """Start `preflight up`, stop it with Ctrl-C once it is up: (exit code, stdout, stderr)."""
+    up = subprocess.Popen(
+        [*PREFLIGHT, "up", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert up.stdout is not None
+        for line in up.stdout:
+            if "Preflight is up" in line:
+                break
+        up.send_signal(signal.SIGINT)
+        out, err = up.communicate(timeout=60)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    return up.returncode, out, err
+
+
+async def test_local_deployments_outlive_up_which_says_so_and_stop_all_stops_them(
+    env: dict[str, str], engine: AsyncEngine
+) -> None:
+    """The lifecycle choice: stopping `preflight up` leaves local deployments serving, says so and names
+    the command that stops them; `preflight deployments stop-all` does."""
+    rec_id = await recommendation_for(engine)
+    proc = preflight(env, "deploy", "--recommendation", rec_id, "--replicas", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    dep_id = ndjson(proc.stdout)[-1]["deployment_id"]
+    runtime = LocalRuntime.model_validate((await deployment_row(engine, dep_id)).runtime)
+    assert runtime.processes and all(is_alive(p) for p in runtime.processes)
+
+    returncode, out, err = up_then_ctrl_c(env)
+    assert returncode == 0, err
+    assert "1 local deployment(s) keep running" in out and dep_id in out
+    assert "preflight deployments stop-all" in out
+    assert all(is_alive(p) for p in runtime.processes)
+
+    stopped = preflight(env, "deployments", "stop-all")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped 1 local deployment(s)" in stopped.stdout
+    assert not any(is_alive(p) for p in runtime.processes)
+    assert (await deployment_row(engine, dep_id)).state == "deleted"
+    again = preflight(env, "deployments", "stop-all")
+    assert again.returncode == 0 and "no local deployment is running" in again.stdout

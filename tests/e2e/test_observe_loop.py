@@ -14,15 +14,18 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from support.simulator import Simulator
+from support.waiting import wait_until
 
 from app.observe import hooks
 from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
@@ -33,6 +36,27 @@ from db import models as m
 from db.session import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+async def ok_samples_since(
+    sessions: async_sessionmaker[AsyncSession], dep_id: uuid.UUID, since: datetime | None
+) -> list[int]:
+    """Ids of the deployment's successful scrapes (taken after ``since``, when given)."""
+    stmt = select(m.MetricSample.id).where(
+        m.MetricSample.deployment_id == dep_id, m.MetricSample.ok.is_(True)
+    )
+    if since is not None:
+        stmt = stmt.where(m.MetricSample.at > since)
+    async with sessions() as s:
+        return list((await s.execute(stmt)).scalars())
+
+
+async def scrapes_after(
+    sessions: async_sessionmaker[AsyncSession], dep_id: uuid.UUID, ended: datetime
+) -> bool:
+    """Whether the scraper holds the counts as of ``ended``: a sample is stamped when its response is read,
+    so only the second one stamped after ``ended`` was surely requested after it."""
+    return len(await ok_samples_since(sessions, dep_id, ended)) >= 2
 
 
 @pytest.fixture
@@ -166,7 +190,8 @@ async def test_slower_than_predicted_closes_the_loop(
             s.add(dep)
             await s.commit()
         scraper.watch(dep.id)
-        await asyncio.sleep(1.5)
+        # A baseline sample before the load starts, so the window holds the whole load test.
+        await wait_until(lambda: ok_samples_since(sessions, dep.id, None), "a first scrape")
         cfg = LoadTestConfig(
             endpoint=sim.url,
             profile="concurrency",
@@ -178,7 +203,8 @@ async def test_slower_than_predicted_closes_the_loop(
         )
         report = await run_loadtest(cfg)
         assert isinstance(report, LoadTestReport) and report.errors == 0
-        await asyncio.sleep(2.5)  # let the scraper take the final counts
+        ended = datetime.now(UTC)
+        await wait_until(lambda: scrapes_after(sessions, dep.id, ended), "the final counts")
         await scraper.unwatch(dep.id)
 
         # SLO compliance from the scraped histograms, per SLO.
@@ -300,44 +326,37 @@ async def test_killing_the_simulator_marks_the_deployment_unhealthy(
         # What the deployment engine does when the deployment becomes ready (app/deploy/service.py).
         hooks.install(scraper)
         hooks.deployment_ready(dep.id)
+        await wait_until(lambda: ok_samples_since(sessions, dep.id, None), "a first scrape")
         load = asyncio.create_task(
             run_loadtest(
                 LoadTestConfig(endpoint=sim.url, profile="constant", rate=4, duration_s=3, output_tokens=16)
             )
         )
         await load
-        await asyncio.sleep(1.0)
+        ended = datetime.now(UTC)
+        await wait_until(lambda: scrapes_after(sessions, dep.id, ended), "the final counts")
+        kept = set(await ok_samples_since(sessions, dep.id, None))
+        assert len(kept) >= 2
         async with sessions() as s:
             row = await s.get(m.Deployment, dep.id)
             assert row is not None and row.health == "healthy"
-            kept = set(
-                (
-                    await s.execute(
-                        select(m.MetricSample.id).where(
-                            m.MetricSample.deployment_id == dep.id, m.MetricSample.ok.is_(True)
-                        )
-                    )
-                ).scalars()
-            )
-        assert len(kept) >= 4
 
         sim.kill()  # mid-observation
-        deadline = time.monotonic() + 15
-        health = reason = None
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
+
+        async def unhealthy_reason() -> str | None:
             async with sessions() as s:
                 row = await s.get(m.Deployment, dep.id)
                 assert row is not None
-                health, reason = row.health, row.health_reason
-            if health == "unhealthy":
-                break
-        assert health == "unhealthy", reason
-        assert reason is not None
+                return row.health_reason if row.health == "unhealthy" else None
+
+        reason = await wait_until(unhealthy_reason, "the deployment to be marked unhealthy")
         assert sim.url in reason and "connection refused" in reason and "last good sample" in reason
         hooks.deployment_removed(dep.id)
-        await asyncio.sleep(0.2)
-        assert dep.id not in scraper.watching()
+
+        async def stopped_watching() -> bool:
+            return dep.id not in scraper.watching()
+
+        await wait_until(stopped_watching, "the scraper to stop watching the removed deployment")
         async with sessions() as s:
             rows = (
                 (await s.execute(select(m.MetricSample).where(m.MetricSample.deployment_id == dep.id)))

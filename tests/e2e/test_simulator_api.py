@@ -14,6 +14,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.simulator import Simulator
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -183,10 +184,53 @@ def test_client_disconnect_aborts_the_request(server: SimServer) -> None:
         pytest.fail("the aborted stream was not counted as finished_reason=abort")
 
 
-async def test_metrics_have_vllm_names_and_consistent_histograms(server: SimServer) -> None:
-    # Load the server with concurrent streams and watch the gauges move while they run.
-    client = openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+async def gauge(h: httpx.AsyncClient, url: str, name: str, **labels: str) -> float:
+    """The current value of one of the simulator's samples, summed over the label sets that match."""
+    text = (await h.get(url + "/metrics")).text
+    return sum(
+        s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+        if s.name == name and labels.items() <= s.labels.items()
+    )
 
+
+async def test_metrics_have_vllm_names_and_consistent_histograms(server: SimServer) -> None:
+    # Streams long enough that none can finish during the test (thousands of decode steps): once each has
+    # produced its first token, all of them are running, whatever the machine's load. A poll racing short
+    # requests used to miss them on a loaded machine.
+    client = openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+    n = 20
+
+    async def first_token(i: int) -> Any:
+        stream = await client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": f"request {i}"}],
+            max_tokens=4000,
+            stream=True,
+            extra_body={"ignore_eos": True},
+        )
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                return stream
+        raise AssertionError("the stream ended before its first token")
+
+    async with httpx.AsyncClient() as h:
+        aborts_before = await gauge(h, server.url, "vllm:request_success_total", finished_reason="abort")
+        streams = await asyncio.gather(*(first_token(i) for i in range(n)))
+        assert await gauge(h, server.url, "vllm:num_requests_running") == n
+        assert await gauge(h, server.url, "vllm:kv_cache_usage_perc") > 0
+        for stream in streams:
+            await stream.close()
+
+        async def all_aborted() -> bool:
+            aborted = await gauge(h, server.url, "vllm:request_success_total", finished_reason="abort")
+            return aborted == aborts_before + n
+
+        await wait_until(all_aborted, "the closed streams to be counted as aborted")
+        assert await gauge(h, server.url, "vllm:num_requests_running") == 0
+
+    # And requests that run to their end.
     async def one(i: int) -> None:
         stream = await client.chat.completions.create(
             model=MODEL,
@@ -198,17 +242,7 @@ async def test_metrics_have_vllm_names_and_consistent_histograms(server: SimServ
         async for _ in stream:
             pass
 
-    tasks = [asyncio.create_task(one(i)) for i in range(20)]
-    peak_running = 0.0
-    async with httpx.AsyncClient() as h:
-        while not all(t.done() for t in tasks):
-            live = (await h.get(server.url + "/metrics")).text
-            for line in live.splitlines():
-                if line.startswith("vllm:num_requests_running{"):
-                    peak_running = max(peak_running, float(line.rsplit(" ", 1)[1]))
-            await asyncio.sleep(0.02)
-    await asyncio.gather(*tasks)
-    assert peak_running > 1
+    await asyncio.gather(*(one(i) for i in range(n)))
 
     m = server.metrics()
     labels = {"model_name": MODEL, "engine": "0"}
@@ -308,10 +342,19 @@ async def test_overload_is_rejected_with_429(faulty: SimServer) -> None:
         except openai.RateLimitError:
             return "429"
 
-    first = asyncio.create_task(one(400))
-    await asyncio.sleep(0.3)  # it is running now (max_num_seqs 1)
-    second = asyncio.create_task(one(400))
-    await asyncio.sleep(0.05)  # it waits (limit 1): the rest are turned away
+    async with httpx.AsyncClient() as h:
+
+        async def counts(running: float, waiting: float) -> bool:
+            return (
+                await gauge(h, faulty.url, "vllm:num_requests_running"),
+                await gauge(h, faulty.url, "vllm:num_requests_waiting"),
+            ) == (running, waiting)
+
+        first = asyncio.create_task(one(2000))
+        await wait_until(lambda: counts(1, 0), "the first request to run (max_num_seqs 1)")
+        second = asyncio.create_task(one(400))
+        await wait_until(lambda: counts(1, 1), "the second request to wait (limit 1)")
+    # The rest are turned away.
     rest = await asyncio.gather(*(one() for _ in range(3)))
     assert rest == ["429", "429", "429"]
     assert await first == "ok" and await second == "ok"

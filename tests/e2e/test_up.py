@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -98,3 +99,27 @@ def test_first_start_creates_an_admin_who_can_sign_in(fresh_db_url: str) -> None
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_a_busy_port_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    """The port is taken before the database is touched: the database here does not even exist, so any
+    attempt to start reconcile or the observer would fail differently (and slowly)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(
+            os.environ,
+            PREFLIGHT_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+            PREFLIGHT_DATA_DIR=str(tmp_path),
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", "up", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr and "--port" in proc.stderr
+    assert "Preflight is up" not in proc.stdout and "Traceback" not in proc.stderr

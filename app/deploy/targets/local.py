@@ -117,7 +117,7 @@ def _reap(pid: int) -> None:
         del _CHILDREN[pid]
 
 
-async def stop_process(rec: ProcessRecord, grace_s: float = 5.0) -> bool:
+async def stop_process(rec: ProcessRecord, grace_s: float = 5.0, kill_wait_s: float = 60.0) -> bool:
     """SIGTERM the process group, SIGKILL after the grace period. Returns whether it was running."""
     if not is_alive(rec):
         return False
@@ -134,10 +134,15 @@ async def stop_process(rec: ProcessRecord, grace_s: float = 5.0) -> bool:
         os.killpg(rec.pid, signal.SIGKILL)
     except ProcessLookupError:
         return True
-    for _ in range(50):
-        if not is_alive(rec):
-            break
-        await asyncio.sleep(0.1)
+    # SIGKILL cannot be ignored, but on a loaded machine the exit can take a while: return only once the
+    # process is gone, so "stopped" is true when the caller reports it (a bounded wait, then an error).
+    deadline = time.monotonic() + kill_wait_s
+    while is_alive(rec):
+        if time.monotonic() > deadline:
+            raise LocalTargetError(
+                f"{rec.role} {rec.index} (pid {rec.pid}) survived SIGKILL for {kill_wait_s:.0f} s"
+            )
+        await asyncio.sleep(0.05)
     return True
 
 
