@@ -52,6 +52,7 @@ def up(
 ) -> None:
     """Start Preflight: the database (embedded unless configured), migrations, seed data, then the app."""
     from app.config import get_settings
+    from app.errors import exit_code
     from app.server import PortUnavailableError, serve
 
     settings = get_settings()
@@ -59,7 +60,7 @@ def up(
     try:
         serve(host or settings.host, port or settings.port)
     except PortUnavailableError as e:
-        raise fail(str(e), 1) from e
+        raise fail(str(e), exit_code(e)) from e
     except KeyboardInterrupt:
         pass
     typer.echo("stopped")

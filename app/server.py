@@ -19,10 +19,12 @@ import signal
 import socket
 from types import FrameType
 
+from app.errors import Conflict
+
 logger = logging.getLogger(__name__)
 
 
-class PortUnavailableError(Exception):
+class PortUnavailableError(Conflict):
     """The address `preflight up` should listen on cannot be bound; the message says what to do."""
 
 
