@@ -153,6 +153,9 @@ class Price(Base):
     usd_purchase: Mapped[float | None] = mapped_column(Float)
     usd_purchase_high: Mapped[float | None] = mapped_column(Float)
     excludes_host: Mapped[bool] = mapped_column(Boolean, default=False)
+    server_power_w: Mapped[float | None] = mapped_column(
+        Float, comment="Whole-server power, W (purchase rows of a multi-GPU server)"
+    )
     price_date: Mapped[str | None] = mapped_column(String(10), comment="ISO date, year-month or year")
     source: Mapped[str] = mapped_column(String(120), index=True)
     source_url: Mapped[str | None] = mapped_column(Text)

@@ -25,6 +25,7 @@ from seed.aliases import alias_key, build_index
 from seed.curate_gpus import build_gpu_rows
 from seed.curate_measurements import MEASUREMENT_COLLECTED, build_benchmark_rows, build_price_rows
 from seed.curate_models import attach_quality_scores, build_model_rows
+from seed.curate_servers import build_server_rows
 from seed.params import ParamCount, relative_difference
 from seed.schemas import ROW_MODELS, SeedKind
 from seed.usecase_templates import PREFLIGHT, SEED_DESIGN, USE_CASES
@@ -107,6 +108,15 @@ def _sources(shared: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for record in shared["reference_gpus"]["gpus"]:
         for entry in record.get("sources", []):
             add(entry, "catalog/reference_gpus.json")
+    for name, origin in (
+        ("servers", "catalog/server_prices.json"),
+        ("quality", "catalog/quality_scores.json"),
+    ):
+        for entry in (shared.get(name) or {}).get("sources", []):
+            if entry["id"] in merged:  # the same id in another file: keep the first, note both origins
+                merged[entry["id"]]["origin"].append(origin)
+                continue
+            add(entry, origin)
     for sid, text in MEASUREMENT_COLLECTED.items():
         merged[sid]["collected_as"] = {"date": text[0], "basis": text[1]}
     merged[SEED_DESIGN] = {
@@ -139,17 +149,21 @@ def build(shared_dir: Path) -> SeedFiles:
         "prices": _read(shared_dir / "catalog" / "gpu_prices.json"),
         "published": _read(shared_dir / "published" / "serving_measurements.json"),
     }
+    for name, file in (("servers", "server_prices.json"), ("quality", "quality_scores.json")):
+        if (shared_dir / "catalog" / file).exists():
+            shared[name] = _read(shared_dir / "catalog" / file)
     try:
         model_results = build_model_rows(shared["models"], shared["reference_models"])
         gpus, unmatched_tdp = build_gpu_rows(shared["published"], shared["reference_gpus"], shared["prices"])
         prices = build_price_rows(shared["prices"])
+        if "servers" in shared:
+            prices += build_server_rows(shared["servers"])
         benchmarks = build_benchmark_rows(shared["published"])
     except (KeyError, ValueError) as e:
         raise SeedBuildError(f"curation does not match the shared data: {e}") from e
     models = [row for row, _ in model_results]
-    scores_file = shared_dir / "catalog" / "quality_scores.json"
-    if scores_file.exists():
-        attach_quality_scores(models, _read(scores_file))
+    if "quality" in shared:
+        attach_quality_scores(models, shared["quality"])
 
     for kind, rows in (
         ("models", models),

@@ -160,6 +160,9 @@ class PriceRow(_Row):
     usd_purchase: float | None = Field(default=None, gt=0)
     usd_purchase_high: float | None = Field(default=None, gt=0)
     excludes_host: bool = Field(default=False, description="Price covers the GPU only, not the host VM")
+    server_power_w: float | None = Field(
+        default=None, gt=0, description="Whole-server power (purchase rows of a multi-GPU server)"
+    )
     date: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
     source: str
     source_url: str | None = None

@@ -5,10 +5,11 @@ Pure functions over price rows; no I/O. Every ``Cost`` lists the price rows it u
 - Cloud rental: the cheapest eligible row for the GPU (or the named provider/region), billed per instance:
   a row for an 8-GPU instance bills whole instances. Hourly and monthly figures are at the steady (minimum)
   replica count; ``monthly_usd_at_peak`` if the peak count ran all month. A month is 730 hours.
-- Owned hardware: only power and cooling, ``GPUs × TDP (kW) × hours × $/kWh × PUE``, when a power price is
-  given; otherwise nothing (the ranking then minimises GPUs).
-- Purchase: ``TCO = capex + months × (power + space)`` over the amortisation period; the monthly figure is the
-  TCO spread over those months; break-even is the month when buying has cost less than renting.
+- Owned hardware: energy for the GPUs in use plus their share of the host, at the average draw, × PUE, at the
+  person's power price or a stated default; the owned GPUs not used stay free (``owned_cost``).
+- Purchase: whole servers (8-GPU SXM/OAM boards, PCIe servers of 1/2/4/8 cards) at sourced server prices;
+  ``TCO = capex + months × (energy + colocation + support + operations)``, per node and in total, with
+  break-even against renting and every assumption listed (``HardwareAssumptions``, ``purchase_cost``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class PriceRow:
     usd_purchase_high: float | None = None
     date: str | None = None
     excludes_host: bool = False
+    server_power_w: float | None = None  # whole-server power of a multi-GPU purchase row
 
 
 def price_used(row: PriceRow) -> PriceUsed:
@@ -181,11 +183,151 @@ def cloud_cost(
     )
 
 
-def power_hourly_usd(gpus: int, tdp_w: float | None, usd_per_kwh: float | None, pue: float) -> float:
-    """GPUs × TDP (kW) × $/kWh × PUE: power and cooling for one hour at full board power."""
-    if not usd_per_kwh or not tdp_w:
-        return 0.0
-    return gpus * tdp_w / 1000.0 * usd_per_kwh * pue
+# --- owned and purchased hardware ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HardwareAssumptions:
+    """What owned and purchased hardware costs beyond the price rows; each figure names its source.
+
+    Listed on every owned/purchase cost (``Cost.assumptions``) and editable through ``PlanSettings``.
+    """
+
+    # Used only when the person gives no power price, and said so: about the US commercial average
+    # (EIA Electric Power Monthly, 2024: 12.7 ¢/kWh), rounded.
+    default_usd_per_kwh: float = 0.13
+    # Average server power in use as a fraction of its maximum (Epoch AI, server_prices.json opex).
+    power_draw_fraction: float = 0.75
+    # Colocation per kW of server power per month, 250-500 kW, North America, H1 2025 (CBRE via
+    # DataCenterKnowledge, server_prices.json opex): space, power delivery and cooling for bought servers.
+    colocation_usd_per_kw_month: float = 184.0
+    # Hardware support per year as a share of the server price (DGX H100, supercluster-dgx; secondary).
+    support_pct_per_year: float = 20.0
+    # Non-GPU bill of materials of an 8-GPU server, added to a GPU-baseboard price (DGX H100, Epoch AI).
+    host_bom_usd: float = 32010.0
+    # Server price over GPU list price × GPU count when no server price exists (Epoch AI default, 1.64).
+    server_overhead: float = 1.64
+    # Host power (2 CPUs, memory, fans, NICs) of a PCIe GPU server without a stated server power:
+    # Preflight's judgement, consistent with ServeTheHome's 4.3-5 kW for 8× L40S (8 × 350 W GPUs + ~1.5 kW).
+    pcie_host_power_w: float = 1500.0
+    # Operations staff per node per month: not counted unless given.
+    ops_usd_per_node_month: float = 0.0
+
+    def listed(self, usd_per_kwh: float, stated_power: bool, pue: float) -> list[str]:
+        power = (
+            f"power ${usd_per_kwh:g}/kWh (yours)"
+            if stated_power
+            else f"power ${usd_per_kwh:g}/kWh: Preflight's default (about the US commercial average, EIA "
+            "2024), not a price you gave; set power_cost_per_kwh"
+        )
+        return [
+            power,
+            f"PUE {pue:g} (cooling and power distribution on top of IT power; editable)",
+            f"servers draw {self.power_draw_fraction:.0%} of their maximum power on average (Epoch AI)",
+            f"colocation ${self.colocation_usd_per_kw_month:g} per kW per month "
+            "(CBRE, North America, H1 2025)",
+            f"support {self.support_pct_per_year:g}% of the server price per year "
+            "(DGX H100 figure, secondary)",
+            f"host for a bare GPU baseboard ${self.host_bom_usd:,.0f} (DGX H100 non-GPU parts, Epoch AI)",
+            f"server price {self.server_overhead:g} × GPU list price where no server price exists (Epoch AI)",
+            f"PCIe server host power {self.pcie_host_power_w:,.0f} W (Preflight's judgement)",
+            "operations staff: "
+            + (
+                f"${self.ops_usd_per_node_month:,.0f} per node per month"
+                if self.ops_usd_per_node_month
+                else "not counted"
+            ),
+        ]
+
+
+DEFAULT_HARDWARE = HardwareAssumptions()
+BOARD_GPUS = 8  # SXM/OAM parts are sold on 8-GPU baseboards
+PCIE_SERVER_SIZES = (1, 2, 4, 8)  # GPU cards per PCIe server
+
+
+@dataclass(frozen=True)
+class Node:
+    """One server as bought: its GPUs, price, power and where the figures come from."""
+
+    gpus: int
+    usd: float
+    power_w: float
+    how: str
+    row: PriceRow | None
+
+
+def _card_row(gpu_id: str, prices: Sequence[PriceRow]) -> PriceRow | None:
+    rows = [
+        r
+        for r in prices
+        if r.gpu_id == gpu_id and r.kind == "purchase" and r.usd_purchase and (r.gpus_per_instance or 1) == 1
+    ]
+    if not rows:
+        return None
+    dated = [r for r in rows if _date_key(r.date)]
+    if dated:
+        return max(dated, key=lambda r: (_date_key(r.date), -(r.usd_purchase or 0.0)))
+    return min(rows, key=lambda r: r.usd_purchase or 0.0)
+
+
+_TRUST = ("complete server", "GPU baseboard", "unverified listing", "estimate")
+
+
+def server_node(
+    gpu_id: str,
+    *,
+    board: bool,
+    gpus_needed: int,
+    tdp_w: float | None,
+    prices: Sequence[PriceRow],
+    hw: HardwareAssumptions = DEFAULT_HARDWARE,
+) -> Node | None:
+    """The server this GPU is bought in: a sourced whole-server price (complete servers first, most recent;
+    a bare baseboard plus the host), else one built from the card price × the server overhead — 8 GPUs for
+    SXM/OAM boards, the smallest PCIe server of 1/2/4/8 cards that holds ``gpus_needed`` (up to 8)."""
+    servers = [
+        r for r in prices if r.gpu_id == gpu_id and r.kind == "purchase" and (r.gpus_per_instance or 1) > 1
+    ]
+    if servers:
+        rank = {name: i for i, name in enumerate(_TRUST)}
+        best = min(
+            servers,
+            key=lambda r: (rank.get(r.provider, len(_TRUST)), -_date_key(r.date), r.usd_purchase or 0.0),
+        )
+        n = best.gpus_per_instance or BOARD_GPUS
+        usd = best.usd_purchase or 0.0
+        how = f"{best.provider} {best.instance_type or ''} ({best.source}, {best.date or 'undated'})".strip()
+        if best.excludes_host:
+            usd += hw.host_bom_usd
+            how += f" + host ${hw.host_bom_usd:,.0f}"
+        power = best.server_power_w or (n * (tdp_w or 0.0) + hw.pcie_host_power_w)
+        return Node(gpus=n, usd=usd, power_w=power, how=how, row=best)
+    card = _card_row(gpu_id, prices)
+    if card is None:
+        return None
+    if board:
+        n = BOARD_GPUS
+    else:
+        n = next((k for k in PCIE_SERVER_SIZES if k >= min(gpus_needed, PCIE_SERVER_SIZES[-1])), 8)
+    usd = n * (card.usd_purchase or 0.0) * hw.server_overhead
+    how = (
+        f"built: {n} × ${card.usd_purchase:,.0f} ({card.provider}, {card.date or 'undated'}) × "
+        f"{hw.server_overhead:g} server overhead"
+    )
+    host_w = hw.pcie_host_power_w
+    return Node(gpus=n, usd=usd, power_w=n * (tdp_w or 0.0) + host_w, how=how, row=card)
+
+
+def host_power_per_gpu_w(node: Node | None, tdp_w: float | None, hw: HardwareAssumptions) -> float:
+    """A GPU's share of its server's non-GPU power (CPUs, memory, fans, NICs, switches)."""
+    if node is not None and tdp_w:
+        return max(node.power_w - node.gpus * tdp_w, 0.0) / node.gpus
+    return hw.pcie_host_power_w / BOARD_GPUS
+
+
+def power_hourly_usd(watts: float, usd_per_kwh: float, pue: float) -> float:
+    """Watts (IT load) × PUE × $/kWh for one hour."""
+    return watts / 1000.0 * usd_per_kwh * pue
 
 
 def owned_cost(
@@ -197,18 +339,33 @@ def owned_cost(
     usd_per_kwh: float | None,
     pue: float,
     tokens_per_hour: float,
+    owned: int | None = None,
+    node: Node | None = None,
+    hw: HardwareAssumptions = DEFAULT_HARDWARE,
 ) -> Cost:
-    """Hardware already owned: only power and cooling count, and only when a power price is given."""
+    """Hardware already owned: energy for the GPUs in use and their share of the host, at the average draw,
+    × PUE; a default power price (said as such) when none is given. The GPUs not used stay free."""
+    price = usd_per_kwh if usd_per_kwh is not None else hw.default_usd_per_kwh
     notes: list[str] = []
-    if usd_per_kwh is None:
-        notes.append("no power price given: owned GPUs cost nothing extra here; ranking minimises GPUs used")
-    elif not tdp_w:
-        notes.append(f"{gpu_id} has no TDP in the catalog: power not counted")
-    hourly = power_hourly_usd(gpus_steady, tdp_w, usd_per_kwh, pue)
-    peak = power_hourly_usd(gpus_peak, tdp_w, usd_per_kwh, pue)
-    if hourly:
+    per_gpu_w = (tdp_w or 0.0) + host_power_per_gpu_w(node, tdp_w, hw)
+    if not tdp_w:
+        notes.append(f"{gpu_id} has no TDP in the catalog: only its host share of power is counted")
+    draw = hw.power_draw_fraction
+    hourly = power_hourly_usd(gpus_steady * per_gpu_w * draw, price, pue)
+    peak = power_hourly_usd(gpus_peak * per_gpu_w * draw, price, pue)
+    notes.append(
+        f"power: {gpus_steady} GPUs × ({tdp_w or 0:g} W GPU + {per_gpu_w - (tdp_w or 0):,.0f} W host share)"
+        " × "
+        f"{draw:.0%} average draw × PUE {pue:g} × ${price:g}/kWh × {HOURS_PER_MONTH:g} h"
+        + ("" if usd_per_kwh is not None else " (default power price, not yours)")
+    )
+    idle = None
+    if owned is not None:
+        idle = max(owned - gpus_peak, 0)
         notes.append(
-            f"power: {gpus_steady} × {tdp_w:g} W × {HOURS_PER_MONTH:g} h × ${usd_per_kwh:g}/kWh × PUE {pue:g}"
+            f"uses {gpus_peak} of your {owned} {gpu_id}; {idle} stay free for other work"
+            if idle
+            else f"uses all {owned} of your {gpu_id}"
         )
     return Cost(
         deployment_model="owned_hardware",
@@ -217,19 +374,10 @@ def owned_cost(
         monthly_usd_at_peak=round(peak * HOURS_PER_MONTH, 2),
         per_1k_tokens_usd=_per_1k(hourly, tokens_per_hour) if hourly else None,
         power_monthly_usd=round(hourly * HOURS_PER_MONTH, 2),
+        idle_owned_gpus=idle,
+        assumptions=hw.listed(price, usd_per_kwh is not None, pue)[:3],
         notes=notes,
     )
-
-
-def purchase_row(gpu_id: str, prices: Sequence[PriceRow]) -> PriceRow | None:
-    """The purchase price used: the most recent dated row (old list prices go stale), else the lowest."""
-    rows = [r for r in prices if r.gpu_id == gpu_id and r.kind == "purchase" and r.usd_purchase]
-    if not rows:
-        return None
-    dated = [r for r in rows if _date_key(r.date)]
-    if dated:
-        return max(dated, key=lambda r: (_date_key(r.date), -(r.usd_purchase or 0.0)))
-    return min(rows, key=lambda r: r.usd_purchase or 0.0)
 
 
 def purchase_cost(
@@ -245,38 +393,54 @@ def purchase_cost(
     space_usd_per_gpu_month: float | None,
     rental_monthly_usd: float | None,
     tokens_per_hour: float,
+    board: bool = True,
+    hw: HardwareAssumptions = DEFAULT_HARDWARE,
 ) -> Cost | None:
-    """Buy ``gpus_bought`` GPUs (the peak count) and run ``gpus_steady`` of them; TCO over ``months``."""
-    row = purchase_row(gpu_id, prices)
-    if row is None:
+    """Buy whole servers for ``gpus_bought`` GPUs (the peak count) and run them for ``months``.
+
+    TCO per node = server price + months × (energy at the average draw × PUE + colocation per kW + support +
+    operations); the monthly figure spreads TCO over the months; break-even is when buying has cost less
+    than renting the same GPUs at ``rental_monthly_usd``.
+    """
+    node = server_node(gpu_id, board=board, gpus_needed=gpus_bought, tdp_w=tdp_w, prices=prices, hw=hw)
+    if node is None:
         return None
-    capex = gpus_bought * (row.usd_purchase or 0.0)
-    power_monthly = power_hourly_usd(gpus_steady, tdp_w, usd_per_kwh, pue) * HOURS_PER_MONTH
-    space_monthly = gpus_bought * (space_usd_per_gpu_month or 0.0)
-    opex = power_monthly + space_monthly
+    nodes = math.ceil(gpus_bought / node.gpus)
+    price = usd_per_kwh if usd_per_kwh is not None else hw.default_usd_per_kwh
+    kw = node.power_w / 1000.0
+    energy = power_hourly_usd(node.power_w * hw.power_draw_fraction, price, pue) * HOURS_PER_MONTH
+    colo = kw * hw.colocation_usd_per_kw_month
+    if space_usd_per_gpu_month is not None:  # the person's own space cost replaces colocation
+        colo = node.gpus * space_usd_per_gpu_month
+    support = node.usd * hw.support_pct_per_year / 100.0 / 12.0
+    opex_node = energy + colo + support + hw.ops_usd_per_node_month
+    capex = nodes * node.usd
+    opex = nodes * opex_node
     tco = capex + months * opex
     monthly = tco / months
     notes = [
-        f"capex: {gpus_bought} × ${row.usd_purchase:,.0f} ({row.provider}, {row.date or 'undated'})",
-        f"TCO over {months} months: capex + {months} × "
-        f"(power ${power_monthly:,.2f} + space ${space_monthly:,.2f})",
+        f"{nodes} server{'s' if nodes > 1 else ''} of {node.gpus} × {gpu_id} "
+        f"({nodes * node.gpus} GPUs bought, {gpus_bought} needed at peak): ${node.usd:,.0f} each, {node.how}",
+        f"per server per month: energy ${energy:,.0f} ({kw:g} kW × {hw.power_draw_fraction:.0%} × PUE {pue:g}"
+        f" × ${price:g}/kWh), colocation ${colo:,.0f}, support ${support:,.0f}"
+        + (f", operations ${hw.ops_usd_per_node_month:,.0f}" if hw.ops_usd_per_node_month else ""),
+        f"TCO over {months} months: ${capex:,.0f} + {months} × ${opex:,.0f} = ${tco:,.0f}",
     ]
-    if row.usd_purchase_high:
-        notes.append(f"the source gives a range up to ${row.usd_purchase_high:,.0f} per GPU")
-    if usd_per_kwh is None:
-        notes.append("no power price given: power not counted")
-    if space_usd_per_gpu_month is None:
-        notes.append("no space cost given: rack space not counted")
+    if nodes * node.gpus > gpus_bought:
+        notes.append(f"{nodes * node.gpus - gpus_bought} bought GPUs are spare capacity (whole servers only)")
+    if node.row is not None and node.row.provider in ("estimate", "unverified listing"):
+        notes.append(f"the server price is an {node.row.provider}: check a current quote")
     break_even: float | None = None
     if rental_monthly_usd is not None:
         saving = rental_monthly_usd - opex
         if saving > 0:
             break_even = round(capex / saving, 1)
             notes.append(
-                f"break-even after {break_even:g} months against renting at ${rental_monthly_usd:,.0f}/month"
+                f"break-even after {break_even:g} months against renting at ${rental_monthly_usd:,.0f}/month "
+                f"(per server: ${node.usd:,.0f} against ${saving / nodes:,.0f}/month saved)"
             )
         else:
-            notes.append("renting costs less than running owned GPUs: buying never breaks even")
+            notes.append("renting costs less than running bought servers: buying never breaks even")
     return Cost(
         deployment_model="purchase",
         hourly_usd=round(monthly / HOURS_PER_MONTH, 4),
@@ -285,8 +449,13 @@ def purchase_cost(
         capex_usd=round(capex, 2),
         tco_usd=round(tco, 2),
         break_even_month=break_even,
-        power_monthly_usd=round(power_monthly, 2),
-        provider=row.provider,
-        prices=[price_used(row)],
+        power_monthly_usd=round(nodes * energy, 2),
+        nodes=nodes,
+        gpus_per_node=node.gpus,
+        node_usd=round(node.usd, 2),
+        opex_monthly_usd=round(opex, 2),
+        provider=node.row.provider if node.row else None,
+        prices=[price_used(node.row)] if node.row else [],
+        assumptions=hw.listed(price, usd_per_kwh is not None, pue),
         notes=notes,
     )

@@ -31,7 +31,16 @@ from app.perf.memory import valid_tp_degrees
 from app.perf.predict import MeasuredPoint
 from app.perf.types import GpuSpec, ModelArch, Prediction, Stats
 from app.planning import explain, feasibility
-from app.planning.cost import CLOUD_KINDS, PriceRow, cloud_cost, owned_cost, purchase_cost
+from app.planning.cost import (
+    CLOUD_KINDS,
+    DEFAULT_HARDWARE,
+    HardwareAssumptions,
+    PriceRow,
+    cloud_cost,
+    owned_cost,
+    purchase_cost,
+    server_node,
+)
 from app.planning.quality import (
     REFERENCE_TOLERANCE,
     THRESHOLDS,
@@ -119,7 +128,8 @@ class PlanSettings:
     max_tp: int = 8
     engine: str = "vllm"
     rental_kinds: tuple[str, ...] = CLOUD_KINDS
-    space_usd_per_gpu_month: float | None = None
+    space_usd_per_gpu_month: float | None = None  # replaces colocation per kW when given
+    hardware: HardwareAssumptions = DEFAULT_HARDWARE  # owned/purchase assumptions, listed on each cost
     min_finalists: int = 5
     max_finalists: int = 30
     viable_limit: int = 20
@@ -219,6 +229,8 @@ class Planner:
     def _cost(self, gpu_id: str, steady: int, peak: int) -> Cost | None:
         gpu = self.catalog.gpus[gpu_id]
         model = self.spec.deployment_model
+        board = gpu.spec.interconnect != "pcie"  # SXM/OAM parts come on 8-GPU baseboards
+        hw = self.settings.hardware
         if model == "owned_hardware":
             return owned_cost(
                 gpu.id,
@@ -228,6 +240,16 @@ class Planner:
                 usd_per_kwh=self.spec.power_cost_per_kwh,
                 pue=self.spec.cooling_overhead_pue,
                 tokens_per_hour=self.tokens_per_hour,
+                owned=self.inventory.get(gpu.id),
+                node=server_node(
+                    gpu.id,
+                    board=board,
+                    gpus_needed=peak,
+                    tdp_w=gpu.tdp_w,
+                    prices=self.prices_of(gpu.id),
+                    hw=hw,
+                ),
+                hw=hw,
             )
         rental = cloud_cost(
             gpu.id,
@@ -253,6 +275,8 @@ class Planner:
             space_usd_per_gpu_month=self.settings.space_usd_per_gpu_month,
             rental_monthly_usd=rental.monthly_usd if rental else None,
             tokens_per_hour=self.tokens_per_hour,
+            board=board,
+            hw=hw,
         )
 
     def prices_of(self, gpu_id: str) -> list[PriceRow]:

@@ -138,6 +138,7 @@ def price_from_row(row: m.Price) -> PriceRow:
         usd_purchase_high=row.usd_purchase_high,
         date=row.price_date,
         excludes_host=bool(row.excludes_host),
+        server_power_w=row.server_power_w,
     )
 
 

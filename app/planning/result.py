@@ -81,6 +81,16 @@ class Cost(_M):
     )
     break_even_month: float | None = Field(default=None, description="When buying beats renting (purchase)")
     power_monthly_usd: float | None = None
+    nodes: int | None = Field(default=None, description="Servers bought (purchase)")
+    gpus_per_node: int | None = Field(default=None, description="GPUs per server bought (purchase)")
+    node_usd: float | None = Field(default=None, description="Price of one server, host included (purchase)")
+    opex_monthly_usd: float | None = Field(
+        default=None, description="Energy, colocation, support and operations per month (purchase)"
+    )
+    idle_owned_gpus: int | None = Field(default=None, description="Owned GPUs this option leaves free")
+    assumptions: list[str] = Field(
+        default_factory=list, description="Owned/purchase assumptions (power price, PUE, support, ...)"
+    )
     provider: str | None = Field(
         default=None, description="Where the price comes from (cheapest if not chosen)"
     )

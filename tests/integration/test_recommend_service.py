@@ -109,8 +109,13 @@ async def test_owned_inventory_limits_counts(session: Any) -> None:
     for o in result.options:
         assert o.gpu_id == "A100-SXM-80GB" and o.gpus_total <= 4
         assert o.cost.deployment_model == "owned_hardware"
-        # power and cooling: GPUs at steady load × 0.4 kW × 730 h × $0.12 × 1.3
-        assert o.cost.monthly_usd == pytest.approx(o.min_replicas * o.tp * 0.4 * 730 * 0.12 * 1.3, abs=0.01)
+        # Energy: GPUs at steady load × (400 W GPU + 412.5 W host share of the DGX A100's 6.5 kW over 8
+        # GPUs) × 75 % average draw × 730 h × $0.12 × PUE 1.3; the owned GPUs not used stay free.
+        per_gpu_kw = (0.4 + (6.5 - 8 * 0.4) / 8) * 0.75
+        assert o.cost.monthly_usd == pytest.approx(
+            o.min_replicas * o.tp * per_gpu_kw * 730 * 0.12 * 1.3, abs=0.01
+        )
+        assert o.cost.idle_owned_gpus == 4 - o.gpus_total
 
 
 async def test_scenarios_compare_and_tighten(session: Any) -> None:

@@ -112,3 +112,28 @@ def seed_catalog(
     return PlanCatalog(
         models=models, gpus=gpus, prices=price_rows, candidates=triples, reference_models=reference
     )
+
+
+def seed_prices(gpu_ids: Sequence[str]) -> list[PriceRow]:
+    """The bundled price rows of these GPUs (rental and purchase, servers included)."""
+    rows = json.loads((SEED / "prices.json").read_text())["rows"]
+    return [
+        PriceRow(
+            id=i,
+            gpu_id=r["gpu"],
+            kind=r["kind"],
+            provider=r["provider"],
+            source=r["source"],
+            region=r.get("region"),
+            instance_type=r.get("instance_type"),
+            gpus_per_instance=r.get("gpus_per_instance"),
+            usd_per_gpu_hour=r.get("usd_per_gpu_hour"),
+            usd_purchase=r.get("usd_purchase"),
+            usd_purchase_high=r.get("usd_purchase_high"),
+            date=r.get("date"),
+            excludes_host=bool(r.get("excludes_host")),
+            server_power_w=r.get("server_power_w"),
+        )
+        for i, r in enumerate(rows)
+        if r["gpu"] in gpu_ids
+    ]

@@ -1,10 +1,10 @@
-"""Costs by hand: 4 × A100-80GB owned vs purchased vs rented (power $0.12/kWh, PUE 1.3, 36 months)."""
+"""Costs by hand: A100-80GB owned, bought as whole servers, rented ($0.12/kWh, PUE 1.3, 36 months)."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.planning.cost import HOURS_PER_MONTH, Cost, PriceRow, cloud_cost, owned_cost, purchase_cost
+from app.planning.cost import HOURS_PER_MONTH, PriceRow, cloud_cost, owned_cost, purchase_cost, server_node
 
 pytestmark = pytest.mark.unit
 
@@ -92,7 +92,8 @@ def test_gpu_only_price_is_noted() -> None:
     assert any("host VM is not included" in n for n in cost.notes)
 
 
-def test_owned_counts_only_power_and_cooling() -> None:
+def test_owned_counts_gpu_and_host_power_and_the_gpus_left_free() -> None:
+    node = server_node(GPU, board=True, gpus_needed=4, tdp_w=TDP_W, prices=SERVERS)
     cost = owned_cost(
         GPU,
         tdp_w=TDP_W,
@@ -101,49 +102,146 @@ def test_owned_counts_only_power_and_cooling() -> None:
         usd_per_kwh=0.12,
         pue=1.3,
         tokens_per_hour=TOKENS_PER_HOUR,
+        owned=8,
+        node=node,
     )
-    # 4 GPUs × 0.4 kW × $0.12/kWh × 1.3 = $0.2496/hour; × 730 h = $182.21/month
-    assert cost.hourly_usd == pytest.approx(0.2496)
-    assert cost.monthly_usd == pytest.approx(182.208, abs=0.01)
-    assert cost.power_monthly_usd == pytest.approx(182.21, abs=0.01)
-    free = owned_cost(
-        GPU, tdp_w=TDP_W, gpus_steady=4, gpus_peak=4, usd_per_kwh=None, pue=1.3, tokens_per_hour=1.0
-    )
-    assert free.monthly_usd == 0 and any("minimises GPUs" in n for n in free.notes)
-
-
-def _purchase(*, rental_monthly_usd: float, space_usd_per_gpu_month: float | None = None) -> Cost | None:
-    """4 GPUs bought and run for 36 months at $0.12/kWh and PUE 1.3."""
-    return purchase_cost(
+    # Host share from the DGX A100's 6.5 kW: (6500 - 8 × 400) / 8 = 412.5 W per GPU.
+    # 4 × (400 + 412.5) W × 75 % average draw × PUE 1.3 × $0.12/kWh = $0.38025/hour; × 730 h = $277.58/month
+    assert cost.hourly_usd == pytest.approx(0.38025, abs=1e-4)
+    assert cost.monthly_usd == pytest.approx(277.58, abs=0.01)
+    assert cost.idle_owned_gpus == 4 and any("4 stay free" in n for n in cost.notes)
+    default = owned_cost(
         GPU,
         tdp_w=TDP_W,
-        gpus_bought=4,
         gpus_steady=4,
-        prices=PRICES,
+        gpus_peak=4,
+        usd_per_kwh=None,
+        pue=1.3,
+        tokens_per_hour=1.0,
+        node=node,
+    )
+    assert default.monthly_usd == pytest.approx(277.58 * 0.13 / 0.12, abs=0.01)
+    assert any("default" in a and "not a price you gave" in a for a in default.assumptions)
+
+
+SERVERS = [
+    PriceRow(
+        id=10,
+        gpu_id=GPU,
+        kind="purchase",
+        provider="complete server",
+        source="epoch-hw",
+        instance_type="dgx-a100-640gb-2021",
+        gpus_per_instance=8,
+        usd_purchase=300000,
+        date="2021-06-30",
+        server_power_w=6500,
+    ),
+    PriceRow(
+        id=11,
+        gpu_id=GPU,
+        kind="purchase",
+        provider="GPU baseboard",
+        source="epoch-hw",
+        instance_type="hgx-a100-80gb-baseboard-2025-03",
+        gpus_per_instance=8,
+        usd_purchase=138788.44,
+        date="2025-03-04",
+        excludes_host=True,
+        server_power_w=6500,
+    ),
+    PriceRow(
+        id=12,
+        gpu_id="H200-SXM-141GB",
+        kind="purchase",
+        provider="GPU baseboard",
+        source="epoch-hw",
+        instance_type="hgx-h200-baseboard-2024-03",
+        gpus_per_instance=8,
+        usd_purchase=270565,
+        date="2024-03-27",
+        excludes_host=True,
+        server_power_w=10200,
+    ),
+    PriceRow(id=13, gpu_id="L4", kind="purchase", provider="market average", source="t", usd_purchase=1800),
+    PriceRow(id=14, gpu_id="L4", kind="purchase", provider="MSRP", source="t", usd_purchase=2345),
+]
+
+
+def test_sxm_gpus_are_bought_as_whole_eight_gpu_servers_with_host_power_support_and_colocation() -> None:
+    rental = 8 * 2.50 * HOURS_PER_MONTH  # renting the same 8 GPUs: $14,600/month
+    cost = purchase_cost(
+        GPU,
+        tdp_w=TDP_W,
+        gpus_bought=2,
+        gpus_steady=2,
+        prices=SERVERS,
         usd_per_kwh=0.12,
         pue=1.3,
         months=36,
-        space_usd_per_gpu_month=space_usd_per_gpu_month,
-        rental_monthly_usd=rental_monthly_usd,
+        space_usd_per_gpu_month=None,
+        rental_monthly_usd=rental,
         tokens_per_hour=1.0,
     )
-
-
-def test_purchase_tco_and_break_even() -> None:
-    rental = 4 * 1.50 * HOURS_PER_MONTH  # $4,380/month
-    cost = _purchase(rental_monthly_usd=rental)
     assert cost is not None
-    assert cost.prices[0].price_id == 4  # the most recent purchase price, not the 2021 DGX list
-    assert cost.capex_usd == pytest.approx(4 * 18548.75)  # 74,195
-    assert cost.tco_usd == pytest.approx(74195 + 36 * 182.208, abs=0.05)  # 80,754.49
-    assert cost.monthly_usd == pytest.approx((74195 + 36 * 182.208) / 36, abs=0.01)  # 2,243.18
-    assert cost.break_even_month == pytest.approx(74195 / (4380 - 182.208), abs=0.05)  # 17.7 months
-    with_space = _purchase(rental_monthly_usd=rental, space_usd_per_gpu_month=50.0)
-    assert with_space is not None
-    assert with_space.tco_usd == pytest.approx(74195 + 36 * (182.208 + 200), abs=0.05)
+    # A complete server wins over a newer bare baseboard; 2 GPUs needed buys one 8-GPU server.
+    assert (cost.nodes, cost.gpus_per_node) == (1, 8)
+    assert cost.capex_usd == pytest.approx(300000) and cost.prices[0].price_id == 10
+    # Per month: energy 6.5 kW × 75 % × 1.3 × $0.12 × 730 = $555.165; colocation 6.5 × $184 = $1,196;
+    # support 20 %/year of $300,000 = $5,000.
+    assert cost.power_monthly_usd == pytest.approx(555.165, abs=0.01)
+    assert cost.opex_monthly_usd == pytest.approx(555.165 + 1196 + 5000, abs=0.01)
+    assert cost.tco_usd == pytest.approx(300000 + 36 * 6751.165, abs=0.05)
+    assert cost.break_even_month == pytest.approx(300000 / (14600 - 6751.165), abs=0.05)  # 38.2 months
+    assert any("6 bought GPUs are spare" in n for n in cost.notes)
+    assert any("colocation $184 per kW" in a for a in cost.assumptions)
+
+
+def test_a_bare_baseboard_gets_a_host_and_pcie_cards_go_in_the_smallest_server_that_holds_them() -> None:
+    h200 = server_node("H200-SXM-141GB", board=True, gpus_needed=8, tdp_w=700, prices=SERVERS)
+    assert h200 is not None and h200.usd == pytest.approx(270565 + 32010)
+    l4 = server_node("L4", board=False, gpus_needed=3, tdp_w=72, prices=SERVERS)
+    assert l4 is not None and l4.gpus == 4
+    assert l4.usd == pytest.approx(4 * 1800 * 1.64)  # card price × Epoch's server overhead
+    assert l4.power_w == pytest.approx(4 * 72 + 1500)
 
 
 def test_purchase_never_breaks_even_when_renting_is_cheaper() -> None:
-    cost = _purchase(rental_monthly_usd=100.0)
+    cost = purchase_cost(
+        GPU,
+        tdp_w=TDP_W,
+        gpus_bought=8,
+        gpus_steady=8,
+        prices=SERVERS,
+        usd_per_kwh=0.12,
+        pue=1.3,
+        months=36,
+        space_usd_per_gpu_month=None,
+        rental_monthly_usd=100.0,
+        tokens_per_hour=1.0,
+    )
     assert cost is not None and cost.break_even_month is None
     assert any("never breaks even" in n for n in cost.notes)
+
+
+def test_a_recommended_purchase_is_whole_servers_at_a_sourced_server_price() -> None:
+    from support.catalog import seed_catalog, seed_prices
+
+    from app.intent.schema import DeploymentIntent
+    from app.intent.usecases import apply_template, template_for_task
+    from app.planning.plan import plan
+
+    gpus = ["H100-SXM-80GB", "L4"]
+    catalog = seed_catalog(["Qwen/Qwen2.5-7B-Instruct"], dict.fromkeys(gpus, 1.0), prices=seed_prices(gpus))
+    intent = DeploymentIntent(task_type="chatbot", concurrent_users=100, deployment_model="purchase")
+    result = plan(apply_template(intent, template_for_task("chatbot")), catalog)
+    assert result.options, result.message
+    for o in result.options + result.viable:
+        cost = o.cost
+        assert cost.deployment_model == "purchase" and cost.nodes and cost.gpus_per_node
+        assert cost.nodes * cost.gpus_per_node >= o.gpus_total
+        if o.gpu_id == "H100-SXM-80GB":
+            # An 8-GPU board bought whole, at the most recent complete-server price in the catalog.
+            assert cost.gpus_per_node == 8 and cost.node_usd == pytest.approx(375000)
+            assert cost.prices[0].source == "epoch-hw"
+        assert (cost.assumptions and cost.break_even_month is None) or cost.break_even_month > 0

@@ -63,7 +63,7 @@ def test_row_counts_match_the_shared_data(seed: dict[str, dict[str, Any]]) -> No
     assert sum(m["role"] == "recommendable" for m in models) == 41
     assert sum(m["role"] == "reference" for m in models) == 10
     assert not any(m["approved"] for m in models if m["role"] == "reference")
-    assert len(seed["prices"]["rows"]) == 188
+    assert len(seed["prices"]["rows"]) == 188 + 25  # gpu_prices.json + priced servers of server_prices.json
     assert len(seed["benchmarks"]["rows"]) == 3384
     assert len(seed["gpus"]["rows"]) == 16
 
@@ -218,7 +218,9 @@ def test_prices_keep_their_numbers_and_flag_gpu_only_rows(seed: dict[str, dict[s
     rows = seed["prices"]["rows"]
     gcp_sky = [r for r in rows if r["source"] == "sky-gcp"]
     assert gcp_sky and all(r["excludes_host"] for r in gcp_sky)
-    assert not any(r["excludes_host"] for r in rows if r["provider"] != "GCP")
+    assert not any(r["excludes_host"] for r in rows if r["provider"] not in ("GCP", "GPU baseboard"))
+    boards = [r for r in rows if r["provider"] == "GPU baseboard"]
+    assert boards and all(r["excludes_host"] and r["gpus_per_instance"] == 8 for r in boards)
     assert all(r["source_url"] for r in rows)
 
 
