@@ -462,7 +462,9 @@ class Planner:
             if not fitting:
                 need = gpus_needed_to_fit(model.arch, gpu.spec, precision)
                 head = (
-                    f"needs about {need} GPUs to fit"
+                    f"needs about {need} GPUs to fit: more than one {self.settings.max_tp}-GPU node, which "
+                    "would take pipeline parallelism across nodes (not planned: tensor parallelism stays "
+                    "within a node)"
                     if need > self.settings.max_tp
                     else f"does not fit on up to {self.settings.max_tp} GPUs"
                 )

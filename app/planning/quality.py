@@ -73,8 +73,8 @@ SUBJECT_FAMILIES: dict[str, dict[str, float]] = {
     "multilingual": {"multilingual": 1.0},
 }
 # Minimum model size (total parameters, B) per task. The seed design's chatbot template says at least 7B;
-# the same floor holds for every task that writes prose for people. Code completion is short, latency-bound
-# infilling where small models do well; batch jobs at 'standard' quality may use 3B models.
+# the same floor holds for every task that writes prose for people, batch summaries included. Code completion
+# is short, latency-bound infilling where small models do well.
 MIN_PARAMS_B: dict[str, float] = {
     "chatbot": 7.0,
     "code_completion": 1.0,
@@ -83,12 +83,13 @@ MIN_PARAMS_B: dict[str, float] = {
     "rag_qa": 7.0,
     "translation": 7.0,
     "content_generation": 7.0,
-    "batch_processing": 3.0,
+    "batch_processing": 7.0,
 }
 # Minimum task index per quality_threshold. 50 is the catalog's average model, and the catalog reaches up to
-# frontier models: 'high' keeps out what stands half a standard deviation below the average (the weakest
-# 7-8B and the sub-4B models), 'very_high' asks for half a standard deviation above it (70B class and up).
-THRESHOLDS: dict[str, float] = {"standard": 0.0, "high": 30.0, "very_high": 70.0}
+# frontier models: 'high' keeps out what stands more than 0.85 standard deviations below the average
+# (outdated 7B chat models such as Mistral-7B-v0.3, reasoning distills used for chat, the sub-4B models),
+# 'very_high' asks for half a standard deviation above it (the 70B class and its equals).
+THRESHOLDS: dict[str, float] = {"standard": 0.0, "high": 20.0, "very_high": 70.0}
 PRECISION_PENALTY: dict[str, float] = {
     "bf16": 0.0,
     "fp16": 0.0,

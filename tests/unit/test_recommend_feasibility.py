@@ -124,3 +124,11 @@ def test_llama_405b_fp8_on_eight_owned_h100s_is_offered_not_rejected() -> None:
     assert top.checkpoint is not None and top.checkpoint.repo == "meta-llama/Llama-3.1-405B-Instruct-FP8"
     assert "8 owned" in top.headroom and "add 8 GPUs" in top.headroom
     assert not any("needs 16" in r.reason for r in result.rejected)
+
+
+def test_a_model_too_big_for_one_node_is_rejected_saying_it_would_need_pipeline_parallelism() -> None:
+    catalog = seed_catalog(["deepseek-ai/DeepSeek-V3"], {"L40S-48GB": 1.9})
+    result = plan(spec(task_type="chatbot", total_users=1000), catalog)
+    assert not result.options
+    reason = next(r.reason for r in result.rejected if r.model_id == "deepseek-ai/DeepSeek-V3")
+    assert "more than one 8-GPU node" in reason and "pipeline parallelism" in reason
