@@ -428,6 +428,19 @@ def purchase_cost(
     ]
     if nodes * node.gpus > gpus_bought:
         notes.append(f"{nodes * node.gpus - gpus_bought} bought GPUs are spare capacity (whole servers only)")
+    same = [
+        r
+        for r in prices
+        if r.gpu_id == gpu_id and r.kind == "purchase" and r.usd_purchase and r.gpus_per_instance == node.gpus
+    ]
+    if len(same) > 1:
+        lo = min(same, key=lambda r: r.usd_purchase or 0.0)
+        hi = max(same, key=lambda r: r.usd_purchase or 0.0)
+        notes.append(
+            f"{len(same)} sourced {node.gpus}-GPU server prices range ${lo.usd_purchase:,.0f} "
+            f"({lo.provider}, {lo.date or 'undated'}) to ${hi.usd_purchase:,.0f} ({hi.provider}, "
+            f"{hi.date or 'undated'}); the most recent complete server is used"
+        )
     if node.row is not None and node.row.provider in ("estimate", "unverified listing"):
         notes.append(f"the server price is an {node.row.provider}: check a current quote")
     break_even: float | None = None

@@ -244,4 +244,5 @@ def test_a_recommended_purchase_is_whole_servers_at_a_sourced_server_price() -> 
             # An 8-GPU board bought whole, at the most recent complete-server price in the catalog.
             assert cost.gpus_per_node == 8 and cost.node_usd == pytest.approx(375000)
             assert cost.prices[0].source == "epoch-hw"
+            assert any("8-GPU server prices range $199,000" in n for n in cost.notes)
         assert (cost.assumptions and cost.break_even_month is None) or cost.break_even_month > 0
