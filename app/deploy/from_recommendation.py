@@ -97,9 +97,9 @@ def checkpoint_repo(option: Option) -> str:
 def predicted_profile(option: Option, vllm: VllmArgs) -> dict[str, Any]:
     """The planner's performance profile for this option (docs/performance-profile.md)."""
     from app.perf.errors import PlanningError
-    from app.perf.predict import default_calibration
     from app.perf.profile import performance_profile
     from app.planning.catalog import default_catalog
+    from app.planning.perf_context import default_calibration
 
     catalog = default_catalog()
     try:

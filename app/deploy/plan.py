@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.perf.engines import vllm_image
+
 # RFC 1123 label (namespaces, most object names) and RFC 1035 label (Services, KServe InferenceServices:
 # those must start with a letter).
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -32,7 +34,7 @@ IMAGE_REF = re.compile(
 # The predictor name KServe derives ("<name>-predictor") and the HPA/PDB names must stay <= 63 chars.
 MAX_NAME_LENGTH = 45
 
-PINNED_VLLM_IMAGE = "vllm/vllm-openai:v0.10.1.1"
+PINNED_VLLM_IMAGE = vllm_image()  # the pin lives in app.perf.engines (the model predicts that version)
 SIMULATOR_IMAGE = "preflight-simulator:0.1.0"
 
 Flavor = Literal["kserve-raw", "kserve-serverless", "deployment"]

@@ -84,8 +84,17 @@ def render_observation(obs: Observation) -> str:
                 f"{st.time_in_violation_s:.0f} s of {st.evaluated_s:.0f} s in violation"
             )
     if obs.predicted_vs_observed:
-        lines.append("predicted vs observed:")
+        lines.append("predicted (as planned) vs observed:")
         for c in obs.predicted_vs_observed:
+            err = "" if c.error_pct is None else f" ({c.error_pct:+.1f}%)"
+            lines.append(f"  {c.metric:22s} {_fmt(c.predicted):>10s} -> {_fmt(c.observed):>10s}{err}")
+    if obs.predicted_at_observed_load and obs.observed_load:
+        load = obs.observed_load
+        lines.append(
+            f"predicted at observed load ({load.requests_per_s:.2f} req/s per replica, "
+            f"{load.input_tokens:.0f} in / {load.output_tokens:.0f} out tokens):"
+        )
+        for c in obs.predicted_at_observed_load:
             err = "" if c.error_pct is None else f" ({c.error_pct:+.1f}%)"
             lines.append(f"  {c.metric:22s} {_fmt(c.predicted):>10s} -> {_fmt(c.observed):>10s}{err}")
     for a in obs.advice:

@@ -30,6 +30,10 @@ from app.observe.slo import (
     runtime_health,
     slos_from_specification,
 )
+from app.perf.errors import PlanningError
+from app.perf.observed import ObservedLoad, predict_at_load
+from app.planning.catalog import default_catalog
+from app.planning.perf_context import default_calibration
 from db import models as m
 
 # Runs ``fn(*args)`` off the event loop (the service layer's worker pool).
@@ -49,7 +53,14 @@ class Observation(BaseModel):
     health: Health
     stats: WindowStats | None
     compliance: Compliance | None
-    predicted_vs_observed: list[Comparison] = Field(default_factory=list)
+    predicted_vs_observed: list[Comparison] = Field(
+        default_factory=list, description="as planned: the recommendation's prediction at the planned traffic"
+    )
+    observed_load: ObservedLoad | None = Field(default=None, description="per replica, over the window")
+    predicted_at_observed_load: list[Comparison] = Field(
+        default_factory=list,
+        description="predicted at observed load: the model re-run at the rate and lengths actually served",
+    )
     advice: list[Advice] = Field(default_factory=list)
     samples_stored: int = 0
 
@@ -83,6 +94,36 @@ def plan_facts(dep: m.Deployment, replicas: int | None = None) -> PlanFacts:
         prompt_tokens_avg=spec.get("prompt_length_avg"),
         output_tokens_avg=spec.get("generation_length_avg"),
     )
+
+
+def _at_observed_load(
+    dep: m.Deployment, stats: WindowStats, replicas: int
+) -> tuple[ObservedLoad | None, list[Comparison]]:
+    """The recommended configuration predicted at the traffic each replica actually served, compared with
+    what was observed. Nothing when no traffic was served or the configuration is unknown to the catalog."""
+    pred: dict[str, Any] = dep.prediction or {}
+    per = max(replicas, 1)
+    load = ObservedLoad.from_rates(
+        stats.request_rate / per, stats.prompt_tokens_per_s / per, stats.output_tokens_per_s / per
+    )
+    if load is None or not pred.get("model_id") or not pred.get("gpu_id"):
+        return load, []
+    try:
+        catalog = default_catalog()
+        at_load = predict_at_load(
+            catalog.get_model(str(pred["model_id"])),
+            catalog.get_gpu(str(pred["gpu_id"])),
+            load,
+            tp=int(pred.get("tp") or 1),
+            precision=str(pred.get("precision") or "bf16"),
+            engine=str(pred.get("engine") or "vllm"),
+            calibration=default_calibration(),
+        )
+    except (PlanningError, ValueError):
+        return load, []  # a model or GPU no longer in the catalog: only the planned comparison remains
+    if not at_load.fits:
+        return load, []
+    return load, predicted_vs_observed(at_load.model_dump(), observed_values(stats, per))
 
 
 async def observe_deployment(
@@ -122,6 +163,7 @@ async def observe_deployment(
         if stats and dep.prediction
         else []
     )
+    load, at_load = (None, []) if stats is None else _at_observed_load(dep, stats, len(targets) or 1)
     advice = advise(stats, comp.slos if comp else [], plan_facts(dep, len(targets) or None))
     return Observation(
         deployment_id=str(deployment_id),
@@ -131,6 +173,8 @@ async def observe_deployment(
         stats=stats,
         compliance=comp,
         predicted_vs_observed=comparison,
+        observed_load=load,
+        predicted_at_observed_load=at_load,
         advice=advice,
         samples_stored=sum(len(v) for v in series.values()),
     )

@@ -1,8 +1,9 @@
 """Fit the efficiency factors of the physics model on benchmark records (pure: no I/O).
 
 Records are dicts shaped like ``serving_measurements.json`` rows. The caller passes lookups that turn a
-record's model and GPU names into ``ModelArch`` / ``GpuSpec``. The fit is a regularised Levenberg-Marquardt
-on log errors with a hierarchy GPU → GPU family → global, so a GPU without data falls back to its family.
+record's model and GPU names into ``ModelArch`` / ``GpuSpec``. The fit is a regularised least squares
+(scipy's trust-region solver) on log errors with a hierarchy GPU → GPU family → global, so a GPU without
+data falls back to its family.
 Interval widths come from out-of-fold residuals (grouped by model), never from the rows the fit saw.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy.optimize import least_squares
 
 from app.perf.errors import PlanningError
 from app.perf.memory import default_kv_dtype_bytes, kv_bytes_for_sequence, plan_memory
@@ -45,7 +47,9 @@ MEASUREMENT_MODELS: dict[str, str] = {
     "Llama-3.1-8B": "meta-llama/Llama-3.1-8B-Instruct",
     "Llama-3.3-70B": "meta-llama/Llama-3.3-70B-Instruct",
     "Llama-3.1-405B": "meta-llama/Llama-3.1-405B-Instruct",
+    "DeepSeek-R1-0528": "deepseek-v3",  # the DeepSeek-V3 architecture (VLLM_MODERN.md)
 }
+GPU_NAMES: dict[str, str] = {"A100-80GB (form factor not stated)": "A100-SXM-80GB"}
 
 ENGINE_KEYS = ("trtllm", "vllm")
 
@@ -152,6 +156,11 @@ class Case:
     mha_fallback: bool = False
     arch: ModelArch | None = None
     gpu_spec: GpuSpec | None = None
+    out_cv: float = 0.0  # coefficient of variation of the output lengths
+    arrival_cv: float = 1.0  # of the inter-arrival times (open loop)
+    cached: float = 0.0  # prompt tokens per request served from the prefix cache
+    saturated: bool = False  # the source says the server did not keep up (achieved < offered rate)
+    version: str | None = None  # engine version the row ran
 
 
 def _truths(rec: dict[str, Any], scenario: str, out: float, tp: int) -> dict[str, float]:
@@ -231,7 +240,7 @@ def build_cases(
             continue
         try:
             arch = get_model(MEASUREMENT_MODELS.get(rec["model"], rec["model"]))
-            gpu = get_gpu(rec["gpu"])
+            gpu = get_gpu(GPU_NAMES.get(rec["gpu"], rec["gpu"]))
         except ValueError as e:
             log.info("skipping record %d: %s", i, e)
             continue
@@ -241,7 +250,9 @@ def build_cases(
         notes = str(rec.get("notes") or "")
         n_prompts = float(rec.get("num_prompts") or 0)
         scen_text = str(rec.get("scenario") or "")
-        if source == "trtllm_dli_csv":
+        if rec.get("_scenario"):
+            scenario = str(rec["_scenario"])
+        elif source == "trtllm_dli_csv":
             scenario = "static_batch"
         elif rec.get("request_rate"):
             scenario = "open_loop"
@@ -253,17 +264,23 @@ def build_cases(
             scenario = "closed_loop"
         inp = float(rec.get("input_tokens") or 0)
         out = float(rec.get("output_tokens") or 0)
-        if scenario == "open_loop" and n_prompts:
+        if scenario == "open_loop" and n_prompts and rec.get("total_input_tokens"):
             inp = float(rec.get("total_input_tokens", 0)) / n_prompts
             out = float(rec.get("total_output_tokens", 0)) / n_prompts
         if inp <= 0 or out <= 0:
             continue
-        stack = SOURCE_STACK.get(source, ENGINE_STACK.get(engine, "trtllm-0.9"))
+        stack = rec.get("_stack") or SOURCE_STACK.get(source, ENGINE_STACK.get(engine, "trtllm-0.9"))
         kv_bytes = default_kv_dtype_bytes(precision, engine)
         if "FP8-KV" in str(rec.get("model_variant") or ""):
             kv_bytes = 1.0
         # Engine limits as run: vLLM flags from the notes, trtllm-bench's 2048-sequence default.
-        if engine == "vllm":
+        if rec.get("_max_num_seqs"):
+            max_seqs, budget, mem_util = (
+                int(rec["_max_num_seqs"]),
+                float(rec["_budget"]),
+                float(rec["_mem_util"]),
+            )
+        elif engine == "vllm":
             max_seqs = int(_flag(notes, r"max-num-seqs=(\d+)") or 256)
             budget = _flag(notes, r"max-num-batched-tokens=(\d+)")
             if budget is None:
@@ -278,6 +295,8 @@ def build_cases(
         )
         if scenario == "static_batch":
             max_batch = float(rec.get("concurrency") or 1)
+        elif scenario == "burst":
+            max_batch = min(max_batch, n_prompts)
         elif scenario == "closed_loop":
             max_batch = min(max_batch, float(rec.get("concurrency") or 1))
         truth = _truths(rec, scenario, out, tp)
@@ -321,6 +340,11 @@ def build_cases(
                 mha_fallback=fallback,
                 arch=arch,
                 gpu_spec=gpu,
+                out_cv=float(rec.get("_out_cv", 0.0)),
+                arrival_cv=float(rec.get("_arrival_cv", 1.0)),
+                cached=float(rec.get("_cached", 0.0)),
+                saturated=bool(rec.get("_saturated", False)),
+                version=rec.get("vllm_version"),
             )
         )
     return cases
@@ -345,12 +369,8 @@ def _default_stacks() -> dict[str, EngineFactors]:
 # out-of-fold residuals come from stacks that were fitted, and a prior-only stack misses by more (vLLM's
 # held-out rows missed by ~1.5-2x the typical error when its stack was left out).
 UNSEEN_STACK_WIDEN = (2.0, 1.5)
+UNSEEN_GPU_WIDEN = 1.5
 MIN_GROUP_ROWS = 20  # out-of-fold residuals a group needs for its own band
-
-
-def interval_group(stack: str, scenario: str) -> str:
-    """The key of interval bands: software stack and serving scenario (their errors differ most)."""
-    return f"{stack}/{scenario}"
 
 
 class Calibration(BaseModel):
@@ -389,25 +409,43 @@ class Calibration(BaseModel):
         default_factory=lambda: {m: (-0.3, 0.3) for m in METRICS},
         description="10th and 90th percentile of out-of-fold log(truth/prediction) per metric",
     )
-    residual_quantiles_by_group: dict[str, dict[str, tuple[float, float]]] = Field(
+    evidence_bands: dict[str, dict[str, tuple[float, float]]] = Field(
         default_factory=dict,
-        description="the same per 'stack/scenario' group with enough out-of-fold rows (interval_group)",
+        description="per engine family ('vllm', 'trtllm') and metric: 10th/90th percentile of log(truth / "
+        "prediction) on models the fit did not see (benchmarks/accuracy.py's leave-one-model-out)",
     )
+    measured_bands: dict[str, dict[str, tuple[float, float]]] = Field(
+        default_factory=dict,
+        description="the same on rows the fit saw: what a measured (model, GPU, stack) still misses by",
+    )
+    seen_configs: list[str] = Field(
+        default_factory=list, description="'model|gpu|stack' with rows in the fit"
+    )
+    seen_gpus: list[str] = Field(default_factory=list, description="'gpu|stack' with rows in the fit")
 
-    def band(self, metric: str, stack: str, scenario: str) -> tuple[float, float]:
-        """Log-space 80% band for a metric: the metric's overall out-of-fold quantiles, widened where the
-        group's own (enough rows) are wider, and for a stack that rests on priors (``UNSEEN_STACK_WIDEN``)."""
-        lo, hi = self.residual_quantiles.get(metric, (-0.3, 0.3))
-        group = self.residual_quantiles_by_group.get(interval_group(stack, scenario), {}).get(metric)
-        if group is not None:
-            # Only widen: a group's own band comes from fewer rows, and folds by model understate what a
-            # new GPU misses by, so it may add width where its residuals say so but never remove any.
-            lo, hi = min(lo, group[0]), max(hi, group[1])
+    def band(self, metric: str, stack: str, model: str, gpu: str) -> tuple[float, float, str]:
+        """Log-space 80% band of a metric and the evidence it rests on, narrowest first:
+
+        - ``measured``: this (model, GPU, stack) has rows in the fit: the in-sample residual band;
+        - ``unmeasured model``: the GPU and stack do (the leave-one-model-out band);
+        - ``unmeasured GPU``: the stack has no rows on this GPU: that band widened by
+          ``UNSEEN_GPU_WIDEN`` (a prior: GPUs held out miss by about half as much again as models);
+        - ``prior stack``: the stack itself has no rows: widened by ``UNSEEN_STACK_WIDEN``.
+        """
+        family = "vllm" if stack.startswith("vllm") else "trtllm"
+        default = self.residual_quantiles.get(metric, (-0.3, 0.3))
+        held = self.evidence_bands.get(family, {}).get(metric, default)
+        if f"{model}|{gpu}|{stack}" in self.seen_configs:
+            lo, hi = self.measured_bands.get(family, {}).get(metric, held)
+            return lo, hi, "measured"
+        lo, hi = held
         if self.stacks_fitted and stack not in self.stacks_fitted:
             parent = STACK_PARENT.get(stack)
             widen = UNSEEN_STACK_WIDEN[1 if parent in self.stacks_fitted else 0]
-            lo, hi = lo * widen, hi * widen
-        return lo, hi
+            return lo * widen, hi * widen, "prior stack"
+        if self.seen_gpus and f"{gpu}|{stack}" not in self.seen_gpus:
+            return lo * UNSEEN_GPU_WIDEN, hi * UNSEEN_GPU_WIDEN, "unmeasured GPU"
+        return lo, hi, "unmeasured model"
 
     def stack_for(self, engine: str, stack: str | None = None) -> str:
         if stack and stack in self.engines:
@@ -424,7 +462,7 @@ class Calibration(BaseModel):
         fl = self.gpu_flops_eff.get(gpu) or self.family_flops_eff.get(family) or self.global_flops_eff
         step = eng.step_overhead_ms
         request = eng.request_overhead_ms
-        if engine == "sglang" and stack is None:
+        if engine == "sglang":
             # No SGLang rows: published comparisons put it between vLLM and TensorRT-LLM. A prior, not a fit.
             step *= 0.8
         if eager:
@@ -479,6 +517,9 @@ class _Design:
     scen: np.ndarray
     truth: dict[str, np.ndarray]
     weight: dict[str, np.ndarray]
+    out_cv: np.ndarray
+    arrival_cv: np.ndarray
+    cached: np.ndarray
 
 
 def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
@@ -496,7 +537,8 @@ def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
                 # damped for tiny sources so a handful of rows cannot dominate.
                 n = int(sel.sum())
                 w[sel] = math.sqrt(min(1.0, n / 30.0) / n)
-        weight[m] = w
+        # Bursts (hundreds of requests at once) are scored but weigh a quarter: their model is the crudest.
+        weight[m] = w * np.where(np.array([c.scenario == "burst" for c in cl]), 0.25, 1.0)
     return _Design(
         cases=cl,
         raw=_stack_raw(cl),
@@ -516,6 +558,9 @@ def _design(cases: Sequence[Case], gpus: list[str], fams: list[str]) -> _Design:
         scen=np.array([SCENARIOS[c.scenario] for c in cl]),
         truth=truth,
         weight=weight,
+        out_cv=np.array([c.out_cv for c in cl]),
+        arrival_cv=np.array([c.arrival_cv for c in cl]),
+        cached=np.array([c.cached for c in cl]),
     )
 
 
@@ -597,6 +642,12 @@ class _Params:
             # nearly collinear there, so the constant keeps near its prior and the all-reduce takes the rest.
             step_sd = 0.01 if not seen else (0.3 if name.startswith("vllm") else 1.5)
             free = (1.5, 0.7, 0.5) if seen else (0.01, 0.01, 0.01)  # per seq, all-reduce, per request
+            if seen and name == "vllm-v1":
+                # V1's rows are mostly bursts of hundreds of requests whose misfit (MoE and 4-bit kernels
+                # at large batches) would otherwise be recast as host cost per sequence or slow GEMMs and
+                # leak into every moderate-load prediction: both stay near their priors.
+                free = (0.4, 0.7, 0.5)
+                mult_sd = 0.1
             sds = (step_sd, bw_sd, mult_sd, *free)
             parts.append(dev / np.array(sds))
         parts.append((x[self.misc] - _MISC_PRIOR) / _MISC_SD)
@@ -636,7 +687,21 @@ class _Params:
 
 def predict_cases(raw: RawCosts, f: Factors, d: _Design) -> dict[str, np.ndarray]:
     """Closed-form predictions for every case (the same ``steady_state`` that ``predict`` reports)."""
-    return steady_state(raw, f, d.scen, d.batch, d.inp, d.out, d.rate, d.max_batch, d.budget, d.n_prompts)
+    return steady_state(
+        raw,
+        f,
+        d.scen,
+        d.batch,
+        d.inp,
+        d.out,
+        d.rate,
+        d.max_batch,
+        d.budget,
+        d.n_prompts,
+        d.arrival_cv,
+        d.out_cv,
+        d.cached,
+    )
 
 
 def _residuals(x: np.ndarray, p: _Params, d: _Design) -> np.ndarray:
@@ -654,37 +719,16 @@ def _residuals(x: np.ndarray, p: _Params, d: _Design) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _lm(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, iters: int = 40) -> tuple[np.ndarray, float]:
-    """Levenberg-Marquardt with a forward-difference Jacobian (no SciPy needed)."""
-    x = x0.copy()
-    r = fun(x)
-    cost = float(r @ r)
-    lam = 1e-2
-    eps = 1e-4
-    for _ in range(iters):
-        jac = np.empty((len(r), len(x)))
-        for j in range(len(x)):
-            xj = x.copy()
-            xj[j] += eps
-            jac[:, j] = (fun(xj) - r) / eps
-        jtj = jac.T @ jac
-        g = jac.T @ r
-        improved = False
-        for _ in range(10):
-            step = np.linalg.solve(jtj + lam * np.diag(np.diag(jtj) + 1e-9), -g)
-            xn = x + step
-            rn = fun(xn)
-            cn = float(rn @ rn)
-            if cn < cost:
-                rel = (cost - cn) / max(cost, 1e-12)
-                x, r, cost = xn, rn, cn
-                lam = max(lam / 3.0, 1e-7)
-                improved = True
-                break
-            lam *= 4.0
-        if not improved or rel < 1e-6:
-            break
-    return x, cost
+def _solve(
+    fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, iters: int = 40
+) -> tuple[np.ndarray, float]:
+    """Least squares on the residual vector (trust-region reflective, finite-difference Jacobian).
+
+    ``iters`` bounds the Jacobian evaluations (each costs one residual evaluation per parameter).
+    """
+    res = least_squares(fun, x0, method="trf", x_scale="jac", max_nfev=iters * 2, diff_step=1e-4)
+    r = fun(res.x)
+    return res.x, float(r @ r)
 
 
 def _stack_row(eng: np.ndarray, name: str, seen: set[str]) -> np.ndarray:
@@ -751,7 +795,7 @@ def _fit_once(
     p.fam_of_gpu = {c.gpu: c.family for c in cases}
     d = _design(cases, gpus, fams)
     start = p.initial() if x0 is None or len(x0) != p.size else x0
-    x, cost = _lm(lambda v: _residuals(v, p, d), start, iters)
+    x, cost = _solve(lambda v: _residuals(v, p, d), start, iters)
     cal = _to_calibration(x, p, len(cases))
     pred = predict_cases(d.raw, p.factors(x, d), d)
     stats: dict[str, Any] = {
@@ -778,46 +822,70 @@ def predict_with(cal: Calibration, cases: Sequence[Case]) -> dict[str, np.ndarra
     return predict_cases(d.raw, arr, d)
 
 
-def fit(cases: Sequence[Case], *, folds: int = 4, iters: int = 40) -> Calibration:
-    """Fit on all cases, then estimate 80% interval widths from out-of-fold residuals grouped by model."""
-    cal, _ = _fit_once(cases, iters=iters)
+def engine_family(stack: str) -> str:
+    """'vllm' or 'trtllm': the families whose errors differ (and whose interval bands are kept apart)."""
+    return "vllm" if stack.startswith("vllm") else "trtllm"
+
+
+def log_residuals(cal: Calibration, cases: Sequence[Case]) -> list[tuple[Case, str, float]]:
+    """(case, metric, log(truth / prediction)) of every scored value."""
+    pred = predict_with(cal, cases)
+    out: list[tuple[Case, str, float]] = []
+    for m in METRICS:
+        for c, v in zip(cases, pred[m], strict=True):
+            if m in c.truth and v > 0 and np.isfinite(v):
+                out.append((c, m, math.log(c.truth[m] / v)))
+    return out
+
+
+def bands_of(residuals: Sequence[tuple[Case, str, float]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """10th/90th percentiles of log residuals per engine family and metric (families with enough rows)."""
+    pooled: dict[str, dict[str, list[float]]] = {}
+    for c, m, r in residuals:
+        pooled.setdefault(engine_family(c.stack), {}).setdefault(m, []).append(r)
+    return {
+        fam: {
+            m: (float(np.percentile(v, 10)), float(np.percentile(v, 90)))
+            for m, v in per.items()
+            if len(v) >= MIN_GROUP_ROWS
+        }
+        for fam, per in sorted(pooled.items())
+    }
+
+
+def fit_vector(
+    cases: Sequence[Case], *, iters: int = 40, start: np.ndarray | None = None
+) -> tuple[Calibration, np.ndarray]:
+    """Fit on all cases (warm-started from ``start`` when its layout matches) and record the evidence: which
+    (model, GPU, stack) and (GPU, stack) have rows, and the in-sample band of what measured ones still miss.
+
+    The bands for unmeasured models come from held-out residuals, which only a cross-validation can give:
+    ``benchmarks/accuracy.py`` computes them (leave one model out) and stores them with ``--write``.
+    """
+    cal, x = _fit_once(cases, x0=start, iters=iters)
+    cal.seen_configs = sorted({f"{c.model}|{c.gpu}|{c.stack}" for c in cases})
+    cal.seen_gpus = sorted({f"{c.gpu}|{c.stack}" for c in cases})
+    cal.measured_bands = bands_of(log_residuals(cal, cases))
+    return cal, x
+
+
+def fit(cases: Sequence[Case], *, folds: int = 0, iters: int = 40) -> Calibration:
+    """Fit on all cases; with ``folds`` >= 2 also the unmeasured-model bands, from out-of-fold residuals of
+    folds grouped by model (``benchmarks/accuracy.py`` sets them from a full leave-one-model-out instead)."""
+    cal, x = fit_vector(cases, iters=iters)
     models = sorted({c.model for c in cases})
     if len(models) < 2 or folds < 2:
         return cal
     groups = {m: i % folds for i, m in enumerate(models)}
-    resid: dict[str, list[float]] = {m: [] for m in METRICS}
-    by_group: dict[str, dict[str, list[float]]] = {}
+    residuals: list[tuple[Case, str, float]] = []
     for k in range(min(folds, len(models))):
         train = [c for c in cases if groups[c.model] != k]
         test = [c for c in cases if groups[c.model] == k]
-        if not train or not test:
-            continue
-        sub, _ = _fit_once(train, x0=None, iters=max(iters // 2, 10))
-        pred = predict_with(sub, test)
-        for m in METRICS:
-            for c, v in zip(test, pred[m], strict=True):
-                if m in c.truth and v > 0 and np.isfinite(v):
-                    r = math.log(c.truth[m] / v)
-                    resid[m].append(r)
-                    by_group.setdefault(interval_group(c.stack, c.scenario), {}).setdefault(m, []).append(r)
-    quant: dict[str, tuple[float, float]] = {}
-    for m in METRICS:
-        if len(resid[m]) >= 10:
-            lo, hi = np.percentile(resid[m], [10, 90])
-            quant[m] = (float(lo), float(hi))
-        else:
-            quant[m] = (-0.3, 0.3)
-    cal.residual_quantiles = quant
-    # Per group where its residuals say something different (trtllm_perf_v1's offline rows miss more).
-    cal.residual_quantiles_by_group = {
-        g: {
-            m: (float(np.percentile(v, 10)), float(np.percentile(v, 90)))
-            for m, v in per_metric.items()
-            if len(v) >= MIN_GROUP_ROWS
-        }
-        for g, per_metric in sorted(by_group.items())
-    }
-    cal.fit_stats["oof_rows"] = {m: len(v) for m, v in resid.items()}
+        if train and test:
+            sub, _ = fit_vector(train, iters=max(iters // 2, 8), start=x)
+            residuals += log_residuals(sub, test)
+    cal.evidence_bands = bands_of(residuals)
+    cal.fit_stats["oof_rows"] = len(residuals)
     return cal
 
 

@@ -345,41 +345,6 @@ def _maximum(a: Num, b: Num) -> Num:
     return max(a, b)
 
 
-def open_loop(
-    raw: RawCosts,
-    f: Factors,
-    rate_per_s: float,
-    inp: float,
-    out: float,
-    max_batch: int,
-    arrival_cv: float = 1.0,
-) -> Estimate:
-    """Requests arrive at ``rate_per_s`` (Poisson: cv 1; gamma: cv = 1/sqrt(shape)). Scalar inputs."""
-    cap = closed_loop(raw, f, max_batch, inp, out, max_batch)
-    capacity = float(cap.requests_per_s)
-    lam = rate_per_s / 1e3  # per ms
-    util = rate_per_s / capacity
-    if util >= 1.0:
-        return Estimate(math.inf, cap.itl_ms, cap.tpot_ms, math.inf, cap.output_tokens_per_s, capacity, util)
-    b = max(1.0, lam * (out - 1.0) * float(decode_ms(raw, f, 1.0, inp + out / 2.0)))
-    for _ in range(30):  # fixed point of Little's law on the decode batch
-        t_d = float(decode_ms(raw, f, b, inp + out / 2.0))
-        t_p = float(_chunk_prefill_ms(raw, f, b, b * (inp + out / 2.0), inp))
-        rho_p = min(lam * t_p, 0.95)
-        itl = t_d / (1.0 - rho_p)
-        b_new = min(float(max_batch), max(1.0, lam * (out - 1.0) * itl))
-        if abs(b_new - b) < 1e-3 * b:
-            b = b_new
-            break
-        b = 0.5 * (b + b_new)
-    # Kingman's approximation for the wait before a prompt is scheduled.
-    service = t_d + t_p
-    wait = (arrival_cv**2 + 0.0) / 2.0 * util / (1.0 - util) * service
-    ttft = service + wait + float(f.request_overhead_ms)
-    e2e = ttft + (out - 1.0) * itl
-    return Estimate(ttft, itl, itl, e2e, rate_per_s * out, rate_per_s, util)
-
-
 # --- discrete-event simulation --------------------------------------------------------------------------
 
 
@@ -588,10 +553,41 @@ SCENARIOS: dict[str, int] = {
     "offline": 2,
     "open_loop": 3,
     "offline_batch": 4,
+    "burst": 5,
 }
 
 
-def _open_loop_vec(
+@dataclass(frozen=True)
+class OpenLoop:
+    """Steady state of an open loop (floats or arrays): means, and what the fixed point settled on."""
+
+    ttft_ms: Num
+    itl_ms: Num
+    output_tokens_per_s: Num
+    utilization: Num  # offered rate / capacity
+    capacity_per_s: Num  # requests/s at which the engine stops keeping up
+    batch: Num  # mean decoding sequences per step (time average)
+
+
+def open_loop_capacity(
+    raw: RawCosts, f: Factors, inp: Num, out: Num, max_batch: Num, budget: Num, cached: Num = 0.0
+) -> tuple[Num, Num, Num]:
+    """(requests per ms, decode batch, step ms) at which an open loop stops keeping up.
+
+    At capacity every step carries ``B`` decoding sequences (the batch cap, or fewer where the step token
+    budget also has to hold the prompts arriving meanwhile) plus the prefill of the requests that replace
+    the finished ones: ``B / (out - 1)`` requests per step, ``p_tok`` new prompt tokens each. The
+    throughput is ``B / ((out - 1) * step)``.
+    """
+    o1 = _maximum(out - 1.0, 1.0)
+    p_tok = _maximum(inp - cached, 1.0)
+    b = _minimum(max_batch, _maximum(budget / (1.0 + p_tok / o1), 1.0))
+    p = b * p_tok / o1
+    t = step_ms(raw, f, b, b * (inp + out / 2.0), p, p * (cached + p_tok / 2.0))
+    return b / (o1 * t), b, t
+
+
+def open_loop(
     raw: RawCosts,
     f: Factors,
     rate: Num,
@@ -599,44 +595,92 @@ def _open_loop_vec(
     out: Num,
     max_batch: Num,
     budget: Num,
-    n_prompts: Num,
-    arrival_cv: Num,
-    cap: Estimate,
-) -> tuple[Num, Num, Num, Num]:
-    """TTFT, ITL, output tokens/s and utilisation of an open loop (vectorised, finite or endless runs)."""
+    n_prompts: Num = 1000.0,
+    arrival_cv: Num = 1.0,
+    cached: Num = 0.0,
+) -> OpenLoop:
+    """Requests arriving at ``rate`` per second (Poisson: cv 1, gamma: 1/sqrt(shape), constant: 0).
+
+    Below capacity the engine settles where arrival rate, requests in flight and step time agree: with a
+    mean step of ``T`` ms, Little's law puts ``L = rate * (out - 1) * T`` sequences in the decode batch and
+    ``rate * p_tok * T`` prompt tokens in each step, and the step time of that batch is ``T`` again. The
+    step time grows with ``T`` more slowly than ``T`` itself up to the capacity rate (``open_loop_capacity``),
+    so the fixed point exists exactly below capacity and is found by a safeguarded secant (Illinois) search
+    between an idle engine and a full batch. ``saturated`` therefore means the offered rate exceeds what the
+    engine serves, not that a slow first guess ran away. ``cached``: prompt tokens served from the prefix
+    cache (they are attended to, but not computed).
+
+    At or past capacity a finite run of ``n_prompts`` queues: the first ``max_batch`` are admitted at once,
+    the others wait for a finishing request.
+    """
     lam = np.maximum(np.asarray(rate, dtype=float), 1e-9) / 1e3  # per ms
-    mu = np.maximum(np.asarray(cap.requests_per_s, dtype=float), 1e-12) / 1e3
-    util = lam / mu
-    # Below capacity: a fixed point of Little's law on the decode batch; prompts interleave with decodes.
-    b = np.ones_like(lam)
+    inp, out = np.asarray(inp, dtype=float), np.asarray(out, dtype=float)
+    o1 = np.maximum(out - 1.0, 1.0)
+    p_tok = np.maximum(inp - cached, 1.0)
     ctx = inp + out / 2.0
-    t_d = decode_ms(raw, f, b, ctx)
-    t_p = _chunk_prefill_ms(raw, f, b, b * ctx, inp)
-    itl = t_d
-    for _ in range(6):
-        t_d = decode_ms(raw, f, b, ctx)
-        t_p = _chunk_prefill_ms(raw, f, b, b * ctx, inp)
-        rho_p = np.minimum(lam * t_p, 0.95)
-        itl = t_d / (1.0 - rho_p)
-        b = np.clip(lam * np.maximum(out - 1.0, 1.0) * itl, 1.0, max_batch)
+    mu, b_cap, t_cap = open_loop_capacity(raw, f, inp, out, max_batch, budget, cached)
+    util = lam / mu
+    ok = util < 1.0
+
+    def seen(t: Num) -> tuple[Num, Num]:
+        """Decode batch a decoding request shares a step with, and prefill tokens per step, at step ``t``.
+
+        The time-average batch is L; a request sees itself plus the others (1 + L when far from the cap,
+        the cap B when the batch is full).
+        """
+        load = lam * o1 * t
+        return 1.0 + load * (1.0 - 1.0 / np.maximum(b_cap, 1.0)), lam * p_tok * t
+
+    def gap(t: Num) -> Num:
+        b, p = seen(t)
+        return step_ms(raw, f, b, b * ctx, p, p * (cached + p_tok / 2.0)) - t
+
+    lo = np.asarray(step_ms(raw, f, 1.0, ctx), dtype=float) * np.ones_like(lam)
+    hi = np.where(ok, b_cap / (lam * o1), lo)
+    hi = np.maximum(hi, lo)
+    g_lo, g_hi = gap(lo), gap(hi)
+    t = lo
+    for _ in range(14):  # Illinois: secant steps that keep the root bracketed
+        denom = np.where(g_lo - g_hi == 0, 1.0, g_lo - g_hi)
+        t = np.clip(lo + g_lo * (hi - lo) / denom, lo, hi)
+        g_t = gap(t)
+        right = g_t > 0  # root lies above t
+        lo, g_lo, g_hi = np.where(right, t, lo), np.where(right, g_t, g_lo), np.where(right, g_hi * 0.5, g_t)
+        hi = np.where(right, hi, t)
+        g_lo = np.where(right, g_lo, g_lo * 0.5)
+    itl_ok = np.where(ok, t, t_cap)
+    _, p_step = seen(itl_ok)
+    load = lam * o1 * itl_ok
+    # TTFT below capacity: the rest of the step under way when the prompt arrives (if another request is
+    # inside the engine), then the step(s) that prefill it with the decodes and the prompts arriving
+    # alongside, then a queueing wait that only grows near capacity (Kingman), and the per-request overhead.
+    others = load * (1.0 - 1.0 / np.maximum(b_cap, 1.0))
+    chunks = np.maximum(p_tok / np.maximum(budget - others - p_step, 1.0), 1.0)
+    own = p_step + p_tok
+    first = step_ms(raw, f, others, others * ctx, own, own * (cached + p_tok / 2.0))
+    first = first + (chunks - 1.0) * step_ms(raw, f, others, others * ctx)
+    busy = 1.0 - np.exp(-lam * (first + o1 * itl_ok))
     u = np.minimum(util, 0.999)
-    wait = np.asarray(arrival_cv, dtype=float) ** 2 / 2.0 * u / (1.0 - u) * (t_d + t_p)
-    ttft_ok = t_d + t_p + wait + f.request_overhead_ms
+    wait = np.asarray(arrival_cv, dtype=float) ** 2 / 2.0 * u / (1.0 - u) * (itl_ok + first - itl_ok * busy)
+    ttft_ok = busy * itl_ok / 2.0 + first + wait + f.request_overhead_ms
     # At or past capacity a finite run of n prompts queues. The first ``max_batch`` are admitted at once and
     # prefill at the full token budget; later ones wait for a finishing request (rate mu).
     grid = (np.arange(64) + 0.5) / 64.0
     n = np.asarray(n_prompts, dtype=float)[..., None] * grid
     m = np.asarray(max_batch, dtype=float)[..., None] * (1.0 + 0.0 * grid)
     burst_step = step_ms(raw, f, 0.0, 0.0, budget, budget * inp / 2.0)
-    per_prompt = (np.asarray(burst_step * inp / budget, dtype=float))[..., None]
-    first = np.minimum(n, m) * per_prompt + np.maximum(n - m, 0.0) / mu[..., None]
-    ttft_sat = np.maximum(first - n / lam[..., None], 0.0).mean(axis=-1) + np.asarray(cap.ttft_ms)
+    per_prompt = (np.asarray(burst_step * p_tok / budget, dtype=float))[..., None]
+    first_sat = np.minimum(n, m) * per_prompt + np.maximum(n - m, 0.0) / np.asarray(mu)[..., None]
+    ttft_sat = np.maximum(first_sat - n / lam[..., None], 0.0).mean(axis=-1) + t_cap * chunks
     ttft_sat = ttft_sat + f.request_overhead_ms
-    sat = util >= 1.0
-    ttft = np.where(sat, ttft_sat, ttft_ok)
-    itl_all = np.where(sat, cap.itl_ms, itl)
-    thr = np.where(sat, cap.output_tokens_per_s, lam * 1e3 * out)
-    return ttft, itl_all, thr, util
+    return OpenLoop(
+        ttft_ms=np.where(ok, ttft_ok, ttft_sat),
+        itl_ms=itl_ok,
+        output_tokens_per_s=np.where(ok, lam, mu) * 1e3 * out,
+        utilization=util,
+        capacity_per_s=mu * 1e3,
+        batch=np.where(ok, load, b_cap),
+    )
 
 
 def _take(obj: Any, idx: np.ndarray) -> Any:
@@ -646,6 +690,58 @@ def _take(obj: Any, idx: np.ndarray) -> Any:
         v = getattr(obj, name)
         values[name] = v[idx] if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) > 1 else v
     return type(obj)(**values)
+
+
+def burst(
+    raw: RawCosts,
+    f: Factors,
+    n: Num,
+    inp: Num,
+    out: Num,
+    max_batch: Num,
+    budget: Num,
+    out_cv: Num = 0.0,
+    cached: Num = 0.0,
+) -> Estimate:
+    """``n`` requests submitted at once to a serving engine (``vllm bench serve`` at request rate inf).
+
+    Throughput is the run's: all output tokens over the run's duration. The duration is the prefill of
+    every prompt in steps of the token budget, plus the decode steps. Decoding runs ``B = min(n,
+    max_batch)`` sequences while requests remain, then drains: the longest request (about ``out × (1 +
+    cv² (ln n - 0.42))``, the expected maximum of exponential lengths at cv 1) runs its last tokens nearly
+    alone, at the batch-independent part ``a`` of a step. With the step affine in the batch (``a + c b``)
+    the decode phase costs ``a × (longest + queued waves) + c × all tokens``.
+
+    TPOT here is the token-weighted mean time between tokens (vLLM's per-request mean TPOT is dominated by
+    short requests that lived entirely through the prefill phase, a statistic of the benchmark rather than
+    of the step times).
+    """
+    o1 = _maximum(out - 1.0, 1.0)
+    p_tok = _maximum(inp - cached, 1.0)
+    ctx = inp + out / 2.0
+    b = _maximum(_minimum(n, max_batch), 1.0)
+    chunk = _minimum(b * p_tok, budget)
+    t_mix = step_ms(raw, f, 0.0, 0.0, chunk, chunk * (cached + p_tok / 2.0))
+    steps_all = n * p_tok / chunk
+    t_prefill = steps_all * t_mix
+    a = decode_ms(raw, f, 1.0, ctx)
+    c = (decode_ms(raw, f, b, ctx) - a) / _maximum(b - 1.0, 1.0)
+    longest = out * (1.0 + out_cv**2 * (np.log(_maximum(n, 2.0)) - 0.42))
+    waves = n / b
+    t_decode = a * (longest + (waves - 1.0) * out) + c * n * out
+    duration = t_prefill + t_decode
+    thr = n * out / duration * 1e3
+    # Mean time between tokens, token-weighted (what the step times determine): the decode tokens produced
+    # during prefill chunks (about half the batch decodes alongside each chunk) take a mixed step each; the
+    # others a decode step at the token-weighted batch, which shrinks to b / (1 + cv²) as requests finish.
+    t_mixed = step_ms(raw, f, b / 2.0, b / 2.0 * ctx, chunk, chunk * (cached + p_tok / 2.0))
+    t_dec = decode_ms(raw, f, b / (1.0 + out_cv**2), ctx)
+    tokens = n * o1
+    in_mixed = _minimum(steps_all * b / 2.0, tokens)
+    tpot = (in_mixed * t_mixed + (tokens - in_mixed) * t_dec) / tokens
+    ttft = t_prefill / 2.0 + f.request_overhead_ms
+    e2e = ttft + o1 * tpot
+    return Estimate(ttft, tpot, tpot, e2e, thr, thr / out, 1.0 + 0.0 * e2e)
 
 
 def steady_state(
@@ -661,50 +757,45 @@ def steady_state(
     n_prompts: Num,
     arrival_cv: Num = 1.0,
     out_cv: Num = 0.0,
+    cached: Num = 0.0,
 ) -> dict[str, Num]:
     """Closed-form means for every scenario code of ``SCENARIOS`` (arrays of equal length, or scalars).
 
-    ``out_cv``: coefficient of variation of the output lengths (0 for fixed lengths; closed loop only).
+    ``out_cv``: coefficient of variation of the output lengths (0 for fixed lengths; closed loop and
+    bursts). ``cached``: prompt tokens per request served from the prefix cache (open loop and bursts).
 
-    Returns ttft_ms, tpot_ms (= mean ITL), e2e_ms, output_tokens_per_s, requests_per_s and utilization.
+    Returns ttft_ms, tpot_ms (= mean ITL), e2e_ms, output_tokens_per_s, requests_per_s, utilization,
+    capacity_per_s (requests/s the engine serves at most, open-loop sense) and batch (mean decoding
+    sequences per step in an open loop; the batch cap elsewhere).
     """
+    keys = ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s", "requests_per_s", "utilization")
+    keys += ("capacity_per_s", "batch")
     scen = np.atleast_1d(np.asarray(scen))
     n = len(scen)
     if n > 1 and len(np.unique(scen)) > 1:
         # Evaluate each scenario on its own rows only (the calibration calls this thousands of times).
         arrays = {"batch": batch, "inp": inp, "out": out, "rate": rate, "max_batch": max_batch}
         arrays |= {"budget": budget, "n_prompts": n_prompts, "arrival_cv": arrival_cv, "out_cv": out_cv}
+        arrays |= {"cached": cached}
         full = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in arrays.items()}
-        result = {k: np.empty(n) for k in ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s")}
-        result |= {"requests_per_s": np.empty(n), "utilization": np.empty(n)}
+        result = {k: np.empty(n) for k in keys}
         for code in np.unique(scen):
             idx = np.nonzero(scen == code)[0]
             sub = {k: v[idx] for k, v in full.items()}
-            part = steady_state(
-                _take(raw, idx),
-                _take(f, idx),
-                scen[idx],
-                sub["batch"],
-                sub["inp"],
-                sub["out"],
-                sub["rate"],
-                sub["max_batch"],
-                sub["budget"],
-                sub["n_prompts"],
-                sub["arrival_cv"],
-                sub["out_cv"],
-            )
+            part = steady_state(_take(raw, idx), _take(f, idx), scen[idx], **sub)
             for k, v in part.items():
                 result[k][idx] = v
         return result
     code = int(scen[0])
     util: Num = 1.0
+    mu, b_cap, _ = open_loop_capacity(raw, f, inp, out, max_batch, budget, cached)
+    cap: Num = mu * 1e3
+    mean_batch: Num = b_cap
     if code == 3:
-        off = offline(raw, f, max_batch, inp, out, budget)
-        ttft, tpot, thr, util = _open_loop_vec(
-            raw, f, rate, inp, out, max_batch, budget, n_prompts, arrival_cv, off
-        )
+        ol = open_loop(raw, f, rate, inp, out, max_batch, budget, n_prompts, arrival_cv, cached)
+        ttft, tpot, thr, util = ol.ttft_ms, ol.itl_ms, ol.output_tokens_per_s, ol.utilization
         e2e = ttft + (np.asarray(out, dtype=float) - 1.0) * tpot
+        mean_batch = ol.batch
     else:
         if code == 0:
             est = static_batch(raw, f, batch, inp, out)
@@ -712,12 +803,15 @@ def steady_state(
             est = closed_loop(raw, f, batch, inp, out, max_batch, out_cv, budget)
         elif code == 2:
             est = offline(raw, f, max_batch, inp, out, budget)
+        elif code == 5:
+            est = burst(raw, f, n_prompts, inp, out, max_batch, budget, out_cv, cached)
         else:
             est = offline_batch(raw, f, batch, max_batch, inp, out)
         ttft, tpot, e2e, thr = est.ttft_ms, est.tpot_ms, est.e2e_ms, est.output_tokens_per_s
     shape = scen.shape
-    ttft, tpot, e2e, thr = (
-        np.broadcast_to(np.asarray(v, dtype=float), shape) for v in (ttft, tpot, e2e, thr)
+    ttft, tpot, e2e, thr, util, cap, mean_batch = (
+        np.broadcast_to(np.asarray(v, dtype=float), shape)
+        for v in (ttft, tpot, e2e, thr, util, cap, mean_batch)
     )
     return {
         "ttft_ms": ttft,
@@ -725,5 +819,7 @@ def steady_state(
         "e2e_ms": e2e,
         "output_tokens_per_s": thr,
         "requests_per_s": thr / np.asarray(out, dtype=float),
-        "utilization": np.broadcast_to(np.asarray(util, dtype=float), shape),
+        "utilization": util,
+        "capacity_per_s": cap,
+        "batch": mean_batch,
     }

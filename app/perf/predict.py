@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from app.perf import memory as mem
 from app.perf.calibrate import Calibration
+from app.perf.engines import stack_for
 from app.perf.errors import InvalidConfigError
+from app.perf.memo import Memo
 from app.perf.model import (
     SCENARIOS,
     Factors,
@@ -40,20 +40,17 @@ from app.perf.types import (
 )
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-_CACHE: OrderedDict[tuple[Any, ...], tuple[ModelArch, GpuSpec, Prediction]] = OrderedDict()
-_CACHE_SIZE = 4096
-_DEFAULT_CAL: Calibration | None = None
 
 
 def default_calibration() -> Calibration:
-    """The calibration shipped with the package (fitted by benchmarks/accuracy.py --write), else priors."""
-    global _DEFAULT_CAL
-    if _DEFAULT_CAL is None:
-        if CALIBRATION_FILE.exists():
-            _DEFAULT_CAL = Calibration.model_validate(json.loads(CALIBRATION_FILE.read_text()))
-        else:
-            _DEFAULT_CAL = Calibration()
-    return _DEFAULT_CAL
+    """The calibration shipped with the package (fitted by benchmarks/accuracy.py --write), else priors.
+
+    Read on every call (app.perf keeps no module state): a caller that predicts often loads it once and
+    passes it on (app.planning.perf_context keeps the process's copy).
+    """
+    if CALIBRATION_FILE.exists():
+        return Calibration.model_validate(json.loads(CALIBRATION_FILE.read_text()))
+    return Calibration()
 
 
 @dataclass(frozen=True)
@@ -95,17 +92,23 @@ def _validate(arch: ModelArch, tp: int, precision: str, engine: str, workload: W
 
 
 def _interval(
-    cal: Calibration, ttft: float, tpot: float, thr: float, stack: str, scenario: str
-) -> PredictionInterval:
+    cal: Calibration, ttft: float, tpot: float, thr: float, stack: str, model: str, gpu: str
+) -> tuple[PredictionInterval, str]:
+    """The 80% interval of each metric, as wide as the evidence behind this configuration requires, and
+    that evidence (``Calibration.band``)."""
+    tier = "measured"
+
     def band(metric: str, value: float) -> tuple[float, float]:
-        lo, hi = cal.band(metric, stack, scenario)
+        nonlocal tier
+        lo, hi, tier = cal.band(metric, stack, model, gpu)
         return (value * math.exp(lo), value * math.exp(hi))
 
-    return PredictionInterval(
+    interval = PredictionInterval(
         ttft_ms=band("ttft_ms", ttft),
         tpot_ms=band("tpot_ms", tpot),
         output_tokens_per_s=band("output_tokens_per_s", thr),
     )
+    return interval, tier
 
 
 def _interp_measured(points: list[MeasuredPoint], workload: Workload) -> tuple[dict[str, float], str] | None:
@@ -161,6 +164,8 @@ def predict(
     gpu_memory_utilization: float = 0.9,
     seed: int = 0,
     conditions: RunConditions | None = None,
+    engine_version: str | None = None,
+    memo: Memo[Prediction] | None = None,
 ) -> Prediction:
     """Predict latency percentiles, throughput and memory fit of one configuration.
 
@@ -169,12 +174,17 @@ def predict(
     form. Without ``full`` percentiles equal the mean (screening). ``measured`` rows of the same model, GPU,
     TP, precision and engine take precedence where they cover the workload. ``conditions`` replays a
     published benchmark's setup (software stack, eager mode, finite run); planners leave it None.
+    ``engine_version`` picks the calibrated stack of that version (default: the deployed vLLM,
+    ``app.perf.engines.DEPLOYED_VLLM_VERSION``). ``memo``: the caller's memo (keyed by catalog version).
     """
     _validate(arch, tp, precision, engine, workload)
     cal = calibration or default_calibration()
+    cond = conditions or RunConditions()
+    if cond.stack is None:
+        cond = cond.model_copy(update={"stack": stack_for(engine, engine_version)})
     key = (
-        arch.id,
-        gpu.id,
+        arch,
+        gpu,
         workload,
         tp,
         precision,
@@ -186,12 +196,12 @@ def predict(
         gpu_memory_utilization,
         seed,
         tuple(measured or ()),
-        conditions,
+        cond,
     )
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is arch and hit[1] is gpu:
-        _CACHE.move_to_end(key)
-        return hit[2]
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
     result = _predict(
         arch,
         gpu,
@@ -206,12 +216,9 @@ def predict(
         max_num_batched_tokens,
         gpu_memory_utilization,
         seed,
-        conditions or RunConditions(),
+        cond,
     )
-    _CACHE[key] = (arch, gpu, result)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return result
+    return memo.put(key, result) if memo is not None else result
 
 
 def length_cv(dist: LengthDist) -> float:
@@ -275,6 +282,7 @@ def _predict(
         max_batch = min(max_batch, batch)
     elif scen == "static_batch":
         max_batch = batch
+    cached = min(workload.prefix_cached_tokens, inp - 1.0)
     means = steady_state(
         raw,
         f,
@@ -285,11 +293,14 @@ def _predict(
         float(workload.request_rate or 0.0),
         max_batch,
         float(max_num_batched_tokens),
-        float(cond.n_prompts or 1000),
+        float(cond.n_prompts or (workload.concurrency if scen == "burst" else 1000)),
         _arrival_cv(workload),
         length_cv(workload.output_tokens),
+        cached,
     )
     mean = {k: float(np.asarray(v).ravel()[0]) for k, v in means.items()}
+    # Saturated means the offered rate exceeds the rate the engine serves (the open loop's fixed point has
+    # no solution below the batch cap); the simulation only supplies the spread.
     saturated = scen == "open_loop" and mean["utilization"] >= 1.0
     # Past capacity the queue grows without bound: ``saturated`` says so, and TTFT/E2E are those of a finite
     # run (n_prompts, default 1000 requests) so that numbers stay comparable between configurations.
@@ -297,7 +308,6 @@ def _predict(
     thr, rps = mean["output_tokens_per_s"], mean["requests_per_s"]
     if full and scen in ("open_loop", "closed_loop"):
         sim = _simulate(raw, f, workload, max_batch, max_num_batched_tokens, seed)
-        saturated = saturated or sim.saturated
         # The simulation covers the engine; the per-request overhead (off the GPU) shifts TTFT and E2E.
         request = float(f.request_overhead_ms)
         sim.ttft_ms, sim.e2e_ms = sim.ttft_ms + request, sim.e2e_ms + request
@@ -320,13 +330,19 @@ def _predict(
             if "output_tokens_per_s" in values and thr > 0:
                 ratio = values["output_tokens_per_s"] / thr
                 thr, rps = thr * ratio, rps * ratio
-    interval = _interval(cal, ttft.mean, tpot.mean, thr, cal.stack_for(engine, cond.stack), scen)
+    # The throughput interval is about capacity: at a fixed offered rate below capacity the engine simply
+    # carries the offered load, so the uncertain quantity is how much it could carry.
+    capacity = mean["capacity_per_s"] * out
+    thr_center = capacity if scen == "open_loop" else thr
+    interval, evidence = _interval(
+        cal, ttft.mean, tpot.mean, thr_center, cal.stack_for(engine, cond.stack), arch.id, gpu.id
+    )
     if basis != "estimated":
         # Measured rows carry run-to-run noise only: shrink the band to a third.
         interval = PredictionInterval(
             ttft_ms=_shrink(interval.ttft_ms, ttft.mean),
             tpot_ms=_shrink(interval.tpot_ms, tpot.mean),
-            output_tokens_per_s=_shrink(interval.output_tokens_per_s, thr),
+            output_tokens_per_s=_shrink(interval.output_tokens_per_s, thr_center),
         )
     return Prediction(
         fits=True,
@@ -341,6 +357,10 @@ def _predict(
         saturated=saturated,
         basis=basis,
         interval=interval,
+        capacity_output_tokens_per_s=capacity,
+        evidence=evidence,
+        mean_batch=mean["batch"],
+        engine_stack=cond.stack,
     )
 
 

@@ -281,11 +281,17 @@ class Workload(_Frozen):
     request_rate: float | None = Field(default=None, gt=0, description="requests per second")
     arrival: ArrivalProcess = "poisson"
     burstiness: float = Field(default=1.0, gt=0, description="gamma shape: 1 = Poisson, <1 = burstier")
-    scenario: Literal["online", "static_batch", "offline", "offline_batch"] = Field(
+    scenario: Literal["online", "static_batch", "offline", "offline_batch", "burst"] = Field(
         default="online",
         description="online serving; static_batch: all start together (TRT-LLM 0.9 tables); offline: "
         "all requests queued at once (max throughput); offline_batch: `concurrency` equal requests submitted "
-        "together and run to completion in waves (vLLM benchmark_throughput)",
+        "together and run to completion in waves (vLLM benchmark_throughput); burst: `concurrency` requests "
+        "sent at once to a serving engine (vllm bench serve at rate inf): peak throughput",
+    )
+    prefix_cached_tokens: float = Field(
+        default=0.0,
+        ge=0,
+        description="mean prompt tokens per request served from the prefix cache (a shared system prompt)",
     )
 
     @model_validator(mode="after")
@@ -304,7 +310,7 @@ class Workload(_Frozen):
         *,
         concurrency: int | None = None,
         request_rate: float | None = None,
-        scenario: Literal["online", "static_batch", "offline", "offline_batch"] = "online",
+        scenario: Literal["online", "static_batch", "offline", "offline_batch", "burst"] = "online",
     ) -> Workload:
         if scenario == "online" and (concurrency is None) == (request_rate is None):
             raise InvalidConfigError("give exactly one of concurrency or request_rate")
@@ -357,6 +363,9 @@ class Stats(_Frozen):
 
 
 class PredictionInterval(_Frozen):
+    """80% intervals. Throughput: of the capacity in an open loop (the offered rate itself is not uncertain),
+    of the delivered throughput otherwise."""
+
     ttft_ms: tuple[float, float]
     tpot_ms: tuple[float, float]
     output_tokens_per_s: tuple[float, float]
@@ -379,3 +388,16 @@ class Prediction(_Frozen):
     basis: Basis = "estimated"
     interval: PredictionInterval | None = None
     corrected_by_outcomes: int = 0
+    capacity_output_tokens_per_s: float | None = Field(
+        default=None, description="output tokens/s the configuration serves at most (open-loop capacity)"
+    )
+    mean_batch: float | None = Field(
+        default=None, description="mean sequences decoding per engine step (open loop: from the fixed point)"
+    )
+    engine_stack: str | None = Field(
+        default=None, description="calibrated software stack the prediction used"
+    )
+    evidence: str | None = Field(
+        default=None,
+        description="what the interval rests on: measured, unmeasured model, unmeasured GPU or prior stack",
+    )

@@ -37,6 +37,9 @@ def result_dict(pred: Any) -> dict[str, Any]:
         "saturated",
         "basis",
         "interval",
+        "capacity_output_tokens_per_s",
+        "evidence",
+        "engine_stack",
     )
     out = {k: data.get(k) for k in keys}
     if out["reason"] is None:
@@ -59,6 +62,7 @@ def predict_one(
     from app.perf.predict import predict
     from app.perf.types import Workload
     from app.planning.catalog import default_catalog
+    from app.planning.perf_context import default_calibration
 
     cat = catalog or default_catalog()
     try:
@@ -84,6 +88,7 @@ def predict_one(
         )
         tp, precision, engine = int(merged["tp"]), str(merged["precision"]), str(merged["engine"])
         points = measured(arch.id, gpu.id, tp, precision, engine) if measured is not None else None
+        version = merged.get("engine_version")
         pred = predict(
             arch,
             gpu,
@@ -91,8 +96,9 @@ def predict_one(
             tp=tp,
             precision=precision,
             engine=engine,
-            calibration=calibration,
+            calibration=calibration or default_calibration(),
             measured=points,
+            engine_version=str(version) if version is not None else None,
         )
         return result_dict(pred)
     except (PlanningError, ValueError, TypeError) as e:

@@ -30,8 +30,9 @@ from app.perf import memory as mem
 from app.perf.calibrate import Calibration
 from app.perf.corrections import ConfigOutcomes, OutcomeKey, outcome_key
 from app.perf.model import Factors, RawCosts, closed_loop, decode_ms, raw_costs, step_ms
-from app.perf.predict import MeasuredPoint, default_calibration, predict
+from app.perf.predict import MeasuredPoint, predict
 from app.perf.types import GpuSpec, LengthDist, ModelArch, Prediction, Workload
+from app.planning.perf_context import default_calibration
 from app.planning.result import SloCheck
 from app.planning.traffic import TrafficModel
 
