@@ -443,6 +443,7 @@ class Planner:
         configs: list[tuple[Config, Quality]] = []
         rejections: list[Rejected] = []
         needed = self.context_needed()
+        task_qualities: dict[str, Quality] = {}  # one task index per model, however many GPUs and precisions
         for model_id, gpu_id, precision in self.catalog.candidates:
             model = self.catalog.models.get(model_id)
             gpu = self.catalog.gpus.get(gpu_id)
@@ -478,7 +479,10 @@ class Planner:
                     )
                 )
                 continue
-            quality = option_quality(self.model_quality(model), precision)
+            base = task_qualities.get(model_id)
+            if base is None:
+                base = task_qualities[model_id] = self.model_quality(model)
+            quality = option_quality(base, precision)
             min_tp = fitting[0][0]
             for tp, conc, kv in fitting:
                 cfg = Config(
