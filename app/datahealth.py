@@ -7,6 +7,7 @@ one per row) so the report stays readable.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from itertools import pairwise
@@ -59,6 +60,15 @@ def benchmark_impossibilities(v: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def non_finite(row: Any, obj: str) -> list[Problem]:
+    """An error per number that is Infinity or NaN (stored before the loader refused them, or by hand)."""
+    return [
+        Problem(code="non_finite_value", message=f"{col} is {value}", object=obj)
+        for col, value in dict(row).items()
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
+
+
 def _parse_partial_date(text: str | None) -> date | None:
     """'2025' -> 2025-12-31, '2025-06' -> 2025-06-28, '2025-06-03' -> itself (the period's lenient end)."""
     if not text:
@@ -105,7 +115,12 @@ async def data_health(*, session: AsyncSession, settings: Settings | None = None
     errors: list[Problem] = []
     warnings: list[Problem] = []
 
-    gpu_ids = set((await session.execute(select(m.Gpu.id))).scalars())
+    gpu_rows = (await session.execute(select(m.Gpu.__table__))).mappings().all()
+    gpu_ids = {g["id"] for g in gpu_rows}
+    for g in gpu_rows:
+        errors.extend(non_finite(g, f"gpus/{g['id']}"))
+    for row in (await session.execute(select(m.Model.__table__))).mappings().all():
+        errors.extend(non_finite(row, f"models/{row['id']}"))
     model_rows = (await session.execute(select(m.Model.id, m.Model.role, m.Model.approved))).all()
     model_ids = {r.id for r in model_rows}
 
@@ -133,6 +148,7 @@ async def data_health(*, session: AsyncSession, settings: Settings | None = None
                     object=obj,
                 )
             )
+        errors.extend(non_finite(b, obj))
         for fld, reason in benchmark_impossibilities(dict(b)):
             errors.append(Problem(code="benchmark_impossible_value", message=f"{fld}: {reason}", object=obj))
         benched_models.add(b["model_id"])
@@ -195,6 +211,7 @@ async def data_health(*, session: AsyncSession, settings: Settings | None = None
                 )
             )
         priced_gpus.add(p["gpu_id"])
+        errors.extend(non_finite(p, obj))
         for col in ("usd_per_gpu_hour", "usd_per_instance_hour", "usd_purchase"):
             if p[col] is not None and p[col] <= 0:
                 errors.append(

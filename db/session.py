@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 class DatabaseUnavailableError(Unavailable):
     """The database cannot be reached. The message says what to check."""
 
+    hint = "The knowledge base is unavailable; Preflight keeps retrying the connection."
+
 
 class DatabaseBusyError(DatabaseUnavailableError):
     """Every connection of the pool stayed busy for the pool timeout; retrying soon helps."""

@@ -26,8 +26,28 @@ PriceKind = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "list_per
 ModelRole = Literal["recommendable", "reference"]
 
 
+def _nul_free(value: Any, path: str = "") -> None:
+    """Postgres text cannot hold NUL: refuse it here, naming the field, instead of failing in the driver."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{path or 'value'}: text must not contain NUL (\\u0000) characters")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _nul_free(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _nul_free(v, f"{path}[{i}]")
+
+
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Infinity and NaN are refused in every number (JSON and CSV both can spell them).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _nul_free(data)
+        return data
 
 
 class Judgement(_Row):

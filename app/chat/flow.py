@@ -95,6 +95,33 @@ async def scenarios(ids: list[int], *, principal: Principal) -> list[store.Saved
     return [by_id[i] for i in ids if i in by_id]
 
 
+KNOWLEDGE_BASE_DOWN = (
+    "The knowledge base is unavailable right now, retrying: sign in again in a few seconds. "
+    "Your password was not checked."
+)
+SIGN_IN_ATTEMPTS = 3
+SIGN_IN_RETRY_S = 0.5
+
+
+async def sign_in(name: str, password: str) -> Principal | None:
+    """The person, or None for a wrong name or password. While the database cannot be reached this retries
+    briefly and then says so (503), so an outage never reads as a wrong password."""
+    from fastapi import HTTPException
+
+    from app.auth import authenticate_password
+    from db.session import DatabaseUnavailableError
+
+    for attempt in range(SIGN_IN_ATTEMPTS):
+        try:
+            async with session_scope() as session:
+                return await authenticate_password(name, password, session=session)
+        except DatabaseUnavailableError as e:
+            if attempt + 1 == SIGN_IN_ATTEMPTS:
+                raise HTTPException(status_code=503, detail=KNOWLEDGE_BASE_DOWN) from e
+            await asyncio.sleep(SIGN_IN_RETRY_S * (attempt + 1))
+    return None
+
+
 async def principal_for(name: str) -> Principal | None:
     async with session_scope() as session:
         return await store.principal_for(name, session=session)

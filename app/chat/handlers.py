@@ -98,11 +98,7 @@ def say(content: str, **kwargs: Any) -> cl.Message:
 
 @cl.password_auth_callback
 async def login(username: str, password: str) -> cl.User | None:
-    from app.auth import authenticate_password
-    from db.session import session_scope
-
-    async with session_scope() as session:
-        principal = await authenticate_password(username, password, session=session)
+    principal = await flow.sign_in(username, password)
     if principal is None:
         return None
     return cl.User(identifier=principal.name, metadata={"role": "admin" if principal.is_admin else "user"})

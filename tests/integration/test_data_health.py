@@ -93,3 +93,20 @@ async def test_http_health_endpoints(fresh_db_url: str, monkeypatch) -> None:  #
         assert data.json()["errors"] == []
     await dispose_engine()
     get_settings.cache_clear()
+
+
+async def test_infinite_price_stored_by_hand_is_flagged(session) -> None:  # type: ignore[no-untyped-def]
+    gpu_id = (await session.execute(select(m.Gpu.id).limit(1))).scalar_one()
+    await session.execute(
+        insert(m.Price).values(
+            gpu_id=gpu_id,
+            kind="on_demand",
+            provider="Hand",
+            source="typed-in",
+            label="typed in by hand",
+            usd_per_gpu_hour=float("inf"),
+        )
+    )
+    report = await data_health(session=session)
+    flagged = [e for e in report.errors if e.code == "non_finite_value"]
+    assert any(e.message == "usd_per_gpu_hour is inf" and e.object.startswith("prices/") for e in flagged)

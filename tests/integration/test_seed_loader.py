@@ -218,3 +218,23 @@ def test_export_is_stable_and_reloads_unchanged(tmp_path: Path, cli_env: dict[st
     assert reload.returncode == 0, reload.stderr
     for kind, s in json.loads(reload.stdout)["kinds"].items():
         assert s["added"] == 0 and s["updated"] == 0, (kind, s)
+
+
+@pytest.mark.parametrize(("value", "field"), [("Infinity", "usd_per_gpu_hour"), ("NaN", "usd_per_gpu_hour")])
+def test_non_finite_numbers_are_refused_with_file_row_and_field(
+    tmp_path: Path, cli_env: dict[str, str], value: str, field: str
+) -> None:
+    f = tmp_path / "prices.json"
+    text_ = json.dumps({"kind": "prices", "rows": [PRICE, dict(PRICE, region="r2", usd_per_gpu_hour=7.5)]})
+    f.write_text(text_.replace("7.5", value))
+    result = run(["seed", "load", str(f)], cli_env)
+    assert result.returncode == 1
+    assert "prices.json" in result.stderr and field in result.stderr and "finite" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_nul_in_text_is_refused_without_traceback(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    f = write(tmp_path / "prices.json", "prices", [dict(PRICE, provider="Example\u0000Cloud")])
+    result = run(["seed", "load", str(f)], cli_env)
+    assert result.returncode == 1
+    assert "provider" in result.stderr and "NUL" in result.stderr and "Traceback" not in result.stderr

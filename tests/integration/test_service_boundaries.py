@@ -1,0 +1,285 @@
+"""The service layer's boundaries over real HTTP on a real database: ownership, server-side paths,
+load-test targets, input bounds, capacity. Each test reproduces a defect found attacking `preflight up`
+(issue 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def api(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[dict[str, Any]]:
+    """An API on a private seeded database: alice and bob (people), root (admin), a deployment of alice's
+    and a plannable specification."""
+    from app.api import create_app
+    from app.auth import create_user
+    from app.config import get_settings
+    from app.planning.recommend import spec_from_text
+    from app.services.workers import reset_cpu_pool
+    from db import models as m
+    from db.session import dispose_engine, session_scope
+
+    monkeypatch.setenv("PREFLIGHT_DATABASE_URL", fresh_db_url)
+    get_settings.cache_clear()
+    reset_cpu_pool()
+    await dispose_engine()
+    async with session_scope() as s:
+        alice_user, alice = await create_user("alice", "a long password", session=s)
+        _, bob = await create_user("bob", "another long password", session=s)
+        _, root = await create_user("root", "the admin password", admin=True, session=s)
+        spec = await spec_from_text("a chatbot for 1000 users, cheapest option", session=s)
+        spec = spec.edit(target_e2e_latency_p95_ms=20000, target_tpot_p90_ms=100)
+        dep = m.Deployment(
+            name="alice-obs",
+            owner_id=alice_user.id,
+            state="running",
+            specification=spec.model_dump(mode="json"),
+            endpoint="http://127.0.0.1:9/v1",
+        )
+        s.add(dep)
+        await s.flush()
+        dep_id = str(dep.id)
+    transport = httpx.ASGITransport(app=create_app(with_chat=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
+        yield {
+            "client": client,
+            "alice": alice,
+            "bob": bob,
+            "root": root,
+            "deployment": dep_id,
+            "spec": spec.model_dump(mode="json"),
+        }
+    await dispose_engine()
+    reset_cpu_pool()
+    get_settings.cache_clear()
+
+
+# --- 1 and 4: observation is owner-scoped and bounded in points ----------------------------------------
+
+
+async def test_observation_of_another_persons_deployment_reads_as_missing(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    dep = api["deployment"]
+    for path in (f"/api/deployments/{dep}/observation", f"/api/deployments/{dep}/timeseries"):
+        mine = await client.get(path, headers=bearer(api["alice"]))
+        assert mine.status_code == 200, mine.text
+        theirs = await client.get(path, headers=bearer(api["bob"]))
+        missing = await client.get(path.replace(dep, str(uuid.uuid4())), headers=bearer(api["bob"]))
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.json()["error"].replace(dep, "ID") == missing.json()["error"].split(" with id ")[0] + (
+            " with id ID"
+        )
+        admin = await client.get(path, headers=bearer(api["root"]))
+        assert admin.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["observation", "timeseries"])
+async def test_a_tiny_step_over_a_long_window_is_refused_naming_the_bound(
+    api: dict[str, Any], kind: str
+) -> None:
+    client: httpx.AsyncClient = api["client"]
+    path = f"/api/deployments/{api['deployment']}/{kind}"
+    tiny = await client.get(path, params={"window_s": 3600, "step_s": 0.000001}, headers=bearer(api["alice"]))
+    assert tiny.status_code == 422 and "step_s" in tiny.text
+    month = await client.get(path, params={"window_s": 30 * 86400, "step_s": 1}, headers=bearer(api["alice"]))
+    assert month.status_code == 422
+    assert "at most 2,000" in month.json()["error"] and "step_s" in month.json()["error"]
+    fine = await client.get(path, params={"window_s": 86400, "step_s": 60}, headers=bearer(api["alice"]))
+    assert fine.status_code == 200, fine.text
+
+
+# --- 2: no server paths in requests ------------------------------------------------------------------------
+
+
+async def test_a_deploy_request_cannot_write_or_read_server_paths(
+    api: dict[str, Any], tmp_path: Path
+) -> None:
+    client: httpx.AsyncClient = api["client"]
+    rec = await client.post(
+        "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=bearer(api["alice"])
+    )
+    assert rec.status_code == 200, rec.text
+    rid = rec.json()["recommendation_id"]
+    target = tmp_path / "written-by-a-user"
+    wrote = await client.post(
+        "/api/deployments",
+        json={"recommendation_id": rid, "dry_run": True, "output_dir": str(target)},
+        headers=bearer(api["alice"]),
+    )
+    assert wrote.status_code == 422 and "output_dir" in wrote.text
+    assert not target.exists()
+    answers = []
+    for path in ("/etc/passwd", "/no/such/file"):
+        r = await client.post(
+            "/api/deployments",
+            json={"recommendation_id": rid, "dry_run": True, "target": "kubernetes", "kubeconfig": path},
+            headers=bearer(api["alice"]),
+        )
+        assert r.status_code == 422
+        answers.append(r.json()["error"])
+    # The same answer whether or not the file exists: nothing about the server's files is revealed.
+    assert answers[0] == answers[1] and "passwd" not in answers[0]
+    preview = await client.post(
+        "/api/deployments", json={"recommendation_id": rid, "dry_run": True}, headers=bearer(api["alice"])
+    )
+    assert preview.status_code == 200, preview.text
+
+
+# --- 3: load tests only against the caller's own deployments ---------------------------------------------
+
+
+@pytest.fixture
+async def listener() -> AsyncIterator[dict[str, Any]]:
+    """A real TCP server that counts connections: proof that a refused load test sent nothing."""
+    seen = {"connections": 0}
+
+    async def on_connect(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen["connections"] += 1
+        writer.close()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    seen["url"] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    yield seen
+    server.close()
+    await server.wait_closed()
+
+
+async def test_load_tests_never_target_foreign_endpoints(
+    api: dict[str, Any], listener: dict[str, Any]
+) -> None:
+    client: httpx.AsyncClient = api["client"]
+    body = {"endpoint": listener["url"], "concurrency": 4, "duration_s": 1}
+    person = await client.post("/api/loadtests", json=body, headers=bearer(api["alice"]))
+    assert person.status_code == 403, person.text
+    admin = await client.post("/api/loadtests", json=body, headers=bearer(api["root"]))
+    assert admin.status_code == 403  # not on the allow-list
+    closed = await client.post(
+        "/api/loadtests", json={**body, "endpoint": "http://127.0.0.1:9"}, headers=bearer(api["root"])
+    )
+    # Reachable or not, the same words: the API cannot be used to probe addresses.
+    assert closed.json()["error"] == admin.json()["error"] == person.json()["error"]
+    assert listener["connections"] == 0
+    foreign = await client.post(
+        "/api/loadtests",
+        json={"deployment_id": api["deployment"], "concurrency": 2, "duration_s": 1},
+        headers=bearer(api["bob"]),
+    )
+    assert foreign.status_code == 404
+
+
+async def test_load_test_bounds_and_missing_fields_are_422(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    own = {"deployment_id": api["deployment"], "duration_s": 1}
+    missing = await client.post("/api/loadtests", json=own, headers=bearer(api["alice"]))
+    assert missing.status_code == 422 and "concurrency" in missing.json()["error"]
+    flood = await client.post(
+        "/api/loadtests", json={**own, "concurrency": 100000}, headers=bearer(api["alice"])
+    )
+    assert flood.status_code == 422 and "concurrency: at most 64" in flood.json()["error"]
+    long = await client.post(
+        "/api/loadtests", json={**own, "concurrency": 2, "duration_s": 86400}, headers=bearer(api["alice"])
+    )
+    assert long.status_code == 422 and "duration_s: at most 300" in long.json()["error"]
+    rate = await client.post(
+        "/api/loadtests", json={**own, "profile": "poisson", "rate": 1e6}, headers=bearer(api["alice"])
+    )
+    assert rate.status_code == 422 and "rate: at most 200" in rate.json()["error"]
+
+
+# --- 7: bad input is a 422 that names the bound, never a 500 ----------------------------------------------
+
+
+async def test_nul_bytes_are_refused_everywhere(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    headers = bearer(api["alice"])
+    text = await client.post(
+        "/api/recommendations", json={"text": "a chatbot\u0000 for 10 users"}, headers=headers
+    )
+    assert text.status_code == 422 and "NUL" in text.text
+    spec = await client.post(
+        "/api/recommendations",
+        json={"specification": {**api["spec"], "use_case_description": "x\u0000y"}},
+        headers=headers,
+    )
+    assert spec.status_code == 422
+    name = await client.post(
+        "/api/scenarios", json={"name": "a\u0000b", "recommendation_id": str(uuid.uuid4())}, headers=headers
+    )
+    assert name.status_code == 422
+    query = await client.get("/api/outcomes/similar", params={"q": "chat\u0000bot"}, headers=headers)
+    assert query.status_code == 422
+
+
+async def test_deep_and_huge_bodies_are_refused_without_echo(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    headers = {**bearer(api["alice"]), "content-type": "application/json"}
+    deep = "[" * 100_000 + "]" * 100_000
+    nested = await client.post("/api/recommendations", content=deep, headers=headers)
+    assert nested.status_code == 422 and "nests deeper" in nested.text
+    huge = '{"text": "' + "x" * (20 * 1024 * 1024) + '"}'
+    big = await client.post("/api/recommendations", content=huge, headers=headers)
+    assert big.status_code == 413 and len(big.content) < 1000
+    long_text = await client.post(
+        "/api/recommendations", json={"text": "x" * 50_000}, headers=bearer(api["alice"])
+    )
+    assert long_text.status_code == 422 and len(long_text.content) < 2000
+
+
+async def test_numbers_must_be_finite(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    headers = {**bearer(api["alice"]), "content-type": "application/json"}
+    for body in (
+        '{"specification": %s, "space_usd_per_gpu_month": Infinity}',
+        '{"specification": %s, "space_usd_per_gpu_month": NaN}',
+    ):
+        r = await client.post("/api/recommendations", content=body % json.dumps(api["spec"]), headers=headers)
+        assert r.status_code == 422, r.text
+        assert "space_usd_per_gpu_month" in r.json()["error"]
+    spec = json.dumps(dict(api["spec"], max_monthly_cost_usd=123456.789)).replace("123456.789", "Infinity")
+    r = await client.post("/api/recommendations", content=f'{{"specification": {spec}}}', headers=headers)
+    assert r.status_code == 422 and "max_monthly_cost_usd" in r.json()["error"]
+
+
+# --- 6: planning runs on a bounded pool; full is 429 with Retry-After --------------------------------------
+
+
+async def test_a_full_planning_pool_answers_429_with_retry_after(
+    api: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from app.config import get_settings
+    from app.services.workers import cpu_pool, reset_cpu_pool
+
+    monkeypatch.setenv("PREFLIGHT_CPU_WORKERS", "1")
+    monkeypatch.setenv("PREFLIGHT_CPU_QUEUE", "0")
+    get_settings.cache_clear()
+    reset_cpu_pool()
+    pool = cpu_pool()
+    release = threading.Event()
+    busy = asyncio.create_task(pool.run(release.wait, 60))
+    await asyncio.sleep(0)  # the task runs up to its first await: it has taken the only slot
+    assert pool.admitted == 1
+    client: httpx.AsyncClient = api["client"]
+    body = {"specification": api["spec"], "top": 1}
+    full = await client.post("/api/recommendations", json=body, headers=bearer(api["alice"]))
+    assert full.status_code == 429, full.text
+    assert int(full.headers["Retry-After"]) >= 1 and "capacity" in full.json()["error"]
+    release.set()
+    await busy
+    again = await client.post("/api/recommendations", json=body, headers=bearer(api["alice"]))
+    assert again.status_code == 200, again.text
