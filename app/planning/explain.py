@@ -146,7 +146,7 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
     model = planner.catalog.models.get(cfg.model_id)
     if model is not None and not model.license:
         parts.append("The catalog records no licence for this model: check it before use.")
-    if any(p.excludes_host for p in cost.prices):
+    if cost.deployment_model == "cloud_rental" and any(p.excludes_host for p in cost.prices):
         parts.append("The price excludes the host VM.")
     return " ".join(p for p in parts if p)
 

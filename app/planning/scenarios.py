@@ -472,9 +472,22 @@ def format_result(result: RecommendationResult) -> str:
         )
         out.append(
             f"\n#{o.rank} {_label(o)}: {usd(o.cost.monthly_usd)}/month; {marks}; "
-            f"quality {o.quality.index:.0f}"
+            + (
+                "quality unknown"
+                if o.quality.basis == "unknown"
+                else f"quality {o.quality.index:.0f}" + (f" for {o.quality.task}" if o.quality.task else "")
+            )
         )
+        if o.quality.below_reference:
+            out.append(f"   {o.quality.below_reference}")
+        if o.checkpoint is not None:
+            flag = f" with --quantization {o.checkpoint.quantization}" if o.checkpoint.quantization else ""
+            out.append(f"   weights: {o.checkpoint.repo}{flag} ({o.checkpoint.how})")
         out.append(f"   {o.rationale}")
+        if o.cost.deployment_model != "cloud_rental":
+            out.extend(f"   cost: {n}" for n in o.cost.notes)
+            if o.rank == 1 and o.cost.assumptions:
+                out.append("   assumptions: " + "; ".join(o.cost.assumptions))
     if result.pareto:
         out.append(f"\nPareto front (cost / latency / quality): ranks {', '.join(map(str, result.pareto))}")
     if result.relax:
