@@ -1317,7 +1317,16 @@ def _models(t: str, mentions: _Mentions, b: _Builder) -> None:
             near,
         ):
             continue
-        preferred.append(mentions.models[int(m.group(1))])
+        model = mentions.models[int(m.group(1))]
+        after = t[m.end() : m.end() + 30]
+        # 'Llama 3.1 70B quality', 'as good as GPT-4o', 'at least Qwen2.5-72B level': a floor, not a pick.
+        if re.match(r"^\s*(?:-|\s)?(?:level\s+)?(?:quality|level|class|grade)\b", after) or fast_search(
+            r"\b(?:as good as|at least as good as|comparable to|on par with|quality of|matching)\s+(?:the\s+)?$",
+            near,
+        ):
+            b.set("quality_reference_model", model, "named quality floor")
+            continue
+        preferred.append(model)
     if preferred:
         b.set("preferred_models", list(dict.fromkeys(preferred)), "model mentions")
 

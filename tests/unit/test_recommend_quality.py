@@ -134,3 +134,21 @@ def test_unknown_quality_passes_only_standard_and_ranks_below_known_for_accuracy
     assert ids.index("Qwen/Qwen3-8B") < ids.index("openai/gpt-oss-20b")
     unknown = next(o for o in std.options if o.model_id == "openai/gpt-oss-20b")
     assert unknown.quality.basis == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("A support chatbot for 3000 employees, Llama 3.1 70B quality.", "meta-llama/Llama-3.1-70B-Instruct"),
+        ("We need something as good as Qwen2.5-72B for legal summaries", "Qwen/Qwen2.5-72B-Instruct"),
+        ("Use Llama 3.1 8B for a chatbot for 200 users", None),
+    ],
+)
+def test_a_model_named_as_a_quality_level_is_read_as_a_floor_not_a_pick(
+    text: str, reference: str | None
+) -> None:
+    from app.intent.rules import extract
+
+    intent = extract(text).intent
+    assert intent.quality_reference_model == reference
+    assert bool(intent.preferred_models) == (reference is None)
