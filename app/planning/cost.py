@@ -2,9 +2,11 @@
 
 Pure functions over price rows; no I/O. Every ``Cost`` lists the price rows it used, with their dates.
 
-- Cloud rental: the cheapest eligible row for the GPU (or the named provider/region), billed per instance:
-  a row for an 8-GPU instance bills whole instances. Hourly and monthly figures are at the steady (minimum)
-  replica count; ``monthly_usd_at_peak`` if the peak count ran all month. A month is 730 hours.
+- Cloud rental: the cheapest *trusted* row for the GPU (price class by reliability target, right form factor,
+  host VM added to GPU-only rows: ``app.planning.prices``), or the named provider/region, billed per
+  instance: a row for an 8-GPU instance bills whole instances. The hourly figure is at the steady (minimum)
+  replica count; the monthly figure is blended over the day (peak hours at the peak count, the rest at the
+  floor); ``monthly_usd_at_peak`` if the peak count ran all month. A month is 730 hours.
 - Owned hardware: energy for the GPUs in use plus their share of the host, at the average draw, × PUE, at the
   person's power price or a stated default; the owned GPUs not used stay free (``owned_cost``).
 - Purchase: whole servers (8-GPU SXM/OAM boards, PCIe servers of 1/2/4/8 cards) at sourced server prices;
@@ -51,6 +53,8 @@ class PriceRow:
     date: str | None = None
     excludes_host: bool = False
     server_power_w: float | None = None  # whole-server power of a multi-GPU purchase row
+    label: str | None = None  # the GPU as the source wrote it ("A100-80GB", "H100 PCIe")
+    notes: str | None = None
 
 
 def price_used(row: PriceRow) -> PriceUsed:
@@ -112,6 +116,12 @@ def _date_key(date: str | None) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+def blended_monthly(floor_hourly: float, peak_hourly: float, peak_hours_per_day: float) -> float:
+    """A month of ``peak_hours_per_day`` at the peak count and the rest of each day at the floor."""
+    h = min(24.0, max(0.0, peak_hours_per_day))
+    return HOURS_PER_MONTH / 24.0 * (h * peak_hourly + (24.0 - h) * floor_hourly)
+
+
 def cloud_cost(
     gpu_id: str,
     *,
@@ -122,20 +132,41 @@ def cloud_cost(
     kinds: Sequence[str] = CLOUD_KINDS,
     provider: str | None = None,
     region: str | None = None,
+    classes: frozenset[str] | None = None,
+    gpu_is_sxm: bool = False,
+    peak_hours_per_day: float = 24.0,
 ) -> Cost | None:
-    """Rent ``gpus_steady`` GPUs (``gpus_peak`` at peak) from the cheapest eligible source."""
+    """Rent ``gpus_steady`` GPUs (``gpus_peak`` at peak) from the cheapest trusted source.
+
+    Trusted: the price ``classes`` allowed (``app.planning.prices``; None: hyperscaler and mainstream), the right form
+    factor, host included. ``monthly_usd`` is blended over the day (``peak_hours_per_day`` at the peak count,
+    the rest at the floor); ``monthly_usd_at_peak`` runs the peak count all month.
+    """
+    from app.planning import prices as pc
+
+    allowed = classes if classes is not None else pc.TRUSTED_BY_DEFAULT
+    mine = [r for r in prices if r.gpu_id == gpu_id]
+    rows = pc.eligible(mine, classes=allowed, gpu_is_sxm=gpu_is_sxm, kinds=kinds)
     notes: list[str] = []
-    row = cheapest_rental(gpu_id, gpus_steady, prices, kinds=kinds, provider=provider, region=region)
-    if row is None and region:
-        row = cheapest_rental(gpu_id, gpus_steady, prices, kinds=kinds, provider=provider)
-        if row is not None:
-            notes.append(f"no {gpu_id} price in region {region!r}; used {row.region or 'an unnamed region'}")
-    if row is None:
+    local = [r for r in rows if _matches(r, provider, region)]
+    if not local and region:
+        local = [r for r in rows if _matches(r, provider, None)]
+        if local:
+            notes.append(f"no {gpu_id} price in region {region!r}; used another region")
+    if not local:
         return None
-    price = row.usd_per_gpu_hour or 0.0
+
+    def month(r: PriceRow, steady: int, peak: int) -> float:
+        price = pc.effective_usd_per_gpu_hour(r)
+        return blended_monthly(billed_gpus(r, steady) * price, billed_gpus(r, peak) * price, peak_hours_per_day)
+
+    row = min(local, key=lambda r: (month(r, gpus_steady, gpus_peak), -_date_key(r.date)))
+    price = pc.effective_usd_per_gpu_hour(row)
     billed = billed_gpus(row, gpus_steady)
     hourly = billed * price
     peak_hourly = billed_gpus(row, gpus_peak) * price
+    monthly = month(row, gpus_steady, gpus_peak)
+    klass = pc.price_class(row)
     where = (
         row.provider
         + (f" {row.region}" if row.region else "")
@@ -144,40 +175,70 @@ def cloud_cost(
     if provider:
         notes.insert(0, f"{_KIND_WORDS.get(row.kind, row.kind)} price from {where} (the provider you named)")
     else:
-        eligible = {
-            r.provider for r in prices if r.gpu_id == gpu_id and r.kind in kinds and r.usd_per_gpu_hour
-        }
+        eligible_providers = {r.provider for r in local}
         notes.insert(
             0,
-            f"cheapest {_KIND_WORDS.get(row.kind, row.kind)} source for {gpu_id} among {len(eligible)} "
-            f"providers: {where} at ${price:.2f}/GPU-hour",
+            f"cheapest {klass} {_KIND_WORDS.get(row.kind, row.kind)} source for {gpu_id} among "
+            f"{len(eligible_providers)} providers in the classes {', '.join(sorted(allowed))}: {where} at "
+            f"${price:.2f}/GPU-hour",
         )
+    rng = pc.price_range(local)
+    if rng is not None:
+        notes.append(f"price range {rng.text()}")
+    host, host_note = pc.host_usd_per_gpu_hour(row)
+    if host_note:
+        notes.append(host_note)
+    skipped = [r for r in mine if r.usd_per_gpu_hour and pc.wrong_form_factor(r, gpu_is_sxm)]
+    if skipped:
+        notes.append(f"{len(skipped)} PCIe/NVL price rows not used for this SXM part")
     if billed != gpus_steady:
         notes.append(
             f"{row.instance_type or 'the instance'} has {row.gpus_per_instance} GPUs: {gpus_steady} needed, "
             f"{billed} billed"
         )
-    if row.excludes_host:
-        notes.append("GPU-only price: the host VM is not included (add the machine type's price)")
     if not row.date:
         notes.append(f"price row from {row.source} carries no date")
-    for kind in ("spot", "reserved_1y", "reserved_3y"):
+    if peak_hours_per_day < 24.0 and gpus_peak != gpus_steady:
+        notes.append(
+            f"blended: {peak_hours_per_day:.0f} h a day at {gpus_peak} GPUs, the rest at {gpus_steady}; "
+            f"${peak_hourly * HOURS_PER_MONTH:,.0f}/month if the peak count ran all month"
+        )
+    market_monthly: float | None = None
+    if "marketplace" not in allowed and not provider:
+        market = pc.eligible(mine, classes=frozenset({"marketplace"}), gpu_is_sxm=gpu_is_sxm, kinds=kinds)
+        if market:
+            alt = min(market, key=lambda r: month(r, gpus_steady, gpus_peak))
+            alt_monthly = month(alt, gpus_steady, gpus_peak)
+            if alt_monthly < monthly:
+                market_monthly = round(alt_monthly, 2)
+                notes.append(
+                    f"cheaper alternative: ${alt_monthly:,.0f}/month at {alt.provider} "
+                    f"({_KIND_WORDS.get(alt.kind, alt.kind)}, marketplace class; {pc.RISK_NOTE})"
+                )
+    for kind in ("reserved_1y", "reserved_3y"):
         if kind in kinds:
             continue
-        alt = cheapest_rental(gpu_id, gpus_steady, prices, kinds=(kind,), provider=provider)
-        if alt is not None and billed_gpus(alt, gpus_steady) * (alt.usd_per_gpu_hour or 0) < hourly:
-            alt_monthly = billed_gpus(alt, gpus_steady) * (alt.usd_per_gpu_hour or 0) * HOURS_PER_MONTH
-            notes.append(f"{_KIND_WORDS[kind]}: ${alt_monthly:,.0f}/month at {alt.provider}")
-    tokens_note = "per 1k tokens counts prompt and generated tokens at the steady load"
-    notes.append(tokens_note)
+        alt_row = cheapest_rental(gpu_id, gpus_steady, mine, kinds=(kind,), provider=provider)
+        if alt_row is not None and billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) < hourly:
+            alt_monthly = billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) * HOURS_PER_MONTH
+            notes.append(f"{_KIND_WORDS[kind]}: ${alt_monthly:,.0f}/month at {alt_row.provider}")
+    notes.append("per 1k tokens counts prompt and generated tokens at the steady load")
     return Cost(
         deployment_model="cloud_rental",
         hourly_usd=round(hourly, 4),
-        monthly_usd=round(hourly * HOURS_PER_MONTH, 2),
+        monthly_usd=round(monthly, 2),
         monthly_usd_at_peak=round(peak_hourly * HOURS_PER_MONTH, 2),
         per_1k_tokens_usd=_per_1k(hourly, tokens_per_hour),
         provider=row.provider,
         region=row.region,
+        price_class=klass,  # type: ignore[arg-type]
+        usd_per_gpu_hour=round(price, 4),
+        price_low=round(rng.low, 4) if rng else None,
+        price_median=round(rng.median, 4) if rng else None,
+        price_high=round(rng.high, 4) if rng else None,
+        price_dates=f"{rng.dates[0]} to {rng.dates[1]}" if rng and rng.dates else None,
+        peak_hours_per_day=peak_hours_per_day,
+        marketplace_monthly_usd=market_monthly,
         prices=[price_used(row)],
         notes=notes,
     )

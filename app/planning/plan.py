@@ -50,6 +50,7 @@ from app.planning.quality import (
     option_quality,
     task_quality,
 )
+from app.planning.prices import allowed_classes
 from app.planning.result import Checkpoint, Cost, Option, Quality, RecommendationResult, Rejected
 from app.planning.sizing import (
     GPU_MEMORY_UTILIZATION,
@@ -204,6 +205,7 @@ class Planner:
             throughput_rps=spec.target_throughput_rps,
         )
         self.threshold = THRESHOLDS[spec.quality_threshold]
+        self.price_classes = allowed_classes(spec.price_class, spec.reliability_target)
         self.inventory = {item.gpu: item.count for item in spec.gpu_inventory}
         self.tokens_per_hour = spec.expected_qps * self.traffic.tokens_per_request * 3600.0
         self.timings: dict[str, float] = {}
@@ -260,6 +262,9 @@ class Planner:
             kinds=self.settings.rental_kinds,
             provider=self.spec.cloud_provider if model == "cloud_rental" else None,
             region=self.spec.region if model == "cloud_rental" else None,
+            classes=self.price_classes,
+            gpu_is_sxm=_is_sxm(gpu),
+            peak_hours_per_day=self.derivation.peak_hours_per_day,
         )
         if model == "cloud_rental":
             return rental
@@ -1004,6 +1009,12 @@ class Planner:
 
     def rejections(self, cands: list[Candidate]) -> tuple[list[Rejected], list[Rejected]]:
         return explain.rejections(self, cands)
+
+
+def _is_sxm(gpu: GpuEntry) -> bool:
+    """An SXM/OAM part (NVLink or Infinity Fabric board), which a PCIe/NVL card's price must not stand for."""
+    name = gpu.id.upper()
+    return gpu.spec.interconnect in ("nvlink", "xgmi") and "PCIE" not in name and "NVL" not in name
 
 
 _TP_CACHE: dict[tuple[object, ...], tuple[list[tuple[int, int, int]], str]] = {}

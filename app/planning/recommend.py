@@ -139,6 +139,8 @@ def price_from_row(row: m.Price) -> PriceRow:
         date=row.price_date,
         excludes_host=bool(row.excludes_host),
         server_power_w=row.server_power_w,
+        label=row.label,
+        notes=row.notes,
     )
 
 

@@ -70,7 +70,10 @@ class PriceUsed(_M):
 class Cost(_M):
     deployment_model: Literal["cloud_rental", "owned_hardware", "purchase"]
     hourly_usd: float = Field(description="All replicas at the steady (min) replica count")
-    monthly_usd: float = Field(description="730 hours at the steady replica count")
+    monthly_usd: float = Field(
+        description="A month of 730 h blended over the day: peak hours at the peak count, the rest at the floor "
+        "(batch: the monthly batch cost)"
+    )
     monthly_usd_at_peak: float | None = Field(
         default=None, description="If the peak replica count ran all month"
     )
@@ -93,6 +96,26 @@ class Cost(_M):
     )
     provider: str | None = Field(
         default=None, description="Where the price comes from (cheapest if not chosen)"
+    )
+    price_class: Literal["hyperscaler", "mainstream", "marketplace"] | None = Field(
+        default=None, description="Class of the price source used"
+    )
+    usd_per_gpu_hour: float | None = Field(default=None, description="Price used per GPU-hour, host included")
+    price_low: float | None = Field(default=None, description="Cheapest trusted source, $/GPU-hour")
+    price_median: float | None = Field(default=None, description="Median trusted source, $/GPU-hour")
+    price_high: float | None = Field(default=None, description="Dearest trusted source, $/GPU-hour")
+    price_dates: str | None = Field(default=None, description="Oldest to newest date of those sources")
+    peak_hours_per_day: float | None = Field(
+        default=None, description="Hours a day at the peak count in the blended monthly cost"
+    )
+    marketplace_monthly_usd: float | None = Field(
+        default=None, description="The same configuration at marketplace/spot prices, when cheaper (risky)"
+    )
+    batch_gpu_hours_per_run: float | None = Field(default=None, description="Batch: GPU-hours one run takes")
+    batch_usd_per_run: float | None = Field(default=None, description="Batch: cost of one run (scale to zero)")
+    batch_monthly_usd: float | None = Field(default=None, description="Batch: runs per month × cost per run")
+    always_on_monthly_usd: float | None = Field(
+        default=None, description="Batch: the same GPUs left running all month"
     )
     region: str | None = None
     prices: list[PriceUsed] = Field(default_factory=list)

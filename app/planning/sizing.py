@@ -13,9 +13,9 @@ Two passes, so that recommending stays fast:
 
 SLO metrics (the same definition everywhere, including the brute-force test):
 - TTFT p90 and TPOT p90 as predicted;
-- E2E p95: for streamed replies, a reply of average length (TTFT p95 + (average output − 1) × TPOT p95),
-  since longer streamed replies are governed by TPOT; for non-streamed replies, the predicted E2E p95 over
-  the length distribution.
+- E2E p95: the predicted E2E p95 over the distribution of reply lengths (so the p95 reply, not the average
+  one, streamed or not). The option's ``e2e_ms.p95`` is this same number, so the card, the comparison, the
+  monitoring's "as planned" figure and the API agree.
 """
 
 from __future__ import annotations
@@ -269,8 +269,7 @@ def screen_metrics(
     ttft_mean: np.ndarray, itl: np.ndarray, traffic: TrafficModel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Screened (TTFT p90, TPOT p90, E2E p95) from closed-form means."""
-    out = traffic.output_tokens.mean
-    tokens = out if traffic.streaming else length_p95(traffic.output_tokens)
+    tokens = length_p95(traffic.output_tokens)  # the p95 reply (see the module docstring)
     tpot = itl * SCREEN_TPOT_P90
     return ttft_mean * SCREEN_TTFT_P90, tpot, ttft_mean * SCREEN_TTFT_P95 + (tokens - 1.0) * tpot
 
@@ -450,11 +449,7 @@ def _physics_predict(
 def slo_values(pred: Prediction, traffic: TrafficModel) -> tuple[float, float, float]:
     """(TTFT p90, TPOT p90, E2E p95) of a full prediction, E2E as defined in the module docstring."""
     assert pred.ttft_ms is not None and pred.tpot_ms is not None and pred.e2e_ms is not None
-    if traffic.streaming:
-        e2e = pred.ttft_ms.p95 + (traffic.output_tokens.mean - 1.0) * pred.tpot_ms.p95
-    else:
-        e2e = pred.e2e_ms.p95
-    return pred.ttft_ms.p90, pred.tpot_ms.p90, e2e
+    return pred.ttft_ms.p90, pred.tpot_ms.p90, pred.e2e_ms.p95
 
 
 def meets(pred: Prediction, traffic: TrafficModel, targets: Targets) -> bool:

@@ -86,10 +86,12 @@ def test_named_provider_bills_whole_instances() -> None:
     assert any("4 needed, 8 billed" in n for n in cost.notes)
 
 
-def test_gpu_only_price_is_noted() -> None:
+def test_gpu_only_price_gets_its_host_added() -> None:
     cost = cloud_cost("L4", gpus_steady=1, gpus_peak=1, prices=PRICES, tokens_per_hour=1.0)
     assert cost is not None and cost.prices[0].excludes_host
-    assert any("host VM is not included" in n for n in cost.notes)
+    # No host price quoted: 25% of the GPU price is added (0.22 + 0.055 per hour).
+    assert cost.hourly_usd == pytest.approx(0.275)
+    assert any("host VM not in the row" in n for n in cost.notes)
 
 
 def test_owned_counts_gpu_and_host_power_and_the_gpus_left_free() -> None:
