@@ -138,9 +138,9 @@ def cloud_cost(
 ) -> Cost | None:
     """Rent ``gpus_steady`` GPUs (``gpus_peak`` at peak) from the cheapest trusted source.
 
-    Trusted: the price ``classes`` allowed (``app.planning.prices``; None: hyperscaler and mainstream), the right form
-    factor, host included. ``monthly_usd`` is blended over the day (``peak_hours_per_day`` at the peak count,
-    the rest at the floor); ``monthly_usd_at_peak`` runs the peak count all month.
+    Trusted: the price ``classes`` allowed (``app.planning.prices``; None: hyperscaler and mainstream), the
+    right form factor, host included. ``monthly_usd`` is blended over the day (``peak_hours_per_day`` at
+    the peak count, the rest at the floor); ``monthly_usd_at_peak`` runs the peak count all month.
     """
     from app.planning import prices as pc
 
@@ -158,7 +158,9 @@ def cloud_cost(
 
     def month(r: PriceRow, steady: int, peak: int) -> float:
         price = pc.effective_usd_per_gpu_hour(r)
-        return blended_monthly(billed_gpus(r, steady) * price, billed_gpus(r, peak) * price, peak_hours_per_day)
+        return blended_monthly(
+            billed_gpus(r, steady) * price, billed_gpus(r, peak) * price, peak_hours_per_day
+        )
 
     row = min(local, key=lambda r: (month(r, gpus_steady, gpus_peak), -_date_key(r.date)))
     price = pc.effective_usd_per_gpu_hour(row)
@@ -185,7 +187,7 @@ def cloud_cost(
     rng = pc.price_range(local)
     if rng is not None:
         notes.append(f"price range {rng.text()}")
-    host, host_note = pc.host_usd_per_gpu_hour(row)
+    _, host_note = pc.host_usd_per_gpu_hour(row)
     if host_note:
         notes.append(host_note)
     skipped = [r for r in mine if r.usd_per_gpu_hour and pc.wrong_form_factor(r, gpu_is_sxm)]
@@ -219,8 +221,13 @@ def cloud_cost(
         if kind in kinds:
             continue
         alt_row = cheapest_rental(gpu_id, gpus_steady, mine, kinds=(kind,), provider=provider)
-        if alt_row is not None and billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) < hourly:
-            alt_monthly = billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) * HOURS_PER_MONTH
+        if (
+            alt_row is not None
+            and billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) < hourly
+        ):
+            alt_monthly = (
+                billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) * HOURS_PER_MONTH
+            )
             notes.append(f"{_KIND_WORDS[kind]}: ${alt_monthly:,.0f}/month at {alt_row.provider}")
     notes.append("per 1k tokens counts prompt and generated tokens at the steady load")
     return Cost(
@@ -241,6 +248,51 @@ def cloud_cost(
         marketplace_monthly_usd=market_monthly,
         prices=[price_used(row)],
         notes=notes,
+    )
+
+
+# A batch run pays for pulling the weights and warming up before the first request (scale from zero).
+BATCH_STARTUP_HOURS = 0.25
+# "every night" when no frequency is stated.
+DEFAULT_RUNS_PER_MONTH = 30.0
+
+
+def batch_cost(
+    always_on: Cost,
+    *,
+    items: int,
+    rate_rps: float,
+    gpus: int,
+    runs_per_month: float,
+    window_hours: float | None,
+) -> Cost:
+    """A batch job priced as GPU-hours: each run takes the GPUs for ``items / rate`` plus start-up, on a
+    cluster that scales to zero (or shares the GPUs) between runs; the always-on cost stays beside it."""
+    run_hours = items / rate_rps / 3600.0 + BATCH_STARTUP_HOURS
+    peak_hourly = (always_on.monthly_usd_at_peak or always_on.monthly_usd) / HOURS_PER_MONTH
+    per_run = peak_hourly * run_hours
+    monthly = per_run * runs_per_month
+    gpu_hours = gpus * run_hours
+    notes = [
+        f"batch: {items:,} requests at {rate_rps:,.2f}/s take {run_hours:.2f} h a run "
+        f"({BATCH_STARTUP_HOURS:g} h start-up included"
+        + (f", within the {window_hours:g} h window" if window_hours else "")
+        + f"): {gpu_hours:,.1f} GPU-hours, ${per_run:,.2f} a run; × {runs_per_month:g} runs = "
+        f"${monthly:,.0f}/month on a cluster that scales to zero or shares the GPUs between runs",
+        f"always-on alternative: the same {gpus} GPUs all month cost "
+        f"${always_on.monthly_usd_at_peak or always_on.monthly_usd:,.0f}/month",
+        *always_on.notes,
+    ]
+    return always_on.model_copy(
+        update={
+            "hourly_usd": round(peak_hourly, 4),
+            "monthly_usd": round(monthly, 2),
+            "batch_gpu_hours_per_run": round(gpu_hours, 3),
+            "batch_usd_per_run": round(per_run, 2),
+            "batch_monthly_usd": round(monthly, 2),
+            "always_on_monthly_usd": always_on.monthly_usd_at_peak or always_on.monthly_usd,
+            "notes": notes,
+        }
     )
 
 

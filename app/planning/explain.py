@@ -12,6 +12,7 @@ import numpy as np
 
 from app.planning.quality import THRESHOLDS
 from app.planning.result import Option, Rejected, Relaxation, SloCheck
+from app.planning.sizing import SLO_SAFETY_MARGIN
 
 if TYPE_CHECKING:
     from app.planning.plan import Candidate, Planner, Violation
@@ -99,6 +100,17 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
         + (f", plus {c.spare} spare ({c.headroom_text})" if c.spare else "")
         + f"; autoscale between {option.min_replicas} and {option.max_replicas}."
     )
+    if option.utilization_at_peak is not None:
+        room = (
+            f"; the peak can grow {option.slo_headroom:.0%} before the SLOs (less their "
+            f"{SLO_SAFETY_MARGIN:.0%} safety margin) break"
+            if option.slo_headroom is not None
+            else ""
+        )
+        parts.append(
+            f"At peak the replicas run at {option.utilization_at_peak:.0%} of their saturation "
+            f"throughput{room}."
+        )
     cost = option.cost
     if cost.deployment_model == "owned_hardware":
         money = f"Runs on owned GPUs ({option.gpus_total} used)"
@@ -143,6 +155,9 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
         parts.append(f"Compliance is uncertain for {words}: the interval straddles the target.")
     parts.append(f"Quality index {option.quality.index:.0f} ({option.quality.basis}).")
     parts.append(_why_rank(planner, c, option, ranked))
+    if option.vs_cheaper:
+        parts.append(option.vs_cheaper)
+    parts.extend(f"Note: {flag}." for flag in option.flags)
     model = planner.catalog.models.get(cfg.model_id)
     if model is not None and not model.license:
         parts.append("The catalog records no licence for this model: check it before use.")
@@ -435,3 +450,39 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
         else:
             bits.append(f"{n} exceed the {label} (smallest need: {value:g}, {who})")
     return "nothing meets these constraints: " + "; ".join(bits) + ". See `relax` for what to loosen."
+
+
+def vs_next_cheaper(planner: Planner, c: Candidate, ranked: Sequence[Candidate]) -> str:
+    """Why ``c`` beats the next cheaper configuration that meets the targets, and what was traded."""
+    mine = planner.cost_key(c)
+    cheaper = [v for v in ranked if v is not c and planner.cost_key(v) < mine]
+    if not cheaper:
+        return "No cheaper configuration found meets every target."
+    nxt = max(cheaper, key=planner.cost_key)
+    assert nxt.cost is not None and c.cost is not None
+    owned = planner.spec.deployment_model == "owned_hardware"
+    delta = (
+        f"{c.gpus_total - nxt.gpus_total} more GPUs"
+        if owned and not c.cost.monthly_usd
+        else f"{usd(c.cost.monthly_usd - nxt.cost.monthly_usd)}/month more"
+    )
+    reasons = []
+    dq = c.quality.index - nxt.quality.index
+    if dq >= 1:
+        reasons.append(f"quality {dq:+.0f} ({c.quality.index:.0f} vs {nxt.quality.index:.0f})")
+    gain = planner.latency_credit(c) - planner.latency_credit(nxt)
+    if gain > 0.05:
+        reasons.append(
+            f"more room under the latency targets (TTFT p90 {ms(c.ttft)} vs {ms(nxt.ttft)}, "
+            f"TPOT p90 {ms(c.tpot)} vs {ms(nxt.tpot)})"
+        )
+    if (
+        c.cfg.model_id in planner.spec.preferred_models
+        and nxt.cfg.model_id not in planner.spec.preferred_models
+    ):
+        reasons.append("it is the model you prefer")
+    why = "; ".join(reasons) if reasons else f"the {planner.spec.priority} ranking scores it a little higher"
+    return (
+        f"Beats the cheaper {short(nxt.cfg.model_id)} on {nxt.gpus_total} × {nxt.cfg.gpu_id} "
+        f"({usd(nxt.cost.monthly_usd)}/month): {why}; it trades {delta} for that."
+    )

@@ -34,13 +34,16 @@ from app.planning import explain, feasibility
 from app.planning.cost import (
     CLOUD_KINDS,
     DEFAULT_HARDWARE,
+    DEFAULT_RUNS_PER_MONTH,
     HardwareAssumptions,
     PriceRow,
+    batch_cost,
     cloud_cost,
     owned_cost,
     purchase_cost,
     server_node,
 )
+from app.planning.prices import allowed_classes
 from app.planning.quality import (
     REFERENCE_TOLERANCE,
     THRESHOLDS,
@@ -50,11 +53,19 @@ from app.planning.quality import (
     option_quality,
     task_quality,
 )
-from app.planning.prices import allowed_classes
-from app.planning.result import Checkpoint, Cost, Option, Quality, RecommendationResult, Rejected
+from app.planning.result import (
+    Alternative,
+    Checkpoint,
+    Cost,
+    Option,
+    Quality,
+    RecommendationResult,
+    Rejected,
+)
 from app.planning.sizing import (
     GPU_MEMORY_UTILIZATION,
     MAX_BATCHED_TOKENS,
+    SLO_SAFETY_MARGIN,
     Config,
     Targets,
     full_predict,
@@ -67,6 +78,7 @@ from app.planning.sizing import (
     size_full,
     slo_checks,
     slo_values,
+    with_margin,
 )
 from app.planning.traffic import derive_traffic
 
@@ -77,8 +89,14 @@ MAX_TOP_PER_MODEL = 2
 
 PRIORITY_WEIGHTS: dict[str, tuple[float, float, float]] = {
     "balanced": (1.0, 1.0, 1.0),
-    "latency": (1.0, 3.0, 1.0),
+    "latency": (1.0, 2.0, 1.0),
 }
+# Latency earns credit only up to this factor under each target: 10× under earns no more than 2× under, so
+# money is never spent on speed nobody feels (the SLOs are the constraints; see Planner.latency_credit).
+LATENCY_CREDIT_CAP = 2.0
+# Bounds of the balanced/latency utility's cost and quality terms (in doublings of cost, tens of points).
+COST_TERM_CAP = 4.0
+QUALITY_TERM_CAP = 3.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +194,7 @@ class Candidate:
     prediction: Prediction | None = None
     evaluation: str = "screened"  # screened | full
     rank: int = 0
+    flags: list[str] = field(default_factory=list)
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -204,6 +223,8 @@ class Planner:
             e2e_p95_ms=spec.target_e2e_latency_p95_ms,
             throughput_rps=spec.target_throughput_rps,
         )
+        # Sizing uses the targets less the safety margin; checks and verdicts use the targets themselves.
+        self.sizing_targets = with_margin(self.targets)
         self.threshold = THRESHOLDS[spec.quality_threshold]
         self.price_classes = allowed_classes(spec.price_class, spec.reliability_target)
         self.inventory = {item.gpu: item.count for item in spec.gpu_inventory}
@@ -211,6 +232,7 @@ class Planner:
         self.timings: dict[str, float] = {}
         self.memory_rejections: list[Rejected] = []
         self._costs: dict[tuple[str, int, int], Cost | None] = {}
+        self.all_candidates: list[Candidate] = []
 
     # --- limits and costs ------------------------------------------------------------------------------
 
@@ -302,6 +324,16 @@ class Planner:
             return c.gpus_total * 1e9 + money
         return money
 
+    def latency_credit(self, c: Candidate) -> float:
+        """0–1: the mean over the targets of log2(target / predicted), each capped at LATENCY_CREDIT_CAP
+        (2× under a target earns the full credit, and no more for being faster still)."""
+        t = self.targets
+        total = 0.0
+        for value, target in ((c.ttft, t.ttft_p90_ms), (c.tpot, t.tpot_p90_ms), (c.e2e, t.e2e_p95_ms)):
+            ratio = target / max(value, 1e-9)
+            total += math.log2(min(max(ratio, 1.0), LATENCY_CREDIT_CAP)) / math.log2(LATENCY_CREDIT_CAP)
+        return total / 3.0
+
     def latency_key(self, c: Candidate) -> float:
         t = self.targets
         return (c.ttft / t.ttft_p90_ms + c.tpot / t.tpot_p90_ms + c.e2e / t.e2e_p95_ms) / 3.0
@@ -339,7 +371,23 @@ class Planner:
                 Violation("cloud_provider", 1, 0, f"no {kind} price for {c.cfg.gpu_id}{where}")
             )
             return
+        if self.spec.batch_items is not None and c.cost.deployment_model == "cloud_rental":
+            c.cost = batch_cost(
+                c.cost,
+                items=self.spec.batch_items,
+                rate_rps=c.n_peak * max(c.slo_rps, 1e-9),
+                gpus=c.gpus_total,
+                runs_per_month=self.spec.batch_runs_per_month or DEFAULT_RUNS_PER_MONTH,
+                window_hours=self.spec.batch_window_hours,
+            )
         budget = self.spec.max_monthly_cost_usd
+        c.flags = []
+        peak_month = c.cost.monthly_usd_at_peak
+        if budget is not None and peak_month is not None and c.cost.monthly_usd <= budget < peak_month:
+            c.flags.append(
+                f"within the ${budget:,.0f} budget blended over the day (${c.cost.monthly_usd:,.0f}/month), "
+                f"but ${peak_month:,.0f}/month if the peak replica count ran all month"
+            )
         if budget is not None and c.cost.monthly_usd > budget:
             c.violations.append(
                 Violation(
@@ -515,11 +563,11 @@ class Planner:
         res = screen(
             [c.cfg for c in cands],
             self.traffic,
-            self.targets,
+            self.sizing_targets,
             self.settings.calibration,
             self.catalog.outcomes,
         )
-        t = self.targets
+        t = self.sizing_targets
         peak, steady = self.traffic.peak_qps, self.traffic.steady_qps
         # Replica counts for all candidates at once; the loop below only assigns and checks limits.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -582,10 +630,10 @@ class Planner:
 
     def order_key(self) -> Callable[[Candidate], tuple[float, ...]]:
         p = self.spec.priority
-        if p == "cost":
-            return lambda c: (self.cost_key(c), self.latency_key(c))
-        if p == "accuracy":
-            return lambda c: (-c.quality.index, self.cost_key(c))
+        if p == "cost":  # cheapest; at the same cost, the better model, then the faster
+            return lambda c: (self.cost_key(c), -c.quality.index, self.latency_key(c))
+        if p == "accuracy":  # best model within the constraints (budget included), then cheapest
+            return lambda c: (-c.quality.index, self.cost_key(c), self.latency_key(c))
         return lambda c: (0.0,)  # balanced: relative scores, see balanced_scores
 
     def sort(self, cands: list[Candidate]) -> list[Candidate]:
@@ -593,17 +641,24 @@ class Planner:
             return []
         if self.spec.priority in PRIORITY_WEIGHTS:
             scores = self.balanced_scores(cands)
-            order = sorted(range(len(cands)), key=lambda i: (scores[i], self.cost_key(cands[i])))
+            # Ties go to the better model, then the cheaper configuration.
+            order = sorted(
+                range(len(cands)),
+                key=lambda i: (round(scores[i], 6), -cands[i].quality.index, self.cost_key(cands[i])),
+            )
             return [cands[i] for i in order]
         return sorted(cands, key=self.order_key())
 
     def balanced_scores(self, cands: Sequence[Candidate]) -> list[float]:
-        """A weighted sum of log2(cost / best), log2(latency / best) and quality points lost / 10.
+        """A bounded utility (lower is better), the weighted mean of three terms each in a fixed range:
 
-        Balanced: doubling the cost, doubling the latency or losing 10 quality points weigh the same.
-        Latency first weighs latency three times as much: a configuration twice as fast (against the
-        targets) is worth paying up to eight times as much, but 2 % faster never justifies twice the price,
-        so a small model on the largest GPUs does not win on a rounding difference.
+        - cost: doublings over the cheapest, log2(cost / best), capped at COST_TERM_CAP;
+        - latency: 1 − ``latency_credit`` (0 when 2× under every target; being faster still earns nothing);
+        - quality: points below the best / 10, capped at QUALITY_TERM_CAP.
+
+        Balanced weighs them equally: the full latency credit is worth paying twice the price, or 10 quality
+        points. Latency first doubles the latency weight (worth up to four times the price), so a small model
+        on the largest GPUs never wins on a speed nobody feels.
         """
         w_cost, w_lat, w_quality = PRIORITY_WEIGHTS[self.spec.priority]
         costs = [
@@ -615,15 +670,14 @@ class Planner:
             )
             for c in cands
         ]
-        lats = [max(self.latency_key(c), 1e-9) for c in cands]
-        best_cost, best_lat = min(costs), min(lats)
+        best_cost = min(costs)
         best_q = max(c.quality.index for c in cands)
         total = w_cost + w_lat + w_quality
         return [
             (
-                w_cost * math.log2(costs[i] / best_cost)
-                + w_lat * math.log2(lats[i] / best_lat)
-                + w_quality * (best_q - cands[i].quality.index) / 10.0
+                w_cost * min(math.log2(costs[i] / best_cost), COST_TERM_CAP)
+                + w_lat * (1.0 - self.latency_credit(cands[i]))
+                + w_quality * min((best_q - cands[i].quality.index) / 10.0, QUALITY_TERM_CAP)
             )
             / total
             for i in range(len(cands))
@@ -641,7 +695,7 @@ class Planner:
         sized = size_full(
             c.cfg,
             self.traffic,
-            self.targets,
+            self.sizing_targets,
             self.traffic.peak_qps,
             c.n_peak,
             max_replicas=max_n,
@@ -671,7 +725,7 @@ class Planner:
         steady = size_full(
             c.cfg,
             self.traffic,
-            self.targets,
+            self.sizing_targets,
             self.traffic.steady_qps,
             steady_start,
             max_replicas=sized.replicas,
@@ -695,15 +749,20 @@ class Planner:
         if not pred.fits or pred.ttft_ms is None:
             return pred.reason or "does not fit"
         ttft, tpot, e2e = slo_values(pred, self.traffic)
-        t = self.targets
+        t, m = self.targets, self.sizing_targets
         parts = []
-        for label, value, target in (
-            ("TTFT p90", ttft, t.ttft_p90_ms),
-            ("TPOT p90", tpot, t.tpot_p90_ms),
-            ("E2E p95", e2e, t.e2e_p95_ms),
+        for label, value, target, with_m in (
+            ("TTFT p90", ttft, t.ttft_p90_ms, m.ttft_p90_ms),
+            ("TPOT p90", tpot, t.tpot_p90_ms, m.tpot_p90_ms),
+            ("E2E p95", e2e, t.e2e_p95_ms, m.e2e_p95_ms),
         ):
             if value > target:
                 parts.append(f"predicted {label} {explain.ms(value)} > {explain.ms(target)} target")
+            elif value > with_m:
+                parts.append(
+                    f"predicted {label} {explain.ms(value)} within the {SLO_SAFETY_MARGIN:.0%} safety margin "
+                    f"of the {explain.ms(target)} target"
+                )
         return "; ".join(parts) or "the targets are not met"
 
     def select_and_evaluate(self, cands: list[Candidate]) -> list[Candidate]:
@@ -754,6 +813,8 @@ class Planner:
         """True when even one replica (plus headroom) of ``c`` would cost more than the k-th best verified
         model/GPU pair: the full model cannot bring it into the top options, so it is not run (the pair is
         still listed among the viable ones from the screen). Costs only grow with the replica count."""
+        if self.spec.batch_items is not None:
+            return False  # a batch run's cost depends on its throughput: no bound from one replica
         best: dict[tuple[str, str], float] = {}
         for v in verified:
             key = self.cost_key(v)
@@ -793,6 +854,7 @@ class Planner:
             self.run_screen(later)
         t3 = time.perf_counter()
         ranked = self.rank(verified)
+        self.all_candidates = cands
         ranked_pairs = {v.pair for v in ranked}
         screened_viable = self.best_per_pair(
             self.sort(
@@ -884,8 +946,19 @@ class Planner:
                 out.append(c)
         return out
 
+    def cheapest_per_pair(self, verified: list[Candidate]) -> list[Candidate]:
+        """Each (model, GPU)'s cheapest configuration that meets the targets (better model, then faster, on
+        a tie); its faster variants become alternatives under it (``alternatives``)."""
+        best: dict[tuple[str, str], Candidate] = {}
+        for c in verified:
+            key = (self.cost_key(c), -c.quality.index, self.latency_key(c))
+            held = best.get(c.pair)
+            if held is None or key < (self.cost_key(held), -held.quality.index, self.latency_key(held)):
+                best[c.pair] = c
+        return list(best.values())
+
     def rank(self, verified: list[Candidate]) -> list[Candidate]:
-        ordered = self.best_per_pair(self.sort(verified))
+        ordered = self.sort(self.cheapest_per_pair(verified))
         preferred = set(self.spec.preferred_models)
         if preferred:
             ordered = [c for c in ordered if c.cfg.model_id in preferred] + [
@@ -968,9 +1041,73 @@ class Planner:
             verdict=verdict,
             evaluation=c.evaluation,
             corrected_by_outcomes=observed.n_outcomes if observed is not None else 0,
+            flags=list(c.flags),
         )
+        replicas = c.n_peak + c.spare
+        if c.capacity_rps > 0:
+            option.utilization_at_peak = round(self.traffic.peak_qps / (replicas * c.capacity_rps), 4)
+        if c.slo_rps > 0:
+            option.slo_headroom = round(replicas * c.slo_rps / self.traffic.peak_qps - 1.0, 4)
+        if rank <= self.settings.top_k:
+            option.alternatives = self.alternatives(c)
+            option.vs_cheaper = explain.vs_next_cheaper(self, c, ranked)
         option.rationale = explain.rationale(self, c, option, ranked)
         return option
+
+    def alternatives(self, c: Candidate, limit: int = 2) -> list[Alternative]:
+        """Faster variants of ``c``'s model that also meet the targets (other GPU, TP or precision): the
+        cheapest of them and the fastest, with what the extra money buys."""
+        base_cost = self.cost_key(c)
+        base_lat = self.latency_key(c)
+        faster = [
+            v
+            for v in self.all_candidates
+            if v is not c
+            and v.cfg.model_id == c.cfg.model_id
+            and not v.violations
+            and v.cost is not None
+            and self.cost_key(v) > base_cost
+            and self.latency_key(v) < 0.8 * base_lat
+        ]
+        if not faster or c.cost is None:
+            return []
+        by_cost = sorted(faster, key=self.cost_key)
+        picks = [by_cost[0]]
+        fastest = min(faster, key=self.latency_key)
+        if fastest is not picks[0]:
+            picks.append(fastest)
+        out = []
+        for v in picks[:limit]:
+            assert v.cost is not None
+            extra = v.cost.monthly_usd - c.cost.monthly_usd
+            gains = []
+            for label, mine, theirs in (
+                ("TTFT p90", c.ttft, v.ttft),
+                ("TPOT p90", c.tpot, v.tpot),
+                ("E2E p95", c.e2e, v.e2e),
+            ):
+                if theirs < 0.9 * mine:
+                    gains.append(f"{label} {explain.ms(mine)} → {explain.ms(theirs)}")
+            dq = v.quality.index - c.quality.index
+            if abs(dq) >= 1:
+                gains.append(f"quality {dq:+.0f}")
+            out.append(
+                Alternative(
+                    gpu_id=v.cfg.gpu_id,
+                    precision=v.cfg.precision,
+                    tp=v.cfg.tp,
+                    gpus_total=v.gpus_total,
+                    monthly_usd=v.cost.monthly_usd,
+                    extra_monthly_usd=round(extra, 2),
+                    ttft_p90_ms=round(v.ttft, 3),
+                    tpot_p90_ms=round(v.tpot, 3),
+                    e2e_p95_ms=round(v.e2e, 3),
+                    buys=(f"+${extra:,.0f}/month buys " + ", ".join(gains or ["lower latency"]))
+                    + ("" if v.evaluation == "full" else " (screened estimate)"),
+                    evaluation="full" if v.evaluation == "full" else "screened",
+                )
+            )
+        return out
 
     def context_needed(self) -> int:
         """Tokens a p95 request needs: p95 prompt + p95 reply (means when no p95 is given)."""

@@ -2,9 +2,9 @@
 
 Pure functions over ``PriceRow``s. The rules (Preflight's judgements, from ``shared/data/catalog/PRICES.md``):
 
-- **Class.** Hyperscalers (AWS, GCP, Azure, Oracle OCI) list on-demand prices with an SLA. Mainstream GPU clouds
-  (Lambda, CoreWeave, Nebius, RunPod secure cloud, Crusoe, Modal, ...) list per-GPU prices for dedicated
-  capacity. Marketplace offers (Vast.ai: host-set, single offers) and every spot/preemptible row can vanish
+- **Class.** Hyperscalers (AWS, GCP, Azure, Oracle OCI) list on-demand prices with an SLA. Mainstream GPU
+  clouds (Lambda, CoreWeave, Nebius, RunPod secure cloud, Crusoe, Modal, ...) list per-GPU prices for
+  dedicated capacity. Marketplace offers (Vast.ai: host-set, single offers) and every spot/preemptible row can vanish
   or be interrupted: they are the ``marketplace`` class.
 - **Default by reliability.** At 99.0% or more the price comes from the hyperscaler and mainstream classes;
   marketplace prices are shown as a cheaper alternative with their risk. A stated ``price_class`` wins:
@@ -83,7 +83,10 @@ def host_usd_per_gpu_hour(row: PriceRow) -> tuple[float, str | None]:
             per_gpu = per_instance / (row.gpus_per_instance or 1)
             return per_gpu, f"host VM ${per_gpu:.2f}/GPU-hour (quoted in the source)"
     host = row.usd_per_gpu_hour * DEFAULT_HOST_SHARE
-    return host, f"host VM not in the row: added ${host:.2f}/GPU-hour ({DEFAULT_HOST_SHARE:.0%} of the GPU price)"
+    return (
+        host,
+        f"host VM not in the row: added ${host:.2f}/GPU-hour ({DEFAULT_HOST_SHARE:.0%} of the GPU price)",
+    )
 
 
 def effective_usd_per_gpu_hour(row: PriceRow) -> float:
@@ -102,7 +105,9 @@ class PriceRange:
     def text(self) -> str:
         when = ""
         if self.dates:
-            when = f", dated {self.dates[0]}" + (f" to {self.dates[1]}" if self.dates[1] != self.dates[0] else "")
+            when = f", dated {self.dates[0]}" + (
+                f" to {self.dates[1]}" if self.dates[1] != self.dates[0] else ""
+            )
         return (
             f"${self.low:.2f}–${self.median:.2f}–${self.high:.2f}/GPU-hour (min–median–max over "
             f"{self.sources} price rows{when})"

@@ -71,8 +71,8 @@ class Cost(_M):
     deployment_model: Literal["cloud_rental", "owned_hardware", "purchase"]
     hourly_usd: float = Field(description="All replicas at the steady (min) replica count")
     monthly_usd: float = Field(
-        description="A month of 730 h blended over the day: peak hours at the peak count, the rest at the floor "
-        "(batch: the monthly batch cost)"
+        description="A month of 730 h blended over the day: peak hours at the peak count, the rest at the "
+        "floor (batch: the monthly batch cost)"
     )
     monthly_usd_at_peak: float | None = Field(
         default=None, description="If the peak replica count ran all month"
@@ -112,7 +112,9 @@ class Cost(_M):
         default=None, description="The same configuration at marketplace/spot prices, when cheaper (risky)"
     )
     batch_gpu_hours_per_run: float | None = Field(default=None, description="Batch: GPU-hours one run takes")
-    batch_usd_per_run: float | None = Field(default=None, description="Batch: cost of one run (scale to zero)")
+    batch_usd_per_run: float | None = Field(
+        default=None, description="Batch: cost of one run (scale to zero)"
+    )
     batch_monthly_usd: float | None = Field(default=None, description="Batch: runs per month × cost per run")
     always_on_monthly_usd: float | None = Field(
         default=None, description="Batch: the same GPUs left running all month"
@@ -151,6 +153,22 @@ class Checkpoint(_M):
     )
     how: str = Field(description="e.g. 'published by the model authors (Qwen)'")
     source: str | None = None
+
+
+class Alternative(_M):
+    """A faster (dearer) variant of an option's model: what the extra money buys."""
+
+    gpu_id: str
+    precision: str
+    tp: int
+    gpus_total: int
+    monthly_usd: float
+    extra_monthly_usd: float
+    ttft_p90_ms: float
+    tpot_p90_ms: float
+    e2e_p95_ms: float
+    buys: str = Field(description="What the extra money buys, in words")
+    evaluation: Literal["full", "screened"] = "full"
 
 
 class Option(_M):
@@ -199,6 +217,19 @@ class Option(_M):
     evaluation: Literal["full", "screened"] = Field(
         default="full", description="full: percentile model; screened: closed-form means only (viable list)"
     )
+    utilization_at_peak: float | None = Field(
+        default=None, description="Peak load over the replicas' saturation throughput (spares included)"
+    )
+    slo_headroom: float | None = Field(
+        default=None, description="How much the peak load can grow before the SLOs break (1.0 = 2×)"
+    )
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="Faster variants of this model, with what the extra money buys"
+    )
+    vs_cheaper: str | None = Field(
+        default=None, description="Why this option beats the next cheaper one, and what was traded"
+    )
+    flags: list[str] = Field(default_factory=list, description="e.g. 'over budget if the peak ran all month'")
 
 
 class Rejected(_M):

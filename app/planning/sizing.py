@@ -55,6 +55,22 @@ class Targets:
     throughput_rps: float | None = None
 
 
+# SLOs are constraints with a safety margin: replicas are sized so every predicted percentile stays this
+# share under its target (the model's own error, and a little load growth, fit in the margin).
+SLO_SAFETY_MARGIN = 0.10
+
+
+def with_margin(targets: Targets, margin: float = SLO_SAFETY_MARGIN) -> Targets:
+    """The targets replicas are sized against: each latency target less the safety margin."""
+    k = 1.0 - margin
+    return Targets(
+        ttft_p90_ms=targets.ttft_p90_ms * k,
+        tpot_p90_ms=targets.tpot_p90_ms * k,
+        e2e_p95_ms=targets.e2e_p95_ms * k,
+        throughput_rps=targets.throughput_rps,
+    )
+
+
 @dataclass
 class Config:
     """One candidate: model × GPU × precision × TP, with its memory plan."""
