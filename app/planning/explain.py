@@ -183,8 +183,10 @@ def _why_rank(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
                 if planner.spec.deployment_model == "owned_hardware"
                 else "."
             ),
-            "latency": "Ranked first for latency: the lowest predicted latency relative to the targets.",
-            "accuracy": "Ranked first for accuracy: the highest quality index that meets every target.",
+            "latency": "Ranked first for latency: the best room under the latency targets (credit stops at "
+            "2× under each), then cost and quality.",
+            "accuracy": "Ranked first for accuracy: the highest quality band (3 points) that meets every "
+            "target, and the cheapest within it.",
             "balanced": "Ranked first overall: the best balance of cost, latency and quality.",
         }[priority]
     diffs = []

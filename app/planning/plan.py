@@ -89,8 +89,11 @@ MAX_TOP_PER_MODEL = 2
 
 PRIORITY_WEIGHTS: dict[str, tuple[float, float, float]] = {
     "balanced": (1.0, 1.0, 1.0),
-    "latency": (1.0, 2.0, 1.0),
+    "latency": (1.0, 2.0, 0.25),
 }
+# Accuracy: quality indexes are known to a few points, so models within one band of this many points count
+# as equally good and the cheaper configuration wins among them.
+ACCURACY_BAND_POINTS = 3.0
 # Latency earns credit only up to this factor under each target: 10× under earns no more than 2× under, so
 # money is never spent on speed nobody feels (the SLOs are the constraints; see Planner.latency_credit).
 LATENCY_CREDIT_CAP = 2.0
@@ -567,7 +570,7 @@ class Planner:
             self.settings.calibration,
             self.catalog.outcomes,
         )
-        t = self.sizing_targets
+        t, real = self.sizing_targets, self.targets
         peak, steady = self.traffic.peak_qps, self.traffic.steady_qps
         # Replica counts for all candidates at once; the loop below only assigns and checks limits.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -593,21 +596,20 @@ class Planner:
             c.ttft, c.tpot, c.e2e = f_ttft, f_tpot, f_e2e
             if slo <= 0:
                 added = False
-                if f_ttft > t.ttft_p90_ms:
-                    c.violations.append(
-                        Violation("target_ttft_p90_ms", f_ttft, t.ttft_p90_ms, None, "TTFT p90")
-                    )
-                    added = True
-                if f_tpot > t.tpot_p90_ms:
-                    c.violations.append(
-                        Violation("target_tpot_p90_ms", f_tpot, t.tpot_p90_ms, None, "TPOT p90")
-                    )
-                    added = True
-                if f_e2e > t.e2e_p95_ms:
-                    c.violations.append(
-                        Violation("target_e2e_latency_p95_ms", f_e2e, t.e2e_p95_ms, None, "E2E p95")
-                    )
-                    added = True
+                for name, label, value, with_margin_ms, target in (
+                    ("target_ttft_p90_ms", "TTFT p90", f_ttft, t.ttft_p90_ms, real.ttft_p90_ms),
+                    ("target_tpot_p90_ms", "TPOT p90", f_tpot, t.tpot_p90_ms, real.tpot_p90_ms),
+                    ("target_e2e_latency_p95_ms", "E2E p95", f_e2e, t.e2e_p95_ms, real.e2e_p95_ms),
+                ):
+                    if value > with_margin_ms:
+                        # Past the target itself, or only inside its safety margin: say which.
+                        limit, what = (
+                            (target, label)
+                            if value > target
+                            else (with_margin_ms, f"{label} (target less the {SLO_SAFETY_MARGIN:.0%} margin)")
+                        )
+                        c.violations.append(Violation(name, value, limit, None, what))
+                        added = True
                 if not added:
                     c.violations.append(
                         Violation(
@@ -632,8 +634,13 @@ class Planner:
         p = self.spec.priority
         if p == "cost":  # cheapest; at the same cost, the better model, then the faster
             return lambda c: (self.cost_key(c), -c.quality.index, self.latency_key(c))
-        if p == "accuracy":  # best model within the constraints (budget included), then cheapest
-            return lambda c: (-c.quality.index, self.cost_key(c), self.latency_key(c))
+        if p == "accuracy":  # best quality band within the constraints (budget included), then cheapest
+            return lambda c: (
+                -math.floor(c.quality.index / ACCURACY_BAND_POINTS),
+                self.cost_key(c),
+                -c.quality.index,
+                self.latency_key(c),
+            )
         return lambda c: (0.0,)  # balanced: relative scores, see balanced_scores
 
     def sort(self, cands: list[Candidate]) -> list[Candidate]:
@@ -657,8 +664,9 @@ class Planner:
         - quality: points below the best / 10, capped at QUALITY_TERM_CAP.
 
         Balanced weighs them equally: the full latency credit is worth paying twice the price, or 10 quality
-        points. Latency first doubles the latency weight (worth up to four times the price), so a small model
-        on the largest GPUs never wins on a speed nobody feels.
+        points. Latency first doubles the latency weight (worth up to four times the price) and keeps quality
+        above the threshold as a tie-breaker (a quarter weight), so neither a speed nobody feels nor a bigger
+        model buys the most expensive GPUs.
         """
         w_cost, w_lat, w_quality = PRIORITY_WEIGHTS[self.spec.priority]
         costs = [

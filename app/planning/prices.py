@@ -4,8 +4,8 @@ Pure functions over ``PriceRow``s. The rules (Preflight's judgements, from ``sha
 
 - **Class.** Hyperscalers (AWS, GCP, Azure, Oracle OCI) list on-demand prices with an SLA. Mainstream GPU
   clouds (Lambda, CoreWeave, Nebius, RunPod secure cloud, Crusoe, Modal, ...) list per-GPU prices for
-  dedicated capacity. Marketplace offers (Vast.ai: host-set, single offers) and every spot/preemptible row can vanish
-  or be interrupted: they are the ``marketplace`` class.
+  dedicated capacity. Marketplace offers (Vast.ai: host-set, single offers) and every spot/preemptible row
+  can vanish or be interrupted: they are the ``marketplace`` class.
 - **Default by reliability.** At 99.0% or more the price comes from the hyperscaler and mainstream classes;
   marketplace prices are shown as a cheaper alternative with their risk. A stated ``price_class`` wins:
   ``hyperscaler`` allows only hyperscalers, ``mainstream`` both listed classes, ``marketplace`` all.

@@ -11,10 +11,18 @@ from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import apply_template, template_for_task
 from app.perf.memory import param_counts, valid_tp_degrees
 from app.planning.catalog import default_catalog
-from app.planning.cost import PriceRow, billed_gpus, cheapest_rental
-from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, plan
+from app.planning.cost import PriceRow
+from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, Planner, PlanSettings, plan
 from app.planning.quality import ModelFacts, quality_indexes
-from app.planning.sizing import Targets, full_predict, headroom, meets, memory_fit, memory_workload
+from app.planning.sizing import (
+    Targets,
+    full_predict,
+    headroom,
+    meets,
+    memory_fit,
+    memory_workload,
+    with_margin,
+)
 from app.planning.traffic import derive_traffic
 
 pytestmark = pytest.mark.unit
@@ -77,7 +85,9 @@ def fewest(cfg_args: tuple, traffic, targets: Targets, rate: float, limit: int =
 
 def brute_force(s: Specification, catalog: PlanCatalog) -> tuple[float, tuple[str, str, str, int]]:
     _, traffic = derive_traffic(s)
-    targets = Targets(s.target_ttft_p90_ms, s.target_tpot_p90_ms, s.target_e2e_latency_p95_ms)
+    # Sized against the targets less the planner's safety margin; priced with the planner's cost function.
+    targets = with_margin(Targets(s.target_ttft_p90_ms, s.target_tpot_p90_ms, s.target_e2e_latency_p95_ms))
+    pricer = Planner(s, catalog, PlanSettings())
     wl = memory_workload(traffic)
     best = (math.inf, ("", "", "", 0))
     for model_id, gpu_id, precision in catalog.candidates:
@@ -92,12 +102,10 @@ def brute_force(s: Specification, catalog: PlanCatalog) -> tuple[float, tuple[st
                 continue
             n_steady = fewest(args, traffic, targets, traffic.steady_qps, n_peak) or n_peak
             spare, _ = headroom(n_peak, s.reliability_target)
-            gpus = tp * (n_steady + spare)
-            row = cheapest_rental(gpu_id, gpus, catalog.prices)
-            assert row is not None
-            monthly = billed_gpus(row, gpus) * (row.usd_per_gpu_hour or 0) * 730
-            if monthly < best[0] - 1e-6:
-                best = (monthly, (model_id, gpu_id, precision, tp))
+            cost = pricer.cost_of_counts(gpu_id, tp * (n_steady + spare), tp * (n_peak + spare))
+            assert cost is not None
+            if cost.monthly_usd < best[0] - 1e-6:
+                best = (cost.monthly_usd, (model_id, gpu_id, precision, tp))
     return best
 
 
