@@ -87,7 +87,7 @@ def test_int4_and_fp8_options_render_flags_that_load_their_checkpoint() -> None:
     # One option per (model, GPU) is shown, the better precision on a cost tie: keep only Qwen's int4 and
     # Llama's fp8 here.
     keep = {"Qwen/Qwen2.5-7B-Instruct": "int4", "meta-llama/Llama-3.2-3B-Instruct": "fp8"}
-    catalog.candidates = [t for t in catalog.candidates if keep[t[0]] == t[2]]
+    catalog.candidates = [t for t in catalog.candidates if keep.get(t[0], t[2]) == t[2]]
     result = plan(spec(task_type="chatbot", total_users=300, priority="cost"), catalog)
     shown = {(o.model_id, o.precision): o for o in result.options + result.viable}
     int4 = shown[("Qwen/Qwen2.5-7B-Instruct", "int4")]
