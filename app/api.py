@@ -155,14 +155,17 @@ def _include_area_routers(api: FastAPI) -> None:
     from app.chat.routes import router as chat_router
     from app.deploy.routes import router as deploy_router
     from app.observe.routes import router as observe_router
+    from app.people_routes import router as people_router
     from app.planning.routes import router as planning_router
 
-    for router in (planning_router, deploy_router, observe_router, chat_router):
+    for router in (planning_router, deploy_router, observe_router, chat_router, people_router):
         # Every area route needs an API token; routes that need the caller take `CurrentPrincipal` too.
         api.include_router(router, dependencies=[Depends(current_principal)])
 
 
 def _mount_chat(api: FastAPI) -> None:
+    from app.chat.login_guard import SignInGuard
     from app.chat.mount import mount_chat
 
     mount_chat(api)
+    api.add_middleware(SignInGuard)

@@ -44,7 +44,7 @@ async def current_principal(request: Request) -> Principal:
     async with session_scope() as session:
         principal = await authenticate_token(token, session=session)
     if principal is None:
-        raise NotAuthenticatedError(f"unknown or revoked API token: {_HINT}")
+        raise NotAuthenticatedError(f"unknown, expired or revoked API token, or a disabled account: {_HINT}")
     return principal
 
 

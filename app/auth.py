@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Invalid
@@ -85,32 +85,44 @@ async def create_user(
     return user, token
 
 
-async def issue_token(user: m.User, *, name: str = "default", session: AsyncSession) -> str:
+async def issue_token(
+    user: m.User, *, name: str = "default", expires_at: datetime | None = None, session: AsyncSession
+) -> str:
+    """A new API token for ``user``; returned in clear text once (only its sha256 is stored)."""
     token = "pf_" + secrets.token_urlsafe(32)
-    session.add(m.ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
+    session.add(m.ApiToken(user_id=user.id, name=name, token_hash=hash_token(token), expires_at=expires_at))
     await session.flush()
     return token
 
 
 async def authenticate_password(name: str, password: str, *, session: AsyncSession) -> Principal | None:
+    """The person with this name and password, unless disabled. Throttling is the caller's
+    (:func:`app.services.people.sign_in`): this only checks the credentials."""
     user = (await session.execute(select(m.User).where(m.User.name == name))).scalar_one_or_none()
-    if user is None or not verify_password(password, user.password_hash):
+    if user is None or not verify_password(password, user.password_hash) or user.disabled_at is not None:
         return None
     return Principal(user.id, user.name, user.role == "admin")
 
 
 async def authenticate_token(token: str, *, session: AsyncSession) -> Principal | None:
+    """The owner of an API token that is neither revoked nor expired, unless the owner is disabled."""
+    now = datetime.now(UTC)
     row = (
         await session.execute(
             select(m.ApiToken, m.User)
             .join(m.User, m.User.id == m.ApiToken.user_id)
-            .where(m.ApiToken.token_hash == hash_token(token))
+            .where(
+                m.ApiToken.token_hash == hash_token(token),
+                m.ApiToken.revoked_at.is_(None),
+                or_(m.ApiToken.expires_at.is_(None), m.ApiToken.expires_at > now),
+                m.User.disabled_at.is_(None),
+            )
         )
     ).first()
     if row is None:
         return None
     api_token, user = row
-    api_token.last_used_at = datetime.now(UTC)
+    api_token.last_used_at = now
     return Principal(user.id, user.name, user.role == "admin")
 
 

@@ -10,12 +10,19 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
 from app.cli_support import CliError, echo_json, fail, run_async
+
+if TYPE_CHECKING:
+    from app.services.context import Context
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="preflight",
@@ -28,10 +35,12 @@ db_app = typer.Typer(help="Manage the database (embedded or external).", no_args
 seed_app = typer.Typer(help="Load and export the knowledge base's seed data.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage people who can sign in.", no_args_is_help=True)
 data_app = typer.Typer(help="Check the knowledge base.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens (list, create with an expiry, revoke).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
+app.add_typer(token_app, name="token")
 
 
 @app.callback()
@@ -246,6 +255,118 @@ def user_add(
     token = run_async(go)
     typer.echo(f"created {'admin' if admin else 'user'} {name}")
     typer.echo(f"API token (shown once): {token}")
+
+
+def _as_operator(fn: Callable[[Context], Awaitable[T]]) -> T:
+    """Run a people operation as the operator on this server (`system`, an administrator)."""
+
+    async def go() -> T:
+        from app.auth import Principal
+        from app.services.context import unit_of_work
+
+        async with unit_of_work(Principal.system()) as ctx:
+            return await fn(ctx)
+
+    return run_async(go)
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Everyone who can sign in (or could, before being disabled), with their active token count."""
+    from app.services import people
+
+    users = _as_operator(people.list_users)
+    if as_json:
+        echo_json([u.model_dump(mode="json") for u in users])
+        return
+    for u in users:
+        state = f"disabled since {_when(u.disabled_at)}" if u.disabled_at else "active"
+        typer.echo(f"{u.name:<24} {u.role:<6} {state:<34} {u.active_tokens} active token(s)")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="Sign-in name.")]) -> None:
+    """Stop a person signing in and refuse their API tokens. Nothing is deleted (`user enable` undoes it)."""
+    from app.services import people
+
+    _as_operator(lambda ctx: people.set_disabled(name, True, ctx))
+    typer.echo(f"disabled {name}: sign-in and API tokens are refused")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="Sign-in name.")]) -> None:
+    """Let a disabled person sign in again (tokens that are not revoked or expired work again)."""
+    from app.services import people
+
+    _as_operator(lambda ctx: people.set_disabled(name, False, ctx))
+    typer.echo(f"enabled {name}")
+
+
+@user_app.command("remove")
+def user_remove(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a person and their API tokens; what they own stays, without an owner (admins see it)."""
+    from app.services import people
+
+    if not yes:
+        typer.confirm(f"Remove {name} and their API tokens?", abort=True)
+    _as_operator(lambda ctx: people.remove_user(name, ctx))
+    typer.echo(f"removed {name}")
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", help="Only this person's tokens.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """API tokens (never their secrets): id, owner, name, state, last use, expiry."""
+    from app.services import people
+
+    tokens = _as_operator(lambda ctx: people.list_tokens(ctx, user=user))
+    if as_json:
+        echo_json([t.model_dump(mode="json") for t in tokens])
+        return
+    for t in tokens:
+        typer.echo(
+            f"{t.id:>5}  {t.user:<20} {t.name:<16} {t.state:<8} last used {_when(t.last_used_at):<20} "
+            f"expires {_when(t.expires_at)}"
+        )
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="Whose token.")],
+    name: Annotated[str, typer.Option("--name", help="A label, e.g. where it is used.")] = "default",
+    expires_in_days: Annotated[
+        float | None, typer.Option("--expires-in-days", help="Refused after this many days (default: never).")
+    ] = None,
+) -> None:
+    """Issue an API token and print it once (only its hash is stored)."""
+    from app.services import people
+
+    # Built inside the run, so a value out of bounds is a usage error (exit 2), not a traceback.
+    issued = _as_operator(
+        lambda ctx: people.create_token(
+            people.CreateTokenRequest(name=name, expires_in_days=expires_in_days), ctx, user=user
+        )
+    )
+    typer.echo(f"token {issued.id} for {issued.user}, expires {_when(issued.expires_at)}")
+    typer.echo(f"API token (shown once): {issued.token}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id (`preflight token list`).")]) -> None:
+    """Revoke a token: from now on it is refused with 401."""
+    from app.services import people
+
+    view = _as_operator(lambda ctx: people.revoke_token(token_id, ctx))
+    typer.echo(f"revoked token {view.id} ({view.name}) of {view.user}")
 
 
 # ---------------------------------------------------------------------------------------------------- data

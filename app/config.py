@@ -143,6 +143,18 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for signing chat sessions; generated and kept under data_dir when unset.",
     )
+    login_window_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=86_400,
+        description="Window in which failed sign-ins count towards throttling.",
+    )
+    login_max_failures_per_user: int = Field(
+        default=5, ge=1, le=1000, description="Failed sign-ins for one user name in the window before 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        default=20, ge=1, le=10_000, description="Failed sign-ins from one address in the window before 429."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -265,6 +265,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10), default="user", comment="user | admin")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Set: the person cannot sign in and their tokens are refused"
+    )
 
 
 class ApiToken(Base):
@@ -276,6 +279,25 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(128), unique=True, comment="sha256 of the token")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Unset: never expires"
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A refused password sign-in; recent ones throttle further attempts per user name and per address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_user_at", "user_name", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_name: Mapped[str] = mapped_column(String(80), comment="As typed (may not exist)")
+    ip: Mapped[str] = mapped_column(String(64))
 
 
 class Calibration(Base):

@@ -103,18 +103,25 @@ SIGN_IN_ATTEMPTS = 3
 SIGN_IN_RETRY_S = 0.5
 
 
-async def sign_in(name: str, password: str) -> Principal | None:
-    """The person, or None for a wrong name or password. While the database cannot be reached this retries
-    briefly and then says so (503), so an outage never reads as a wrong password."""
+async def sign_in(name: str, password: str, *, client_ip: str = "unknown") -> Principal | None:
+    """The person, or None for a wrong name or password. Throttled sign-ins raise ``RateLimited``
+    (:func:`app.services.people.sign_in`). While the database cannot be reached this retries briefly and then
+    says so (503), so an outage never reads as a wrong password."""
     from fastapi import HTTPException
+    from pydantic import ValidationError
 
-    from app.auth import authenticate_password
+    from app.services import people
+    from app.services.context import unit_of_work
     from db.session import DatabaseUnavailableError
 
+    try:
+        req = people.SignInRequest(name=name, password=password, client_ip=client_ip)
+    except ValidationError:
+        return None
     for attempt in range(SIGN_IN_ATTEMPTS):
         try:
-            async with session_scope() as session:
-                return await authenticate_password(name, password, session=session)
+            async with unit_of_work(Principal(None, "anonymous", False)) as ctx:
+                return await people.sign_in(req, ctx)
         except DatabaseUnavailableError as e:
             if attempt + 1 == SIGN_IN_ATTEMPTS:
                 raise HTTPException(status_code=503, detail=KNOWLEDGE_BASE_DOWN) from e

@@ -98,7 +98,23 @@ def say(content: str, **kwargs: Any) -> cl.Message:
 
 @cl.password_auth_callback
 async def login(username: str, password: str) -> cl.User | None:
-    principal = await flow.sign_in(username, password)
+    from fastapi import HTTPException
+
+    from app.chat.login_guard import current_attempt
+    from app.errors import PreflightError
+
+    attempt = current_attempt()
+    try:
+        principal = await flow.sign_in(
+            username, password, client_ip=attempt.client_ip if attempt else "unknown"
+        )
+    except (PreflightError, HTTPException) as e:
+        # Throttled, or the knowledge base is down: Chainlit can only say "wrong password", so the guard
+        # around /login answers with this error instead (429 + Retry-After, 503).
+        if attempt is None:
+            raise
+        attempt.refusal = e
+        return None
     if principal is None:
         return None
     return cl.User(identifier=principal.name, metadata={"role": "admin" if principal.is_admin else "user"})

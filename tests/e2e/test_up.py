@@ -123,3 +123,68 @@ def test_a_busy_port_is_a_clear_error_before_anything_starts(tmp_path: Path) -> 
     assert proc.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr and "--port" in proc.stderr
     assert "Preflight is up" not in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_repeated_wrong_passwords_are_throttled_with_429(fresh_db_url: str) -> None:
+    """The chat's sign-in (`POST /login`) against a real `preflight up`: after the allowed failures, 429 with
+    Retry-After, even for the right password; the audit log says so."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from app.auth import create_user
+    from db import models as m
+    from db.session import make_engine
+
+    async def add_user() -> None:
+        engine = make_engine(fresh_db_url)
+        async with engine.begin() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            async with AsyncSession(bind=conn) as s:
+                await create_user("zoe", "the right password", session=s)
+                await s.flush()
+        await engine.dispose()
+
+    async def audit_actions() -> list[str]:
+        engine = make_engine(fresh_db_url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(m.AuditLog.action).where(m.AuditLog.action.startswith("login.")))
+            actions = list(rows.scalars())
+        await engine.dispose()
+        return actions
+
+    asyncio.run(add_user())
+    port = free_port()
+    env = dict(os.environ, PREFLIGHT_DATABASE_URL=fresh_db_url, PREFLIGHT_LOGIN_MAX_FAILURES_PER_USER="3")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"{url}/api/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+
+        def login(password: str) -> httpx.Response:
+            return httpx.post(f"{url}/login", data={"username": "zoe", "password": password}, timeout=30)
+
+        assert login("the right password").status_code == 200
+        assert [login("a wrong guess").status_code for _ in range(3)] == [401, 401, 401]
+        throttled = login("the right password")
+        assert throttled.status_code == 429, throttled.text
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 900
+        assert "too many failed sign-ins" in throttled.json()["error"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert asyncio.run(audit_actions()) == ["login.throttled"]

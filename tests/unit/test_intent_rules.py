@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +100,10 @@ def test_absurd_numbers_are_dropped_with_a_reason() -> None:
     assert any("users" in w and "less than or equal" in w for w in result.warnings)
 
 
-def test_twenty_kilobytes_is_handled_quickly() -> None:
+def test_twenty_kilobytes_are_handled() -> None:
+    # How fast: benchmarks/text_speed.py (no wall-clock assertions in tests).
     text = ("We need a chatbot for 1000 users with low latency on H100s. " * 400)[:20_000]
-    start = time.perf_counter()
     result = extract(text)
-    assert time.perf_counter() - start < 2.0
     assert result.intent.task_type == "chatbot"
 
 

@@ -5,7 +5,6 @@ values it must never invent. Each case is a class, not a sentence: several phras
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -278,21 +277,12 @@ def test_subjects_still_found_from_domain_words() -> None:
     assert stated("mid-size insurance company")["subject_matter"] == "insurance"
 
 
-def test_long_messages_are_fast() -> None:
+def test_long_messages_are_understood() -> None:
+    # How fast: benchmarks/text_speed.py (no wall-clock assertions in tests).
     filler = "lorem ipsum dolor sit amet " * 700  # about 19 KB with nothing to extract
     repeated = ("We need a chatbot for 1000 users with low latency on H100s. " * 400)[:20_000]
     for text, task in ((filler + "Chatbot for 700 users.", "chatbot"), (repeated, "chatbot")):
-        extract(text)
-        best = min(_timed(text) for _ in range(3))
-        # Well under 50 ms on an idle machine; generous here because CI machines are shared.
-        assert best < 0.25
         assert extract(text).intent.task_type == task
-
-
-def _timed(text: str) -> float:
-    start = time.perf_counter()
-    extract(text)
-    return time.perf_counter() - start
 
 
 def _cue_patterns() -> list[str]:

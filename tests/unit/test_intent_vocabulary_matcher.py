@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -37,14 +36,12 @@ def test_gpu_mentions_match_the_single_alternation(text: str) -> None:
     assert vocab.find_gpus(text) == _reference(patterns, text.lower())
 
 
-def test_models_found_in_a_long_message_quickly() -> None:
+def test_models_found_in_a_long_message() -> None:
+    # How fast: benchmarks/text_speed.py (no wall-clock assertions in tests).
     vocab = default_vocabulary()
     text = "lorem ipsum dolor sit amet " * 700 + "we want Llama 3.1 8B on H100s"
-    vocab.find_models(text)
-    start = time.perf_counter()
     models = vocab.find_models(text)
     gpus = vocab.find_gpus(text)
-    assert time.perf_counter() - start < 0.1
     if vocab.models:  # the catalog may be absent on a fresh checkout
         assert [m[0] for m in models] == ["meta-llama/Llama-3.1-8B-Instruct"]
     assert [g[0] for g in gpus] == ["H100-SXM-80GB"]
