@@ -23,13 +23,14 @@ from sqlalchemy import select
 from app.auth import Principal
 from app.deploy import service
 from app.deploy.events import ProgressEvent
-from app.deploy.from_recommendation import load_option, plan_from_recommendation
+from app.deploy.from_recommendation import load_option
 from app.deploy.plan import DeploymentPlan
 from app.deploy.smoke import base_url
-from app.deploy.targets.base import DeployTarget
 from app.errors import Invalid, Unavailable
+from app.services import deployments
+from app.services.context import unit_of_work
 from db import models as m
-from db.session import get_engine, session_scope
+from db.session import session_scope
 
 Target = Literal["local", "kubernetes"]
 
@@ -60,25 +61,14 @@ class Draft:
     preview: service.Preview
 
 
-async def _target(kind: Target) -> DeployTarget:
-    if kind == "local":
-        from app.deploy.targets.local import LocalTarget
-
-        return LocalTarget(service.local_base_dir())
-    from app.deploy.targets.kube_adapter import KubernetesDeployTarget
-
-    return await KubernetesDeployTarget.connect(None, None)
-
-
 async def draft(
     recommendation_id: str, rank: int, *, target: Target, namespace: str, principal: Principal
 ) -> Draft:
     """Build the plan for option ``rank`` and preview it (render, validate; on a cluster, a server-side
     dry run). Changes nothing anywhere."""
-    mode: Literal["simulator", "real"] = "simulator" if target == "local" else "real"
     note = None
-    async with session_scope() as s:
-        _, _, option = await load_option(recommendation_id, rank, principal=principal, session=s)
+    async with unit_of_work(principal) as ctx:
+        _, _, option = await load_option(recommendation_id, rank, principal=principal, session=ctx.session)
         replicas = None
         if target == "local":
             replicas = min(option.min_replicas, LOCAL_MAX_REPLICAS)
@@ -87,29 +77,24 @@ async def draft(
                     f"locally this runs {replicas} simulator replicas instead of the {option.min_replicas} "
                     "the option plans; the simulator replays the predicted performance of each replica"
                 )
-        src = await plan_from_recommendation(
-            recommendation_id,
-            rank,
-            principal=principal,
-            session=s,
-            mode=mode,
+        req = deployments.DeployRequest(
+            recommendation_id=recommendation_id,
+            option=rank,
+            target=target,
             namespace=namespace,
             replicas=replicas,
         )
-    tgt = await _target(target)
-    try:
-        prev = await service.preview(src.plan, target=tgt)
-    finally:
-        await tgt.close()
+        planned = await deployments.plan(req, ctx)
+    prev = await deployments.preview(planned, deployments.ServerPaths.from_settings(ctx.settings))
     pending = PendingDeploy(
-        deployment_id=src.plan.deployment_id,
-        recommendation_id=str(src.recommendation_id),
-        rank=src.option_index,
+        deployment_id=planned.plan.deployment_id,
+        recommendation_id=str(planned.provenance["recommendation_id"]),
+        rank=planned.provenance["option_index"],
         target=target,
         namespace=namespace,
-        plan=src.plan.model_dump(mode="json"),
-        specification=src.specification,
-        prediction=src.prediction,
+        plan=planned.plan.model_dump(mode="json"),
+        specification=planned.provenance["specification"],
+        prediction=planned.provenance["prediction"],
         note=note,
     )
     return Draft(pending, prev)
@@ -117,33 +102,31 @@ async def draft(
 
 async def create(pending: PendingDeploy, *, principal: Principal) -> service.DeploymentView:
     """Record the confirmed deployment (state ``planned``) exactly as it was previewed."""
-    plan = DeploymentPlan.model_validate(pending.plan)
-    async with session_scope() as s:
-        return await service.create_deployment(
-            plan,
-            principal=principal,
-            session=s,
-            target=pending.target,
-            recommendation_id=uuid.UUID(pending.recommendation_id),
-            option_index=pending.rank,
-            specification=pending.specification,
-            prediction=pending.prediction,
-        )
+    planned = deployments.PlannedDeployment(
+        plan=DeploymentPlan.model_validate(pending.plan),
+        target=pending.target,
+        provenance={
+            "recommendation_id": uuid.UUID(pending.recommendation_id),
+            "option_index": pending.rank,
+            "specification": pending.specification,
+            "prediction": pending.prediction,
+        },
+    )
+    async with unit_of_work(principal) as ctx:
+        return await deployments.create(planned, ctx, deployments.ServerPaths.from_settings(ctx.settings))
 
 
 async def run(deployment_id: str, *, principal: Principal) -> AsyncIterator[ProgressEvent]:
-    engine = await get_engine()
-    async for ev in service.deploy(deployment_id, principal=principal, engine=engine):
+    async for ev in deployments.run(deployment_id, principal):
         yield ev
 
 
 async def cancel(deployment_id: str, *, principal: Principal) -> list[ProgressEvent]:
-    return await service.cancel(deployment_id, principal=principal, engine=await get_engine())
+    return await deployments.cancel(deployment_id, principal)
 
 
 async def delete(deployment_id: str, *, principal: Principal) -> list[ProgressEvent]:
-    engine = await get_engine()
-    return [ev async for ev in service.delete(deployment_id, principal=principal, engine=engine)]
+    return [ev async for ev in deployments.delete(deployment_id, principal)]
 
 
 async def detail(deployment_id: str, *, principal: Principal) -> service.DeploymentDetail:

@@ -1,9 +1,10 @@
 """`preflight deploy`, `preflight deployments list|show|rollback|delete|cancel|reconcile|stop-all`,
 `preflight test`.
 
-Exit codes: 0 done; 1 the deployment failed or the database is unavailable; 2 invalid input (unknown
-recommendation, invalid plan or manifests, a state that does not allow the operation); 3 busy (another
-Preflight process is acting on the deployment). Errors are one line on stderr, never a traceback.
+Exit codes by error kind (app/errors.py): 0 done; 1 the deployment failed, or it is not found, busy or in a
+state that does not allow the operation; 2 invalid input (invalid plan or manifests); 3 the database or the
+cluster is unavailable. Errors are one line on stderr, never a traceback.
+`--output-dir` and `--kubeconfig` name server paths: only administrators (the local operator) may use them.
 
 The CLI acts as `--user NAME` (env PREFLIGHT_USER) when given, else as the local operator (`system`, admin).
 """
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from app.cli_support import fail, run_async
+from app.errors import Invalid, NotFound
 
 if TYPE_CHECKING:
     from app.auth import Principal
     from app.deploy.events import ProgressEvent
-    from app.deploy.plan import DeploymentPlan
 
 T = TypeVar("T")
 
@@ -74,7 +75,7 @@ async def _principal(user: str | None) -> Principal:
     async with session_scope() as s:
         row = (await s.execute(select(m.User).where(m.User.name == user))).scalar_one_or_none()
     if row is None:
-        raise LookupError(f"no Preflight user named {user!r} (`preflight user add` creates one)")
+        raise NotFound(f"no Preflight user named {user!r} (`preflight user add` creates one)")
     return Principal(row.id, row.name, row.role == "admin")
 
 
@@ -96,9 +97,9 @@ def _load_plan_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as e:
-        raise LookupError(f"cannot read the plan file {path}: {e}") from e
+        raise Invalid(f"cannot read the plan file {path}: {e}") from e
     if not isinstance(data, dict):
-        raise LookupError(f"{path} does not hold a plan (a mapping of DeploymentPlan fields)")
+        raise Invalid(f"{path} does not hold a plan (a mapping of DeploymentPlan fields)")
     return data
 
 
@@ -131,114 +132,51 @@ def deploy_command(
     """Deploy a recommendation option (or a plan file) locally or to Kubernetes, printing progress."""
     if (recommendation is None) == (plan_file is None):
         raise fail("give exactly one of --recommendation ID or --plan FILE", 2)
-    if target not in ("local", "kubernetes"):
-        raise fail("--target is local or kubernetes", 2)
-    chosen_mode = mode or ("simulator" if target == "local" else "real")
-    if chosen_mode not in ("simulator", "real"):
-        raise fail("--mode is simulator or real", 2)
 
     async def go() -> bool:
-        from app.deploy import service
-        from app.deploy.from_recommendation import plan_from_recommendation
-        from db.session import get_engine, session_scope
+        from app.services import deployments
+        from app.services.context import unit_of_work
 
         who = await _principal(user)
-        extra: dict[str, Any] = {}
-        existing = False
-        async with session_scope() as s:
-            if recommendation is not None:
-                src = await plan_from_recommendation(
-                    recommendation,
-                    option,
-                    principal=who,
-                    session=s,
-                    mode=chosen_mode,  # type: ignore[arg-type]
-                    namespace=namespace,
-                    replicas=replicas,
-                )
-                plan = src.plan
-                extra = src.provenance()
-            else:
-                assert plan_file is not None
-                plan, existing = await _plan_from_file(plan_file, who, s)
-            if dry_run:
-                return await _preview(plan, target, output_dir, kubeconfig, context, as_json)
-            if output_dir is not None:
-                await service.preview(plan, output_dir=output_dir)
-                typer.echo(f"wrote the manifests to {output_dir}", err=True)
-            if existing:
-                view = await service.update_plan(plan.deployment_id, plan, principal=who, session=s)
-            else:
-                view = await service.create_deployment(
-                    plan,
-                    principal=who,
-                    session=s,
-                    target=target,
-                    kubeconfig=kubeconfig,
-                    context=context,
-                    **extra,
-                )
-        typer.echo(f"deployment {view.id} ({view.name}) on {target}", err=True)
-        engine = await get_engine()
-        return await _print_events(
-            service.deploy(view.id, principal=who, engine=engine, ready_timeout_s=timeout), as_json
+        paths = deployments.ServerPaths(output_dir=output_dir, kubeconfig=kubeconfig)
+        paths.check_allowed(who)
+        req = deployments.DeployRequest.model_validate(
+            {
+                "recommendation_id": recommendation,
+                "option": option,
+                "plan": _load_plan_file(plan_file) if plan_file is not None else None,
+                "target": target,
+                "mode": mode,
+                "namespace": namespace,
+                "replicas": replicas,
+                "context": context,
+                "ready_timeout_s": timeout,
+            }
         )
+        async with unit_of_work(who) as ctx:
+            planned = await deployments.plan(req, ctx)
+            if dry_run:
+                _print_preview(await deployments.preview(planned, paths), output_dir, as_json)
+                return True
+            view = await deployments.create(planned, ctx, paths)
+        if output_dir is not None:
+            typer.echo(f"wrote the manifests to {output_dir}", err=True)
+        typer.echo(f"deployment {view.id} ({view.name}) on {target}", err=True)
+        return await _print_events(deployments.run(view.id, who, ready_timeout_s=timeout), as_json)
 
     if not _run(go):
         raise typer.Exit(1)
 
 
-async def _plan_from_file(path: Path, who: Principal, session: Any) -> tuple[DeploymentPlan, bool]:
-    import uuid
-
-    from app.deploy.from_recommendation import deployment_name
-    from app.deploy.plan import DeploymentPlan
-    from db import models as m
-
-    data = _load_plan_file(path)
-    data.setdefault("deployment_id", str(uuid.uuid4()))
-    data.setdefault("name", deployment_name(str(data.get("model_id", "model")), str(data["deployment_id"])))
-    plan = DeploymentPlan.model_validate(data)
-    try:
-        existing = await session.get(m.Deployment, uuid.UUID(plan.deployment_id)) is not None
-    except ValueError as e:
-        raise LookupError(f"deployment_id {plan.deployment_id!r} in {path} is not a UUID") from e
-    return plan, existing
-
-
-async def _preview(
-    plan: DeploymentPlan,
-    target: str,
-    output_dir: Path | None,
-    kubeconfig: str | None,
-    context: str | None,
-    as_json: bool,
-) -> bool:
-    from app.deploy import service
-    from app.deploy.targets.base import DeployTarget
-
-    tgt: DeployTarget
-    if target == "kubernetes":
-        from app.deploy.targets.kube_adapter import KubernetesDeployTarget
-
-        tgt = await KubernetesDeployTarget.connect(kubeconfig, context)
-    else:
-        from app.deploy.targets.local import LocalTarget
-
-        tgt = LocalTarget(service.local_base_dir())
-    try:
-        result = await service.preview(plan, target=tgt, output_dir=output_dir)
-    finally:
-        await tgt.close()
+def _print_preview(result: Any, output_dir: Path | None, as_json: bool) -> None:
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
-        return True
+        return
     typer.echo(result.yaml)
     for text in result.dry_run:
         typer.echo(f"# {text}", err=True)
     if result.written:
         typer.echo(f"# wrote {len(result.written)} files to {output_dir}", err=True)
-    return True
 
 
 # --- preflight deployments ----------------------------------------------------------------------------------
@@ -329,13 +267,11 @@ async def _print_observation(deployment_id: str) -> None:
 
 def _stream_command(op: str, deployment_id: str, user: str | None, as_json: bool) -> None:
     async def go() -> bool:
-        from app.deploy import service
-        from db.session import get_engine
+        from app.services import deployments
 
         who = await _principal(user)
-        engine = await get_engine()
-        fn = {"rollback": service.rollback, "delete": service.delete}[op]
-        return await _print_events(fn(deployment_id, principal=who, engine=engine), as_json)
+        fn = {"rollback": deployments.rollback, "delete": deployments.delete}[op]
+        return await _print_events(fn(deployment_id, who), as_json)
 
     if not _run(go):
         raise typer.Exit(1)
@@ -367,12 +303,11 @@ def cancel_command(
     """Cancel an in-flight deployment (it stops and rolls back)."""
 
     async def go() -> None:
-        from app.deploy import service
         from app.deploy.events import line
-        from db.session import get_engine
+        from app.services import deployments
 
         who = await _principal(user)
-        events = await service.cancel(deployment_id, principal=who, engine=await get_engine())
+        events = await deployments.cancel(deployment_id, who)
         if not events:
             typer.echo("cancel requested: the running deployment stops within a second and rolls back")
         for ev in events:

@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from app.api_auth import CurrentPrincipal
-from app.config import get_settings
+from app.api_auth import Ctx, CurrentPrincipal
 from app.deploy import service
 from app.deploy.events import ProgressEvent
-from app.deploy.from_recommendation import plan_from_recommendation
-from app.deploy.plan import DeploymentPlan
-from app.errors import Invalid
-from app.services.bounds import Name, check_no_nul_anywhere
-from db.session import get_engine, session_scope
+from app.services import deployments
+from app.services.bounds import Name
+from app.services.context import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +33,10 @@ _TASKS: set[asyncio.Task[None]] = set()
 _DONE = object()
 
 
-class DeployRequest(BaseModel):
-    """What a caller may choose. Server paths (manifest output directory, kubeconfig) are server settings
-    (PREFLIGHT_DEPLOY_OUTPUT_DIR, PREFLIGHT_KUBECONFIG), never request fields: unknown fields are refused."""
+class DeployRequest(deployments.DeployRequest):
+    """A deployment request; ``dry_run`` previews it (render, validate, server-side dry run) instead."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    recommendation_id: Name | None = Field(None, description="deploy this recommendation's option ...")
-    option: int = Field(1, ge=1, le=100, description="... of this rank")
-    plan: dict[str, Any] | None = Field(None, description="or this DeploymentPlan")
-    target: Literal["local", "kubernetes"] = "local"
-    mode: Literal["simulator", "real"] | None = Field(
-        None, description="default: simulator locally, else real"
-    )
-    namespace: Name = "default"
-    replicas: int | None = Field(None, ge=1, le=1000)
     dry_run: bool = Field(False, description="render, validate and preview only")
-    context: Name | None = Field(None, description="kubeconfig context (of the server's kubeconfig)")
-    ready_timeout_s: float = Field(600.0, gt=0, le=7200, allow_inf_nan=False)
 
 
 async def _start(make: Callable[[], AsyncIterator[ProgressEvent]], stream: bool) -> StreamingResponse | None:
@@ -91,17 +74,13 @@ async def _start(make: Callable[[], AsyncIterator[ProgressEvent]], stream: bool)
 
 
 @router.get("")
-async def list_deployments(
-    principal: CurrentPrincipal, include_deleted: bool = Query(False)
-) -> list[service.DeploymentView]:
-    async with session_scope() as s:
-        return await service.list_deployments(principal=principal, session=s, include_deleted=include_deleted)
+async def list_deployments(ctx: Ctx, include_deleted: bool = Query(False)) -> list[service.DeploymentView]:
+    return await deployments.list_all(ctx, include_deleted=include_deleted)
 
 
 @router.get("/{deployment_id}")
-async def get_deployment(deployment_id: str, principal: CurrentPrincipal) -> service.DeploymentDetail:
-    async with session_scope() as s:
-        return await service.get_deployment(deployment_id, principal=principal, session=s)
+async def get_deployment(deployment_id: Name, ctx: Ctx) -> service.DeploymentDetail:
+    return await deployments.get(deployment_id, ctx)
 
 
 @router.post("", response_model=None)
@@ -109,58 +88,14 @@ async def create_and_deploy(
     req: DeployRequest, principal: CurrentPrincipal, stream: bool = Query(False)
 ) -> Any:
     """Deploy a recommendation option or a plan (or, with dry_run, preview it)."""
-    if (req.recommendation_id is None) == (req.plan is None):
-        raise Invalid("give exactly one of recommendation_id or plan")
-    mode = req.mode or ("simulator" if req.target == "local" else "real")
-    settings = get_settings()
-    kubeconfig = str(settings.kubeconfig) if settings.kubeconfig else None
-    if req.plan is not None:
-        check_no_nul_anywhere(req.plan, "plan")
-    async with session_scope() as s:
-        extra: dict[str, Any] = {}
-        if req.recommendation_id is not None:
-            src = await plan_from_recommendation(
-                req.recommendation_id,
-                req.option,
-                principal=principal,
-                session=s,
-                mode=mode,
-                namespace=req.namespace,
-                replicas=req.replicas,
-            )
-            plan = src.plan
-            extra = src.provenance()
-        else:
-            plan = DeploymentPlan.model_validate(req.plan)
-        output_dir = settings.deploy_output_dir
+    async with unit_of_work(principal) as ctx:
+        paths = deployments.ServerPaths.from_settings(ctx.settings)
+        planned = await deployments.plan(req, ctx)
         if req.dry_run:
-            target: Any = None
-            if req.target == "kubernetes":
-                from app.deploy.targets.kube_adapter import KubernetesDeployTarget
-
-                target = await KubernetesDeployTarget.connect(kubeconfig, req.context)
-            try:
-                return await service.preview(plan, target=target, output_dir=output_dir)
-            finally:
-                if target is not None:
-                    await target.close()
-        if output_dir is not None:
-            await service.preview(plan, output_dir=output_dir)
-        view = await service.create_deployment(
-            plan,
-            principal=principal,
-            session=s,
-            target=req.target,
-            kubeconfig=kubeconfig,
-            context=req.context,
-            **extra,
-        )
-    engine = await get_engine()
+            return await deployments.preview(planned, paths)
+        view = await deployments.create(planned, ctx, paths)
     response = await _start(
-        lambda: service.deploy(
-            view.id, principal=principal, engine=engine, ready_timeout_s=req.ready_timeout_s
-        ),
-        stream,
+        lambda: deployments.run(view.id, principal, ready_timeout_s=req.ready_timeout_s), stream
     )
     return response or JSONResponse(status_code=202, content=view.model_dump(mode="json"))
 
@@ -168,35 +103,30 @@ async def create_and_deploy(
 @router.post("/{deployment_id}/deploy", response_model=None)
 async def redeploy(deployment_id: str, principal: CurrentPrincipal, stream: bool = Query(False)) -> Any:
     """Apply the deployment's plan again (idempotent: nothing changes when nothing did)."""
-    engine = await get_engine()
-    response = await _start(lambda: service.deploy(deployment_id, principal=principal, engine=engine), stream)
+    response = await _start(lambda: deployments.run(deployment_id, principal), stream)
     return response or await _accepted(deployment_id, principal)
 
 
 @router.post("/{deployment_id}/rollback", response_model=None)
 async def rollback(deployment_id: str, principal: CurrentPrincipal, stream: bool = Query(False)) -> Any:
-    engine = await get_engine()
-    response = await _start(
-        lambda: service.rollback(deployment_id, principal=principal, engine=engine), stream
-    )
+    response = await _start(lambda: deployments.rollback(deployment_id, principal), stream)
     return response or await _accepted(deployment_id, principal)
 
 
 @router.delete("/{deployment_id}", response_model=None)
 async def delete(deployment_id: str, principal: CurrentPrincipal, stream: bool = Query(False)) -> Any:
-    engine = await get_engine()
-    response = await _start(lambda: service.delete(deployment_id, principal=principal, engine=engine), stream)
+    response = await _start(lambda: deployments.delete(deployment_id, principal), stream)
     return response or await _accepted(deployment_id, principal)
 
 
 @router.post("/{deployment_id}/cancel")
 async def cancel(deployment_id: str, principal: CurrentPrincipal) -> list[ProgressEvent]:
-    return await service.cancel(deployment_id, principal=principal, engine=await get_engine())
+    return await deployments.cancel(deployment_id, principal)
 
 
 async def _accepted(deployment_id: str, principal: Any) -> JSONResponse:
-    async with session_scope() as s:
-        d = await service.get_deployment(deployment_id, principal=principal, session=s)
+    async with unit_of_work(principal) as ctx:
+        d = await deployments.get(deployment_id, ctx)
     return JSONResponse(
         status_code=202, content=service.DeploymentView(**d.model_dump()).model_dump(mode="json")
     )
