@@ -153,7 +153,14 @@ def rationale(planner: Planner, c: Candidate, option: Option, ranked: Sequence[C
             for s in uncertain
         )
         parts.append(f"Compliance is uncertain for {words}: the interval straddles the target.")
-    parts.append(f"Quality index {option.quality.index:.0f} ({option.quality.basis}).")
+    q = option.quality
+    task = f" for {q.task}" if q.task else ""
+    if q.basis == "unknown":
+        parts.append(f"Quality{task} unknown: no comparable published score (not estimated from size).")
+    else:
+        parts.append(f"Quality index{task} {q.index:.0f} ({q.basis}, {', '.join(q.families) or 'scores'}).")
+    if q.below_reference:
+        parts.append(q.below_reference[0].upper() + q.below_reference[1:] + ".")
     parts.append(_why_rank(planner, c, option, ranked))
     if option.vs_cheaper:
         parts.append(option.vs_cheaper)
