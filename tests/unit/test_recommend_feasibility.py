@@ -136,3 +136,14 @@ def test_a_model_too_big_for_one_node_is_rejected_saying_it_would_need_pipeline_
     assert not result.options
     reason = next(r.reason for r in result.rejected if r.model_id == "deepseek-ai/DeepSeek-V3")
     assert "more than one 8-GPU node" in reason and "pipeline parallelism" in reason
+
+
+def test_deepseek_v3_is_served_only_as_its_fp8_release_on_one_eight_gpu_node() -> None:
+    catalog = seed_catalog(["deepseek-ai/DeepSeek-V3"], {"H200-SXM-141GB": 3.5, "H100-SXM-80GB": 2.5})
+    result = plan(spec(task_type="chatbot", total_users=1000), catalog)
+    assert result.options
+    for o in result.options + result.viable:
+        assert (o.gpu_id, o.precision, o.tp) == ("H200-SXM-141GB", "fp8", 8)
+        assert o.checkpoint is not None and o.checkpoint.repo == "deepseek-ai/DeepSeek-V3"
+        assert "quantization" not in o.vllm_args  # the repo's own block-FP8 config
+    assert any(r.gpu_id == "H100-SXM-80GB" and "pipeline parallelism" in r.reason for r in result.rejected)
