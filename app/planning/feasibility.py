@@ -54,6 +54,15 @@ def max_model_len(context_window: int | None, needed_p95: int, longest: int) -> 
 _NATIVE = ("bf16", "fp16")
 
 
+def loadable(precision: str, checkpoints: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether ``serving_checkpoint`` finds weights for this precision (cheap: no object is built)."""
+    return (
+        precision in _NATIVE
+        or precision == "fp8"
+        or any(c.get("precision") == precision for c in checkpoints)
+    )
+
+
 def serving_checkpoint(
     model_id: str, precision: str, checkpoints: Sequence[Mapping[str, Any]]
 ) -> Checkpoint | None:

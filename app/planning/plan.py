@@ -506,7 +506,7 @@ class Planner:
             if model is None or gpu is None:
                 continue
             unservable = feasibility.context_shortfall(self.context_window(model), needed)
-            if unservable is None and self.checkpoint(model, precision) is None:
+            if unservable is None and not feasibility.loadable(precision, model.checkpoints):
                 unservable = f"no loadable {precision} checkpoint is recorded for this model"
             if unservable is not None:
                 rejections.append(

@@ -147,3 +147,13 @@ def test_deepseek_v3_is_served_only_as_its_fp8_release_on_one_eight_gpu_node() -
         assert o.checkpoint is not None and o.checkpoint.repo == "deepseek-ai/DeepSeek-V3"
         assert "quantization" not in o.vllm_args  # the repo's own block-FP8 config
     assert any(r.gpu_id == "H100-SXM-80GB" and "pipeline parallelism" in r.reason for r in result.rejected)
+
+
+@pytest.mark.parametrize("model_id", recommendable_models())
+def test_the_quick_loadable_check_agrees_with_the_checkpoint_it_would_serve(model_id: str) -> None:
+    from app.planning.feasibility import loadable
+
+    row = seed_rows("models")[model_id]
+    for precision in ("bf16", "fp16", "fp8", "int8", "int4", "mxfp4"):
+        found = serving_checkpoint(model_id, precision, row["checkpoints"]) is not None
+        assert loadable(precision, row["checkpoints"]) == found, precision
