@@ -74,7 +74,8 @@ REQUESTS = (
 async def add_outcomes(session: AsyncSession, request: str, count: int) -> None:
     """``count`` outcomes spread over the first options of ``request``, each observed 1.3x slower."""
     from app.observe.outcomes import DeploymentConfig, record_outcome
-    from app.planning.recommend import recommend, spec_from_text
+    from app.planning.recommend import recommend
+    from app.services.specify import spec_from_text
 
     spec = await spec_from_text(request, session=session)
     result = await recommend(spec, session=session, store=False)
@@ -93,7 +94,8 @@ async def add_outcomes(session: AsyncSession, request: str, count: int) -> None:
 
 
 async def measure(session: AsyncSession, runs: int, label: str, request: str) -> dict[str, Any]:
-    from app.planning.recommend import recommend, spec_from_text
+    from app.planning.recommend import recommend
+    from app.services.specify import spec_from_text
 
     base = await spec_from_text(request, session=session)
     t = time.perf_counter()

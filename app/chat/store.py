@@ -1,4 +1,6 @@
-"""Owner-scoped persistence the chat needs: recommendations, scenarios and the list of chat threads.
+"""Owner-scoped reads the chat needs: recommendations, scenarios and the list of chat threads.
+
+Recommendations are stored once, by the recommendation service (``app.services.recommendations``).
 
 Every read takes the acting :class:`Principal`: people see their own rows, admins see everyone's. A row that
 exists but belongs to someone else reads as "not found", so ids cannot be probed.
@@ -43,35 +45,6 @@ class SavedScenario(BaseModel):
 def _owned(stmt: Any, column: Any, who: Principal) -> Any:
     """``stmt`` limited to rows owned by ``who`` unless ``who`` is an admin (any Select)."""
     return stmt if who.is_admin else stmt.where(column == who.id)
-
-
-async def save_recommendation(
-    result: RecommendationResult, *, input_text: str | None, principal: Principal, session: AsyncSession
-) -> RecommendationResult:
-    """Store ``result`` under its id (or a new one) owned by ``principal``; returns it with the id set."""
-    rec_id = uuid.UUID(result.recommendation_id) if result.recommendation_id else uuid.uuid4()
-    existing = await session.get(m.Recommendation, rec_id)
-    if existing is None:
-        stored = result.model_copy(update={"recommendation_id": str(rec_id)})
-        session.add(
-            m.Recommendation(
-                id=rec_id,
-                owner_id=principal.id,
-                input_text=input_text,
-                specification=stored.specification,
-                result=stored.model_dump(mode="json"),
-            )
-        )
-        await session.flush()
-        return stored
-    # The recommender stored it already: claim it for the person when it has no owner yet.
-    if existing.owner_id is None:
-        existing.owner_id = principal.id
-    elif existing.owner_id != principal.id and not principal.is_admin:
-        raise NotFoundError(f"recommendation {rec_id} not found")
-    if input_text and not existing.input_text:
-        existing.input_text = input_text
-    return result
 
 
 async def load_recommendation(

@@ -522,21 +522,3 @@ async def get_recommendation(
     result = RecommendationResult.model_validate(row.result)
     result.recommendation_id = str(row.id)
     return result
-
-
-async def spec_from_text(text: str, *, session: AsyncSession | None = None) -> Specification:
-    """A request in words, through the intent engine (rules, or the LLM), into a Specification."""
-    from app.intent.llm import extract_with_llm
-    from app.intent.usecases import apply_template, template_for_task
-
-    if not text.strip():
-        raise RecommendError("the request is empty; describe the use case, e.g. 'a chatbot for 1000 users'")
-    intent, _path = extract_with_llm(text)
-    if intent.task_type is None and session is not None:
-        try:
-            from app.intent.usecases import resolve
-
-            return await resolve(intent, session=session)
-        except (ImportError, LookupError, OSError, RuntimeError, ValueError) as e:  # no embeddings: fall back
-            log.info("template search unavailable (%s); using the task template", e)
-    return apply_template(intent, template_for_task(intent.task_type))

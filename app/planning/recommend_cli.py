@@ -1,7 +1,9 @@
 """`preflight recommend` and `preflight scenario save|list|show|compare|replan|tighten`.
 
-Exit codes: 0 when it planned (even if nothing met the constraints: `options` is then empty and `relax`
-says what to loosen); 2 for invalid input (a bad specification, unknown names); 1 when the database fails.
+Adapters over ``app.services`` (recommendations, scenarios), acting as the local operator. Exit codes by
+error kind: 0 when it planned (even if nothing met the constraints: `options` is then empty and `relax` says
+what to loosen); 2 for invalid input (a bad specification, unknown names); 1 not found or a name taken;
+3 when the database is unavailable.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import typer
 
 from app.cli_support import fail, run_async
+from app.errors import Invalid
 
 JSON_KEYS = ("recommendation_id", "specification", "traffic", "options", "rejected", "pareto", "relax")
 
@@ -40,34 +43,26 @@ def _run(coro_fn: Any) -> Any:
     return run_async(coro_fn, validation_what="specification")
 
 
-def load_spec_file(path: Path) -> Any:
-    """A Specification from a JSON file (pydantic ValidationError on bad values)."""
-    from app.intent.schema import Specification
-    from app.perf.errors import PlanningError
-
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """The Specification fields in a JSON file (a Specification, or a result that holds one)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise PlanningError(f"{path} does not exist") from e
-    except (OSError, json.JSONDecodeError) as e:
-        raise PlanningError(f"cannot read {path} as JSON: {e}") from e
+        raise Invalid(f"{path} does not exist") from e
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise Invalid(f"cannot read {path} as JSON: {e}") from e
     if not isinstance(data, dict):
-        raise PlanningError(f"{path} must hold a JSON object (a Specification)")
-    data = data.get("specification", data) if isinstance(data.get("specification"), dict) else data
-    return Specification.model_validate(with_origins(data))
+        raise Invalid(f"{path} must hold a JSON object (a Specification)")
+    inner = data.get("specification")
+    return inner if isinstance(inner, dict) else data
 
 
-def with_origins(data: dict[str, Any]) -> dict[str, Any]:
-    """Mark values a hand-written or hand-edited file sets without an origin: 'stated' when the file has no
-    origins at all, 'edited' otherwise."""
-    from app.intent.schema import Specification
+def _operator() -> Any:
+    """The CLI acts as the local operator (``system``, an administrator)."""
+    from app.auth import Principal
+    from app.services.context import unit_of_work
 
-    origins = dict(data.get("origins") or {})
-    label = "edited" if origins else "stated"
-    for key, value in data.items():
-        if key in Specification.editable_fields() and value not in (None, []) and key not in origins:
-            origins[key] = label
-    return {**data, "origins": origins}
+    return unit_of_work(Principal.system())
 
 
 def recommend_command(
@@ -85,24 +80,22 @@ def recommend_command(
     top: int = typer.Option(5, "--top", min=1, max=10, help="How many options to show (3-5 is typical)."),
 ) -> None:
     """Recommend ranked model + GPU configurations with predicted cost and latency."""
-    from app.planning.cost import ALL_RENTAL_KINDS
-    from app.planning.plan import PlanSettings
-
     if (text is None) == (spec_file is None):
         raise _fail("give the request TEXT or --spec FILE.json (one of them)")
-    kinds = tuple(k.strip() for k in pricing.split(",") if k.strip())
-    bad = [k for k in kinds if k not in ALL_RENTAL_KINDS]
-    if bad or not kinds:
-        raise _fail(f"--pricing: unknown kind(s) {bad}; use {', '.join(ALL_RENTAL_KINDS)}")
-    settings = PlanSettings(top_k=top, rental_kinds=kinds, space_usd_per_gpu_month=space_usd)
+    kinds = [k.strip() for k in pricing.split(",") if k.strip()]
 
     async def go() -> Any:
-        from app.planning.recommend import recommend, spec_from_text
-        from db.session import session_scope
+        from app.services import recommendations
 
-        async with session_scope() as session:
-            spec = load_spec_file(spec_file) if spec_file else await spec_from_text(text, session=session)
-            return await recommend(spec, session=session, input_text=text, settings=settings)
+        req = recommendations.RecommendRequest(
+            specification=read_spec_file(spec_file) if spec_file else None,
+            text=text,
+            top=top,
+            pricing=kinds,
+            space_usd_per_gpu_month=space_usd,
+        )
+        async with _operator() as ctx:
+            return await recommendations.recommend(req, ctx)
 
     result = _run(go)
     if as_json:
@@ -131,16 +124,16 @@ def scenario_save(
         raise _fail("give --recommendation ID or --spec FILE.json")
 
     async def go() -> Any:
-        from app.planning.recommend import recommend
-        from app.planning.scenarios import save_scenario
-        from db.session import session_scope
+        from app.services import recommendations, scenarios
 
-        async with session_scope() as session:
+        async with _operator() as ctx:
             rid: str | None = recommendation
             if spec_file is not None:
-                rid = (await recommend(load_spec_file(spec_file), session=session)).recommendation_id
+                planned = recommendations.RecommendRequest(specification=read_spec_file(spec_file))
+                rid = (await recommendations.recommend(planned, ctx)).recommendation_id
             assert rid is not None
-            return await save_scenario(name, rid, option_rank=option, session=session)
+            req = scenarios.SaveScenarioRequest(name=name, recommendation_id=rid, option_rank=option)
+            return await scenarios.save(req, ctx)
 
     view = _run(go)
     typer.echo(f"saved scenario {view.name!r}: {view.summary}")
@@ -150,11 +143,10 @@ def scenario_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List saved scenarios."""
 
     async def go() -> Any:
-        from app.planning.scenarios import list_scenarios
-        from db.session import session_scope
+        from app.services import scenarios
 
-        async with session_scope() as session:
-            return await list_scenarios(session=session)
+        async with _operator() as ctx:
+            return await scenarios.list_all(ctx)
 
     views = _run(go)
     if as_json:
@@ -170,11 +162,10 @@ def scenario_show(name: str, as_json: bool = typer.Option(False, "--json")) -> N
     """Show a saved scenario."""
 
     async def go() -> Any:
-        from app.planning.scenarios import get_scenario
-        from db.session import session_scope
+        from app.services import scenarios
 
-        async with session_scope() as session:
-            return await get_scenario(name, session=session)
+        async with _operator() as ctx:
+            return await scenarios.show(name, ctx)
 
     view = _run(go)
     if as_json:
@@ -194,11 +185,10 @@ def scenario_compare(
         raise _fail("compare needs at least two scenario names")
 
     async def go() -> Any:
-        from app.planning.scenarios import compare_scenarios
-        from db.session import session_scope
+        from app.services import scenarios
 
-        async with session_scope() as session:
-            return await compare_scenarios(names, session=session)
+        async with _operator() as ctx:
+            return await scenarios.compare(scenarios.CompareRequest(names=names), ctx)
 
     table = _run(go)
     if as_json:
@@ -229,11 +219,10 @@ def scenario_replan(
             parsed[key.strip()] = raw
 
     async def go() -> Any:
-        from app.planning.scenarios import replan_scenario
-        from db.session import session_scope
+        from app.services import scenarios
 
-        async with session_scope() as session:
-            return await replan_scenario(name, parsed, save_as=save_as, session=session)
+        async with _operator() as ctx:
+            return await scenarios.replan(name, scenarios.ReplanRequest(changes=parsed, save_as=save_as), ctx)
 
     result = _run(go)
     if as_json:
@@ -252,11 +241,11 @@ def scenario_tighten(
     """Which configurations stay viable if the TTFT target tightens to X?"""
 
     async def go() -> Any:
-        from app.planning.scenarios import viable_if_ttft
-        from db.session import session_scope
+        from app.services import scenarios
 
-        async with session_scope() as session:
-            return await viable_if_ttft(name, ttft, session=session)
+        async with _operator() as ctx:
+            req = scenarios.TightenRequest(scenario_or_recommendation=name, ttft_p90_ms=ttft)
+            return await scenarios.tighten(req, ctx)
 
     report = _run(go)
     if as_json:

@@ -12,6 +12,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.errors import Invalid
 from app.intent.clarify import ClarifyingQuestion, clarifying_questions
 from app.intent.llm import extract_with_llm
@@ -78,3 +80,12 @@ async def specify(
 async def specification_from_text(text: str, ctx: Context) -> Specification:
     understood = await understand(text)
     return await specify(understood.intent, ctx)
+
+
+async def spec_from_text(text: str, *, session: AsyncSession) -> Specification:
+    """:func:`specification_from_text` for callers that hold their own session (scripts, benchmarks, tests);
+    the same path, acting as the local operator."""
+    from app.auth import Principal
+    from app.config import get_settings
+
+    return await specification_from_text(text, Context(Principal.system(), session, get_settings()))

@@ -21,7 +21,7 @@ async def api(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     from app.api import create_app
     from app.auth import create_user
     from app.config import get_settings
-    from app.planning.recommend import spec_from_text
+    from app.services.specify import spec_from_text
     from db.session import dispose_engine, session_scope
 
     monkeypatch.setenv("PREFLIGHT_DATABASE_URL", fresh_db_url)

@@ -28,7 +28,7 @@ async def api(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     from app.api import create_app
     from app.auth import create_user
     from app.config import get_settings
-    from app.planning.recommend import spec_from_text
+    from app.services.specify import spec_from_text
     from app.services.workers import reset_cpu_pool
     from db import models as m
     from db.session import dispose_engine, session_scope

@@ -26,9 +26,11 @@ async def stop_leftovers(eng: AsyncEngine) -> None:
 
 async def recommendation_for(engine: AsyncEngine, who: Principal | None = None) -> str:
     """A stored recommendation made by the recommender itself; its id."""
-    from app.planning.recommend import recommend, spec_from_text
+    from app.planning.recommend import recommend
+    from app.services.specify import spec_from_text
 
-    spec = await spec_from_text("an internal chatbot for 50 concurrent users")
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        spec = await spec_from_text("an internal chatbot for 50 concurrent users", session=s)
     # Generous latency targets: these tests are about deploying an option, not about which one wins.
     spec = spec.model_copy(
         update={
