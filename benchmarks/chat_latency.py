@@ -1,7 +1,7 @@
 """Chat latency and isolation against a running server, over Chainlit's websocket (socket.io), no LLM.
 
 1. Latency: one signed-in session sends a description N times (a fresh chat each time); the time from
-   sending to the first option card arriving is measured; p50/p95/max are reported. Target: p95 < 2 s.
+   sending to the options table arriving is measured; p50/p95/max are reported. Target: p95 < 2 s.
 2. Concurrency: C sessions (spread over two accounts) each send a description with a distinct user count at
    once; every session must get its own options, with no error message and no other session's numbers.
 
@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import socketio
 
-OPTION_MARK = "#### Option 1:"
+OPTION_MARK = "recommended option"  # the heading of the message that carries the options table
 PROMPT = "I need a chatbot for {users} users, low latency is critical"
 
 
@@ -49,7 +49,7 @@ def login(url: str, user: str, password: str) -> str:
 
 
 async def one_turn(url: str, token: str, text: str, timeout_s: float = 60.0) -> Turn:
-    """Open a fresh chat session, send ``text``, wait for the first option card (or an error)."""
+    """Open a fresh chat session, send ``text``, wait for the options table (or an error)."""
     turn = Turn()
     done = asyncio.Event()
     started = 0.0

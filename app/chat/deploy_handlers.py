@@ -28,7 +28,6 @@ from app.chat import deploying
 from app.chat.handlers import current_principal, friendly, get_state, put_state, say
 from app.chat.monitor_plot import latency_over_time_figure
 from app.deploy.events import Finished, ManifestsRendered, SmokeTested, StateChanged, StepProgress
-from app.planning.result import Option
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +38,6 @@ _running: set[asyncio.Task[None]] = set()  # references to deploy runs in progre
 
 
 # --- actions ------------------------------------------------------------------------------------------------
-
-
-def deploy_action(option: Option, recommendation_id: str | None) -> cl.Action:
-    return cl.Action(
-        name="deploy",
-        payload={"rank": option.rank, "recommendation_id": recommendation_id, "target": "local"},
-        label="Deploy",
-        tooltip="Preview the manifests, then deploy this option (locally on the simulator by default)",
-        icon="rocket",
-    )
 
 
 def _card_actions(d: Any) -> list[cl.Action]:
@@ -83,20 +72,21 @@ async def start_preview(
     async with cl.Step(name=f"Previewing option {rank} on {kind}", type="tool") as step:
         step.input = f"option {rank}, target {kind}, namespace {namespace}"
         draft = await deploying.draft(rec_id, rank, target=kind, namespace=namespace, principal=principal)
-        step.output = f"{len(draft.preview.objects)} manifests rendered and validated" + (
-            f"; {'server-side dry run' if kind == 'kubernetes' else 'local target'}: "
-            + "; ".join(draft.preview.dry_run)
-            if draft.preview.dry_run
-            else ""
-        )
+        step.output = f"{len(draft.preview.objects)} manifests rendered and validated."
     pending: dict[str, Any] = cl.user_session.get(PENDING_KEY) or {}
     pending[draft.pending.deployment_id] = draft.pending.model_dump(mode="json")
     cl.user_session.set(PENDING_KEY, pending)
     dep_id = draft.pending.deployment_id
-    manifests = cl.Text(name="manifests.yaml", content=draft.preview.yaml, display="page", language="yaml")
+    elements = [
+        # A real download (Chainlit serves the file to this session) and a readable copy one click away.
+        cl.File(
+            name=dv.MANIFESTS_FILE, content=draft.preview.yaml.encode(), mime="text/yaml", display="inline"
+        ),
+        cl.Text(name=dv.MANIFESTS_VIEW, content=draft.preview.yaml, display="side", language="yaml"),
+    ]
     await say(
         dv.preview_card(draft.pending, draft.preview),
-        elements=[manifests],
+        elements=elements,
         actions=[
             cl.Action(
                 id=f"confirm-{dep_id}",
@@ -249,7 +239,53 @@ async def follow(dep_id: str, principal: Principal, cancel: cl.Action) -> None:
 @cl.action_callback("cancel_deploy")
 @friendly
 async def on_cancel(action: cl.Action) -> None:
+    """Ask first: stopping rolls back what was applied."""
     dep_id = str(action.payload.get("deployment_id"))
+    await ask_first(
+        "Stop this deployment and **roll back** what was applied so far?",
+        name="confirm_cancel_deploy",
+        dep_id=dep_id,
+        yes="Yes, stop and roll back",
+    )
+
+
+async def ask_first(question: str, *, name: str, dep_id: str, yes: str) -> None:
+    """A question with a Yes and a Keep button, both bound to one deployment."""
+    payload = {"deployment_id": dep_id}
+    await say(
+        question,
+        actions=[
+            cl.Action(id=f"{name}-{dep_id}", name=name, payload=payload, label=yes, icon="check"),
+            cl.Action(
+                id=f"keep-{name}-{dep_id}",
+                name="keep_deployment",
+                payload=payload,
+                label="No, keep it",
+                icon="x",
+            ),
+        ],
+    ).send()
+
+
+async def _remove_question(name: str, dep_id: str) -> None:
+    for action_id, action_name in ((f"{name}-{dep_id}", name), (f"keep-{name}-{dep_id}", "keep_deployment")):
+        await cl.Action(id=action_id, name=action_name, payload={}).remove()
+
+
+@cl.action_callback("keep_deployment")
+@friendly
+async def on_keep(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    for name in ("confirm_cancel_deploy", "confirm_delete_deployment"):
+        await _remove_question(name, dep_id)
+    await say("Kept: nothing was changed.").send()
+
+
+@cl.action_callback("confirm_cancel_deploy")
+@friendly
+async def on_cancel_confirmed(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    await _remove_question("confirm_cancel_deploy", dep_id)
     principal = await current_principal()
     events = await deploying.cancel(dep_id, principal=principal)
     if events:  # no run was alive: the rollback happened here
@@ -264,12 +300,15 @@ async def on_cancel(action: cl.Action) -> None:
 
 async def run_inference(dep_id: str, prompt: str) -> None:
     principal = await current_principal()
+    simulated = (await deploying.detail(dep_id, principal=principal)).mode == "simulator"
     stream = await deploying.inference_stream(dep_id, prompt, principal=principal)
-    reply = cl.Message(content="", author="Deployment")
+    reply = cl.Message(content="", author="Deployment (simulated)" if simulated else "Deployment")
     async for chunk in stream.chunks():
         await reply.stream_token(chunk)
     if stream.result is not None:
-        reply.content = (reply.content or "") + "\n\n" + dv.inference_footer(stream.result)
+        reply.content = (
+            (reply.content or "") + "\n\n" + dv.inference_footer(stream.result, simulated=simulated)
+        )
     await reply.send()
 
 
@@ -316,14 +355,19 @@ async def test_latest(prompt: str) -> None:
 
 
 async def show_my_deployments(ids: list[str] | None = None) -> None:
+    """All the person's deployments, or (``ids``, on resume) those made in this conversation; the resume
+    copy is marked as a render, so reopening a thread shows it once."""
+    from app.chat.handlers import RENDER_KEY
+
     principal = await current_principal()
     found, total = await deploying.my_deployments(principal=principal, ids=ids)
+    meta = {RENDER_KEY: "deployments"} if ids is not None else None
     if ids is None:
         await say(dv.my_deployments_header(len(found), total, admin=principal.is_admin)).send()
     elif found:
-        await say("### Deployments made in this conversation").send()
+        await say("### Deployments made in this conversation", metadata=meta).send()
     for w in found:
-        await say(dv.deployment_card(w), actions=_card_actions(w.detail)).send()
+        await say(dv.deployment_card(w), actions=_card_actions(w.detail), metadata=meta).send()
 
 
 async def show_monitoring(dep_id: str) -> None:
@@ -344,7 +388,15 @@ async def show_monitoring(dep_id: str) -> None:
     refresh = cl.Action(
         name="monitor_deployment", payload={"deployment_id": w.detail.id}, label="Refresh", icon="refresh-cw"
     )
-    await say(dv.monitoring_card(w), elements=elements, actions=[refresh]).send()
+    from app.config import get_settings
+    from app.observe.dcgm import gpu_utilisation
+
+    util = (
+        await gpu_utilisation(get_settings().prometheus_url, w.detail.name)
+        if w.detail.target == "kubernetes"
+        else None
+    )
+    await say(dv.monitoring_card(w, gpu_utilisation=util), elements=elements, actions=[refresh]).send()
 
 
 @cl.action_callback("monitor_deployment")
@@ -360,7 +412,23 @@ async def monitor_by_ref(ref: str) -> None:
 @cl.action_callback("delete_deployment")
 @friendly
 async def on_delete(action: cl.Action) -> None:
+    """Ask first: deleting stops the model and removes its processes or cluster objects."""
     dep_id = str(action.payload.get("deployment_id"))
+    d = await deploying.detail(dep_id, principal=await current_principal())  # owner check before asking
+    await ask_first(
+        f"Delete **{d.name}**? Its endpoint stops answering and its processes or cluster objects are "
+        "removed; its history stays.",
+        name="confirm_delete_deployment",
+        dep_id=dep_id,
+        yes="Yes, delete it",
+    )
+
+
+@cl.action_callback("confirm_delete_deployment")
+@friendly
+async def on_delete_confirmed(action: cl.Action) -> None:
+    dep_id = str(action.payload.get("deployment_id"))
+    await _remove_question("confirm_delete_deployment", dep_id)
     principal = await current_principal()
     async with cl.Step(name="Deleting the deployment", type="tool") as step:
         events = await deploying.delete(dep_id, principal=principal)

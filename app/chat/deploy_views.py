@@ -6,6 +6,7 @@ and the re-render after a page reload all show the same thing.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -26,7 +27,8 @@ STATE_TITLES = {
     "deleted": "Deleted",
 }
 STATE_MARK = {"ready": "🟢", "failed": "🔴", "deleted": "⚪", "rolled_back": "⚪", "planned": "🔵"}
-YAML_PREVIEW_LINES = 60
+MANIFESTS_FILE = "manifests.yaml"
+MANIFESTS_VIEW = "the manifests"
 # The rows of predicted vs observed a deployment card shows; the monitoring view shows them all.
 KEY_METRICS = frozenset({"ttft_ms.p90", "itl_ms.p90", "tpot_ms.p90", "e2e_ms.p95"})
 
@@ -78,31 +80,51 @@ def short_id(deployment_id: str) -> str:
     return deployment_id.replace("-", "")[:8]
 
 
+def dry_run_lines(lines: list[str]) -> list[str]:
+    """The target's preview as sentences; a JSON line (a raw API answer) becomes "kind/name: action"."""
+    out = []
+    for line in lines:
+        text = line.strip()
+        if text[:1] in "{[":
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                meta = data.get("metadata") or {}
+                text = (
+                    f"{data.get('kind', 'object')} {meta.get('name', '?')}: accepted by the server (dry run)"
+                )
+            elif isinstance(data, list):
+                text = f"{len(data)} objects accepted by the server (dry run)"
+        out.append(text[:1].upper() + text[1:])
+    return out
+
+
 def preview_card(pending: PendingDeploy, preview: Preview) -> str:
     plan = pending.plan
     where = "this machine (simulator processes)" if pending.target == "local" else "the Kubernetes cluster"
     lines = [
         f"### Deploy option {pending.rank}: {plan.get('model_id')} on {plan.get('gpu_id')}",
         f"Target **{pending.target}** ({where}), namespace **{pending.namespace}**, "
-        f"mode **{plan.get('mode')}**, {plan.get('replicas_min')}–{plan.get('replicas_max')} replica(s) "
-        f"of TP {plan.get('tensor_parallel_size')}; "
-        f"name `{plan.get('name')}`.",
+        f"{plan.get('replicas_min')}–{plan.get('replicas_max')} replica(s) of TP "
+        f"{plan.get('tensor_parallel_size')}, {plan.get('mode')} mode; name `{plan.get('name')}`.",
     ]
     if pending.note:
         lines.append(f"*Note: {pending.note}.*")
-    lines += ["", f"**{len(preview.objects)} manifests** rendered and validated:"]
-    lines += [f"- `{o}`" for o in preview.objects]
+    lines += ["", f"**{len(preview.objects)} manifests**, rendered and validated:", ""]
+    lines += [f"- {o}" for o in preview.objects]
     if preview.dry_run:
         title = "Server-side dry run" if pending.target == "kubernetes" else "What the local target would do"
-        lines += ["", f"**{title}:**"]
-        lines += [f"- {x}" for x in preview.dry_run]
-    yaml_lines = preview.yaml.splitlines()
-    shown = "\n".join(yaml_lines[:YAML_PREVIEW_LINES])
-    more = len(yaml_lines) - YAML_PREVIEW_LINES
-    lines += ["", "```yaml", shown, "```"]
-    if more > 0:
-        lines.append(f"*… {more} more lines; the full manifests are attached as* `manifests.yaml`.")
-    lines += ["", "Nothing has been applied yet. **Confirm** to deploy, or **Cancel**."]
+        lines += ["", f"**{title}:**", ""]
+        lines += [f"- {x}" for x in dry_run_lines(preview.dry_run)]
+    lines += [
+        "",
+        f"The YAML ({len(preview.yaml.splitlines()):,} lines) is attached below to download, or read it "
+        f"here: {MANIFESTS_VIEW}.",
+        "",
+        "Nothing has been applied yet. **Confirm** to deploy, or **Cancel**.",
+    ]
     return "\n".join(lines)
 
 
@@ -147,10 +169,16 @@ def finished_card(event: Finished, d: DeploymentDetail) -> str:
     return "\n".join(lines)
 
 
-def inference_footer(result: InferenceResult) -> str:
+SIMULATED_NOTE = (
+    "**Simulated reply.** This deployment runs Preflight's vLLM simulator: the words are placeholder text, "
+    "the timing is modelled on the planned GPU."
+)
+
+
+def inference_footer(result: InferenceResult, *, simulated: bool = False) -> str:
     if not result.ok:
         return "*The endpoint answered with an empty stream.*"
-    return (
+    return (SIMULATED_NOTE + "\n\n" if simulated else "") + (
         f"*Measured through the endpoint: TTFT **{_ms(result.ttft_ms)}**, ITL **{_ms(result.itl_ms_mean)}** "
         f"mean (p50 {_ms(result.itl_ms_p50)}), {result.tokens} tokens in {_ms(result.e2e_ms)} from "
         f"`{result.model}`.*"
@@ -274,7 +302,53 @@ def my_deployments_header(shown: int, total: int, *, admin: bool) -> str:
     return f"### {whose}{more}\nNewest first; deleted ones keep their history."
 
 
-def monitoring_card(w: Watched) -> str:
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
+def serving_lines(obs: Any, prediction: dict[str, Any], gpu_utilisation: float | None) -> list[str]:
+    """What the GPUs are doing and what it costs: KV cache, batch, queue, GPU utilisation, and the actual
+    spend and cost per 1k tokens against the prediction's."""
+    stats = getattr(obs, "stats", None)
+    lines = []
+    if stats is not None:
+        lines.append(
+            f"- Serving: KV cache {_pct(stats.kv_cache_usage_mean)} used on average "
+            f"(peak {_pct(stats.kv_cache_usage_max)}), average batch {_num(stats.running_mean)} running "
+            f"requests, queue {_num(stats.queue_depth_mean)} waiting on average "
+            f"(most {_num(stats.queue_depth_max)})"
+        )
+    lines.append(
+        "- GPU utilisation: "
+        + (
+            f"{gpu_utilisation:.0%} (DCGM exporter)"
+            if gpu_utilisation is not None
+            else "unavailable (no DCGM exporter metrics reachable through Prometheus)"
+        )
+    )
+    cost = prediction.get("cost") or {}
+    hourly, min_replicas = cost.get("hourly_usd"), prediction.get("min_replicas") or 1
+    if hourly is None:
+        return lines
+    predicted_month = float(cost.get("monthly_usd") or hourly * 730)
+    line = f"- Cost: predicted ${predicted_month:,.0f}/month"
+    if stats is not None and stats.targets:
+        # The prediction's hourly cost is for its steady replica count; scale it to the replicas scraped.
+        actual_hourly = float(hourly) / float(min_replicas) * stats.targets
+        line += f", running now ${actual_hourly * 730:,.0f}/month ({stats.targets} replica(s))"
+        tokens_per_hour = (stats.prompt_tokens_per_s + stats.output_tokens_per_s) * 3600
+        per_1k_pred = cost.get("per_1k_tokens_usd")
+        if tokens_per_hour > 0:
+            line += f"; per 1k tokens ${actual_hourly / tokens_per_hour * 1000:.4f} at the observed load"
+            if per_1k_pred is not None:
+                line += f" (predicted ${float(per_1k_pred):.4f} at the planned load)"
+        else:
+            line += "; no tokens served in the window, so no cost per 1k tokens yet"
+    lines.append(line)
+    return lines
+
+
+def monitoring_card(w: Watched, *, gpu_utilisation: float | None = None) -> str:
     d = w.detail
     slo = d.plan.get("slo") or {}
     lines = [
@@ -287,4 +361,5 @@ def monitoring_card(w: Watched) -> str:
     if not w.points:
         lines.append("No latency samples in the last hour yet, so there is nothing to plot.")
     lines += observation_lines(w.observation)
+    lines += serving_lines(w.observation, d.prediction or {}, gpu_utilisation)
     return "\n".join(lines)

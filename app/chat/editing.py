@@ -11,6 +11,14 @@ import math
 import re
 from typing import Any
 
+from app.chat.labels import (
+    DEPLOYMENT_LABELS,
+    PRIORITY_LABELS,
+    TASK_LABELS,
+    field_label,
+    format_value,
+    sig,
+)
 from app.errors import Invalid
 from app.intent.rules import extract
 from app.intent.schema import PRIORITIES, TASK_TYPES, Specification
@@ -20,17 +28,17 @@ ANY = "any"
 
 # Settings panel: (field, label, kind). Kinds: number, select:<values>, gpus, provider.
 NUMBER_FIELDS: list[tuple[str, str]] = [
-    ("total_users", "Users (total population)"),
-    ("daily_users", "Daily users"),
-    ("concurrent_users", "Users at the same time"),
-    ("expected_qps", "Steady load (requests/s; leave users empty to use this)"),
-    ("prompt_length_avg", "Average prompt (tokens)"),
-    ("generation_length_avg", "Average response (tokens)"),
-    ("target_ttft_p90_ms", "TTFT p90 target (ms)"),
-    ("target_tpot_p90_ms", "TPOT p90 target (ms)"),
-    ("target_e2e_latency_p95_ms", "E2E p95 target (ms)"),
-    ("max_monthly_cost_usd", "Max monthly cost (USD, empty: none)"),
-    ("power_cost_per_kwh", "Power price (USD/kWh, owned or purchased hardware)"),
+    ("total_users", "Users in total (0: not set)"),
+    ("daily_users", "Users per day (0: not set)"),
+    ("concurrent_users", "Users at once (0: not set)"),
+    ("expected_qps", "Steady load, requests per second"),
+    ("prompt_length_avg", "Average prompt, tokens"),
+    ("generation_length_avg", "Average response, tokens"),
+    ("target_ttft_p90_ms", "Time to first token, p90 target, ms"),
+    ("target_tpot_p90_ms", "Time per output token, p90 target, ms"),
+    ("target_e2e_latency_p95_ms", "Full response time, p95 target, ms"),
+    ("max_monthly_cost_usd", "Monthly budget, USD (0: no limit)"),
+    ("power_cost_per_kwh", "Power price, USD per kWh (owned or bought GPUs; 0: not set)"),
 ]
 _USER_FIELDS = {"concurrent_users", "daily_users", "total_users"}
 INT_FIELDS = {*_USER_FIELDS, "prompt_length_avg", "generation_length_avg"}
@@ -47,7 +55,15 @@ def settings_values(spec: Specification) -> dict[str, Any]:
         "available_gpus": list(spec.available_gpus),
     }
     for name, _ in NUMBER_FIELDS:
-        values[name] = getattr(spec, name)
+        value = getattr(spec, name)
+        # The panel shows numbers for people: 0.6666666 reads 0.667; "not set" is 0 (its label says so).
+        values[name] = (
+            0
+            if value is None
+            else float(sig(value, 3).replace(",", ""))
+            if isinstance(value, float)
+            else value
+        )
     return values
 
 
@@ -56,8 +72,18 @@ def settings_widgets(spec: Specification, *, gpus: list[str], providers: list[st
 
     values = settings_values(spec)
     widgets: list[Any] = [
-        Select(id="task_type", label="Use case", values=list(TASK_TYPES), initial_value=spec.task_type),
-        Select(id="priority", label="Priority", values=list(PRIORITIES), initial_value=spec.priority),
+        Select(
+            id="task_type",
+            label="Use case",
+            items={TASK_LABELS[t]: t for t in TASK_TYPES},
+            initial_value=spec.task_type,
+        ),
+        Select(
+            id="priority",
+            label="What matters most",
+            items={PRIORITY_LABELS[p]: p for p in PRIORITIES},
+            initial_value=spec.priority,
+        ),
     ]
     for name, label in NUMBER_FIELDS:
         widgets.append(NumberInput(id=name, label=label, initial=values[name]))
@@ -76,8 +102,8 @@ def settings_widgets(spec: Specification, *, gpus: list[str], providers: list[st
         ),
         Select(
             id="deployment_model",
-            label="Deployment model",
-            values=list(DEPLOYMENT_MODELS),
+            label="Hardware",
+            items={DEPLOYMENT_LABELS[d]: d for d in DEPLOYMENT_MODELS},
             initial_value=spec.deployment_model,
         ),
     ]
@@ -107,7 +133,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict[str, Any]:
-    """The fields whose values differ between the settings panel and ``spec``."""
+    """The fields the person moved in the settings panel (compared with what the panel showed)."""
+    shown = settings_values(spec)
     changes: dict[str, Any] = {}
     for name in ("task_type", "priority", "deployment_model"):
         if name in settings and settings[name] and settings[name] != getattr(spec, name):
@@ -127,12 +154,12 @@ def changes_from_settings(spec: Specification, settings: dict[str, Any]) -> dict
             number = _number(settings[name])
         except ValueError as e:
             raise EditError(f"{label}: {e}") from e
-        if number is None:
+        if number is None or (number == 0 and name in NULLABLE_FIELDS):
             if name in NULLABLE_FIELDS and getattr(spec, name) is not None:
                 changes[name] = None
             continue
         value: Any = round(number) if name in INT_FIELDS else number
-        if not _same(value, getattr(spec, name)):
+        if not _same(value, shown[name]) and not _same(value, getattr(spec, name)):
             changes[name] = value
     return changes
 
@@ -231,16 +258,18 @@ def describe_changes(before: Specification, changes: dict[str, Any]) -> str:
     parts = []
     for key, value in changes.items():
         old = getattr(before, key, None)
-        label = key.replace("target_", "").replace("_", " ")
-        parts.append(f"{label}: {_short(old)} → {_short(value)}")
+        parts.append(f"{field_label(key)} {format_value(key, old)} → {format_value(key, value)}")
     return "; ".join(parts)
 
 
-def _short(value: Any) -> str:
-    if value is None or value == []:
-        return "any" if isinstance(value, list) else "none"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+_COMPARE = re.compile(
+    r"^compare\s+(?:scenarios?\s+)?(?P<a>[a-z]\d*)\s*(?:with|and|to|vs\.?|versus|,|&)\s*"
+    r"(?:scenario\s+)?(?P<b>[a-z]\d*)\s*[.!?]?$",
+    re.IGNORECASE,
+)
+
+
+def compare_refs(text: str) -> tuple[str, str] | None:
+    """ "compare A with C" / "compare scenario B and scenario D" -> ("A", "C"); None for plain "compare"."""
+    match = _COMPARE.match(text.strip())
+    return (match.group("a").upper(), match.group("b").upper()) if match else None

@@ -1,12 +1,15 @@
 """Chainlit event handlers: they route to :mod:`app.chat.flow` and render with :mod:`app.chat.views`.
 
-Stage 1 (understand): extraction as a visible step, at most two clarifying questions, the specification
-card, every field editable in the settings panel or in words. Stage 2 (recommend): option cards, a "why
-not" list, the cost/latency plot. Stage 3 (explore): what-ifs, saved scenarios, comparisons.
+Stage 1 (understand): extraction as a visible step, at most two clarifying questions (an answer is always
+used: unreadable or out-of-bounds answers get a follow-up), the specification card, implausible values
+confirmed before planning, every field editable in the settings panel or in words. Stage 2 (recommend):
+one options table (a row opens its details, with Deploy and Save bound to that plan and rank), the plot, a
+folded "why not" list. Stage 3 (explore): what-ifs answered as a change, saved scenarios, comparisons of
+exactly the named scenarios. A resumed thread renders its plan once, from the stored recommendation.
 
-Stage 4 (deploy) and "my deployments" live in :mod:`app.chat.deploy_handlers`: :func:`option_actions` adds
-its Deploy action under each option, and :func:`on_message` routes "deploy ...", "my deployments",
-"monitor ID" and "test: PROMPT" to it (imported lazily: it imports this module's plumbing).
+Stage 4 (deploy) and "my deployments" live in :mod:`app.chat.deploy_handlers`; the table's Deploy button
+calls its ``deploy`` action, and :func:`on_message` routes "deploy ...", "my deployments", "monitor ID"
+and "test: PROMPT" to it (imported lazily: it imports this module's plumbing).
 
 All per-person state is in ``cl.user_session`` (per browser session) and the thread's metadata; this module
 keeps none, so sessions never see each other's state.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import string
 import time
@@ -27,14 +31,15 @@ from chainlit.data import get_data_layer
 from chainlit.types import ThreadDict
 
 from app.auth import Principal
-from app.chat import editing, flow, views
+from app.chat import answers, editing, flow, views
 from app.chat.datalayer import make_data_layer
+from app.chat.labels import short_model
 from app.chat.plots import cost_latency_figure
 from app.chat.session_state import STATE_KEY, ChatState
 from app.errors import Forbidden, chat_message, kind_of
 from app.intent.clarify import ClarifyingQuestion
 from app.intent.schema import DeploymentIntent, Specification
-from app.planning.result import Option, RecommendationResult
+from app.planning.result import RecommendationResult
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +151,6 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
 # --- stage 1: understand ---------------------------------------------------------------------------------
 
 
-@cl.on_chat_start
-async def start() -> None:
-    cl.user_session.set(STATE_KEY, ChatState().model_dump(mode="json"))
-
-
 @cl.on_message
 @friendly
 async def on_message(message: cl.Message) -> None:
@@ -167,7 +167,7 @@ async def on_message(message: cl.Message) -> None:
         await say("Starting over. Describe what you need.").send()
         return
     if lowered.startswith("compare"):
-        await compare_last_two(state)
+        await compare(state, editing.compare_refs(text))
         return
     if await route_deploy_command(text, state):
         return
@@ -177,6 +177,9 @@ async def on_message(message: cl.Message) -> None:
         return
     if state.stage == "clarifying" and state.pending_question and state.intent is not None:
         await on_answer(state, text)
+        return
+    if state.stage == "confirming" and state.spec is not None:
+        await on_confirmation(state, text)
         return
     if state.stage == "planned" and state.spec is not None:
         spec = Specification.model_validate(state.spec)
@@ -254,10 +257,13 @@ async def ask(state: ChatState, question: ClarifyingQuestion) -> None:
 async def on_answer(state: ChatState, reply: str) -> None:
     assert state.pending_question is not None and state.intent is not None
     question = ClarifyingQuestion.model_validate(state.pending_question)
-    intent = DeploymentIntent.model_validate(state.intent)
-    intent, unknown = flow.answer(intent, question, reply)
+    reading = answers.read_answer(DeploymentIntent.model_validate(state.intent), question, reply)
+    if reading.problem is not None:  # never a silent "don't know": say why, and ask the same again
+        await say(f"{reading.problem}\n\n{question.question}").send()
+        return
+    intent = reading.intent
     state.intent = intent.model_dump(mode="json")
-    state.unknown_fields = sorted(set(state.unknown_fields) | unknown)
+    state.unknown_fields = sorted(set(state.unknown_fields) | reading.unknown)
     state.input_text = f"{state.input_text or ''}\n{reply}".strip()
     if len(state.asked) < 2:
         following = [q for q in flow.clarifying_questions(intent, already_asked=frozenset(state.asked))]
@@ -271,12 +277,69 @@ async def on_answer(state: ChatState, reply: str) -> None:
 async def specify_and_plan(state: ChatState, intent: DeploymentIntent, unknown: frozenset[str]) -> None:
     spec = await flow.specify(intent, principal=await current_principal(), unknown_fields=unknown)
     state.spec = spec.model_dump(mode="json")
-    state.stage = "planned"
     state.pending_question = None
+    flags = views.plausibility_flags(spec)
+    state.stage = "confirming" if flags else "planned"
     await put_state(state)
     await say(views.spec_card(spec)).send()
     await send_settings(spec)
+    if flags:
+        await ask_to_confirm(flags)
+        return
     await plan_and_render(state, spec, step_name="Planning")
+
+
+async def ask_to_confirm(flags: list[str]) -> None:
+    keep = cl.Action(name="confirm_values", payload={}, label="Plan with these values", icon="check")
+    await say(
+        "**Before I plan, please check:**\n\n"
+        + "\n".join(f"- ⚠ {f}" for f in flags)
+        + "\n\nSay **yes** (or use the button) to plan with them anyway, or tell me the right value, "
+        "e.g. *“TTFT 300 ms”* or *“2,000 users”*.",
+        actions=[keep],
+    ).send()
+
+
+_YES = {"yes", "y", "ok", "okay", "sure", "keep", "keep them", "confirm", "correct", "right", "plan", "go"}
+
+
+async def on_confirmation(state: ChatState, text: str) -> None:
+    assert state.spec is not None
+    spec = Specification.model_validate(state.spec)
+    if text.strip().lower().rstrip(".!") in _YES:
+        await plan_confirmed(state, spec)
+        return
+    changes = editing.changes_from_text(text, spec)
+    if not changes:
+        await ask_to_confirm(views.plausibility_flags(spec))
+        return
+    edited = editing.apply_changes(spec, changes)
+    state.spec = edited.model_dump(mode="json")
+    await say(f"Changed: {editing.describe_changes(spec, changes)}.").send()
+    flags = views.plausibility_flags(edited)
+    await put_state(state)
+    await send_settings(edited)
+    if flags:
+        await ask_to_confirm(flags)
+        return
+    await plan_confirmed(state, edited)
+
+
+async def plan_confirmed(state: ChatState, spec: Specification) -> None:
+    state.stage = "planned"
+    await put_state(state)
+    await plan_and_render(state, spec, step_name="Planning")
+
+
+@cl.action_callback("confirm_values")
+@friendly
+async def on_confirm_values(action: cl.Action) -> None:
+    state = get_state()
+    if state.stage != "confirming" or state.spec is None:
+        await say("Those values are already planned; change them with ⚙ or in words.").send()
+        return
+    await action.remove()
+    await plan_confirmed(state, Specification.model_validate(state.spec))
 
 
 # --- stage 2: recommend ----------------------------------------------------------------------------------
@@ -288,8 +351,13 @@ async def send_settings(spec: Specification) -> None:
     await cl.ChatSettings(widgets).send()
 
 
-async def plan_and_render(state: ChatState, spec: Specification, *, step_name: str) -> None:
+async def plan_and_render(
+    state: ChatState, spec: Specification, *, step_name: str, edits: str | None = None
+) -> None:
     principal = await current_principal()
+    before: RecommendationResult | None = None
+    if edits is not None and state.recommendation_id is not None:
+        before = await flow.load_recommendation(state.recommendation_id, principal=principal)
     async with cl.Step(name=step_name, type="tool") as step:
         await step.stream_token("Sizing every model × GPU candidate against your targets…\n")
         started = time.perf_counter()
@@ -301,40 +369,58 @@ async def plan_and_render(state: ChatState, spec: Specification, *, step_name: s
         )
     state.recommendation_id = result.recommendation_id
     await put_state(state)
-    await render_result(spec, result)
+    await render_result(spec, result, before=before, edits=edits)
 
 
-def option_actions(option: Option, recommendation_id: str | None = None) -> list[cl.Action]:
-    """Actions under an option card: deploy it (stage 4), or save it as a scenario."""
-    from app.chat.deploy_handlers import deploy_action
-
-    return [
-        deploy_action(option, recommendation_id),
-        cl.Action(
-            name="save_scenario",
-            payload={"rank": option.rank},
-            label="Save as scenario",
-            tooltip="Keep this option and the specification under a name, to compare later",
-            icon="bookmark",
-        ),
-    ]
+# Messages that show a plan carry this metadata key: a resumed thread drops them and renders the plan
+# once, fresh, from the stored recommendation (stored copies lose their plot, details and buttons).
+RENDER_KEY = "preflight_render"
 
 
-async def render_result(spec: Specification, result: RecommendationResult) -> None:
+async def folded(name: str, output: str, *, elements: list[Any] | None = None, meta: dict[str, Any]) -> None:
+    """A collapsed step: one line until opened (the plot and the specification after a what-if)."""
+    async with cl.Step(name=name, type="tool", show_input=False, metadata=meta) as step:
+        step.elements = elements or []
+        step.output = output
+
+
+async def render_result(
+    spec: Specification,
+    result: RecommendationResult,
+    *,
+    before: RecommendationResult | None = None,
+    edits: str | None = None,
+) -> None:
+    """The plan as one message: the options table (a row opens its details, with Deploy and Save bound to
+    this plan and rank) and the plot. A what-if leads with the change; its plot and specification are
+    folded one click away."""
+    meta = {RENDER_KEY: result.recommendation_id or True}
+    whatif = edits is not None
+    why = views.why_not(result)
     if not result.options:
-        await say(views.nothing_fits(result)).send()
+        text = views.nothing_fits(result)
+        if whatif:
+            text = views.whatif_change(before, result, edits or "") + "\n\n" + text
+        await say(text, metadata=meta).send()
+        if why:
+            await folded("Why not the others", why, meta=meta)
         return
+    table = cl.CustomElement(name="OptionsTable", props=views.options_table_props(result), display="inline")
     figure = cost_latency_figure(result, target_ms=spec.target_ttft_p90_ms)
     plot = cl.Plotly(name="cost_vs_latency", figure=figure, display="inline", size="large")
-    await say(views.options_header(result), elements=[plot]).send()
-    for option in result.options:
-        await say(
-            views.option_card(option, on_pareto=option.rank in result.pareto),
-            actions=option_actions(option, result.recommendation_id),
-        ).send()
-    why = views.why_not(result)
+    if whatif:
+        text = (
+            views.whatif_change(before, result, edits or "")
+            + "\n\n"
+            + views.options_summary(result, title="Options now")
+        )
+        await say(text, elements=[table], metadata=meta).send()
+        await folded("Cost and latency plot", "Cost against predicted latency:", elements=[plot], meta=meta)
+        await folded("Updated specification", views.spec_card(spec, title="Updated specification"), meta=meta)
+    else:
+        await say(views.options_summary(result), elements=[table, plot], metadata=meta).send()
     if why:
-        await say(why).send()
+        await folded("Why not the others", why, meta=meta)
 
 
 # --- stage 3: explore ------------------------------------------------------------------------------------
@@ -345,10 +431,10 @@ async def replan(state: ChatState, spec: Specification, changes: dict[str, Any],
     edited = editing.apply_changes(spec, changes)  # raises ValidationError for out-of-range values
     state.spec = edited.model_dump(mode="json")
     await put_state(state)
-    await say(f"Re-planning with **{summary}**." + (f" (from “{said}”)" if said else "")).send()
-    await say(views.spec_card(edited, title="Updated specification")).send()
     await send_settings(edited)
-    await plan_and_render(state, edited, step_name="Re-planning")
+    await plan_and_render(
+        state, edited, step_name="Re-planning", edits=summary + (f" (from “{said}”)" if said else "")
+    )
 
 
 @cl.on_settings_update
@@ -375,14 +461,17 @@ def _scenario_name(state: ChatState) -> str:
 @friendly
 async def on_save_scenario(action: cl.Action) -> None:
     state = get_state()
-    if state.spec is None or state.recommendation_id is None:
+    # The button's own plan: a button under an older plan saves that plan's option, not the current one.
+    rec_id = action.payload.get("recommendation_id") or state.recommendation_id
+    if rec_id is None:
         await say("There is no recommendation to save yet.").send()
         return
     principal = await current_principal()
     rank = int(action.payload.get("rank", 1))
     saved = await flow.save_scenario(
-        _scenario_name(state), recommendation_id=state.recommendation_id, rank=rank, principal=principal
+        _scenario_name(state), recommendation_id=rec_id, rank=rank, principal=principal
     )
+    older = " from an earlier plan" if rec_id != state.recommendation_id else ""
     state.scenario_ids.append(saved.id)
     await put_state(state)
     actions = []
@@ -391,7 +480,13 @@ async def on_save_scenario(action: cl.Action) -> None:
             cl.Action(name="compare_scenarios", payload={}, label="Compare the last two", icon="columns-2")
         )
     await say(
-        f"Saved **{saved.name}**: option {rank} ({saved.option.model_id if saved.option else '?'}).",
+        f"Saved **{saved.name}**: option {rank}{older}"
+        + (
+            f" ({short_model(saved.option.model_id)} on {views.gpu_label(saved.option)})"
+            if saved.option
+            else ""
+        )
+        + ".",
         actions=actions,
     ).send()
 
@@ -399,15 +494,30 @@ async def on_save_scenario(action: cl.Action) -> None:
 @cl.action_callback("compare_scenarios")
 @friendly
 async def on_compare(action: cl.Action) -> None:
-    await compare_last_two(get_state())
+    await compare(get_state(), None)
 
 
-async def compare_last_two(state: ChatState) -> None:
+async def compare(state: ChatState, refs: tuple[str, str] | None) -> None:
+    """Compare exactly the two scenarios named ("compare A with C"), or the last two saved."""
     if len(state.scenario_ids) < 2:
-        await say("Save at least two scenarios first (use **Save as scenario** under an option).").send()
+        await say("Save at least two scenarios first (use **Save** under the options table).").send()
         return
-    ids = state.scenario_ids[-2:]
-    found = await flow.scenarios(ids, principal=await current_principal())
+    principal = await current_principal()
+    if refs is None:
+        ids = state.scenario_ids[-2:]
+    else:
+        saved = await flow.scenarios(state.scenario_ids, principal=principal)
+        by_name = {s.name.lower(): s.id for s in saved}
+        picked = [by_name.get(r.lower()) or by_name.get(f"scenario {r}".lower()) for r in refs]
+        missing = [r for r, i in zip(refs, picked, strict=True) if i is None]
+        if missing:
+            names = ", ".join(s.name for s in saved)
+            await say(
+                f"I have no scenario {' or '.join(missing)} in this conversation; saved: {names}."
+            ).send()
+            return
+        ids = [i for i in picked if i is not None]
+    found = await flow.scenarios(ids, principal=principal)
     if len(found) < 2:
         await say("I could not find both scenarios any more; save them again.").send()
         return
@@ -427,11 +537,36 @@ async def on_resume(thread: ThreadDict) -> None:
     cl.user_session.set(STATE_KEY, state.model_dump(mode="json"))
     if state.spec is None:
         return
+    # Drop the stored copies of earlier renders (from the page about to be shown and from the database):
+    # the plan is rendered once, below, from the stored recommendation.
+    await drop_renders(thread)
     # Chainlit replaces the UI's message list with the stored thread right after this hook returns, which
     # would hide anything sent here; re-render once that has happened.
     task = asyncio.create_task(rerender_after_resume(state))
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+def _is_render(step: dict[str, Any]) -> bool:
+    meta = step.get("metadata") or {}
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return False
+    return isinstance(meta, dict) and RENDER_KEY in meta
+
+
+async def drop_renders(thread: ThreadDict) -> None:
+    steps = list(thread.get("steps") or [])
+    dropped = {s["id"] for s in steps if _is_render(dict(s))}
+    if not dropped:
+        return
+    thread["steps"] = [s for s in steps if s["id"] not in dropped and s.get("parentId") not in dropped]
+    data_layer = get_data_layer()
+    if data_layer is not None:
+        for step_id in dropped:
+            await data_layer.delete_step(step_id)
 
 
 _background: set[asyncio.Task[None]] = set()  # keeps references to running re-render tasks only
@@ -447,13 +582,25 @@ async def rerender_after_resume(state: ChatState) -> None:
         return
     principal = await current_principal()
     result = await flow.load_recommendation(state.recommendation_id, principal=principal)
-    await say("Restored this plan from your history: the current options, plot and scenarios.").send()
+    await say(
+        "Restored this plan from your history: the current options, plot and scenarios.",
+        metadata={RENDER_KEY: "restored"},
+    ).send()
     await render_result(spec, result)
-    if state.compared:
-        found = await flow.scenarios(state.compared, principal=principal)
-        if len(found) == 2:
-            await say(views.compare_table(found[0], found[1])).send()
     if state.deployment_ids:
         from app.chat.deploy_handlers import show_my_deployments
 
         await show_my_deployments(ids=state.deployment_ids)
+
+
+@cl.on_chat_start
+async def start() -> None:
+    cl.user_session.set(STATE_KEY, ChatState().model_dump(mode="json"))
+    wanted = cl.context.session.thread_id_to_resume
+    if wanted:
+        # The thread could not be resumed: it does not exist or belongs to someone else. Say which in
+        # words (the same words either way, so ids cannot be probed).
+        await say(
+            "**Conversation not found.** It does not exist, or it belongs to another account. "
+            "Start a new one here, or pick one of yours from the history."
+        ).send()

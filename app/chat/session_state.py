@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 STATE_KEY = "preflight"
 
-Stage = Literal["start", "clarifying", "planned"]
+Stage = Literal["start", "clarifying", "confirming", "planned"]
 
 
 class ChatState(BaseModel):

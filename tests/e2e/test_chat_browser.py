@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,13 +52,22 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
 def shot(page: object, name: str) -> None:
+    """The stage as a person sees it on a laptop (1440×900) and on a phone (390×844)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)  # type: ignore[attr-defined]
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)  # type: ignore[attr-defined]
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=False)  # type: ignore[attr-defined]
+    page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
 
 
-def log_in(browser: object, url: str, who: Account) -> object:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+def log_in(browser: object, url: str, who: Account, viewport: dict[str, int] = DESKTOP) -> object:
+    context = browser.new_context(viewport=viewport, accept_downloads=True)  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{url}/login")
@@ -79,104 +89,212 @@ def send(page: object, text: str) -> None:
     page.locator("#chat-submit").click()  # type: ignore[attr-defined]
 
 
-def option_headers(page: object) -> list[str]:
-    return page.locator("h4", has_text=re.compile(r"^Option \d+:")).all_inner_texts()  # type: ignore[attr-defined]
+def step_text(page: object, heading: str) -> str:
+    """The text of the newest message with an ``h3`` heading containing ``heading``."""
+    step = page.locator(".step", has=page.locator("h3", has_text=heading)).last  # type: ignore[attr-defined]
+    return str(step.inner_text())
 
 
-def option_cards(page: object) -> list[str]:
-    """The text of every option card (heading to rationale), oldest first."""
-    texts: list[str] = page.locator(  # type: ignore[attr-defined]
-        "div:has(> h4)",
-        has=page.locator("h4", has_text=re.compile(r"^Option \d+:")),  # type: ignore[attr-defined]
-    ).all_inner_texts()
-    return texts
+def option_row(page: object, rank: int, table: int = -1) -> object:
+    """Row ``rank`` of an options table (the newest by default); clicking it opens the row's details."""
+    tables = page.get_by_test_id("options-table")  # type: ignore[attr-defined]
+    chosen = tables.last if table == -1 else tables.nth(table)
+    return chosen.get_by_test_id(f"option-row-{rank}")
+
+
+def open_row(page: object, rank: int, table: int = -1) -> object:
+    """Open row ``rank``'s details (Deploy and Save are in there); returns the details row."""
+    tables = page.get_by_test_id("options-table")  # type: ignore[attr-defined]
+    chosen = tables.last if table == -1 else tables.nth(table)
+    details = chosen.get_by_test_id(f"option-details-{rank}")
+    # A message re-renders once when its elements arrive, which closes a row opened just before: open it
+    # again until it stays open.
+    for _ in range(5):
+        if not details.is_visible():
+            option_row(page, rank, table).click()  # type: ignore[attr-defined]
+        try:
+            details.wait_for(timeout=3_000)
+            page.wait_for_timeout(300)  # type: ignore[attr-defined]
+            if details.is_visible():
+                return details
+        except Exception:  # playwright's TimeoutError: click again
+            continue
+    details.wait_for()
+    return details
+
+
+def api_scenarios(url: str, who: Account) -> list[dict[str, object]]:
+    with httpx.Client(base_url=url, timeout=10) as client:
+        found = client.get("/api/scenarios", headers={"Authorization": f"Bearer {who.token}"}).json()
+    assert isinstance(found, list)
+    return found
+
+
+def new_chat(page: object, url: str, first: str, reply: str) -> None:
+    """Open a new conversation, send ``first`` and wait for ``reply``; the first message of a thread moves
+    the page to /thread/ID and re-renders it once, so wait for that before the next message."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.wait_for_selector("#chat-input")  # type: ignore[attr-defined]
+    send(page, first)
+    page.get_by_text(reply).first.wait_for()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/thread/"))  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
 
 
 def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]], browser: object) -> None:
     url, accounts = server
     alice, bob = accounts["alice"], accounts["bob"]
 
-    # --- log in ---
+    # --- log in: Preflight's name and logo, a username field ---
     page = log_in(browser, url, alice)
+    page.get_by_text("Sign in to Preflight").wait_for()
+    assert page.get_by_text("Username").count() >= 1
+    assert "Email" not in page.inner_text("body")
     shot(page, "01-login")
     page.locator("button[type=submit]").click()
     page.wait_for_selector("#chat-input")
+    logo = page.locator("img[alt*='logo' i]").first
+    if logo.count():
+        assert "/logo" in (logo.get_attribute("src") or "")
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert "Preflight" in client.get("/logo?theme=light").text
     shot(page, "02-signed-in")
 
-    # --- stage 1 + 2: specification and options ---
+    # --- stage 1 + 2: a compact specification card and ONE options table ---
     send(page, PROMPT)
     page.locator("h3", has_text="Deployment specification").wait_for()
     page.locator("h3", has_text="recommended option").first.wait_for()
-    page.locator("h4", has_text=re.compile(r"^Option 3:")).first.wait_for()
+    option_row(page, 3).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     spec_text = page.locator("table").first.inner_text()
-    assert "1,000" in spec_text and "you said" in spec_text and "default" in spec_text
-    first = option_headers(page)
-    assert len(first) >= 3
-    body = page.inner_text("body")
-    assert re.search(r"\$[\d,]+/month", body), "options show a monthly cost"
-    assert "TTFT p90" in body and ("✓" in body or "≈" in body)
+    assert "1,000 ●" in spec_text and "○" in spec_text and "no limit" in spec_text
+    assert "_" not in spec_text, "no internal field names on the card"
+    first_table = page.get_by_test_id("options-table").first
+    assert first_table.locator("tbody tr").count() >= 3
+    table_text = first_table.inner_text()
+    assert "TTFT p90" in table_text and ("✓" in table_text or "≈" in table_text)
+    first_row = option_row(page, 1).inner_text()
     thread_url = page.url
     assert "/thread/" in thread_url
-    shot(page, "03-recommendations")
+    # The details of a row are one click away, under the row.
+    details = open_row(page, 1)
+    assert "Numbers are" in details.inner_text() and "80% range" in details.inner_text()
+    shot(page, "03-recommendations-with-details")
 
-    # --- edit the TTFT target in the settings panel; the options change ---
-    saves_before = page.get_by_role("button", name="Save as scenario").count()
+    # --- a what-if in the settings panel answers with the change ---
     page.locator("#chat-settings-open-modal").click()
-    ttft = page.locator("input#target_ttft_p90_ms")
-    ttft.fill("150")
+    page.locator("input#target_ttft_p90_ms").fill("150")
     shot(page, "04-settings-panel")
     page.locator("button#confirm").click()
-    page.locator("h3", has_text="Updated specification").wait_for()
-    page.get_by_role("button", name="Save as scenario").nth(saves_before).wait_for()
-    page.wait_for_timeout(500)
-    cards = option_cards(page)
-    before_cards, after_cards = cards[: len(first)], cards[len(first) :]
-    assert after_cards, "re-planning shows options again"
-    assert after_cards != before_cards, "the option cards change with the TTFT target"
-    assert all("target 150" in card for card in after_cards), "each card checks TTFT against the new target"
-    assert "150 ms" in page.locator("table").last.inner_text()
-    shot(page, "05-after-ttft-edit")
+    page.locator("h3", has_text="Options now").first.wait_for()
+    option_row(page, 1).wait_for()
+    page.wait_for_timeout(800)  # the message re-renders once when its elements arrive
+    change = step_text(page, "Options now")
+    page.locator("h3", has_text="Options now").last.scroll_into_view_if_needed()
+    assert "What changed" in change and "210 ms → 150 ms" in change
+    assert re.search(r"\$[\d,]+ → \$[\d,]+/month", change) and "TTFT p90" in change
+    assert "TTFT p90 ≤ 150 ms" in change
+    assert page.locator("h3", has_text="Deployment specification").count() == 1, "the card is not reposted"
+    shot(page, "05-what-if-change")
 
-    # --- save two scenarios and compare ---
-    page.get_by_role("button", name="Save as scenario").nth(saves_before).click()
+    # --- a stale button acts on its own plan: Save #1 under the FIRST table saves the first plan ---
+    open_row(page, 1, table=0).get_by_role("button", name="Save #1").click()
     page.get_by_text("Saved Scenario A").wait_for()
-    saves_before = page.get_by_role("button", name="Save as scenario").count()
-    send(page, "double the users")
-    page.locator("h3", has_text="Updated specification").nth(1).wait_for()
-    page.get_by_role("button", name="Save as scenario").nth(saves_before).wait_for()
-    assert "2,000" in page.locator("table").last.inner_text()
-    page.get_by_role("button", name="Save as scenario").nth(saves_before).click()
+    assert "from an earlier plan" in page.get_by_text("Saved Scenario A").inner_text()
+    open_row(page, 1).get_by_role("button", name="Save #1").click()
     page.get_by_text("Saved Scenario B").wait_for()
-    page.get_by_role("button", name="Compare the last two").click()
-    page.locator("h3", has_text="Comparison: Scenario A vs Scenario B").wait_for()
-    table = page.locator("table").last.inner_text()
-    assert "Difference" in table and "Monthly cost" in table and "TTFT p90" in table
-    assert "Users" in table and "+1,000" in table
-    shot(page, "06-comparison")
+    saved = {s["name"]: s for s in api_scenarios(url, alice)}
+    spec_a, spec_b = saved["Scenario A"]["specification"], saved["Scenario B"]["specification"]
+    assert isinstance(spec_a, dict) and isinstance(spec_b, dict)
+    assert spec_a["target_ttft_p90_ms"] == 210 and spec_b["target_ttft_p90_ms"] == 150
+    send(page, "double the users")
+    page.locator("h3", has_text="Options now").nth(1).wait_for()
+    open_row(page, 2).get_by_role("button", name="Save #2").click()
+    page.get_by_text("Saved Scenario C").wait_for()
 
-    # --- resume: reload the thread, the cards and the plot come back ---
-    page.goto(thread_url)
-    page.get_by_text("Restored this plan from your history").wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").first.wait_for()
-    assert len(option_headers(page)) >= 1
-    shot(page, "07-resumed")
+    # --- "compare A with C" compares exactly those; "compare" alone the last two ---
+    send(page, "compare A with C")
+    page.locator("h3", has_text="Comparison: Scenario A vs Scenario C").wait_for()
+    table = step_text(page, "Comparison: Scenario A vs Scenario C")
+    assert "Scenario A" in table and "Scenario C" in table and "Scenario B" not in table
+    assert "Difference" in table and "2,000" in table and "+1,000" in table
+    shot(page, "06-compare-a-with-c")
+    send(page, "compare")
+    page.locator("h3", has_text="Comparison: Scenario B vs Scenario C").wait_for()
+    assert first_row  # the first plan's row is still what Scenario A saved
+    assert page.get_by_text("Scenario B (A)").count() == 0
+
+    # --- reopening the thread three times shows the plan once ---
+    for attempt in range(3):
+        page.goto(thread_url)
+        page.get_by_text("Restored this plan from your history").wait_for(timeout=60_000)
+        option_row(page, 1).wait_for()
+        page.wait_for_timeout(1500)  # anything duplicated would have arrived by now
+        assert page.get_by_test_id("options-table").count() == 1, attempt
+        assert page.get_by_text("Restored this plan from your history").count() == 1, attempt
+        assert page.locator("h3", has_text="recommended option").count() == 1, attempt
+        assert page.locator(".js-plotly-plot").count() == 1, attempt
+    shot(page, "07-resumed-three-times")
     thread_id = thread_url.rsplit("/", 1)[1]
+
+    # --- the same thread on a phone: nothing wider than the screen ---
+    phone = log_in(browser, url, alice, viewport=PHONE)
+    phone.locator("button[type=submit]").click()
+    phone.wait_for_selector("#chat-input")
+    phone.goto(thread_url)
+    option_row(phone, 1).wait_for(timeout=60_000)
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page scrolls sideways by {overflow}px on a phone"
+    phone.screenshot(path=str(ARTIFACTS / "07b-phone-plan.png"), full_page=False)
+    phone.context.close()
+
+    # --- a clarifying answer is never dropped: out of bounds -> the bound and the question again ---
+    new_chat(page, url, "chatbot", "Question 1 of at most 2")
+    send(page, "a trillion users")
+    page.get_by_text("more than I can plan for").wait_for()
+    assert "100,000,000" in page.inner_text("body")
+    send(page, "latency")
+    page.get_by_text("I couldn't read a number of users").wait_for()
+    send(page, "about 2,000 users")
+    page.get_by_text("Question 2 of at most 2").wait_for()
+    send(page, "latency")
+    page.locator("h3", has_text="Deployment specification").wait_for()
+    card = page.locator("table").first.inner_text()
+    assert "2,000 ●" in card and "Fast responses ●" in card, card
+    assert "you said you don't know" not in page.inner_text("body")
+    shot(page, "08-clarifying-answers-used")
+
+    # --- implausible but in bounds: kept, flagged with what it implies, confirmed ---
+    new_chat(page, url, "a chatbot for 500 users, low cost, TTFT under 1 ms", "Before I plan, please check")
+    assert "every option will miss it" in page.inner_text("body")
+    assert page.locator("h3", has_text="recommended option").count() == 0
+    send(page, "TTFT 300 ms")
+    page.locator("h3", has_text="recommended option").first.wait_for()
+
+    # --- GPUs the person owns are on the card ---
+    new_chat(
+        page,
+        url,
+        "Summarize 5000 documents an hour on our own 4 A100-80GB at the lowest cost, power costs $0.12/kWh",
+        "Deployment specification",
+    )
+    card = page.locator("table").first.inner_text()
+    assert "GPUs owned" in card and "4× A100" in card, card
+    page.locator("h3", has_text=re.compile("recommended option|Nothing meets")).first.wait_for()
+    shot(page, "09-owned-gpus")
 
     # --- /api: owner-scoped ---
     with httpx.Client(base_url=url, timeout=10) as client:
         assert client.get("/api/threads").status_code == 401
         mine = client.get("/api/threads", headers={"Authorization": f"Bearer {alice.token}"}).json()
         assert thread_id in {t["id"] for t in mine}
-        scenarios = client.get("/api/scenarios", headers={"Authorization": f"Bearer {alice.token}"}).json()
-        assert [s["name"] for s in scenarios] == ["Scenario A", "Scenario B"]
         bob_h = {"Authorization": f"Bearer {bob.token}"}
         assert client.get("/api/threads", headers=bob_h).json() == []
         assert client.get("/api/scenarios", headers=bob_h).json() == []
         assert client.get("/api/scenarios/Scenario A", headers=bob_h).status_code == 404
         assert client.get(f"/api/threads/{thread_id}", headers=bob_h).status_code == 404
 
-    # --- a second person sees none of it in the UI ---
+    # --- a second person sees none of it; the thread's URL says "not found" ---
     other = log_in(browser, url, bob)
     other.locator("button[type=submit]").click()
     other.wait_for_selector("#chat-input")
@@ -184,10 +302,11 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     assert other.locator(f"#thread-{thread_id}").count() == 0
     assert PROMPT not in other.inner_text("body")
     other.goto(thread_url)
-    other.wait_for_timeout(3000)
-    assert "Restored this plan" not in other.inner_text("body")
-    assert "Scenario A" not in other.inner_text("body")
-    shot(other, "08-second-user")
+    other.wait_for_timeout(1000)
+    shot(other, "10-second-user-not-found")
+    other.get_by_text(re.compile("not found", re.IGNORECASE)).first.wait_for()
+    body = other.inner_text("body")
+    assert "Restored this plan" not in body and "Scenario A" not in body
     log = (ARTIFACTS / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]
 
@@ -226,10 +345,10 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         page.locator("button[type=submit]").click()  # type: ignore[attr-defined]
         page.wait_for_selector("#chat-input")  # type: ignore[attr-defined]
         send(page, PROMPT)
-        page.locator("h4", has_text=re.compile(r"^Option 1:")).first.wait_for()  # type: ignore[attr-defined]
+        option_row(page, 1).wait_for()  # type: ignore[attr-defined]
 
         # --- deploy the top option: preview first, nothing applied ---
-        page.get_by_role("button", name="Deploy", exact=True).first.click()  # type: ignore[attr-defined]
+        open_row(page, 1).get_by_role("button", name="Deploy #1").click()  # type: ignore[attr-defined]
         preview = page.locator("h3", has_text="Deploy option 1:")  # type: ignore[attr-defined]
         preview.wait_for()
         page.wait_for_timeout(500)
@@ -237,15 +356,21 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         body = page.inner_text("body")  # type: ignore[attr-defined]
         assert "Target **local**" not in body and "Target local" in body
         assert "manifests" in body and "Nothing has been applied yet" in body
-        assert "would start" in body, "the local target says what it would do"
+        assert "Would start" in body, "the local target says what it would do"
+        assert "\\n" not in body and '{"' not in body, "no escaped JSON"
+        # The manifests are a real download.
+        with page.expect_download() as download:  # type: ignore[attr-defined]
+            page.get_by_text("manifests.yaml").last.click()  # type: ignore[attr-defined]
+        yaml_text = Path(download.value.path()).read_text()
+        assert "kind: Deployment" in yaml_text and "apiVersion:" in yaml_text
         assert api.get("/api/deployments", headers=alice_h).json() == []
-        shot(page, "09-deploy-preview")
+        shot(page, "11-deploy-preview")
 
         # --- confirm; progress streams as steps; the end shows the endpoint ---
         page.get_by_role("button", name="Confirm", exact=True).click()  # type: ignore[attr-defined]
         page.get_by_role("button", name="Cancel deployment").wait_for()  # type: ignore[attr-defined]
         page.get_by_text("Deploying").first.wait_for()  # type: ignore[attr-defined]
-        shot(page, "10-deploy-running")
+        shot(page, "12-deploy-running")
         page.locator("h3", has_text="is ready").wait_for(timeout=DEPLOY_TIMEOUT_MS)  # type: ignore[attr-defined]
         body = page.inner_text("body")  # type: ignore[attr-defined]
         for step in ("Validating the manifests", "Applying", "Waiting until ready", "Smoke test"):
@@ -262,7 +387,7 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         # Open the steps so the screenshot shows what each one did.
         for used in page.get_by_text(re.compile(r"^Used ")).all():  # type: ignore[attr-defined]
             used.click()
-        shot(page, "11-deploy-ready")
+        shot(page, "13-deploy-ready")
 
         # --- inline inference test: streamed reply with TTFT and ITL ---
         page.get_by_role("button", name="Send a test prompt").first.click()  # type: ignore[attr-defined]
@@ -272,7 +397,8 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         footer.wait_for(timeout=60_000)
         text = footer.inner_text()
         assert re.search(r"TTFT [\d.,]+ ms, ITL [\d.,]+ ms", text), text
-        shot(page, "12-inference-test")
+        assert page.get_by_text("Simulated reply").count() >= 1, "a simulator's reply says so"
+        shot(page, "14-inference-test")
 
         # --- monitoring view: latency over time against the targets, predicted vs observed, advice ---
         page.wait_for_timeout(5000)  # a few scrapes (every 2 s in this server)
@@ -288,7 +414,7 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
             plots.nth(plots_before).scroll_into_view_if_needed()
         body = page.inner_text("body")  # type: ignore[attr-defined]
         assert "Targets: TTFT p90" in body and "Health:" in body
-        shot(page, "13-monitoring")
+        shot(page, "15-monitoring")
 
         # --- reload: "my deployments" is rebuilt from Postgres ---
         thread_url = page.url  # type: ignore[attr-defined]
@@ -303,7 +429,7 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         card.scroll_into_view_if_needed()
         body = page.inner_text("body")  # type: ignore[attr-defined]
         assert "State history" in body and "Smoke test ok" in body and "Prediction:" in body
-        shot(page, "14-my-deployments-after-reload")
+        shot(page, "16-my-deployments-after-reload")
 
         # --- a second person cannot see it: UI and /api ---
         assert api.get("/api/deployments", headers=bob_h).json() == []
@@ -319,12 +445,20 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         send(other, f"monitor {dep_id[:8]}")
         other.get_by_text("no deployment of yours matches").wait_for()  # type: ignore[attr-defined]
         assert name not in other.inner_text("body")  # type: ignore[attr-defined]
-        shot(other, "15-second-user-deployments")
+        shot(other, "17-second-user-deployments")
 
-        # --- delete from the chat; nothing keeps running ---
+        # --- delete from the chat asks first; "No" keeps it, "Yes" deletes; nothing keeps running ---
         page.get_by_role("button", name="Delete deployment").first.click()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="No, keep it").wait_for()  # type: ignore[attr-defined]
+        shot(page, "18-delete-confirmation")
+        page.get_by_role("button", name="No, keep it").click()  # type: ignore[attr-defined]
+        page.get_by_text("Kept: nothing was changed").wait_for()  # type: ignore[attr-defined]
+        assert api.get(f"/api/deployments/{dep_id}", headers=alice_h).json()["state"] == "ready"
+        assert all(_alive(p) for p in pids)
+        page.get_by_role("button", name="Delete deployment").first.click()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Yes, delete it").click()  # type: ignore[attr-defined]
         page.get_by_text("Deleted: its processes").wait_for(timeout=60_000)  # type: ignore[attr-defined]
-        shot(page, "16-deleted")
+        shot(page, "19-deleted")
     finally:
         if dep_id is not None:
             state = api.get(f"/api/deployments/{dep_id}", headers=alice_h).json().get("state")

@@ -134,9 +134,18 @@ def test_preview_card_shows_target_manifests_and_dry_run() -> None:
     )
     card = dv.preview_card(pending, preview)
     assert "Target **local**" in card and "namespace **default**" in card
-    assert "`Deployment/m-1a2b3c`" in card and "would start 2 local" in card
-    assert "instead of the 4" in card and "```yaml" in card and "20 more lines" in card
+    assert "- Deployment/m-1a2b3c" in card and "Would start 2 local" in card
+    assert "instead of the 4" in card and "```" not in card, "the YAML is a download, not a wall of text"
+    assert dv.MANIFESTS_VIEW in card and "80 lines" in card
     assert "Nothing has been applied yet" in card
+
+
+def test_dry_run_json_reads_as_sentences() -> None:
+    raw = '{"kind": "Deployment", "metadata": {"name": "m-1a2b3c"}, "spec": {"replicas": 2}}'
+    assert dv.dry_run_lines([raw, "deployment/m: created (dry run)"]) == [
+        "Deployment m-1a2b3c: accepted by the server (dry run)",
+        "Deployment/m: created (dry run)",
+    ]
 
 
 def test_deployment_card_has_spec_prediction_history_smoke_and_observed() -> None:
@@ -176,6 +185,27 @@ def test_monitoring_plot_has_observed_lines_targets_and_predictions() -> None:
     assert shapes == {210.0, 35.0, 3.0, 1.2}
     card = dv.monitoring_card(Watched(_detail(), None, {}, _observation(), points))
     assert "Targets: TTFT p90 ≤ 210 ms" in card and "Predicted vs observed" in card
+    assert "GPU utilisation: unavailable (no DCGM exporter" in card
+    assert "KV cache" in card and "average batch" in card and "queue" in card
+
+
+def test_monitoring_shows_serving_state_and_actual_against_predicted_cost() -> None:
+    obs = _observation()
+    assert obs.stats is not None
+    stats = obs.stats.model_copy(
+        update={"kv_cache_usage_mean": 0.42, "running_mean": 6.0, "queue_depth_mean": 1.5}
+    )
+    obs = obs.model_copy(update={"stats": stats})
+    prediction = {
+        "min_replicas": 1,
+        "cost": {"hourly_usd": 2.0, "monthly_usd": 1460.0, "per_1k_tokens_usd": 0.01},
+    }
+    lines = "\n".join(dv.serving_lines(obs, prediction, 0.73))
+    assert "KV cache 42%" in lines and "average batch 6.0" in lines and "1.5 waiting" in lines
+    assert "GPU utilisation: 73%" in lines
+    # 2 replicas scraped at $2/hour each = $2,920/month; 50 tokens/s = 180,000 tokens/hour -> $0.0222 per 1k.
+    assert "predicted $1,460/month, running now $2,920/month (2 replica(s))" in lines
+    assert "per 1k tokens $0.0222 at the observed load (predicted $0.0100" in lines
 
 
 def test_inference_footer_and_friendly_cluster_errors() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
 from test_recommend_bruteforce import small_catalog
 
-from app.chat import editing, views
+from app.chat import editing, labels, views
 from app.chat.plots import cost_latency_figure, pareto_front
 from app.chat.store import SavedScenario
 from app.intent.rules import extract
@@ -34,25 +35,98 @@ def spec() -> Specification:
     return apply_template(intent, template_for_task(intent.task_type))
 
 
-def test_spec_card_tells_stated_defaults_and_edits_apart(spec: Specification) -> None:
+def test_spec_card_is_compact_and_tells_stated_defaults_and_edits_apart(spec: Specification) -> None:
     card = views.spec_card(spec.edit(target_ttft_p90_ms=150))
-    users = next(line for line in card.splitlines() if "| Users (total) |" in line)
-    ttft = next(line for line in card.splitlines() if "| TTFT p90 |" in line)
-    tpot = next(line for line in card.splitlines() if "| TPOT p90 |" in line)
-    assert "1,000" in users and "you said" in users
-    assert "150 ms" in ttft and "edited" in ttft
-    assert "default" in tpot
-    assert "100 active users" in card  # the load derivation is shown
+    rows = [line for line in card.splitlines() if line.startswith("| ")]
+    assert len(rows) <= 12, "two columns keep the card short"
+    users = next(line for line in rows if "Users in total" in line)
+    ttft = next(line for line in rows if "Time to first token" in line)
+    tpot = next(line for line in rows if "Time per output token" in line)
+    assert "1,000 ●" in users
+    assert "150 ms ✎" in ttft
+    assert "○" in tpot
+    assert "Monthly budget | no limit" in card and "GPUs allowed | any" in card
+    assert "100 active users" in card  # the traffic reading is shown
+    assert "_" not in card, "no internal field names"
+    assert "0.6666" not in card
 
 
-def test_option_cards_show_cost_verdicts_basis_and_rationale(spec: Specification) -> None:
+def test_spec_card_shows_owned_gpus_and_plain_words() -> None:
+    intent = extract("Questions over our documents for 40 people on our own 8 H100s").intent
+    spec = apply_template(intent, template_for_task(intent.task_type or "rag_qa"))
+    card = views.spec_card(spec)
+    assert "GPUs owned" in card and "8× H100" in card
+    assert "rag_qa" not in card and "owned_hardware" not in card
+
+
+def test_options_are_one_table_with_details_apart(spec: Specification) -> None:
     result = planned(spec)
     assert len(result.options) >= 3
-    card = views.option_card(result.options[0])
-    assert "/month" in card and "TTFT p90" in card and "TPOT p90" in card and "E2E p95" in card
-    assert "target 210" in card and ("✓" in card or "≈" in card)
-    assert "Basis: **estimated**" in card and "80%:" in card
-    assert result.options[0].rationale in card
+    props = views.options_table_props(result)
+    assert [r["rank"] for r in props["rows"]] == [o.rank for o in result.options]
+    assert all(len(r["numbers"]) + 3 == len(props["columns"]) for r in props["rows"])
+    summary = views.options_summary(result)
+    assert "TTFT p90 ≤ 210 ms" in summary
+    assert result.options[0].rationale not in summary, "the rationale is in the row's details only"
+    details = props["rows"][0]["details"]
+    assert details == views.option_details(result.options[0])
+    assert "/month" in details and "TTFT p90" in details and "E2E p95" in details
+    assert "target 210 ms" in details and "80% range" in details and "**estimated**" in details
+    assert result.options[0].rationale in details
+    assert views.options_table(result).count("| Option ") == len(result.options)
+
+
+def test_one_e2e_value_per_option_everywhere(spec: Specification) -> None:
+    result = planned(spec)
+    o = result.options[0]
+    shown = views.metric_value(o, "e2e_p95_ms")
+    assert f"| {labels.ms(shown).removesuffix(' ms')} ✓ |" in views.options_table(result)
+    assert labels.ms(shown) in views.option_details(o)
+    a = _scenario("Scenario A", spec, 1)
+    assert labels.ms(shown) in views.compare_table(a, a)
+
+
+def test_whatif_answers_with_the_change(spec: Specification) -> None:
+    before = planned(spec)
+    tighter = editing.apply_changes(spec, {"target_ttft_p90_ms": 150})
+    after = planned(tighter)
+    summary = editing.describe_changes(spec, {"target_ttft_p90_ms": 150})
+    assert summary == "Time to first token (p90) 210 ms → 150 ms"
+    text = views.whatif_change(before, after, summary)
+    a, b = before.options[0], after.options[0]
+    assert f"{labels.usd(a.cost.monthly_usd)} → {labels.usd(b.cost.monthly_usd)}/month" in text
+    assert "TTFT p90" in text and "→" in text
+    assert ("same model" in text) == (a.model_id == b.model_id)
+
+
+def test_nothing_fits_uses_plain_labels() -> None:
+    from app.planning.result import Relaxation
+
+    spec = apply_template(extract("a chatbot for 1000 users").intent, template_for_task("chatbot"))
+    result = planned(spec.edit(target_ttft_p90_ms=1))
+    assert not result.options
+    result = result.model_copy(
+        update={
+            "relax": [
+                Relaxation(
+                    field="target_ttft_p90_ms", current=1.0, suggested=66.0, effect="3 pairs would qualify"
+                )
+            ],
+            "message": "nothing meets these constraints: x. See `relax` for what to loosen.",
+        }
+    )
+    text = views.nothing_fits(result)
+    assert "Time to first token (p90)**: 1.0 ms → 66 ms" in text
+    assert "target_ttft" not in text and "relax`" not in text
+
+
+def test_implausible_values_are_flagged_with_what_they_imply(spec: Specification) -> None:
+    assert views.plausibility_flags(spec) == []
+    flags = views.plausibility_flags(spec.edit(target_ttft_p90_ms=1))
+    assert len(flags) == 1 and "1.0 ms" in flags[0] and "miss" in flags[0]
+    many = editing.apply_changes(spec, {"total_users": 50_000_000})
+    flags = views.plausibility_flags(many)
+    assert len(flags) == 1 and "50,000,000 users" in flags[0] and "req/s" in flags[0]
 
 
 def test_edits_in_words(spec: Specification) -> None:
@@ -77,6 +151,8 @@ def test_more_users_means_more_load(spec: Specification) -> None:
 def test_settings_panel_changes_only_what_moved(spec: Specification) -> None:
     values = editing.settings_values(spec)
     assert editing.changes_from_settings(spec, values) == {}
+    assert values["expected_qps"] == float(labels.sig(spec.expected_qps)), "rounded for people"
+    assert values["max_monthly_cost_usd"] == 0  # the label says 0 means no limit
     values.update(target_ttft_p90_ms=150, cloud_provider="AWS", max_monthly_cost_usd=None)
     assert editing.changes_from_settings(spec, values) == {
         "target_ttft_p90_ms": 150.0,
@@ -116,10 +192,11 @@ def test_comparison_table_has_deltas(spec: Specification) -> None:
     a = _scenario("Scenario A", spec, 1)
     b = _scenario("Scenario B", editing.apply_changes(spec, {"total_users": 2000}), 3)
     table = views.compare_table(a, b)
-    assert "| Monthly cost |" in table and "Difference (B − A)" in table
+    assert "| Monthly cost |" in table and "| Difference |" in table
     cost_row = next(line for line in table.splitlines() if line.startswith("| Monthly cost"))
     assert "/month |" in cost_row and ("+$" in cost_row or "−$" in cost_row or "same" in cost_row)
-    assert "| Users | 1,000 | 2,000 | +1,000 |" in table
+    assert "| Users in total | 1,000 | 2,000 | +1,000 |" in table
+    assert "| | Scenario A | Scenario B | Difference |" in table
 
 
 def test_plot_marks_the_pareto_front(spec: Specification) -> None:
@@ -127,6 +204,43 @@ def test_plot_marks_the_pareto_front(spec: Specification) -> None:
     result = planned(spec)
     figure = cost_latency_figure(result, target_ms=spec.target_ttft_p90_ms)
     names = [trace.name for trace in figure.data]
-    assert names == ["viable", "recommended", "Pareto front"]
+    assert names == ["other viable", "recommended", "Pareto front"]
     assert len(figure.data[1].x) == len(result.options)
     assert all("/month" in text for text in figure.data[1].hovertext)
+    positions = list(figure.data[1].textposition)
+    assert all(a != b for a, b in itertools.pairwise(positions)), "neighbours' labels differ"
+
+
+def test_plot_uses_a_log_axis_and_zooms_when_costs_span_far(spec: Specification) -> None:
+    result = planned(spec)
+    outlier = result.options[-1].model_copy(
+        update={
+            "rank": 99,
+            "replicas": 40,
+            "cost": result.options[-1].cost.model_copy(update={"monthly_usd": 55_000.0}),
+        }
+    )
+    spread = result.model_copy(update={"viable": [*result.viable, outlier]})
+    figure = cost_latency_figure(spread, target_ms=spec.target_ttft_p90_ms)
+    assert figure.layout.yaxis.type == "log"
+    _low, high = figure.layout.yaxis.range
+    assert 10**high < 55_000, "the view opens on the recommended options"
+    assert "outside this view" in figure.layout.title.text
+
+
+def test_plot_axes_for_owned_hardware_and_batch_jobs(spec: Specification) -> None:
+    result = planned(spec)
+    owned = result.model_copy(
+        update={"specification": {**result.specification, "deployment_model": "owned_hardware"}}
+    )
+    figure = cost_latency_figure(owned)
+    assert figure.layout.yaxis.title.text == "GPUs used"
+    assert list(figure.data[1].y) == sorted(
+        [float(o.gpus_total) for o in result.options], key=lambda g: list(figure.data[1].y).index(g)
+    )
+    batch = result.model_copy(update={"specification": {**result.specification, "batch_items": 20_000}})
+    figure = cost_latency_figure(batch)
+    assert figure.layout.xaxis.title.text == "Hours per run" and figure.layout.yaxis.title.text.startswith(
+        "USD per run"
+    )
+    assert all(x > 0 for x in figure.data[1].x), "no batch point sits at zero"
