@@ -78,11 +78,11 @@ async def start_preview(
     cl.user_session.set(PENDING_KEY, pending)
     dep_id = draft.pending.deployment_id
     elements = [
-        # A real download (Chainlit serves the file to this session) and a readable copy one click away.
+        # A real download (Chainlit serves the file to this session). Not shown as text: a side element
+        # opens by itself and the YAML's embedded JSON (the simulator profile) reads as escaped noise.
         cl.File(
             name=dv.MANIFESTS_FILE, content=draft.preview.yaml.encode(), mime="text/yaml", display="inline"
         ),
-        cl.Text(name=dv.MANIFESTS_VIEW, content=draft.preview.yaml, display="side", language="yaml"),
     ]
     await say(
         dv.preview_card(draft.pending, draft.preview),

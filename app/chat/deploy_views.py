@@ -28,7 +28,6 @@ STATE_TITLES = {
 }
 STATE_MARK = {"ready": "🟢", "failed": "🔴", "deleted": "⚪", "rolled_back": "⚪", "planned": "🔵"}
 MANIFESTS_FILE = "manifests.yaml"
-MANIFESTS_VIEW = "the manifests"
 # The rows of predicted vs observed a deployment card shows; the monitoring view shows them all.
 KEY_METRICS = frozenset({"ttft_ms.p90", "itl_ms.p90", "tpot_ms.p90", "e2e_ms.p95"})
 
@@ -120,8 +119,7 @@ def preview_card(pending: PendingDeploy, preview: Preview) -> str:
         lines += [f"- {x}" for x in dry_run_lines(preview.dry_run)]
     lines += [
         "",
-        f"The YAML ({len(preview.yaml.splitlines()):,} lines) is attached below to download, or read it "
-        f"here: {MANIFESTS_VIEW}.",
+        f"The YAML ({len(preview.yaml.splitlines()):,} lines) is attached below as {MANIFESTS_FILE}.",
         "",
         "Nothing has been applied yet. **Confirm** to deploy, or **Cancel**.",
     ]

@@ -1,12 +1,15 @@
 """The chat in a real browser (Debian's Chromium, headless) against a running server on a fresh database.
 
-Stages 1-3: log in, describe a need, see the specification and >= 3 priced options, edit the TTFT target in
-the settings panel and see the options change, save two scenarios and compare them, resume the thread after
-a reload; and a second person sees none of it, in the UI or through /api. Stage 4: deploy the top option to
-the local target (simulator processes), watch the steps finish, send an inference test and see the streamed
-reply with its TTFT/ITL, open the monitoring view, find the deployment in "my deployments" after a reload,
-and check that a second person cannot see it (UI and /api/deployments); the deployment is deleted at the end
-so no simulator process is left. Screenshots of each stage go to test-artifacts/chat/.
+Stages 1-3: Preflight's login ("Username"), a compact specification card, ONE options table whose rows open
+their details, a what-if answered as a change, a stale Save button that saves its own (older) plan,
+"compare A with C" comparing exactly those, reopening the thread three times with the plan shown once, the
+plan on a phone without sideways scrolling, clarifying answers that are never dropped (beyond the bound ->
+the bound and the question again; unreadable -> a follow-up), an implausible target confirmed before
+planning, owned GPUs on the card; a second person sees none of it and the thread's URL says "not found".
+Stage 4: deploy the top option to the local target (simulator processes) after a preview whose manifests
+download, watch the steps, send a test prompt (labelled simulated), monitor it, find it after a reload, and
+delete it after a confirmation (the first answer "No" keeps it). Screenshots of each stage at 1440×900 and
+390×844 go to test-artifacts/chat/.
 """
 
 from __future__ import annotations

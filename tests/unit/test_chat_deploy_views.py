@@ -136,7 +136,7 @@ def test_preview_card_shows_target_manifests_and_dry_run() -> None:
     assert "Target **local**" in card and "namespace **default**" in card
     assert "- Deployment/m-1a2b3c" in card and "Would start 2 local" in card
     assert "instead of the 4" in card and "```" not in card, "the YAML is a download, not a wall of text"
-    assert dv.MANIFESTS_VIEW in card and "80 lines" in card
+    assert "80 lines) is attached below as manifests.yaml" in card
     assert "Nothing has been applied yet" in card
 
 
