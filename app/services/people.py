@@ -306,6 +306,8 @@ async def sign_in(req: SignInRequest, ctx: Context) -> Principal | None:
         await ctx.session.execute(delete(m.LoginFailure).where(m.LoginFailure.user_name == req.name))
         return principal
     name, ip = req.name[:80], req.client_ip[:64]
+    # Failures older than the window no longer count: drop them, so the table stays small under guessing.
+    await ctx.session.execute(delete(m.LoginFailure).where(m.LoginFailure.at <= since))
     ctx.session.add(m.LoginFailure(at=now, user_name=name, ip=ip))
     await ctx.session.flush()
     # Audit the failure that starts the throttling (not every refused attempt: that is the failures table).
