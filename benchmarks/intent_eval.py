@@ -1,14 +1,19 @@
 """Field-level evaluation of the offline intent extractor on a labelled set.
 
-Usage: python benchmarks/intent_eval.py [tests/data/intent_labelled.jsonl] [--verbose]
+Usage: python benchmarks/intent_eval.py [PATH.jsonl] [--verbose] [--no-speed]
 
-Each line is {"text": ..., "expected": {field: value}} with dotted names for nested fields
-("budget.max_monthly_cost_usd") and only the fields the text states. The extractor's
-``use_case_description`` (the person's own words) is not scored.
+PATH is any JSONL file whose lines are {"text": ..., "expected": {field: value}}, with dotted or nested
+names for the budget and datacenter fields ("budget.max_monthly_cost_usd") and only the fields the text
+states. The extractor's ``use_case_description`` (the person's own words) is not scored.
 
+Printed:
 - field accuracy: expected fields extracted with the right value / all expected fields;
+- per field: precision (right values / values the extractor set) and recall (right values / labelled);
 - hallucinated fields: fields set that the label does not have (the text does not support them);
-- time per message: mean and max of the extractor's wall time, after one warm-up pass.
+- unused numbers: numbers in the text that no field took (as the extractor reports them when it does, and
+  by value match, the same way for any extractor: a number is "used" when some extracted value equals it
+  after a unit conversion);
+- speed: rules and grammar only, per message; and a 20 KB message.
 """
 
 from __future__ import annotations
@@ -29,6 +34,22 @@ from app.intent.vocabulary import default_vocabulary
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "intent_labelled.jsonl"
 UNSCORED = {"use_case_description"}
+# A typed number and a field value relate by one of these factors (s->ms, per minute/hour/day -> per s,
+# cents -> dollars, years -> months, thousands of tokens, per day -> per month).
+_FACTORS = (
+    1.0,
+    1000.0,
+    0.001,
+    1 / 60,
+    1 / 3600,
+    1 / 86400,
+    1 / 2_592_000,
+    60_000.0,
+    0.01,
+    12.0,
+    30.0,
+    1 / 12,
+)
 
 
 def flatten(data: dict[str, Any]) -> dict[str, Any]:
@@ -53,18 +74,87 @@ def same(expected: Any, got: Any) -> bool:
     return bool(expected == got)
 
 
+def _values(got: dict[str, Any]) -> list[float]:
+    out: list[float] = []
+    for value in got.values():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            out.append(float(value))
+        elif isinstance(value, list):
+            out += [float(v["count"]) for v in value if isinstance(v, dict) and "count" in v]
+    return out
+
+
+def unused_by_value(numbers: list[float], got: dict[str, Any]) -> list[float]:
+    """Numbers no extracted value accounts for, after a unit conversion (or tokens/s -> ms per token)."""
+    values = _values(got)
+
+    def used(n: float) -> bool:
+        for v in values:
+            if any(math.isclose(v, n * f, rel_tol=0.01) for f in _FACTORS):
+                return True
+            if n > 0 and math.isclose(v, 1000.0 / n, rel_tol=0.01):
+                return True
+        return False
+
+    return [n for n in numbers if not used(n)]
+
+
+def _schema_paths() -> set[str]:
+    from app.intent.schema import DeploymentIntent
+
+    paths: set[str] = set()
+    for name, info in DeploymentIntent.model_fields.items():
+        paths.add(name)
+        sub = getattr(info.annotation, "model_fields", None)
+        for arg in getattr(info.annotation, "__args__", ()):
+            sub = sub or getattr(arg, "model_fields", None)
+        paths.update(f"{name}.{s}" for s in (sub or {}))
+    return paths
+
+
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"{path}:{n}: not JSON: {e}") from e
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("text"), str)
+            or not isinstance(row.get("expected"), dict)
+        ):
+            raise SystemExit(f"{path}:{n}: expected {{'text': str, 'expected': {{...}}}}")
+        rows.append(row)
+    return rows
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{num / den:6.1%}" if den else "     -"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_SET)
-    parser.add_argument("--verbose", "-v", action="store_true", help="print every miss")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print every miss and extra field")
+    parser.add_argument("--no-speed", action="store_true", help="skip the 20 KB timing")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not args.path.is_file():
+        print(f"error: no such file {args.path}", file=sys.stderr)
+        return 2
+    rows = load_rows(args.path)
     vocab = default_vocabulary()
     for row in rows:  # warm-up: compile regexes, build the vocabulary
         extract(row["text"], vocab)
 
     total = correct = hallucinated = wrong = 0
+    unused_reported = unused_value = numbers_total = 0
     times: list[float] = []
+    # field -> [right, labelled, set by the extractor]
     per_field: dict[str, list[int]] = {}
     for row in rows:
         start = time.perf_counter()
@@ -72,9 +162,11 @@ def main() -> int:
         times.append((time.perf_counter() - start) * 1000)
         got = {k: v for k, v in flatten(result.intent.stated()).items() if k not in UNSCORED}
         expected = flatten(row["expected"])
+        for field in got:
+            per_field.setdefault(field, [0, 0, 0])[2] += 1
         for field, value in expected.items():
             total += 1
-            stats = per_field.setdefault(field, [0, 0])
+            stats = per_field.setdefault(field, [0, 0, 0])
             stats[1] += 1
             if field in got and same(value, got[field]):
                 correct += 1
@@ -85,27 +177,60 @@ def main() -> int:
                 if args.verbose:
                     print(
                         f"MISS  {field}: expected {value!r}, got {got.get(field)!r}\n"
-                        f"      {row['text'][:100]}"
+                        f"      {row['text'][:160]}"
                     )
         for field in got.keys() - expected.keys():
             hallucinated += 1
             if args.verbose:
-                print(f"EXTRA {field}={got[field]!r}\n      {row['text'][:100]}")
+                print(f"EXTRA {field}={got[field]!r}\n      {row['text'][:160]}")
+        numbers_total += len(result.numbers)
+        by_value = unused_by_value(result.numbers, got)
+        unused_value += len(by_value)
+        reported = getattr(result, "unused_numbers", None)
+        if reported is not None:
+            unused_reported += len(reported)
+        if args.verbose and by_value:
+            print(f"UNUSED {by_value}\n      {row['text'][:160]}")
 
     accuracy = correct / total if total else 1.0
+    print(f"set: {args.path}")
     print(f"messages: {len(rows)}  labelled fields: {total}")
     print(
         f"field accuracy: {accuracy:.1%} ({correct}/{total}; {wrong} wrong values, "
         f"{total - correct - wrong} missed)"
     )
+    known = _schema_paths()
+    in_schema = [(ok, n) for f, (ok, n, _m) in per_field.items() if f in known]
+    ok_s, n_s = sum(x for x, _ in in_schema), sum(n for _, n in in_schema)
+    if n_s != total:
+        print(
+            f"  on the fields the intent schema has: {ok_s / n_s if n_s else 1:.1%} ({ok_s}/{n_s}); "
+            f"{total - n_s} labelled fields the schema lacks"
+        )
     print(f"hallucinated fields: {hallucinated}")
     print(
-        f"time per message: mean {statistics.mean(times):.2f} ms, p95 "
+        f"numbers in the texts: {numbers_total}; unused by value match: {unused_value}"
+        + (
+            f"; reported unused by the extractor: {unused_reported}"
+            if hasattr(result, "unused_numbers")
+            else ""
+        )
+    )
+    print(f"{'field':46s} {'precision':>9s} {'recall':>7s}  right/set/labelled")
+    for field, (ok, labelled, made) in sorted(per_field.items()):
+        print(f"  {field:44s} {_pct(ok, made):>9s} {_pct(ok, labelled):>7s}  {ok}/{made}/{labelled}")
+    print(
+        f"rules and grammar only, per message: mean {statistics.mean(times):.2f} ms, p95 "
         f"{sorted(times)[int(0.95 * (len(times) - 1))]:.2f} ms, max {max(times):.2f} ms"
     )
-    if args.verbose:
-        for field, (ok, n) in sorted(per_field.items()):
-            print(f"  {field:45s} {ok}/{n}")
+    if not args.no_speed:
+        big = ""
+        while len(big.encode("utf-8")) < 20_000:
+            big += " ".join(r["text"] for r in rows) + " "
+        big = big.encode("utf-8")[:20_000].decode("utf-8", "ignore")
+        start = time.perf_counter()
+        extract(big, vocab)
+        print(f"20 KB message, rules and grammar: {(time.perf_counter() - start) * 1000:.1f} ms")
     return 0
 
 
