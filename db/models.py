@@ -257,6 +257,26 @@ class UseCaseExample(Base):
     embedding: Mapped[Any] = mapped_column(Vector(384))
 
 
+class IntentExample(Base):
+    """A labelled example sentence for a categorical intent field (the k-NN classifier's memory).
+
+    Rows from the bundled seed file and rows an admin loads (`preflight seed load --kind examples`) live
+    side by side; reloading use cases or the bundled file never deletes an admin's rows.
+    """
+
+    __tablename__ = "intent_examples"
+    __table_args__ = (UniqueConstraint("field", "text", name="uq_intent_examples_field_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    field: Mapped[str] = mapped_column(String(40), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200), comment="Who wrote or labelled it")
+    embedding: Mapped[Any] = mapped_column(Vector(384), nullable=True)
+    seed_source: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 class User(Base):
     __tablename__ = "users"
 

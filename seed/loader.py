@@ -30,6 +30,7 @@ from seed.schemas import (
     ROW_MODELS,
     SEED_KINDS,
     BenchmarkRow,
+    ExampleRow,
     GpuRow,
     ModelRow,
     PriceRow,
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
 # Load order respects foreign keys: prices and benchmarks name GPUs and models.
-LOAD_ORDER: tuple[SeedKind, ...] = ("gpus", "models", "prices", "benchmarks", "usecases")
+LOAD_ORDER: tuple[SeedKind, ...] = ("gpus", "models", "prices", "benchmarks", "usecases", "examples")
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,14 @@ def _validate(file: str, raw: list[RawRow]) -> tuple[list[tuple[RawRow, BaseMode
 
 
 def _check_unique(file: str, kind: SeedKind, rows: list[tuple[RawRow, BaseModel]]) -> list[RowProblem]:
-    if kind not in ("models", "gpus", "usecases"):
+    if kind not in ("models", "gpus", "usecases", "examples"):
         return []
-    key = {"models": "hf_id", "gpus": "id", "usecases": "id"}[kind]
-    seen: dict[str, str] = {}
+    key = {"models": "hf_id", "gpus": "id", "usecases": "id", "examples": "text"}[kind]
+    seen: dict[Any, str] = {}
     problems = []
     for raw, row in rows:
-        value = getattr(row, key)
+        # An example is one sentence per field: the same sentence may label several fields.
+        value = (row.field, row.text) if isinstance(row, ExampleRow) else getattr(row, key)
         if value in seen:
             problems.append(
                 RowProblem(file, raw.locator, key, f"duplicate {value!r} (also at {seen[value]})")
@@ -289,6 +291,7 @@ _TABLES: dict[SeedKind, Any] = {
     "prices": m.Price,
     "benchmarks": m.Benchmark,
     "usecases": m.UseCaseTemplate,
+    "examples": m.IntentExample,
 }
 
 
@@ -309,6 +312,8 @@ def _natural_key(kind: SeedKind, values: dict[str, Any]) -> tuple[Any, ...]:
         )
     if kind == "benchmarks":
         return (values["source"], values["row_key"])
+    if kind == "examples":
+        return (values["field"], values["text"])
     return (values["id"],)
 
 
@@ -435,6 +440,8 @@ async def load_rows(
                 values[kind].append(_gpu_values(row))
             elif isinstance(row, UseCaseRow):
                 values[kind].append(_usecase_values(row))
+            elif isinstance(row, ExampleRow):
+                values[kind].append(row.model_dump())
     if problems:
         raise SeedValidationError(problems)
 
@@ -445,6 +452,8 @@ async def load_rows(
         summary.kinds[kind] = await _upsert(conn, kind, values[kind], origin[kind], replace)
     if "usecases" in validated:
         await embed_usecases(conn)
+    if "examples" in validated:
+        await embed_examples(conn)
     return summary
 
 
@@ -453,6 +462,27 @@ def _benchmark_sanity(file: str, locator: str, v: dict[str, Any]) -> list[RowPro
     from app.datahealth import benchmark_impossibilities
 
     return [RowProblem(file, locator, f, reason) for f, reason in benchmark_impossibilities(v)]
+
+
+async def embed_examples(conn: AsyncConnection) -> None:
+    """Embed the labelled examples that have no vector yet (the bundled vectors serve the bundled texts)."""
+    from app.intent.examples import bundled_vectors_by_text
+
+    table = m.IntentExample.__table__
+    missing = (await conn.execute(select(table.c.id, table.c.text).where(table.c.embedding.is_(None)))).all()
+    if not missing:
+        return
+    known = bundled_vectors_by_text()
+    from app.embeddings import embed
+
+    for row_id, text in missing:
+        # One text at a time: the numpy encoder pads a batch to its longest member.
+        vector = known.get(text)
+        if vector is None:
+            vector = embed([text])[0]
+        await conn.execute(
+            update(table).where(table.c.id == row_id).values(embedding=[float(x) for x in vector])
+        )
 
 
 async def embed_usecases(conn: AsyncConnection) -> None:

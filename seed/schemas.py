@@ -12,14 +12,20 @@ Provenance rules:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.intent.schema import TaskType  # the one definition of the task types
+from app.intent.schema import (  # the one definition of each category
+    BurstinessPattern,
+    DeploymentModel,
+    Priority,
+    TaskType,
+)
 
-SeedKind = Literal["models", "gpus", "prices", "benchmarks", "usecases"]
-SEED_KINDS: tuple[SeedKind, ...] = ("models", "gpus", "prices", "benchmarks", "usecases")
+SeedKind = Literal["models", "gpus", "prices", "benchmarks", "usecases", "examples"]
+SEED_KINDS: tuple[SeedKind, ...] = ("models", "gpus", "prices", "benchmarks", "usecases", "examples")
+
 
 Precision = Literal["bf16", "fp16", "fp8", "fp4", "mxfp4", "int8", "int4"]
 PriceKind = Literal["on_demand", "spot", "reserved_1y", "reserved_3y", "list_per_gpu_hour", "purchase"]
@@ -282,10 +288,34 @@ class UseCaseRow(_Row):
     reason: str | None = Field(default=None, description="Why Preflight chose these defaults")
 
 
+class ExampleRow(_Row):
+    """A labelled example sentence for one categorical intent field (k-NN); embedded on load."""
+
+    field: Literal["task_type", "priority", "subject_matter", "deployment_model", "burstiness_pattern"]
+    label: str = Field(min_length=1, max_length=80, description="The field's value, or 'none'")
+    text: str = Field(min_length=1, max_length=2000)
+    source: str | None = Field(default=None, max_length=200, description="Who wrote or labelled it")
+
+    @model_validator(mode="after")
+    def _label_fits_field(self) -> ExampleRow:
+        allowed = {
+            "task_type": get_args(TaskType),
+            "priority": get_args(Priority),
+            "deployment_model": get_args(DeploymentModel),
+            "burstiness_pattern": get_args(BurstinessPattern),
+        }.get(self.field)
+        if allowed is not None and self.label != "none" and self.label not in allowed:
+            raise ValueError(
+                f"label {self.label!r} is not a {self.field}; use one of {', '.join(allowed)} or none"
+            )
+        return self
+
+
 ROW_MODELS: dict[SeedKind, type[BaseModel]] = {
     "models": ModelRow,
     "gpus": GpuRow,
     "prices": PriceRow,
     "benchmarks": BenchmarkRow,
     "usecases": UseCaseRow,
+    "examples": ExampleRow,
 }

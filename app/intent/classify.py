@@ -5,13 +5,15 @@ the vector and an :class:`ExampleIndex` built from labelled examples (from Postg
 file when there is no database). An example's label ``none`` means "this sentence does not state the
 field", so a message close to such sentences leaves the field unset instead of guessing.
 
-Each of the ``k`` nearest examples of a field votes for its label with its cosine similarity. The winner's
+Each of the ``k`` nearest examples of a field votes for its label with a weight that grows sharply with
+its cosine similarity. The winner's
 ``margin`` is its lead over the runner-up as a share of all the votes: a small margin means the examples
 disagree, and the extractor says so and asks rather than picking one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,8 +30,9 @@ CATEGORICAL_FIELDS: tuple[str, ...] = (
 K = 7
 # Below these the examples do not agree enough (or are too far) to decide; measured on the held-out split
 # (benchmarks/intent_eval.py prints what the classifier decides and how often it is right).
-MIN_MARGIN = 0.25
+MIN_MARGIN = 0.4
 MIN_SIMILARITY = 0.35
+TEMPERATURE = 0.05  # vote weight exp((similarity - 1) / T): 0.05 lower similarity weighs 1/e as much
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ def classify(
     for i in top:
         label = fi.labels[i]
         s = max(float(sims[i]), 0.0)
-        scores[label] = scores.get(label, 0.0) + s
+        # Sharpened so a near-paraphrase outweighs several loosely related sentences.
+        scores[label] = scores.get(label, 0.0) + math.exp((s - 1.0) / TEMPERATURE)
         if label not in best_sim or s > best_sim[label][0]:
             best_sim[label] = (s, int(i))
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])

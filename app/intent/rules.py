@@ -10,6 +10,7 @@ a warning, never clamped.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,12 +31,20 @@ N = r"(\d+(?:\.\d+)?)"
 
 @dataclass
 class Extraction:
-    """What the rules found: the intent, warnings for the person, and the numbers they typed."""
+    """What the extractor found: the intent, warnings for the person, and the numbers they typed.
+
+    ``unused_numbers`` are the typed numbers no field took (nothing is dropped silently); ``votes`` are the
+    classifier's verdicts per categorical field and ``uncertain`` the fields whose examples disagree (the
+    candidates, best first), which the clarifying questions offer.
+    """
 
     intent: DeploymentIntent
     warnings: list[str] = field(default_factory=list)
     numbers: list[float] = field(default_factory=list)
     normalized_text: str = ""
+    unused_numbers: list[float] = field(default_factory=list)
+    votes: dict[str, Any] = field(default_factory=dict)
+    uncertain: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # --- normalisation ----------------------------------------------------------------------------------
@@ -476,6 +485,7 @@ class _Builder:
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
         self.warnings: list[str] = []
+        self.sources: list[str] = []  # the words each value came from: their numbers are bound
 
     def set(self, path: str, value: Any, source: str, *, overwrite: bool = False) -> None:
         keys = path.split(".")
@@ -498,6 +508,7 @@ class _Builder:
             self.warnings.append(f"ignored {path}={value!r} from {source.strip()!r}: {msg}")
             return
         target[keys[-1]] = value
+        self.sources.append(source)
 
 
 # --- field rules -------------------------------------------------------------------------------------
@@ -1737,7 +1748,64 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
         intent = DeploymentIntent.model_validate({k: v for k, v in b.data.items() if k != "available_gpus"})
     for w in b.warnings:
         log.info("extract: %s", w)
-    return Extraction(intent=intent, warnings=b.warnings, numbers=numbers, normalized_text=t)
+    return Extraction(
+        intent=intent,
+        warnings=b.warnings,
+        numbers=numbers,
+        normalized_text=t,
+        unused_numbers=unused_numbers(numbers, b.sources, intent),
+    )
+
+
+_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+# A typed number and a field's value relate by one of these factors (s -> ms, per minute/hour/day -> per
+# second, cents -> dollars, years -> months, per year/day -> per month).
+_FACTORS = (
+    1.0,
+    1000.0,
+    0.001,
+    1 / 60,
+    1 / 3600,
+    1 / 86400,
+    1 / 2_592_000,
+    60_000.0,
+    0.01,
+    12.0,
+    1 / 12,
+    30.0,
+)
+
+
+def unused_numbers(numbers: list[float], sources: list[str], intent: DeploymentIntent) -> list[float]:
+    """The typed numbers no field took: not in the words a value came from, nor equal to a value after a
+    unit conversion (a count folded into an inventory, a rate divided out)."""
+    left = list(numbers)
+    for source in sources:
+        for raw in _NUMBER_RE.findall(source):
+            if float(raw) in left:
+                left.remove(float(raw))
+    values: list[float] = []
+    for value in _flat_values(intent.stated()):
+        values.append(value)
+
+    def taken(n: float) -> bool:
+        return any(math.isclose(v, n * f, rel_tol=0.01) for v in values for f in _FACTORS) or any(
+            n > 0 and math.isclose(v, 1000.0 / n, rel_tol=0.01) for v in values
+        )
+
+    return [n for n in left if not taken(n)]
+
+
+def _flat_values(data: Any) -> list[float]:
+    if isinstance(data, (bool, str)):
+        return []
+    if isinstance(data, (int, float)):
+        return [float(data)]
+    if isinstance(data, dict):
+        return [v for x in data.values() for v in _flat_values(x)]
+    if isinstance(data, list):
+        return [v for x in data for v in _flat_values(x)]
+    return []
 
 
 def extract_intent(text: str, vocabulary: Vocabulary | None = None) -> DeploymentIntent:

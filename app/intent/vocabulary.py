@@ -385,3 +385,28 @@ def load_vocabulary(seed_dir: Path | None = None, shared_dir: Path | None = None
 @lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
     return load_vocabulary()
+
+
+# Subject names that mean the same domain, as different writers put them. The extractor writes the key's
+# value; comparisons (evaluation, merging) go through :func:`same_subject`.
+SUBJECT_ALIASES: dict[str, str] = {
+    "medical": "healthcare",
+    "health": "healthcare",
+    "health care": "healthcare",
+    "hr": "human resources",
+    "ecommerce": "e-commerce",
+    "retail": "e-commerce",
+    "banking": "finance",
+    "financial services": "finance",
+    "law": "legal",
+    "customer service": "customer support",
+}
+
+
+def canonical_subject(subject: str) -> str:
+    s = subject.strip().lower()
+    return SUBJECT_ALIASES.get(s, s)
+
+
+def same_subject(a: str, b: str) -> bool:
+    return canonical_subject(a) == canonical_subject(b)
