@@ -8,7 +8,7 @@ Two sources, each row keeping its own:
 
 The split is by a hash of the text (:func:`split_of`), so it is stable and the held-out part never feeds
 the classifier. ``python -m seed.intent_examples`` rewrites the JSON and the vectors next to it
-(``examples.npy``, float16, one row per example in file order, all-MiniLM-L6-v2); ``--check`` fails
+(``examples.npy``, float16, one row per distinct text in file order, all-MiniLM-L6-v2); ``--check`` fails
 when they are stale.
 """
 
@@ -201,6 +201,11 @@ PHRASES: dict[str, dict[str, list[str]]] = {
 }
 
 
+def unique_texts(rows: list[dict[str, str]]) -> list[str]:
+    """The example texts in file order, each once: the rows of ``examples.npy``."""
+    return list(dict.fromkeys(r["text"] for r in rows))
+
+
 def _normalised(field: str, label: Any) -> str:
     if label is None:
         return "none"
@@ -232,7 +237,7 @@ def build_rows(data_dir: Path = REPO / "tests" / "data") -> list[dict[str, str]]
                 continue
             item = json.loads(line)
             text = item["text"]
-            if split_of(text) != "train" or len(text) > MAX_EXAMPLE_CHARS:
+            if split_of(text) != "train" or not text.strip() or len(text) > MAX_EXAMPLE_CHARS:
                 continue
             for field in FIELDS:
                 add(field, _normalised(field, item["expected"].get(field)), text, f"{name} (train split)")
@@ -278,11 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     old: dict[str, np.ndarray] = {}
     if EXAMPLES_FILE.is_file() and VECTORS_FILE.is_file():
         old_rows = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))["rows"]
+        old_texts = unique_texts(old_rows)
         old_vecs = np.load(VECTORS_FILE)
-        if len(old_rows) == len(old_vecs):
-            old = {r["text"]: v for r, v in zip(old_rows, old_vecs, strict=True)}
+        if len(old_texts) == len(old_vecs):
+            old = dict(zip(old_texts, old_vecs, strict=True))
     # One text at a time: the numpy encoder pads a batch to its longest member.
-    vectors = [old[r["text"]] if r["text"] in old else embed([r["text"]])[0] for r in rows]
+    vectors = [old[t] if t in old else embed([t])[0] for t in unique_texts(rows)]
     EXAMPLES_FILE.write_text(text, encoding="utf-8")
     np.save(VECTORS_FILE, np.asarray(vectors, dtype=np.float16))
     counts: dict[str, int] = {}

@@ -80,10 +80,32 @@ def _missing(intent: DeploymentIntent, q: ClarifyingQuestion) -> bool:
 
 
 def clarifying_questions(
-    intent: DeploymentIntent, *, already_asked: frozenset[str] = frozenset()
+    intent: DeploymentIntent,
+    *,
+    already_asked: frozenset[str] = frozenset(),
+    uncertain: dict[str, tuple[str, ...]] | None = None,
 ) -> list[ClarifyingQuestion]:
-    """Up to two questions for what is still unknown, most valuable first (none when enough is known)."""
-    return [q for q in _QUESTIONS if q.key not in already_asked and _missing(intent, q)][:MAX_QUESTIONS]
+    """Up to two questions for what is still unknown, most valuable first (none when enough is known).
+
+    ``uncertain`` holds the classifier's candidates for fields whose examples disagreed: the question says
+    so and offers them first.
+    """
+    out: list[ClarifyingQuestion] = []
+    for q in _QUESTIONS:
+        if q.key in already_asked or not _missing(intent, q):
+            continue
+        candidates = [c for f in q.fields for c in (uncertain or {}).get(f, ())]
+        if candidates:
+            named = " or ".join(c.replace("_", " ") for c in candidates)
+            q = q.model_copy(
+                update={
+                    "question": f"I could not tell whether this is {named}. {q.question}",
+                    "options": [c.replace("_", " ") for c in candidates]
+                    + [o for o in q.options if o not in {c.replace("_", " ") for c in candidates}],
+                }
+            )
+        out.append(q)
+    return out[:MAX_QUESTIONS]
 
 
 def apply_answer(

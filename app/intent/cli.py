@@ -28,9 +28,12 @@ def extract_command(
         False, "--resolve", help="Print the resolved Specification (template defaults marked) instead."
     ),
 ) -> None:
-    """Extract what a request states. Uses the offline rules unless PREFLIGHT_LLM_BASE_URL is set."""
-    from app.intent.llm import extract_with_llm
-    from app.intent.rules import extract
+    """Extract what a request states: rules, quantity grammar and the bundled labelled examples (no
+    database), merged with an LLM when PREFLIGHT_LLM_BASE_URL is set."""
+    from app.intent.examples import bundled_index
+    from app.intent.llm import extract_with_llm, understand_text
+
+    examples = bundled_index()
 
     if jsonl is not None:
         for n, line in enumerate(jsonl.read_text(encoding="utf-8").splitlines(), start=1):
@@ -44,16 +47,21 @@ def extract_command(
             except (json.JSONDecodeError, KeyError) as e:
                 typer.echo(f"error: {jsonl}:{n}: expected a JSON object with a string 'text' ({e})", err=True)
                 raise typer.Exit(2) from e
-            intent, _path = extract_with_llm(message)
+            intent, _path = extract_with_llm(message, examples=examples)
             sys.stdout.write(json.dumps(intent.stated(), ensure_ascii=False) + "\n")
         return
     if text is None:
         typer.echo("error: give TEXT or --jsonl FILE", err=True)
         raise typer.Exit(2)
 
-    intent, path = extract_with_llm(text)
-    for warning in extract(text).warnings:
+    intent, path, extraction = understand_text(text, examples=examples)
+    for warning in extraction.warnings:
         typer.echo(f"note: {warning}", err=True)
+    for field, candidates in extraction.uncertain.items():
+        typer.echo(f"note: {field} is unclear: {' or '.join(candidates)}?", err=True)
+    if extraction.unused_numbers:
+        unused = ", ".join(f"{n:g}" for n in extraction.unused_numbers)
+        typer.echo(f"note: numbers not used by any field: {unused}", err=True)
     if resolve:
         from app.intent.usecases import TemplateNotFound, apply_template, template_for_task
 

@@ -31,14 +31,17 @@ VECTORS_FILE = _SEED / "examples.npy"
 def _bundled() -> tuple[list[LabelledExample], np.ndarray, str]:
     raw = EXAMPLES_FILE.read_bytes()
     rows = json.loads(raw)["rows"]
+    texts = list(dict.fromkeys(r["text"] for r in rows))  # the vectors file holds each text once
     vectors = np.load(VECTORS_FILE).astype(np.float32)
-    if len(rows) != len(vectors):
+    if len(texts) != len(vectors):
         raise ValueError(
-            f"{VECTORS_FILE} holds {len(vectors)} vectors for {len(rows)} examples: "
+            f"{VECTORS_FILE} holds {len(vectors)} vectors for {len(texts)} example texts: "
             "run python -m seed.intent_examples"
         )
+    by_text = dict(zip(texts, vectors, strict=True))
     examples = [LabelledExample(r["field"], r["label"], r["text"]) for r in rows]
-    return examples, vectors, "bundled:" + hashlib.sha256(raw).hexdigest()[:12]
+    matrix = np.asarray([by_text[ex.text] for ex in examples], dtype=np.float32)
+    return examples, matrix, "bundled:" + hashlib.sha256(raw).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

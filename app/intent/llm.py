@@ -25,7 +25,9 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from app.errors import Unavailable
-from app.intent.rules import Extraction, extract
+from app.intent.classify import ExampleIndex
+from app.intent.extractor import extract
+from app.intent.rules import Extraction
 from app.intent.schema import DeploymentIntent, GpuCount
 from app.intent.vocabulary import Vocabulary, default_vocabulary
 
@@ -288,20 +290,47 @@ def extract_with_llm(
     timeout_s: float | None = None,
     max_retries: int | None = None,
     vocabulary: Vocabulary | None = None,
+    examples: ExampleIndex | None = None,
 ) -> tuple[DeploymentIntent, str]:
-    """Rules, plus the LLM when one is configured. Returns the intent and which path produced it.
+    """The offline extractor, plus the LLM when one is configured. Returns the intent and its path."""
+    intent, path, _ = understand_text(
+        text,
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        vocabulary=vocabulary,
+        examples=examples,
+    )
+    return intent, path
 
-    Unset arguments come from ``app.config.get_settings()``. The path is ``rules`` (no LLM configured),
-    ``llm+rules`` (merged) or ``rules (llm failed)``.
+
+def understand_text(
+    text: str,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    timeout_s: float | None = None,
+    max_retries: int | None = None,
+    vocabulary: Vocabulary | None = None,
+    examples: ExampleIndex | None = None,
+) -> tuple[DeploymentIntent, str, Extraction]:
+    """Rules, grammar and the example classifier (``examples``), plus the LLM when one is configured.
+
+    Returns the intent, which path produced it, and the offline extraction (warnings, unused numbers,
+    uncertain fields). Unset arguments come from ``app.config.get_settings()``. The path is ``rules`` (no
+    LLM configured), ``llm+rules`` (merged) or ``rules (llm failed)``.
     """
     from app.config import get_settings
 
     settings = get_settings()
     base_url = base_url or settings.llm_base_url
     model = model or settings.llm_model
-    rules = extract(text, vocabulary)
+    rules = extract(text, vocabulary, examples=examples)
     if not base_url or not model or not text.strip():
-        return rules.intent, "rules"
+        return rules.intent, "rules", rules
     try:
         proposed = llm_intent(
             text,
@@ -313,5 +342,5 @@ def extract_with_llm(
         )
     except LlmUnavailable as e:
         log.warning("LLM extraction failed, using the offline extractor instead: %s", e)
-        return rules.intent, "rules (llm failed)"
-    return merge_intents(rules, proposed, text, vocabulary), "llm+rules"
+        return rules.intent, "rules (llm failed)", rules
+    return merge_intents(rules, proposed, text, vocabulary), "llm+rules", rules

@@ -335,10 +335,14 @@ def _canonical_numbers(text: str) -> str:
         text,
     )
     text = re.sub(
-        rf"(?<![\d.,])([1-9]\d{{0,2}}(?:\.\d{{3}})+)(?=\s*(?:{_COUNT_NOUNS})\b)",
+        rf"(?<![\d.,])([1-9]\d{{0,2}}(?:\.\d{{3}})+)(?=\s*(?:{_COUNT_NOUNS}|dollars?|usd|eur|euros?|\$)\b)",
         lambda m: m.group(1).replace(".", ""),
         text,
     )
+    # '5.000' and '12.000' are thousands (nobody types three zeros after a decimal point).
+    text = re.sub(r"(?<![\d.,])([1-9]\d{0,2})\.000(?![\d.,])", r"\g<1>000", text)
+    # A decimal comma ('99,9 %', '0,11 usd', 'pue 1,5'): one or two digits after it, no digit group after.
+    text = re.sub(r"(?<![\d.,])(\d+),(\d{1,2})(?![\d]|,\d)", r"\1.\2", text)
 
     def repl(m: re.Match[str]) -> str:
         raw, exp1, exp2, word_mult, short_mult = m.groups()

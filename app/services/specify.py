@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Invalid
 from app.intent.clarify import ClarifyingQuestion, clarifying_questions
-from app.intent.llm import extract_with_llm
-from app.intent.rules import extract
+from app.intent.classify import ExampleIndex
+from app.intent.llm import understand_text
 from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import TemplateNotFound, apply_template, resolve, search_text, template_for_task
 from app.services.bounds import TEXT_MAX
@@ -46,18 +46,41 @@ def check_text(text: str, what: str = "text") -> str:
     return text
 
 
-def _extract(text: str, already_asked: frozenset[str]) -> Understanding:
+def _extract(text: str, already_asked: frozenset[str], examples: ExampleIndex) -> Understanding:
     started = time.perf_counter()
-    intent, path = extract_with_llm(text)
-    warnings = extract(text).warnings
-    questions = clarifying_questions(intent, already_asked=already_asked)
+    intent, path, extraction = understand_text(text, examples=examples)
+    warnings = list(extraction.warnings)
+    if extraction.unused_numbers:
+        shown = ", ".join(f"{n:g}" for n in extraction.unused_numbers[:8])
+        warnings.append(f"numbers I did not use: {shown}; edit the specification if one of them matters")
+    questions = clarifying_questions(intent, already_asked=already_asked, uncertain=extraction.uncertain)
     return Understanding(intent, questions, path, warnings, (time.perf_counter() - started) * 1000)
 
 
-async def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
+async def examples(ctx: Context | None = None) -> ExampleIndex:
+    """The labelled examples the classifier reads: Postgres (cached by version, so an example an admin
+    loads is used by the next request), or the bundled ones when there is no database."""
+    from app.intent.examples import bundled_index, load_index
+
+    if ctx is not None:
+        return await load_index(ctx.session)
+    from db.session import DatabaseUnavailableError, session_scope
+
+    try:
+        async with session_scope() as session:
+            return await load_index(session)
+    except DatabaseUnavailableError as e:
+        log.info("labelled examples from the bundled seed file (no database: %s)", e)
+        return bundled_index()
+
+
+async def understand(
+    text: str, *, already_asked: frozenset[str] = frozenset(), ctx: Context | None = None
+) -> Understanding:
     """The intent in ``text`` and the questions still worth asking."""
     check_text(text)
-    return await cpu_pool().run(_extract, text, already_asked)
+    index = await examples(ctx)
+    return await cpu_pool().run(_extract, text, already_asked, index)
 
 
 async def specify(
@@ -78,7 +101,7 @@ async def specify(
 
 
 async def specification_from_text(text: str, ctx: Context) -> Specification:
-    understood = await understand(text)
+    understood = await understand(text, ctx=ctx)
     return await specify(understood.intent, ctx)
 
 
