@@ -369,7 +369,7 @@ _UNITS = {
 _UNIT_ALT = "|".join(sorted(_UNITS, key=len, reverse=True))
 # 'pro Stunde', 'par seconde', 'por día', 'je Tag', 'al mes', 'à la seconde', 'per maand', 'por mês'.
 _PER_UNIT_RE = re.compile(
-    rf"\b(?:pro|par|por|je|al|ao|à la|a la|au|à l'|a l')\s*({_UNIT_ALT})(?![{_LETTERS}])"
+    rf"\b(?:pro|par|por|je|al|ao|à la|a la|au|à l'|a l'|all'|alla|al)\s*({_UNIT_ALT})(?![{_LETTERS}])"
     # Dutch / Italian 'per' is also English: only before their own units ('per maand'; 'per tag' stays).
     rf"|\bper\s*(maand|mese|uur|ora|ore|dag|dagen|giorno|settimana|seconde|seconden|secondi|minuti)"
     rf"(?![{_LETTERS}])"
@@ -561,6 +561,9 @@ _PHRASES: dict[str, str] = {
     "huren": "rent",
     "noleggiare": "rent",
     "comprar": "buy",
+    "servidores": "servers",
+    "serveurs": "servers",
+    "servern": "servers",
     "kaufen": "buy",
     "acheter": "buy",
     "kopen": "buy",
@@ -580,6 +583,23 @@ _PHRASES: dict[str, str] = {
     "en lote": "in batch",
     "janela de": "window of",
     "ventana de": "window of",
+    # latency words
+    "premier token": "first token",
+    "primer token": "first token",
+    "primeiro token": "first token",
+    "primo token": "first token",
+    "eerste token": "first token",
+    "erste token": "first token",
+    "ersten token": "first token",
+    "sous": "under",
+    "abaixo de": "under",
+    "por token": "per token",
+    "par token": "per token",
+    "pro token": "per token",
+    # priorities
+    "la prioridad es el costo": "cost is the top priority",
+    "la priorité est le coût": "cost is the top priority",
+    "la priorità è il costo": "cost is the top priority",
     # reliability
     "verfügbarkeit": "availability",
     "disponibilité": "availability",

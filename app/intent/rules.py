@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from app.intent.fastsearch import search as fast_search
 from app.intent.multilingual import to_english
+from app.intent.quantities import batch, people, price_class
 from app.intent.schema import DeploymentIntent
 from app.intent.vocabulary import Vocabulary, default_vocabulary
 
@@ -517,70 +518,6 @@ class _Builder:
 
 # --- field rules -------------------------------------------------------------------------------------
 
-_USER_ADJ = (
-    r"concurrent|simultaneous|active|daily|monthly|weekly|internal|external|total|registered|named|paying|"
-    r"enterprise|end|human|support|sales|customer|call|center|contact|hospital|field|remote|global|peak|our|"
-    r"of|and|software|backend|frontend|data|legal|medical|beta|pilot|unique|regular|power|new|existing|"
-    r"potential|expected|initial|in-house|inhouse|service|help|desk|hr|it|company|corporate|b2b|retail|bank|"
-    r"online|student|clinical|qa|ml|sre|ops|devops|web|mobile|app|platform|marketing|finance|research"
-)
-_USER_NOUNS = (
-    r"users?|people|persons|employees|staff|developers|devs|engineers|programmers|coders|customers|clients|"
-    r"agents|students|members|subscribers|visitors|seats|analysts|researchers|lawyers|attorneys|doctors|"
-    r"clinicians|physicians|nurses|teachers|reps|representatives|shoppers|players|readers|editors|marketers|"
-    r"sellers|colleagues|workers|patients|callers|dau|mau|daus|maus|learners|writers|translators|testers|"
-    r"adjusters|underwriters|accountants|auditors|recruiters|consultants|advisors|advisers|technicians|"
-    r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
-    r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
-    r"listeners|streamers|creators|guests|drivers|merchants|partners|vendors|residents|citizens|"
-    r"nutzer|benutzer|mitarbeiter|usuarios|utilisateurs|utenti|gebruikers|empleados|employés"
-)
-_USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
-_USERS_ALT_RE = re.compile(
-    rf"(?:user ?base|audience|population|headcount|team|company|org|organization|workforce|staff)"
-    rf"\s+(?:of|size of|is|:|=|with|around|about|~|approx\.?)\s*(?:around |about |roughly |~ ?)?{N}(?!\s*%)\b"
-)
-_USERS_CONCURRENT_RE = re.compile(
-    rf"(?<![\w.$]){N}\s+(?:concurrent|simultaneous)(?!\s+(?:requests|sessions))\b"
-)
-# A count in brackets right after the people: 'our analysts (about 150)'.
-_USERS_PAREN_RE = re.compile(
-    rf"\b(?:{_USER_NOUNS})\s*\(\s*(?:about|around|roughly|approx\.?|approximately|~|ca\.?)?\s*{N}\s*"
-    rf"(?:people|of them|in total|total)?\s*\)"
-)
-# 'There are about 1,200 of them' after the people were named ('our claims adjusters.').
-_USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
-
-
-def _users_of_them(t: str) -> list[re.Match[str]]:
-    return [
-        m
-        for m in _USERS_OF_THEM_RE.finditer(t)
-        if fast_search(rf"\b(?:{_USER_NOUNS})\b", t[max(0, m.start() - 150) : m.start()])
-    ]
-
-
-def _users(t: str, b: _Builder) -> None:
-    for matches in (
-        _USERS_RE.finditer(t),
-        _USERS_ALT_RE.finditer(t),
-        _USERS_CONCURRENT_RE.finditer(t),
-        _USERS_PAREN_RE.finditer(t),
-        _users_of_them(t),
-    ):
-        for m in matches:
-            before = t[max(0, m.start() - 12) : m.start()]
-            # 'per user' / '/month' are rates; 'w/ 1.2M users' is 'with'.
-            if fast_search(r"(?:\bper|(?<!\bw)/|\bevery|\beach)\s*$", before):
-                continue
-            value = _num(m.group(1))
-            if value != int(value):
-                continue
-            b.set("concurrent_users", int(value), m.group(0))
-            if "concurrent_users" in b.data:
-                return
-
-
 _TIME_UNITS = {
     "second": 1,
     "sec": 1,
@@ -760,7 +697,8 @@ _LATENCY_VALUE_RE = re.compile(rf"(?<![\w.$]){N}\s*{_LAT_UNIT}")
 _TTFT_KW = (
     r"ttft|time[\s-]to[\s-]first[\s-]token|first[\s-]token|first[\s-]byte|start (?:streaming|responding|answering)|"
     r"(?:begins?|starts?) (?:to )?(?:stream|respond|appear|show)|starts? (?:streaming|appearing|showing)|"
-    r"(?:text|tokens|answer|response|words) (?:start|begin)s? (?:to )?(?:appear|stream|show)"
+    r"(?:text|tokens|answer|response|words) (?:start|begin)s? (?:to )?(?:appear|stream|show)|"
+    r"(?:respons\w*|answers?|repl(?:y|ies)|output) (?:must |should |needs? to |has to |have to )?(?:start|begin)s?"
 )
 _TPOT_KW = (
     r"tpot|\bitl\b|inter[\s-]?token|time[\s-]per[\s-](?:output[\s-])?token|per[\s-](?:output[\s-])?token|"
@@ -827,7 +765,9 @@ def _latencies(t: str, b: _Builder, task: str | None) -> None:
         prev_end = m.end()
         # 'per second' / 'every 5 seconds' are rates and periods, not latencies.
         if fast_search(
-            r"(?:\bper|/|\ban?|\beach|\bevery|\bfor|\bof|\blast(?:s|ing)?|\bafter|\bwait)\s*$", before_full
+            # A spaced slash separates list items ('99.9% / 300ms p90 TTFT'), it is not 'per'.
+            r"(?:\bper|(?<!\s)/|\ban?|\beach|\bevery|\bfor|\bof|\blast(?:s|ing)?|\bafter|\bwait)\s*$",
+            before_full,
         ) and not fast_search(rf"(?:{_LAT_KW}|latency|response time)\s*(?:p\d{{2}}\s*)?of\s*$", before_full):
             continue
         before = re.split(r"[.;!?,]|\band\b|\bbut\b", before_full)[-1]
@@ -835,7 +775,11 @@ def _latencies(t: str, b: _Builder, task: str | None) -> None:
         # A percentile other than the fields' own (p90 first token / per token, p95 end to end) is a
         # different target: 'p99 under a second' must not become a p95 one.
         pct = fast_search(r"\bp(\d{2})\b", before) or re.match(r"^\s*(?:at\s+)?p(\d{2})\b", after)
-        if pct and pct.group(1) not in ("90", "95"):
+        ttft_named = fast_search(
+            rf"(?:{_TTFT_KW})\W*(?:p\d{{2}}\W*)?(?:latency\W*)?\w*\W*$", before
+        ) or re.match(rf"^\s*(?:p\d{{2}}\s*)?(?:{_TTFT_KW})", after)
+        # One TTFT slot: a stricter percentile's bound (p99) is also a p90 bound; a looser one (p50) is not.
+        if pct and pct.group(1) not in ("90", "95") and not (ttft_named and int(pct.group(1)) > 90):
             continue
         # A keyword right before the number names it ('ttft<150ms', 'tpot 50 ms'); a keyword right after it
         # names it too ('150 ms ttft'), unless a number follows that keyword, which then is its own
@@ -918,7 +862,7 @@ def _token_lengths(t: str, b: _Builder) -> None:
         b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
     for m in re.finditer(
-        rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*{N}\s*(?:tokens?\s*)?out\b", t
+        rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*~?\s*{N}\s*(?:tokens?\s*)?out\b", t
     ):
         b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
@@ -986,7 +930,7 @@ def _money(t: str, b: _Builder) -> str:
     blanked = t
     # Power price, dollars or cents per kWh.
     for m in re.finditer(
-        rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?)\s*kwh\b", t
+        rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?|por|pro|par)\s*kwh\b", t
     ):
         value = _num(m.group(1)) / (100 if m.group(2) else 1)
         b.set("datacenter_context.power_cost_per_kwh", round(value, 6), m.group(0))
@@ -1176,7 +1120,8 @@ def _priority(t: str, b: _Builder) -> None:
 def _quality(t: str, b: _Builder) -> None:
     if fast_search(
         r"very high[- ]quality|highest[- ]quality|top[- ](?:notch )?quality|best (?:possible )?quality|"
-        r"premium quality|excellent quality|state[- ]of[- ]the[- ]art quality|very_high",
+        r"premium quality|excellent quality|state[- ]of[- ]the[- ]art quality|very_high|"
+        r"quality (?:must|needs to|should|has to) be very high",
         t,
     ):
         b.set("quality_threshold", "very_high", "very high quality")
@@ -1196,7 +1141,7 @@ def _reliability(t: str, b: _Builder) -> None:
     m = fast_search(
         rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
     ) or fast_search(
-        rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|"
+        rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|del|de|di|"
         rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%",
         t,
     )
@@ -1210,7 +1155,7 @@ def _reliability(t: str, b: _Builder) -> None:
 
 
 _NEG_BEFORE = re.compile(
-    r"(?:\bnot|\bno|\bnever|\bwithout|\bexcept|\bexcluding|\bexclude|\bavoid(?:ing)?|\bbut not|\brather than|"
+    r"(?:\bnot|\bno|\bnever|\bwithout|\bdon'?t|\bdo not|\bexcept|\bexcluding|\bexclude|\bavoid(?:ing)?|\bbut not|\brather than|"
     r"\binstead of|\bother than|\banything but|can'?t use|cannot use|don'?t want|no access to|don'?t have|"
     r"\bban(?:ned)?|\bskip|\bnothing on|can'?t get|cannot get|unable to get|couldn'?t get|no quota for|"
     r"(?:can'?t|cannot|unable to) (?:get|obtain|secure) (?:any )?(?:quota|capacity|allocation|access)s? (?:for|on|to))\s+(?:(?:any|the|our|use|using|on|an?|to|run on|running on|deploy on)\s+)*"
@@ -1222,7 +1167,7 @@ _NEG_AFTER = re.compile(
     r"(?:is|are)\s+(?:out|excluded|off the table|banned|too (?:slow|expensive|small|old))|(?:are|is)\s+a no[- ]go)"
 )
 _OWNED_CUE = re.compile(
-    r"\b(?:our|we have|we've got|we got|we own|we already (?:have|own)|already (?:have|own)|owned|in[- ]house|"
+    r"\b(?:our|own|we have|we've got|we got|we own|we already (?:have|own)|already (?:have|own)|owned|in[- ]house|"
     r"on[- ]prem\w*|sitting idle|idle|spare|existing|we bought|we purchased|in our (?:datacenter|data center|dc|"
     r"cluster|rack|lab|basement)|have access to \d+)\b"
 )
@@ -1264,7 +1209,7 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str])
         sentence = _sentence(t, m.start())
         before30 = t[max(0, m.start() - 30) : m.start()]
         count_before = fast_search(
-            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more)\s+)*$", before30
+            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more|gpus?)\s+)*$", before30
         )
         count_after = _COUNT_AFTER_RE.match(after)
         # A total in brackets after the GPU beats a per-node count before it ('4 nodes of 8xA100 (32 GPUs)').
@@ -1305,12 +1250,12 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str])
         b.set("gpu_inventory", [{"gpu": g, "count": c} for g, c in inventory.items()], "owned gpus")
     cap = fast_search(
         rf"(?:at most|no more than|max(?:imum)?(?: of)?|up to|limit(?:ed)? to|capped at|cap of|only have|only|"
-        rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpus?|cards?|accelerators?)\b",
+        rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpu'?s?|cards?|accelerators?)(?![\w])",
         t,
     ) or fast_search(rf"(?<![\w.]){N}\s*gpus?\s*(?:max|maximum|at most|tops)\b", t)
     # 'H100s only, at most 2 of them': 'them' are the GPUs named just before.
     cap = cap or fast_search(
-        rf"gpuref\d+s?\b[^.;!?\n]{{0,30}}\b(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s*{N}\s*"
+        rf"gpuref\d+s?\b[^.;!?\n]{{0,80}}\b(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s*{N}\s*"
         rf"of\s+(?:them|those)\b",
         t,
     )
@@ -1487,7 +1432,9 @@ def _deployment(t: str, b: _Builder) -> None:
         t,
     ):
         b.set("deployment_model", "cloud_rental", "cloud")
-    m = fast_search(rf"\bpue\s*(?:of|is|=|:|at|around|about|~)?\s*{N}", t) or fast_search(rf"{N}\s*pue\b", t)
+    m = fast_search(rf"\bpue\s*(?:of|is|=|:|at|around|about|~|es|est|ist|è|é|is)?\s*{N}", t) or fast_search(
+        rf"{N}\s*pue\b", t
+    )
     if m:
         b.set("datacenter_context.cooling_overhead_pue", _num(m.group(1)), m.group(0))
     if fast_search(
@@ -1733,7 +1680,16 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     task = _task(t, b)
     _subject(t, b)
     rest = _money(t, b)
-    _users(rest, b)
+    for bnd in people(rest):
+        b.set(bnd.field, bnd.value, bnd.source)
+    for bnd in batch(rest):
+        b.set(bnd.field, bnd.value, bnd.source)
+        if bnd.field == "batch_items" and b.data.get("batch_items") == bnd.value:
+            # '20,000 documents every night' is the size of a run, not a request rate.
+            rest = rest[: bnd.start] + " " * len(bnd.source) + rest[bnd.start + len(bnd.source) :]
+    pc = price_class(t)
+    if pc is not None:
+        b.set(pc.field, pc.value, pc.source)
     _rates(rest, b)
     _traffic_reading(rest, b)
     _latencies(rest, b, task)
