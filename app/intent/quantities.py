@@ -155,7 +155,8 @@ _RATE_AFTER = re.compile(
     r"\s*(?:(?:(?:per|a|an|each|every)\s+|/\s*)(?:second|sec|s|minute|min|hour|hr|h|day|d)\b|daily\b|hourly\b)"
 )
 _WINDOW_RE = re.compile(
-    rf"(?:within|in|under|inside|window of|deadline(?: of)?|by|takes?|done in|finish(?:ed)? in|complete in)\s+"
+    rf"(?:within|in|under|inside|window of|deadline(?: of)?|by|takes?|done in|finish(?:ed)? in|"
+    rf"complete in)\s+"
     rf"(?:about\s+|roughly\s+|~\s*)?{N}\s*(?:hours?|hrs?|h)\b|(?<![\w.]){N}[\s-]*(?:hours?|hrs?|h)[\s-]+"
     rf"(?:window|deadline|slot)\b"
 )
@@ -198,7 +199,8 @@ def batch(t: str) -> list[Binding]:
         out.append(
             Binding("batch_window_hours", float((end - start) % 24 or 24), clock.group(0), clock.start())
         )
-    elif re.search(r"\bovernight\b", t):
+    elif re.search(r"\bovernight\b|\bnightly\b|\b(?:every|each|per|a) night\b", t):
+        # A job that runs at night has the night: 8 hours (the contract's reading of 'overnight').
         out.append(Binding("batch_window_hours", 8.0, "overnight", 0))
     return out
 
@@ -214,10 +216,18 @@ def price_class(t: str) -> Binding | None:
     m = re.search(r"\bmainstream (?:gpu )?(?:clouds?|providers?)\b", t)
     if m and not _NEGATED.search(t[max(0, m.start() - 20) : m.start()]):
         return Binding("price_class", "mainstream", m.group(0), m.start())
-    for m in re.finditer(r"\b(?:spot(?: instances?)?|marketplaces?)\b", t):
+    for m in re.finditer(
+        r"\b(?:spot(?: instances?)?|marketplaces?|preemptible|interruptible|community cloud)\b", t
+    ):
         if not _NEGATED.search(t[max(0, m.start() - 20) : m.start()]):
             return Binding("price_class", "marketplace", m.group(0), m.start())
-    m = re.search(rf"\bhyperscalers?\b|\b(?:{_HYPERSCALERS})\s*(?:/|,|or|and)\s*(?:{_HYPERSCALERS})\b", t)
+    m = re.search(
+        rf"\bhyperscalers?\b|\bone of the big (?:three|3)\b|"
+        rf"\b(?:{_HYPERSCALERS})\s*(?:/|,|or|and)\s*(?:{_HYPERSCALERS})\b|"
+        rf"\b(?:must|has to|have to|needs? to|only)\s+(?:be\s+|run\s+|stay\s+)?(?:on|in|with)\s+"
+        rf"(?:{_HYPERSCALERS})\b",
+        t,
+    )
     if m and not _NEGATED.search(t[max(0, m.start() - 20) : m.start()]):
         return Binding("price_class", "hyperscaler", m.group(0), m.start())
     return None

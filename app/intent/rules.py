@@ -615,83 +615,6 @@ def _rates(t: str, b: _Builder) -> None:
             b.set("expected_qps", qps, src)
 
 
-# --- traffic reading: what kind of user count, batch windows, price class (issue 12) ----------------------
-# Kept small and in one function: the intent grammar will absorb it.
-_CONCURRENT_CUE_RE = re.compile(
-    rf"(?<![\w.$]){N}\+?\s+(?:concurrent|simultaneous)\b|\bconcurrent(?:ly)?\b|\bsimultaneous(?:ly)?\b|"
-    r"\bat once\b|\bat the same (?:time|moment)\b|\bin parallel\b"
-)
-_DAILY_CUE_RE = re.compile(
-    rf"(?<![\w.$]){N}\+?\s+(?:(?:daily|unique daily)\s+(?:active\s+)?(?:{_USER_NOUNS})|dau)\b|"
-    rf"\bdau\s*(?:of|:|=|is|around|about|~)?\s*{N}|"
-    rf"(?<![\w.$]){N}\+?\s+(?:{_USER_NOUNS})\s+(?:a|per|each|every)\s+day\b"
-)
-_BATCH_CUE_RE = re.compile(
-    r"\b(?:every|each|per|a) night\b|\bnightly\b|\bovernight\b|\bbatch(?:es)?\b|\bbackfill\b|"
-    r"\bevery (?:day|morning|week|weekend|month)\b|\bweekly\b"
-)
-_BATCH_ITEMS_RE = re.compile(
-    rf"(?<![\w.$~-]){N}\+?\s+(?:[a-z-]+\s+){{0,2}}?(?:{_RATE_NOUNS})\b(?!\s*(?:each|per|a)\s+(?:second|minute))"
-)
-_WINDOW_RE = re.compile(
-    rf"\b(?:within|in under|in less than|under|in|by)\s+(?:about\s+|~\s*)?{N}\s*(?:hours?|hrs?|h)\b|"
-    rf"(?<![\w.$]){N}\s*-?\s*(?:hours?|hrs?|h)\s+(?:window|deadline|budget)\b"
-)
-_RUNS_PER_MONTH = (
-    (r"\bweekly\b|\bevery week(?:end)?\b|\bonce a week\b", 4.3),
-    (r"\bmonthly\b|\bevery month\b|\bonce a month\b", 1.0),
-    (r"\bhourly\b|\bevery hour\b", 730.0),
-    (r"\bnight\b|\bnightly\b|\bovernight\b|\bdaily\b|\bevery (?:day|morning)\b|\beach day\b", 30.0),
-)
-_MARKETPLACE_RE = re.compile(
-    r"\b(?:spot|marketplace|preemptible|interruptible|vast\.?ai|community cloud)\b[^.;!?]{0,40}?"
-    r"\b(?:fine|ok|okay|acceptable|good|allowed|welcome)\b|\b(?:fine|ok|okay) with (?:spot|marketplace)\b"
-)
-_HYPERSCALER_RE = re.compile(
-    r"\b(?:must|has to|have to|need to|needs to|only)\s+(?:be\s+|run\s+|stay\s+)?(?:on|in|with)?\s*"
-    r"(?:aws|gcp|azure|google cloud|a hyperscaler|hyperscalers|one of the big (?:three|3))\b|\bhyperscalers? only\b"
-)
-
-
-def _traffic_reading(t: str, b: _Builder) -> None:
-    """How a user count was meant (concurrent, daily, total), a batch window, and a stated price class."""
-    if "concurrent_users" in b.data:
-        count = b.data["concurrent_users"]
-        if _DAILY_CUE_RE.search(t) and not fast_search(
-            rf"(?<![\w.$]){int(count)}\+?\s+(?:concurrent|simultaneous)", t
-        ):
-            b.data["daily_users"] = b.data.pop("concurrent_users")
-        elif not _CONCURRENT_CUE_RE.search(t):
-            b.data["total_users"] = b.data.pop("concurrent_users")
-    cue = _BATCH_CUE_RE.search(t)
-    window = _WINDOW_RE.search(t)
-    if cue or (window and b.data.get("task_type") == "batch_processing"):
-        items = next(
-            (
-                m
-                for m in _BATCH_ITEMS_RE.finditer(t)
-                if not fast_search(r"\btokens?\b|\busers?\b|\bgpus?\b", m.group(0)) and _num(m.group(1)) >= 10
-            ),
-            None,
-        )
-        if items is not None:
-            b.set("batch_items", int(_num(items.group(1))), items.group(0))
-            hours = next((g for g in (window.groups() if window else ()) if g), None)
-            if hours is not None:
-                b.set("batch_window_hours", _num(hours), window.group(0))  # type: ignore[union-attr]
-            elif fast_search(r"\bovernight\b|\bnight", t):
-                b.set("batch_window_hours", 8.0, "overnight")
-            runs = next((per for pattern, per in _RUNS_PER_MONTH if fast_search(pattern, t)), None)
-            if runs is not None:
-                b.set("batch_runs_per_month", runs, "batch frequency")
-            # The job's size is the load now; a rate read from the same phrase would count it twice.
-            b.data.pop("expected_qps", None)
-    if _MARKETPLACE_RE.search(t):
-        b.set("price_class", "marketplace", "spot/marketplace is fine")
-    elif _HYPERSCALER_RE.search(t):
-        b.set("price_class", "hyperscaler", "must be on a hyperscaler")
-
-
 _LAT_UNIT = r"(ms|msec|msecs|millisecond|milliseconds|s|sec|secs|second|seconds|min|mins|minute|minutes)\b"
 _LATENCY_VALUE_RE = re.compile(rf"(?<![\w.$]){N}\s*{_LAT_UNIT}")
 _TTFT_KW = (
@@ -1420,7 +1343,7 @@ def _deployment(t: str, b: _Builder) -> None:
     ):
         b.set("deployment_model", "purchase", "buy")
     elif "gpu_inventory" in b.data or fast_search(
-        r"on[- ]prem\w*|our own (?:hardware|gpus|servers|datacenter|data center|cluster)|owned hardware|"
+        r"on[- ]prem\w*|our own (?:gpuref\d+ )?(?:hardware|gpus|servers|machines|boxes|nodes|datacenter|data center|cluster)|owned hardware|"
         r"(?:our|in-house|own) (?:datacenter|data center|dc)\b|(?:already|we) (?:own|have) (?:\w+ )?(?:gpus|gpuref)|"
         r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?",
         t,
@@ -1691,7 +1614,6 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     if pc is not None:
         b.set(pc.field, pc.value, pc.source)
     _rates(rest, b)
-    _traffic_reading(rest, b)
     _latencies(rest, b, task)
     _token_lengths(rest, b)
     _priority(t, b)
