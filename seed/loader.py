@@ -468,8 +468,8 @@ async def embed_examples(conn: AsyncConnection) -> None:
     """Embed the labelled examples that have no vector yet (the bundled vectors serve the bundled texts)."""
     from app.intent.examples import bundled_vectors_by_text
 
-    table = m.IntentExample.__table__
-    missing = (await conn.execute(select(table.c.id, table.c.text).where(table.c.embedding.is_(None)))).all()
+    table = m.IntentExample
+    missing = (await conn.execute(select(table.id, table.text).where(table.embedding.is_(None)))).all()
     if not missing:
         return
     known = bundled_vectors_by_text()
@@ -481,7 +481,7 @@ async def embed_examples(conn: AsyncConnection) -> None:
         if vector is None:
             vector = embed([text])[0]
         await conn.execute(
-            update(table).where(table.c.id == row_id).values(embedding=[float(x) for x in vector])
+            update(table).where(table.id == row_id).values(embedding=[float(x) for x in vector])
         )
 
 

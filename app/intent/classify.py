@@ -66,8 +66,9 @@ class ExampleIndex:
         matrix = np.asarray(vectors, dtype=np.float32)
         if len(examples) != len(matrix):
             raise ValueError(f"{len(examples)} examples but {len(matrix)} vectors")
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else matrix
-        matrix = matrix / np.where(norms == 0, 1.0, norms) if len(matrix) else matrix
+        if len(matrix):
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
         by_field: dict[str, list[int]] = {}
         for i, ex in enumerate(examples):
             by_field.setdefault(ex.field, []).append(i)
