@@ -49,7 +49,9 @@ from app.planning.quality import (
     THRESHOLDS,
     QualityProfile,
     below_size_floor,
+    direct_evidence,
     meets_threshold,
+    needs_direct_evidence,
     option_quality,
     task_quality,
 )
@@ -419,6 +421,7 @@ class Planner:
         threshold = self.threshold
         reference = self.reference_quality()
         preferred = set(self.spec.preferred_models)
+        unproven_by_model: dict[str, str | None] = {}
         out: list[Candidate] = []
         for cfg, quality in skeleton:
             c = Candidate(cfg=cfg, quality=quality)
@@ -448,12 +451,18 @@ class Planner:
             if reference is not None and cfg.model_id != self.spec.quality_reference_model:
                 ref_name, ref = reference
                 lower = quality.basis == "unknown" or quality.index < ref.index - REFERENCE_TOLERANCE
+                label = (
+                    f"lower quality than {ref_name} for {self.spec.task_type} "
+                    f"({'unknown' if quality.basis == 'unknown' else f'{quality.index:.0f}'} "
+                    f"< {ref.index:.0f})"
+                )
+                if not lower:
+                    if cfg.model_id not in unproven_by_model:
+                        unproven_by_model[cfg.model_id] = self.unproven_against_reference(model)
+                    unproven = unproven_by_model[cfg.model_id]
+                    if unproven is not None:
+                        lower, label = True, unproven
                 if lower:
-                    label = (
-                        f"lower quality than {ref_name} for {self.spec.task_type} "
-                        f"({'unknown' if quality.basis == 'unknown' else f'{quality.index:.0f}'} "
-                        f"< {ref.index:.0f})"
-                    )
                     c.quality = quality.model_copy(update={"below_reference": label})
                     c.violations.append(Violation("quality_reference_model", quality.index, ref.index, label))
             out.append(c)
@@ -464,6 +473,22 @@ class Planner:
         if model.profile is None:
             return model.quality
         return task_quality(model.profile, self.spec.task_type, self.spec.subject_matter)
+
+    def unproven_against_reference(self, model: ModelEntry) -> str | None:
+        """Why a far smaller model does not count as matching the named one (no head-to-head win in any
+        source for this task), or None when it does or is not far smaller."""
+        ref_id = self.spec.quality_reference_model or ""
+        ref = self.catalog.models.get(ref_id) or self.catalog.reference_models.get(ref_id)
+        if ref is None or not needs_direct_evidence(model.profile, ref.profile):
+            return None
+        assert model.profile is not None and ref.profile is not None
+        if direct_evidence(model.profile, ref.profile, self.spec.task_type, self.spec.subject_matter):
+            return None
+        return (
+            f"not shown to match {ref_id.split('/')[-1]} for {self.spec.task_type}: "
+            f"{model.profile.params_b:.0f} B against {ref.profile.params_b:.0f} B and no source scored both "
+            "with this model ahead"
+        )
 
     def reference_quality(self) -> tuple[str, Quality] | None:
         """The named quality floor ('Llama 3.1 70B quality') at full precision, when the catalog knows it."""

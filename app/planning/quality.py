@@ -138,6 +138,9 @@ class QualityProfile:
     model_id: str
     params_b: float
     standings: dict[str, Standing] = field(default_factory=dict)
+    # (family, benchmark, source) -> the model's score there, signed so that higher is better; only groups
+    # with another catalog model. Direct evidence against a named model comes from these.
+    groups: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
 
 def _family_of(row: Mapping[str, Any]) -> str | None:
@@ -182,6 +185,10 @@ def quality_profiles(models: Sequence[ModelFacts]) -> dict[str, QualityProfile]:
         for mid, v in means.items():
             z[mid][key] = (v - mu) / sd
     out = {m.id: QualityProfile(model_id=m.id, params_b=m.total_params_b) for m in models}
+    for key, members in groups.items():
+        if len(members) >= 2:
+            for mid, v in members.items():
+                out[mid].groups[key] = sum(v) / len(v)
     for fam, keys in by_family.items():
         for mid, standing in _fit_family(keys, z).items():
             out[mid].standings[fam] = standing
@@ -332,6 +339,37 @@ def meets_threshold(quality: Quality, threshold: str) -> bool:
     if quality.basis == "unknown":
         return threshold == "standard"
     return quality.index >= THRESHOLDS[threshold]
+
+
+# A model under this share of a named model's size must show it matches that model directly.
+DIRECT_EVIDENCE_BELOW = 1.0 / 3.0
+
+
+def direct_evidence(
+    candidate: QualityProfile, reference: QualityProfile, task_type: str, subject_matter: str | None = None
+) -> str | None:
+    """A benchmark of the task's families where one source scored both and the candidate matched or beat the
+    named model, in words; None when no source compared them head to head or the candidate lost every time."""
+    families = task_weights(task_type, subject_matter)
+    best: tuple[float, str] | None = None
+    for key, mine in candidate.groups.items():
+        if key[0] not in families or key not in reference.groups:
+            continue
+        theirs = reference.groups[key]
+        if mine >= theirs:
+            margin = mine - theirs
+            text = f"{key[1]} ({key[2]}): {abs(mine):g} vs {abs(theirs):g}"
+            if best is None or margin > best[0]:
+                best = (margin, text)
+    return best[1] if best else None
+
+
+def needs_direct_evidence(candidate: QualityProfile | None, reference: QualityProfile | None) -> bool:
+    """Whether the candidate is small enough next to the named model that an index reached only through
+    other models is not enough: a far smaller model must beat it somewhere, head to head."""
+    if candidate is None or reference is None or not candidate.params_b or not reference.params_b:
+        return False
+    return candidate.params_b < reference.params_b * DIRECT_EVIDENCE_BELOW
 
 
 def below_size_floor(params_b: float, task_type: str) -> float | None:

@@ -152,3 +152,31 @@ def test_a_model_named_as_a_quality_level_is_read_as_a_floor_not_a_pick(
     intent = extract(text).intent
     assert intent.quality_reference_model == reference
     assert bool(intent.preferred_models) == (reference is None)
+
+
+def test_a_far_smaller_model_must_beat_the_named_model_head_to_head_to_count_as_its_equal() -> None:
+    from app.planning.quality import direct_evidence, needs_direct_evidence
+
+    q = quality_profiles(
+        [
+            ModelFacts("big/70b", "f", 70.0, 70.0, (row("mmlu", "s1", 80), row("ifeval", "s2", 85))),
+            ModelFacts("small/8b", "f", 8.0, 8.0, (row("mmlu", "s1", 81), row("mmlu", "s3", 50))),
+            ModelFacts("other/8b", "f", 8.0, 8.0, (row("mmlu", "s3", 70), row("ifeval", "s2", 60))),
+            ModelFacts("mid/32b", "f", 32.0, 32.0, (row("mmlu", "s1", 70),)),
+        ]
+    )
+    assert needs_direct_evidence(q["small/8b"], q["big/70b"]) and not needs_direct_evidence(
+        q["mid/32b"], q["big/70b"]
+    )
+    assert direct_evidence(q["small/8b"], q["big/70b"], "chatbot") == "mmlu (s1): 81 vs 80"
+    assert direct_evidence(q["other/8b"], q["big/70b"], "chatbot") is None  # lost the one shared benchmark
+
+    models = ["Qwen/Qwen3-14B", "Qwen/Qwen2.5-32B-Instruct"]
+    catalog = seed_catalog(models, {"H100-SXM-80GB": 2.5})
+    s = _spec(
+        task_type="chatbot", concurrent_users=100, quality_reference_model="meta-llama/Llama-3.1-70B-Instruct"
+    )
+    result = plan(s, catalog)
+    assert {o.model_id for o in result.options} == {"Qwen/Qwen2.5-32B-Instruct"}
+    reason = next(r.reason for r in result.rejected if r.model_id == "Qwen/Qwen3-14B")
+    assert "not shown to match Llama-3.1-70B-Instruct" in reason
