@@ -26,6 +26,7 @@ from app.chat.labels import (
 )
 from app.chat.store import SavedScenario
 from app.intent.schema import Specification
+from app.planning.explain import option_work_lines, traffic_reading_line
 from app.planning.result import Option, RecommendationResult, SloCheck
 
 # Plain symbols that every system font draws (emoji fall back to empty boxes on many Linux desktops).
@@ -260,6 +261,9 @@ def options_summary(result: RecommendationResult, *, title: str | None = None) -
         f"({t.prompt_tokens_avg:,} prompt / {t.output_tokens_avg:,} response tokens). "
         f"Targets: {targets_line(result.specification)}.",
     ]
+    reading = traffic_reading_line(result)
+    if reading:
+        lines.append(reading)
     if result.message:
         lines += ["", f"**{_sentence(result.message)}**"]
     lines += [
@@ -354,6 +358,7 @@ def option_details(option: Option) -> str:
         lines.append(f"- Buying beats renting after {cost.break_even_month:.0f} months")
     if cost.power_monthly_usd:
         lines.append(f"- Power: {usd(cost.power_monthly_usd)}/month")
+    lines += [f"- {line[0].upper()}{line[1:]}" for line in option_work_lines(option)]
     lines += [f"- Note: {note}" for note in cost.notes]
     if option.similar_outcomes:
         lines.append(f"- Past deployments: {option.similar_outcomes}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.planning.quality import THRESHOLDS
-from app.planning.result import Option, Rejected, Relaxation, SloCheck
+from app.planning.result import Option, RecommendationResult, Rejected, Relaxation, SloCheck
 from app.planning.sizing import SLO_SAFETY_MARGIN
 
 if TYPE_CHECKING:
@@ -495,3 +495,61 @@ def vs_next_cheaper(planner: Planner, c: Candidate, ranked: Sequence[Candidate])
         f"Beats the cheaper {short(nxt.cfg.model_id)} on {nxt.gpus_total} × {nxt.cfg.gpu_id} "
         f"({usd(nxt.cost.monthly_usd)}/month): {why}; it trades {delta} for that."
     )
+
+
+def traffic_reading_line(result: RecommendationResult) -> str | None:
+    """How the load was read and its plausible range, in one line (CLI and chat)."""
+    t = result.traffic
+    if t.peak_qps_low is None or t.peak_qps_high is None:
+        return None
+    what = {
+        "concurrent": "users at the same moment",
+        "daily": "distinct users a day",
+        "total": "a user population",
+        "batch": "a batch job with a deadline",
+        "rate": "a request rate",
+    }[t.reading]
+    return (
+        f"Reading: {what}; peak {t.peak_qps:,.3g} QPS (plausible {t.peak_qps_low:,.3g}–"
+        f"{t.peak_qps_high:,.3g}); edit the user count or its kind to change it."
+    )
+
+
+def option_work_lines(o: Option) -> list[str]:
+    """Price class and range, blended vs peak cost, batch pricing, utilisation and headroom, alternatives,
+    flags: the work behind an option (CLI and chat)."""
+    lines: list[str] = []
+    c = o.cost
+    if c.deployment_model == "cloud_rental" and c.usd_per_gpu_hour is not None:
+        klass = c.price_class or "unclassified"
+        line = f"price: {klass} source {c.provider} at ${c.usd_per_gpu_hour:.2f}/GPU-hour"
+        if c.price_low is not None and c.price_median is not None and c.price_high is not None:
+            line += (
+                f"; trusted range ${c.price_low:.2f}–${c.price_median:.2f}–${c.price_high:.2f} "
+                "(min–median–max" + (f", {c.price_dates}" if c.price_dates else "") + ")"
+            )
+        lines.append(line)
+        if c.batch_monthly_usd is not None:
+            lines.append(
+                f"batch: {c.batch_gpu_hours_per_run:g} GPU-hours and ${c.batch_usd_per_run:,.2f} a run, "
+                f"${c.batch_monthly_usd:,.0f}/month scaled to zero between runs; always on "
+                f"${c.always_on_monthly_usd or 0:,.0f}/month"
+            )
+        elif c.monthly_usd_at_peak is not None:
+            lines.append(
+                f"cost: ${c.monthly_usd:,.0f}/month blended over the day "
+                f"({c.peak_hours_per_day or 24:.0f} h at peak); ${c.monthly_usd_at_peak:,.0f}/month always "
+                "at peak"
+            )
+        if c.marketplace_monthly_usd is not None:
+            lines.append(
+                f"marketplace/spot alternative: ${c.marketplace_monthly_usd:,.0f}/month (can be reclaimed)"
+            )
+    if o.utilization_at_peak is not None:
+        room = f", headroom +{o.slo_headroom:.0%} before the SLOs break" if o.slo_headroom is not None else ""
+        lines.append(f"utilisation at peak: {o.utilization_at_peak:.0%}{room}")
+    lines.extend(
+        f"faster: {a.gpus_total} × {a.gpu_id} ({a.precision}, TP {a.tp}): {a.buys}" for a in o.alternatives
+    )
+    lines.extend(f"flag: {f}" for f in o.flags)
+    return lines

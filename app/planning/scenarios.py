@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, audit
 from app.errors import Conflict, Invalid, NotFound
 from app.intent.schema import Specification
-from app.planning.explain import ms, short, usd
+from app.planning.explain import ms, option_work_lines, short, traffic_reading_line, usd
 from app.planning.quality import THRESHOLDS
 from app.planning.recommend import Offload, get_recommendation, recommend
 from app.planning.result import Option, RecommendationResult
@@ -461,6 +461,9 @@ def format_result(result: RecommendationResult) -> str:
         out.append(f"Recommendation {result.recommendation_id}")
     out.append("Load:")
     out.extend(f"  {line}" for line in result.traffic.explanation)
+    reading = traffic_reading_line(result)
+    if reading:
+        out.append(f"  {reading}")
     if result.message:
         out.append(result.message)
     for o in result.options:
@@ -484,6 +487,7 @@ def format_result(result: RecommendationResult) -> str:
             flag = f" with --quantization {o.checkpoint.quantization}" if o.checkpoint.quantization else ""
             out.append(f"   weights: {o.checkpoint.repo}{flag} ({o.checkpoint.how})")
         out.append(f"   {o.rationale}")
+        out.extend(f"   {line}" for line in option_work_lines(o))
         if o.cost.deployment_model != "cloud_rental":
             out.extend(f"   cost: {n}" for n in o.cost.notes)
             if o.rank == 1 and o.cost.assumptions:
