@@ -229,8 +229,13 @@ def _miss_score(c: Candidate) -> tuple[int, float]:
 
 
 def _reason(c: Candidate) -> str:
+    """The binding constraint first (the one missed by the widest margin), then the others."""
     head = f"needs {c.cfg.min_fit_tp} GPUs to fit; " if c.cfg.min_fit_tp > 1 else ""
-    return head + "; ".join(v.text for v in c.violations)
+    ordered = sorted(c.violations, key=_severity, reverse=True)
+    if not ordered:
+        return head.rstrip("; ")
+    rest = "; ".join(v.text for v in ordered[1:])
+    return head + f"binding: {ordered[0].text}" + (f"; also {rest}" if rest else "")
 
 
 def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejected], list[Rejected]]:
