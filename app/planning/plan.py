@@ -280,19 +280,7 @@ class Planner:
                 ),
                 hw=hw,
             )
-        rental = cloud_cost(
-            gpu.id,
-            gpus_steady=steady,
-            gpus_peak=peak,
-            prices=self.prices_of(gpu.id),
-            tokens_per_hour=self.tokens_per_hour,
-            kinds=self.settings.rental_kinds,
-            provider=self.spec.cloud_provider if model == "cloud_rental" else None,
-            region=self.spec.region if model == "cloud_rental" else None,
-            classes=self.price_classes,
-            gpu_is_sxm=_is_sxm(gpu),
-            peak_hours_per_day=self.derivation.peak_hours_per_day,
-        )
+        rental = self.rental_cost(gpu, steady, peak)
         if model == "cloud_rental":
             return rental
         return purchase_cost(
@@ -310,6 +298,47 @@ class Planner:
             board=board,
             hw=hw,
         )
+
+    def rental_cost(self, gpu: GpuEntry, steady: int, peak: int) -> Cost | None:
+        """Cloud rental cost, kept in the catalog's memo across plans: it depends on the counts, the price
+        rules and the daily pattern, not on the load (only the per-token figure does, set here)."""
+        named = self.spec.deployment_model == "cloud_rental"
+        provider = self.spec.cloud_provider if named else None
+        region = self.spec.region if named else None
+        hours = self.derivation.peak_hours_per_day
+        key = (
+            "rental",
+            gpu.id,
+            steady,
+            peak,
+            self.price_classes,
+            self.settings.rental_kinds,
+            provider,
+            region,
+            hours,
+        )
+        memo = self.catalog.memo
+        if key not in memo:
+            memo[key] = cloud_cost(
+                gpu.id,
+                gpus_steady=steady,
+                gpus_peak=peak,
+                prices=self.prices_of(gpu.id),
+                tokens_per_hour=1.0,
+                kinds=self.settings.rental_kinds,
+                provider=provider,
+                region=region,
+                classes=self.price_classes,
+                gpu_is_sxm=_is_sxm(gpu),
+                peak_hours_per_day=hours,
+            )
+        cost: Cost | None = memo[key]
+        if cost is None:
+            return None
+        per_1k = (
+            round(cost.hourly_usd / (self.tokens_per_hour / 1000.0), 9) if self.tokens_per_hour > 0 else None
+        )
+        return cost.model_copy(update={"per_1k_tokens_usd": per_1k})
 
     def prices_of(self, gpu_id: str) -> list[PriceRow]:
         """The GPU's price rows (the cost functions only look at those), indexed once per catalog."""

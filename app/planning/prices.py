@@ -18,6 +18,7 @@ Pure functions over ``PriceRow``s. The rules (Preflight's judgements, from ``sha
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,7 @@ _HOST_RE = re.compile(r"[Hh]ost [\w.-]+ row(?: in same file)?:? ?([\d.]+)/h")
 RISK_NOTE = "marketplace/spot capacity can be reclaimed or disappear: fine for batch or dev, risky at 99.9%"
 
 
+@functools.lru_cache(maxsize=65536)  # rows are frozen; planning asks the same rows again and again
 def price_class(row: PriceRow) -> str:
     """hyperscaler, mainstream or marketplace (see the module's rules)."""
     provider = row.provider.casefold()
@@ -64,6 +66,7 @@ def allowed_classes(stated: str | None, reliability_pct: float) -> frozenset[str
     return TRUSTED_BY_DEFAULT
 
 
+@functools.lru_cache(maxsize=65536)  # rows are frozen; planning asks the same rows again and again
 def wrong_form_factor(row: PriceRow, gpu_is_sxm: bool) -> bool:
     """True when the row prices a PCIe/NVL card but the GPU is an SXM part."""
     if not gpu_is_sxm:
@@ -72,6 +75,7 @@ def wrong_form_factor(row: PriceRow, gpu_is_sxm: bool) -> bool:
     return bool(_PCIE_RE.search(text))
 
 
+@functools.lru_cache(maxsize=65536)  # rows are frozen; planning asks the same rows again and again
 def host_usd_per_gpu_hour(row: PriceRow) -> tuple[float, str | None]:
     """The host VM's price per GPU-hour for a GPU-only row (0 otherwise), and how it was obtained."""
     if not row.excludes_host or not row.usd_per_gpu_hour:
@@ -89,6 +93,7 @@ def host_usd_per_gpu_hour(row: PriceRow) -> tuple[float, str | None]:
     )
 
 
+@functools.lru_cache(maxsize=65536)  # rows are frozen; planning asks the same rows again and again
 def effective_usd_per_gpu_hour(row: PriceRow) -> float:
     """GPU price plus the host it needs."""
     return (row.usd_per_gpu_hour or 0.0) + host_usd_per_gpu_hour(row)[0]
