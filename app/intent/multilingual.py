@@ -498,6 +498,18 @@ _PHRASES: dict[str, str] = {
     "atención al cliente": "customer support",
     "servicio al cliente": "customer support",
     "soporte al cliente": "customer support",
+    # domains
+    "juridische": "legal",
+    "juridisch": "legal",
+    "juristische": "legal",
+    "juristischen": "legal",
+    "juridique": "legal",
+    "juridiques": "legal",
+    "jurídico": "legal",
+    "jurídicos": "legal",
+    "jurídicas": "legal",
+    "giuridico": "legal",
+    "giuridici": "legal",
     # how users are counted
     "gleichzeitige": "concurrent",
     "gleichzeitigen": "concurrent",

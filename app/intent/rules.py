@@ -1,10 +1,11 @@
-"""Deterministic offline extractor: a person's words -> :class:`DeploymentIntent`, with no model.
+"""Deterministic rules for what is not a quantity: task, domain, priority, quality, GPUs and models named,
+provider, region, deployment model, burstiness; and the entry point that runs normalisation, the quantity
+grammar (``app.intent.quantities``) and these rules.
 
 It sets a field only when the text states it or clearly implies it; defaults come later from the use-case
-template. The text is normalised first (lower case, misspellings of key words fixed, number words turned into
-digits, '10k' / '1,000' / '1.5 million' / '10^12' turned into plain numbers, model and GPU names replaced by
-placeholders), then small focused rules read each field. A value outside the schema's bounds is dropped with
-a warning, never clamped.
+template. A value outside the schema's bounds is dropped with a warning, never clamped. The categorical
+fields are then checked against labelled examples by ``app.intent.extractor`` (see
+``docs/intent-extraction.md`` for which method decides each field and why).
 """
 
 from __future__ import annotations
@@ -13,21 +14,29 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.intent.fastsearch import search as fast_search
-from app.intent.multilingual import to_english
-from app.intent.quantities import batch, people, price_class
+from app.intent.normalize import Mentions, normalize_text
+from app.intent.quantities import (
+    batch,
+    latencies,
+    money,
+    people,
+    price_class,
+    rates,
+    reliability,
+    token_lengths,
+)
 from app.intent.schema import DeploymentIntent
+from app.intent.spans import Builder, N, num, sentence, window_before
 from app.intent.vocabulary import Vocabulary, default_vocabulary
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 50_000
-N = r"(\d+(?:\.\d+)?)"
 
 
 @dataclass
@@ -46,888 +55,6 @@ class Extraction:
     unused_numbers: list[float] = field(default_factory=list)
     votes: dict[str, Any] = field(default_factory=dict)
     uncertain: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-# --- normalisation ----------------------------------------------------------------------------------
-
-_UNICODE = str.maketrans(
-    {
-        "\u2019": "'",
-        "\u2018": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u202f": " ",
-        "\u2009": " ",
-        "\u00d7": "x",
-        "\u2264": "<=",
-        "\u2248": "~",
-        "\u20ac": " eur ",
-        "\u00a3": " gbp ",
-    }
-)
-
-# Words whose misspellings matter to the rules (edit distance 1, same first letter, length >= 5).
-_KEYWORDS = [
-    "thousand",
-    "million",
-    "billion",
-    "hundred",
-    "milliseconds",
-    "millisecond",
-    "seconds",
-    "second",
-    "minutes",
-    "minute",
-    "hours",
-    "users",
-    "people",
-    "employees",
-    "developers",
-    "customers",
-    "engineers",
-    "requests",
-    "queries",
-    "latency",
-    "summarize",
-    "summarise",
-    "summarization",
-    "summaries",
-    "summary",
-    "translate",
-    "translation",
-    "translations",
-    "chatbot",
-    "chatbots",
-    "autocomplete",
-    "completion",
-    "completions",
-    "budget",
-    "monthly",
-    "month",
-    "tokens",
-    "token",
-    "response",
-    "responses",
-    "generation",
-    "prompts",
-    "cheapest",
-    "cheap",
-    "accuracy",
-    "accurate",
-    "quality",
-    "critical",
-    "important",
-    "concurrent",
-    "assistant",
-    "question",
-    "questions",
-    "answering",
-    "documents",
-    "classify",
-    "classifying",
-    "nightly",
-    "support",
-    "knowledge",
-    "throughput",
-    "available",
-    "excluding",
-]
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-_KEYWORD_SET = frozenset(_KEYWORDS)
-_DELETE_INDEX: dict[str, set[str]] = {}
-for _kw in _KEYWORDS:
-    for _d in _deletes(_kw) | {_kw}:
-        _DELETE_INDEX.setdefault(_d, set()).add(_kw)
-# English words that are one edit from a keyword but mean something else.
-_NOT_TYPOS = frozenset({"seconded", "monthy", "users'", "tokenn", "quantity", "critic", "support"})
-
-
-@lru_cache(maxsize=8192)
-def _corrected(word: str) -> str:
-    """The keyword ``word`` is a one-edit misspelling of, or ``word`` itself (cached: words repeat)."""
-    if word in _KEYWORD_SET or word in _NOT_TYPOS:
-        return word
-    candidates: set[str] = set()
-    for d in _deletes(word) | {word}:
-        candidates |= _DELETE_INDEX.get(d, set())
-    candidates = {
-        c
-        for c in candidates
-        if c[0] == word[0] and abs(len(c) - len(word)) <= 1 and c != word + "s" and word != c + "s"
-    }
-    if len(candidates) == 1:
-        return candidates.pop()
-    # 'secnds' may match both 'seconds' and 'second': prefer the same length.
-    same = {c for c in candidates if len(c) == len(word) + 1 or len(c) == len(word)}
-    return sorted(same)[0] if len(same) == 1 else word
-
-
-def _fix_spelling(text: str) -> str:
-    # Only words of 5 letters or more are corrected (shorter ones have too many one-edit neighbours).
-    return re.sub(r"[a-z]{5,}", lambda m: _corrected(m.group(0)), text)
-
-
-_UNITS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-        ]
-    )
-}
-_TENS = {
-    w: 10 * (i + 2)
-    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
-}
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "lakh": 1e5, "lakhs": 1e5, "crore": 1e7}
-_NUMBER_WORD_RE = re.compile(
-    r"\b(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-    r"thousand|million|billion|lakhs?|crore|dozen|half|and|\d+(?:\.\d+)?)[\s-]+)*"
-    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-    r"thousand|million|billion|lakhs?|crore|dozen)\b"
-)
-
-
-def _words_value(words: list[str]) -> float | None:
-    total = 0.0
-    current = 0.0
-    seen = False
-    half = False
-    for w in words:
-        if w in ("a", "an", "and"):
-            continue
-        if w == "half":
-            half = True
-            continue
-        if re.fullmatch(r"\d+(?:\.\d+)?", w):
-            current += float(w)
-        elif w in _UNITS:
-            current += _UNITS[w]
-        elif w in _TENS:
-            current += _TENS[w]
-        elif w == "dozen":
-            current = (current or 1) * 12
-        elif w == "hundred":
-            current = (current or 1) * 100
-        elif w in _SCALES:
-            total += (current or 1) * _SCALES[w]
-            current = 0
-        else:
-            return None
-        seen = True
-    if not seen:
-        return None
-    value = total + current
-    if half:
-        # 'half a million' -> 500000; 'one and a half' -> 1.5.
-        value = value / 2 if words[0] == "half" else value + 0.5
-    return value
-
-
-def _words_to_digits(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        raw = m.group(0)
-        words = [w for w in re.split(r"[\s-]+", raw.strip()) if w]
-        # A leading digit run that is not followed by a scale word stays as typed ('8 one-hour slots').
-        while words and words[0] in ("and",):
-            words.pop(0)
-        if (
-            words
-            and words[0] in ("a", "an")
-            and len(words) > 1
-            and words[1] not in _SCALES
-            and words[1] not in ("hundred", "dozen")
-        ):
-            return raw
-        value = _words_value(words)
-        if value is None:
-            return raw
-        prefix = " " if raw.startswith(" ") else ""
-        return prefix + _fmt(value) + (" " if raw.endswith(" ") else "")
-
-    # 'a few hundred' is vague: keep it out of the numbers ('hundreds' is not a number word).
-    text = re.sub(
-        r"\b(?:a few|few|several|many|a couple(?: of)?|couple(?: of)?) (hundred|thousand|million)s?\b",
-        r"some \1s",
-        text,
-    )
-    text = re.sub(r"\bhalf an? (second|minute|hour|day)\b", r"0.5 \1", text)
-    text = re.sub(r"\b(under|within|below|in|than|about|around) an? (second|minute)\b", r"\1 1 \2", text)
-    text = re.sub(r"\b(\d+(?:\.\d+)?) and a half\b", lambda m: _fmt(float(m.group(1)) + 0.5), text)
-    return _NUMBER_WORD_RE.sub(repl, text)
-
-
-def _fmt(value: float) -> str:
-    if value == int(value) and abs(value) < 1e18:
-        return str(int(value))
-    return f"{value:.6f}".rstrip("0").rstrip(".")
-
-
-_COUNT_NOUNS = (
-    r"users?|people|persons|employees|staff|developers|devs|engineers|customers|clients|agents|students|"
-    r"members|subscribers|visitors|seats|analysts|researchers|lawyers|attorneys|doctors|clinicians|nurses|"
-    r"teachers|reps|representatives|shoppers|players|readers|editors|marketers|sellers|colleagues|workers|"
-    r"patients|callers|accounts|requests|queries|tokens|documents|docs|tickets|calls|messages|employees|"
-    r"nutzer|benutzer|mitarbeiter|usuarios|utilisateurs|utenti|gebruikers|empleados|employés"
-)
-_NUMERIC_RE = re.compile(
-    r"(?<![\w.])(\d+(?:[.,]\d+)*)"
-    r"(?:\s*(?:\^|\*\*)\s*(\d+)|e(\d+)(?![a-z]))?"
-    r"(?:\s*(thousand|million|billion|lakhs?|crore|mn|bn|mil)(?![a-z])|(k|mm|m)(?![a-z]))?"
-)
-
-
-# Compiled once: the 20 KB message holds thousands of numbers, each checked against these.
-_PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
-_THOUSANDS_COMMA_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DECIMAL_COMMA_RE = re.compile(r"\d+,\d{1,2}")
-_THOUSANDS_DOT_RE = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")
-_MULTIPLIERS = {
-    "thousand": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "m": 1e6,
-    "mm": 1e6,
-    "mn": 1e6,
-    "mil": 1e6,
-    "billion": 1e9,
-    "bn": 1e9,
-    "lakh": 1e5,
-    "lakhs": 1e5,
-    "crore": 1e7,
-}
-
-
-def _canonical_numbers(text: str) -> str:
-    # Thousands written with spaces or apostrophes ('10 000', "1'000") and, before a count noun, with dots.
-    text = re.sub(
-        r"(?<![\w.,])(\d{1,3})((?:[ '](?:\d{3}))+)(?![\d.,])",
-        lambda m: m.group(1) + re.sub(r"[ ']", "", m.group(2)),
-        text,
-    )
-    text = re.sub(
-        rf"(?<![\d.,])([1-9]\d{{0,2}}(?:\.\d{{3}})+)(?=\s*(?:{_COUNT_NOUNS}|dollars?|usd|eur|euros?|\$)\b)",
-        lambda m: m.group(1).replace(".", ""),
-        text,
-    )
-    # '5.000' and '12.000' are thousands (nobody types three zeros after a decimal point).
-    text = re.sub(r"(?<![\d.,])([1-9]\d{0,2})\.000(?![\d.,])", r"\g<1>000", text)
-    # A decimal comma ('99,9 %', '0,11 usd', 'pue 1,5'): one or two digits after it, no digit group after.
-    text = re.sub(r"(?<![\d.,])(\d+),(\d{1,2})(?![\d]|,\d)", r"\1.\2", text)
-
-    def repl(m: re.Match[str]) -> str:
-        raw, exp1, exp2, word_mult, short_mult = m.groups()
-        if _PLAIN_NUMBER_RE.fullmatch(raw):  # the common case first
-            base = float(raw)
-        elif _THOUSANDS_COMMA_RE.fullmatch(raw):
-            base = float(raw.replace(",", ""))
-        elif _DECIMAL_COMMA_RE.fullmatch(raw) and (word_mult or short_mult):
-            base = float(raw.replace(",", "."))  # decimal comma: '2,5k'
-        elif _THOUSANDS_DOT_RE.fullmatch(raw):
-            base = float(raw.replace(".", ""))
-        else:
-            return m.group(0)
-        exp = exp1 or exp2
-        if exp:
-            if len(exp) > 3:
-                return m.group(0)
-            base = base ** int(exp) if exp1 else base * 10 ** int(exp)
-        factor = _MULTIPLIERS.get(word_mult or short_mult or "", 1.0)
-        return _fmt(base * factor)
-
-    return _NUMERIC_RE.sub(repl, text)
-
-
-@dataclass
-class _Mentions:
-    models: list[str]
-    gpus: list[str]
-
-
-# A minus sign right before a number ('-200 users', 'budget -$5'): not a range ('10-20', 'us-east-1'), not a
-# list bullet ('- 200 users').
-_NEGATIVE_RE = re.compile(r"(?<![\w.)\]])-(\$?\d+(?:[.,]\d+)*)")
-
-
-def _drop_negatives(text: str, warnings: list[str] | None) -> str:
-    """Hide negative numbers from the rules: dropping the sign would turn '-200 users' into 200 users."""
-
-    def repl(m: re.Match[str]) -> str:
-        if warnings is not None:
-            warnings.append(f"ignored the negative number {m.group(0)!r}: no field can be negative")
-        return " negative-number "
-
-    return _NEGATIVE_RE.sub(repl, text)
-
-
-_COUNT_X_GPU_RE = re.compile(r"(?<=\d)x(?=(?:h|a|l|b|t|gh|gb|mi)\d)")
-
-
-def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = None) -> tuple[str, _Mentions]:
-    """Lower-cased, spell-fixed text with numbers canonical and models/GPUs as 'modelrefN'/'gpurefN'.
-
-    Foreign number words and units are rewritten into English first; negative numbers are removed (with a
-    warning appended to ``warnings``).
-    """
-    t = text.translate(_UNICODE).lower()
-    t = re.sub(r"[ \t\r\f\v]+", " ", t)
-    t = to_english(t)
-    # '8xA100' is a count and a GPU: split them so the GPU name starts a word.
-    t = _COUNT_X_GPU_RE.sub("x ", t)
-    mentions = _Mentions(models=[], gpus=[])
-    spans: list[tuple[int, int, str]] = []
-    for hf_id, s, e in vocab.find_models(t):
-        spans.append((s, e, f" modelref{len(mentions.models)} "))
-        mentions.models.append(hf_id)
-    taken = [(s, e) for s, e, _ in spans]
-    for gpu_id, s, e in vocab.find_gpus(t):
-        if any(s < te and ts < e for ts, te in taken):
-            continue
-        spans.append((s, e, f" gpuref{len(mentions.gpus)} "))
-        mentions.gpus.append(gpu_id)
-    pieces: list[str] = []
-    last = 0
-    for s, e, placeholder in sorted(spans):
-        pieces += [t[last:s], placeholder]
-        last = e
-    t = "".join([*pieces, t[last:]])
-    t = _fix_spelling(t)
-    t = _drop_negatives(t, warnings)
-    t = re.sub(r"\bsub[- ]second\b", "under 1 second", t)
-    t = re.sub(r"\bsub[- ](\d)", r"under \1", t)
-    t = _words_to_digits(t)
-    t = _canonical_numbers(t)
-    # '10 grand' is ten thousand dollars.
-    t = re.sub(
-        r"(?<![\w.])(\d+(?:\.\d+)?|an?) grand\b",
-        lambda m: _fmt((1.0 if m.group(1) in ("a", "an") else float(m.group(1))) * 1000) + " dollars",
-        t,
-    )
-    t = re.sub(r"[ \t]+", " ", t)
-    return t, mentions
-
-
-# --- helpers -----------------------------------------------------------------------------------------
-
-
-def _num(s: str) -> float:
-    return float(s)
-
-
-def _window_before(t: str, pos: int, size: int = 60, stop: str = ".;!?\n") -> str:
-    start = max(0, pos - size)
-    w = t[start:pos]
-    cut = max(w.rfind(c) for c in stop)
-    return w[cut + 1 :] if cut >= 0 else w
-
-
-def _window_after(t: str, pos: int, size: int = 30, stop: str = ".;!?,\n") -> str:
-    w = t[pos : pos + size]
-    cuts = [i for i in (w.find(c) for c in stop) if i >= 0]
-    # A period inside a number ('0.5') is not a sentence end.
-    cuts = [i for i in cuts if not (w[i] == "." and i + 1 < len(w) and w[i + 1].isdigit())]
-    w = w[: min(cuts)] if cuts else w
-    return re.split(r"\band\b|\bbut\b", w)[0]
-
-
-_SENTENCE_REACH = 400  # a 'sentence' longer than this either side is cut: rules only look near a match
-
-
-def _sentence(t: str, pos: int) -> str:
-    """The sentence around ``pos`` (a period inside a number such as '0.5' does not end it).
-
-    Bounded to a window around ``pos`` so that calling it for every match stays linear in the text length.
-    """
-    lo = max(0, pos - _SENTENCE_REACH)
-    hi = min(len(t), pos + _SENTENCE_REACH)
-    start = max(t.rfind(c, lo, pos) for c in ".;!?\n") + 1
-    start = max(start, lo)
-    ends = [i for i in (t.find(c, pos, hi) for c in ";!?\n") if i >= 0]
-    dot = pos
-    while True:
-        dot = t.find(".", dot, hi)
-        if dot < 0 or not (dot + 1 < len(t) and t[dot + 1].isdigit()):
-            break
-        dot += 1
-    if dot >= 0:
-        ends.append(dot)
-    return t[start : min(ends) if ends else hi]
-
-
-class _Builder:
-    """Collects field values, checking each against the schema's bounds as it goes."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.warnings: list[str] = []
-        self.sources: list[str] = []  # the words each value came from: their numbers are bound
-
-    def set(self, path: str, value: Any, source: str, *, overwrite: bool = False) -> None:
-        keys = path.split(".")
-        target = self.data
-        for k in keys[:-1]:
-            target = target.setdefault(k, {})
-        if keys[-1] in target and not overwrite:
-            return
-        trial = dict(target)
-        trial[keys[-1]] = value
-        probe = dict(self.data)
-        if len(keys) == 2:
-            probe[keys[0]] = trial
-        else:
-            probe = trial
-        try:
-            DeploymentIntent.model_validate(probe)
-        except ValidationError as e:
-            msg = e.errors()[0].get("msg", "invalid")
-            self.warnings.append(f"ignored {path}={value!r} from {source.strip()!r}: {msg}")
-            return
-        target[keys[-1]] = value
-        self.sources.append(source)
-
-
-# --- field rules -------------------------------------------------------------------------------------
-
-_TIME_UNITS = {
-    "second": 1,
-    "sec": 1,
-    "s": 1,
-    "minute": 60,
-    "min": 60,
-    "m": 60,
-    "hour": 3600,
-    "hr": 3600,
-    "h": 3600,
-    "day": 86400,
-    "d": 86400,
-    "night": 86400,
-    "week": 604800,
-    "wk": 604800,
-    "month": 2_592_000,
-    "mo": 2_592_000,
-}
-_RATE_NOUNS = (
-    r"requests?|reqs?|queries|query|calls?|prompts?|messages?|msgs?|prs|pull requests|documents?|docs?|"
-    r"tickets?|completions?|conversations?|chats?|questions?|summaries|translations?|articles?|emails?|"
-    r"files?|pages?|items?|records?|jobs?|inferences?|generations?|posts?|descriptions?|reviews?|"
-    r"transcripts?|reports?|searches|lookups?|api calls|invocations?|sentences?|contracts?|calls|"
-    r"suggestions?|interactions?|turns?|product descriptions|code reviews|commits?|logs?|entries|listings?|"
-    r"notes?|images?|invoices?|product listings?"
-)
-_RATE_ADJ = (
-    r"incoming|api|inference|new|user|support|code|pull|llm|model|chat|customer|total|peak|average|avg"
-)
-_UNIT_RE = r"(second|sec|s|minute|min|m|hour|hr|h|day|d|night|week|wk|month|mo)s?\b"
-_RATE_RE = re.compile(
-    rf"(?<![\w.$]){N}\s*(?:(?:{_RATE_ADJ})\s+)?(?:(?:{_RATE_NOUNS})\s*)?(?:per\s*|/\s*|(?:an?|each|every)\s+)"
-    rf"{_UNIT_RE}"
-)
-_RATE_ADVERB_RE = re.compile(
-    rf"(?<![\w.$]){N}\s*(?:(?:{_RATE_ADJ})\s+)?(?:{_RATE_NOUNS})\s+(hourly|daily|nightly|weekly|monthly|a night|"
-    rf"every night|per night|each night|overnight)\b"
-)
-# 'rqs' is a common slip for 'rps' / 'reqs'.
-_QPS_RE = re.compile(rf"(?<![\w.$]){N}\s*(qps|rps|rqs|req/s|reqs/s|req/sec|requests/s|queries/s|rpm|rph)\b")
-_QPS_PREFIX_RE = re.compile(rf"\b(qps|rps|rpm)\s*(?:of|:|=|is|around|about|~)?\s*(?:around |about |~)?{N}\b")
-_ADVERB_SECONDS = {
-    "hourly": 3600,
-    "daily": 86400,
-    "nightly": 86400,
-    "weekly": 604800,
-    "monthly": 2_592_000,
-    "a night": 86400,
-    "every night": 86400,
-    "per night": 86400,
-    "each night": 86400,
-    "overnight": 86400,
-}
-
-
-_PEAK_THEN_AVG_RE = re.compile(
-    rf"\s*(?:at|during|in)\s+(?:the\s+)?peaks?\s*(?:,|and|/|;)?\s*(?:~\s*)?{N}\s*"
-    rf"(?:on\s+)?(?:avg|average|typical(?:ly)?|normal(?:ly)?|usual(?:ly)?|median|mean)\b"
-)
-
-
-def _rates(t: str, b: _Builder) -> None:
-    found: list[tuple[int, float, str]] = []
-    for m in _RATE_RE.finditer(t):
-        if fast_search(r"\btokens?\b|\busers?\b|\bgpus?\b|\bms\b", m.group(0)):
-            continue
-        # '20k/mo' with no noun of things is money, not traffic: a monthly rate needs the thing counted.
-        if m.group(2).startswith(("mo", "w")) and not fast_search(rf"\b(?:{_RATE_NOUNS})\b", m.group(0)):
-            continue
-        found.append((m.start(), _num(m.group(1)) / _TIME_UNITS[m.group(2)], m.group(0)))
-    for m in _RATE_ADVERB_RE.finditer(t):
-        found.append((m.start(), _num(m.group(1)) / _ADVERB_SECONDS[m.group(2)], m.group(0)))
-    for m in _QPS_RE.finditer(t):
-        per = {"rpm": 60.0, "rph": 3600.0}.get(m.group(2), 1.0)
-        found.append((m.start(), _num(m.group(1)) / per, m.group(0)))
-    for m in _QPS_PREFIX_RE.finditer(t):
-        per = 60.0 if m.group(1) == "rpm" else 1.0
-        found.append((m.start(), _num(m.group(2)) / per, m.group(0)))
-    for start, qps, src in sorted(found):
-        before = _window_before(t, start, 40)
-        after = _window_after(t, start + len(src), 20)
-        qps = round(qps, 6)
-        # '200 qps at peak, 50 avg': the average is the expected load; the peak only describes the traffic's
-        # shape (a peak given alone is read as the throughput to sustain).
-        avg = _PEAK_THEN_AVG_RE.match(t, start + len(src))
-        peak_m = re.match(N, src)
-        if avg and peak_m and _num(peak_m.group(1)) > 0:
-            b.set("expected_qps", round(qps * _num(avg.group(1)) / _num(peak_m.group(1)), 6), avg.group(0))
-            continue
-        if re.match(r"^\s*(?:at|during|in)\s+(?:the\s+)?peaks?\b", after) or fast_search(
-            r"throughput|sustain|handle (?:up to|peaks? of)|peaks? (?:of|at)?\s*$|at peak|peak", before
-        ):
-            b.set("target_throughput_rps", qps, src)
-        else:
-            b.set("expected_qps", qps, src)
-
-
-_LAT_UNIT = r"(ms|msec|msecs|millisecond|milliseconds|s|sec|secs|second|seconds|min|mins|minute|minutes)\b"
-_LATENCY_VALUE_RE = re.compile(rf"(?<![\w.$]){N}\s*{_LAT_UNIT}")
-_TTFT_KW = (
-    r"ttft|time[\s-]to[\s-]first[\s-]token|first[\s-]token|first[\s-]byte|start (?:streaming|responding|answering)|"
-    r"(?:begins?|starts?) (?:to )?(?:stream|respond|appear|show)|starts? (?:streaming|appearing|showing)|"
-    r"(?:text|tokens|answer|response|words) (?:start|begin)s? (?:to )?(?:appear|stream|show)|"
-    r"(?:respons\w*|answers?|repl(?:y|ies)|output) (?:must |should |needs? to |has to |have to )?(?:start|begin)s?"
-)
-_TPOT_KW = (
-    r"tpot|\bitl\b|inter[\s-]?token|time[\s-]per[\s-](?:output[\s-])?token|per[\s-](?:output[\s-])?token|"
-    r"token[\s-]to[\s-]token|each (?:subsequent |output |new )?token|between tokens|per generated token"
-)
-_E2E_KW = (
-    r"e2e|end[\s-]to[\s-]end|full (?:response|answer|reply|completion|result)|complete (?:response|answer|reply)|"
-    r"total (?:latency|response time|time)|whole (?:response|answer|reply)|round[\s-]trip|turnaround|"
-    r"entire (?:response|answer)|(?:finish|complete|done)(?:d|s)? (?:in|within|under)"
-)
-_GENERIC_LAT = (
-    r"latency|latencies|respon\w*|repl(?:y|ies)|answers?|suggestions?|completions?|fast|quick|return|"
-    r"under|within|below|less than|at most|no more than|lower than|<=|<|max(?:imum)?|p\d{2}|target|take|"
-    r"back in|come back|in"
-)
-
-
-_LAT_KW = "|".join((_TTFT_KW, _TPOT_KW, _E2E_KW))
-_LAT_KW_BEFORE_RE = re.compile(
-    rf"({_LAT_KW})\s*(?:p\d{{2}}\s*)?(?:latency\s*)?(?:<=|<|:|=|of|is|under|below|within|less than|at most|"
-    rf"max(?:imum)?|target(?: of)?|(?:should|must) be(?: under| below| within)?)?\s*~?\s*$"
-)
-# 'per suggestion' / 'for each completion' after a value: a latency per item, maybe with its keyword next.
-_LAT_ITEM = (
-    r"(?:per|for each|for every|each|a)\s+(?:suggestion|completion|response|reply|answer|query|call)s?"
-)
-_LAT_KW_AFTER_RE = re.compile(
-    rf"^\s*(?:p\d{{2}}\s*)?(?:{_LAT_ITEM}\s*)?(?:for\s+(?:the\s+)?|of\s+)?({_LAT_KW})"
-)
-_LAT_PER_ITEM_RE = re.compile(rf"^\s*({_LAT_ITEM})\b")
-
-
-def _lat_kind(keyword: str) -> str:
-    if re.fullmatch(_TTFT_KW, keyword):
-        return "ttft"
-    return "tpot" if re.fullmatch(_TPOT_KW, keyword) else "e2e"
-
-
-def _latency_field(keyword_kind: str, value_ms: float, task: str | None) -> str:
-    if keyword_kind == "ttft":
-        return "target_ttft_p90_ms"
-    if keyword_kind == "tpot":
-        return "target_tpot_p90_ms"
-    if keyword_kind == "e2e":
-        return "target_e2e_latency_p95_ms"
-    # A bare latency: code completions are short and not streamed, so the whole request counts; otherwise
-    # a sub-second target is about the first token and a longer one about the whole response.
-    if task == "code_completion" or value_ms >= 1000:
-        return "target_e2e_latency_p95_ms"
-    return "target_ttft_p90_ms"
-
-
-def _latencies(t: str, b: _Builder, task: str | None) -> None:
-    prev_end = 0
-    for m in _LATENCY_VALUE_RE.finditer(t):
-        value = _num(m.group(1))
-        unit = m.group(2)
-        ms = (
-            value
-            if unit.startswith("m") and unit.startswith(("ms", "msec", "milli"))
-            else (value * 60_000 if unit.startswith("min") else value * 1000)
-        )
-        before_full = t[max(prev_end, m.start() - 70) : m.start()]
-        prev_end = m.end()
-        # 'per second' / 'every 5 seconds' are rates and periods, not latencies.
-        if fast_search(
-            # A spaced slash separates list items ('99.9% / 300ms p90 TTFT'), it is not 'per'.
-            r"(?:\bper|(?<!\s)/|\ban?|\beach|\bevery|\bfor|\bof|\blast(?:s|ing)?|\bafter|\bwait)\s*$",
-            before_full,
-        ) and not fast_search(rf"(?:{_LAT_KW}|latency|response time)\s*(?:p\d{{2}}\s*)?of\s*$", before_full):
-            continue
-        before = re.split(r"[.;!?,]|\band\b|\bbut\b", before_full)[-1]
-        after = _window_after(t, m.end(), 30)
-        # A percentile other than the fields' own (p90 first token / per token, p95 end to end) is a
-        # different target: 'p99 under a second' must not become a p95 one.
-        pct = fast_search(r"\bp(\d{2})\b", before) or re.match(r"^\s*(?:at\s+)?p(\d{2})\b", after)
-        ttft_named = fast_search(
-            rf"(?:{_TTFT_KW})\W*(?:p\d{{2}}\W*)?(?:latency\W*)?\w*\W*$", before
-        ) or re.match(rf"^\s*(?:p\d{{2}}\s*)?(?:{_TTFT_KW})", after)
-        # One TTFT slot: a stricter percentile's bound (p99) is also a p90 bound; a looser one (p50) is not.
-        if pct and pct.group(1) not in ("90", "95") and not (ttft_named and int(pct.group(1)) > 90):
-            continue
-        # A keyword right before the number names it ('ttft<150ms', 'tpot 50 ms'); a keyword right after it
-        # names it too ('150 ms ttft'), unless a number follows that keyword, which then is its own
-        # ('ttft<150ms tpot<20ms': 'tpot' belongs to 20 ms, not to 150 ms).
-        just_before = _LAT_KW_BEFORE_RE.search(before)
-        after_kw = _LAT_KW_AFTER_RE.match(after)
-        if after_kw and re.match(
-            r"\s*(?:p\d{2}\s*)?(?:<=|<|:|=|under|below|within|of|is)?\s*~?\s*\d", after[after_kw.end() :]
-        ):
-            after_kw = None
-        per_item = _LAT_PER_ITEM_RE.match(after)
-        kind = ""
-        kw_match = just_before or after_kw
-        if kw_match:
-            kind = _lat_kind(kw_match.group(1))
-        elif per_item:
-            kind = "generic"
-        else:
-            hits: list[tuple[int, str]] = []
-            for k, rx in (("ttft", _TTFT_KW), ("tpot", _TPOT_KW), ("e2e", _E2E_KW)):
-                for km in re.finditer(rx, before):
-                    hits.append((km.end(), k))
-            if hits:
-                kind = max(hits)[1]
-            elif fast_search(_GENERIC_LAT, before):
-                kind = "generic"
-        if not kind:
-            continue
-        if kind == "generic" and fast_search(r"\b(?:per|a|each)\s+(?:token|request)\b", after):
-            continue
-        b.set(_latency_field(kind, ms, task), round(ms, 3), m.group(0))
-    # Streaming speed per user implies the time per output token ('at least 30 tokens per second').
-    for m in re.finditer(rf"(?<![\w.$]){N}\s*(?:tokens?|toks?)\s*(?:per|/|a)\s*(?:second|sec|s)\b", t):
-        before = _window_before(t, m.start(), 50)
-        if fast_search(
-            r"throughput|total|aggregate|overall|cluster|combined|gpu", before + t[m.end() : m.end() + 25]
-        ):
-            continue
-        value = _num(m.group(1))
-        if value > 0:
-            b.set("target_tpot_p90_ms", round(1000.0 / value, 3), m.group(0))
-
-
-_TOKEN_RE = re.compile(rf"(?<![\w.$]){N}\s*-?\s*(?:tokens?|toks?|tkns?)\b")
-_PROMPT_KW = (
-    r"prompts?|inputs?|in\b|context|documents?|docs?|questions?|quer(?:y|ies)|requests?|articles?|tickets?|"
-    r"files?|transcripts?|emails?|conversation|history|system prompt|source|reads?|send|paste|chunks?|"
-    r"passages?|contracts?|reports?|pages?|long|isl|input length|prompt length"
-)
-_OUTPUT_KW = (
-    r"outputs?|respons\w*|answers?|generat\w*|completions?|repl(?:y|ies)|summar\w*|out\b|writes?|produc\w*|"
-    r"returns?|translations?|osl|output length|suggestions?|descriptions?|posts?|max_tokens|max tokens"
-)
-
-
-# 'answers ~500' / 'responses around 300': an output length given without the word 'tokens', read as
-# tokens only when the same sentence counts tokens ('prompts around 8k tokens, answers ~500').
-_BARE_OUTPUT_RE = re.compile(
-    rf"\b(?:answers?|responses?|outputs?|completions?|repl(?:y|ies)|generations?)\s+(?:are\s+|is\s+)?"
-    rf"(?:(?:around|about|roughly|approx\.?|approximately|typically|usually|average|avg|of|~)\s*)*"
-    rf"~?\s*{N}(?=\s*(?:tokens?\b|[.,;!?)]|and\b|$))"
-)
-
-
-# The kind of tokens between the number and 'tokens': '8k prompt tokens, 512 output tokens'.
-_NOUN_TOKENS_RE = re.compile(
-    rf"(?<![\w.$]){N}\s+(prompt|input|output|completion|generation|response|answer)\s+tokens?\b"
-)
-
-
-def _token_lengths(t: str, b: _Builder) -> None:
-    for m in _BARE_OUTPUT_RE.finditer(t):
-        if fast_search(r"\btokens?\b", _sentence(t, m.start())) and _num(m.group(1)) == int(_num(m.group(1))):
-            b.set("generation_length_avg", int(_num(m.group(1))), m.group(0))
-    for m in re.finditer(
-        rf"\b(?:input|prompt|isl)s?(?:\s+length)?\s*[:=~]?\s*(?:of\s+)?(?:~\s*)?{N}\s*(?:tokens?)?\s*(?:/|,|and|"
-        rf"x|→|->)\s*(?:output|generation|osl)s?(?:\s+length)?\s*[:=~]?\s*(?:of\s+)?(?:~\s*)?{N}",
-        t,
-    ):
-        b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
-        b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
-    for m in re.finditer(
-        rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*~?\s*{N}\s*(?:tokens?\s*)?out\b", t
-    ):
-        b.set("prompt_length_avg", int(_num(m.group(1))), m.group(0))
-        b.set("generation_length_avg", int(_num(m.group(2))), m.group(0))
-    for m in _NOUN_TOKENS_RE.finditer(t) if "token" in t else ():
-        if _num(m.group(1)) == int(_num(m.group(1))):
-            kind = "prompt_length_avg" if m.group(2) in ("prompt", "input") else "generation_length_avg"
-            b.set(kind, int(_num(m.group(1))), m.group(0))
-    for m in _TOKEN_RE.finditer(t):
-        after = _window_after(t, m.end(), 35)
-        before = _window_before(t, m.start(), 45, stop=".;!?,\n")
-        if re.match(r"^\s*(?:per|/|a|each)\s*(?:second|sec|s|minute|min)\b", after):
-            continue
-        if fast_search(
-            r"(?:context (?:window|length|size)|max(?:imum)? context|window of|up to|limit)\W*\s*$", before
-        ) or re.match(r"^\s*(?:context (?:window|length)|window)", after):
-            continue
-        value = _num(m.group(1))
-        if value != int(value):
-            continue
-        after_kw = re.match(
-            rf"^\s*(?:of\s+|for\s+(?:the\s+)?|per\s+)?(?:\w+\s+)?\b({_PROMPT_KW}|{_OUTPUT_KW})", after
-        )
-        hits: list[tuple[int, str]] = []
-        for km in re.finditer(rf"\b(?:{_PROMPT_KW})", before):
-            hits.append((km.end(), "prompt"))
-        for km in re.finditer(rf"\b(?:{_OUTPUT_KW})", before):
-            hits.append((km.end(), "output"))
-        kind = ""
-        if after_kw:
-            # The noun right after the number is the strongest clue ('200-token summaries').
-            kind = "output" if re.fullmatch(_OUTPUT_KW, after_kw.group(1)) else "prompt"
-        elif hits:
-            kind = max(hits)[1]
-        if kind == "prompt":
-            b.set("prompt_length_avg", int(value), m.group(0))
-        elif kind == "output":
-            b.set("generation_length_avg", int(value), m.group(0))
-
-
-_PERIOD_RE = (
-    r"^\s*(?:usd|dollars?|bucks)?\s*(?:/|per|an?|each|every)?\s*"
-    r"(month|mo|monthly|hour|hr|h|hourly|year|yr|annually|annual|yearly|day|daily|week|weekly)\b"
-)
-_PERIOD_MONTHLY = {
-    "month": 1.0,
-    "mo": 1.0,
-    "monthly": 1.0,
-    "year": 1 / 12,
-    "yr": 1 / 12,
-    "annually": 1 / 12,
-    "annual": 1 / 12,
-    "yearly": 1 / 12,
-    "day": 30.0,
-    "daily": 30.0,
-    "week": 52 / 12,
-    "weekly": 52 / 12,
-}
-
-
-_SET_ASIDE_RE = re.compile(r"\s*(?:/|per|an?)\s*(?:month|mo|hour|hr)\w*\s+for\s+(?:this|it|the)\b")
-
-
-def _money(t: str, b: _Builder) -> str:
-    """Budgets and power prices; returns the text with money spans blanked for the other rules."""
-    blanked = t
-    # Power price, dollars or cents per kWh.
-    for m in re.finditer(
-        rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?|por|pro|par)\s*kwh\b", t
-    ):
-        value = _num(m.group(1)) / (100 if m.group(2) else 1)
-        b.set("datacenter_context.power_cost_per_kwh", round(value, 6), m.group(0))
-        blanked = blanked[: m.start()] + " " * (m.end() - m.start()) + blanked[m.end() :]
-    money_res = [
-        re.compile(rf"(?:\$|usd\s*|us\$)\s*{N}"),
-        re.compile(rf"(?<![\w.$]){N}\s*(?:usd|dollars?|bucks|\$)(?![a-z])"),
-        re.compile(rf"(?<![\w.$]){N}\s*(?=(?:/|per|an?)\s*(?:month|mo|hour|hr)\b)"),
-    ]
-    seen: set[int] = set()
-    for i, rx in enumerate(money_res):
-        for m in rx.finditer(blanked):
-            if m.start() in seen or any(abs(m.start() - s) < 3 for s in seen):
-                continue
-            sentence = _sentence(blanked, m.start())
-            before = _window_before(blanked, m.start(), 45)
-            if i == 2 and not (
-                fast_search(r"budget|spend|cost|afford|pay|cap|limit|price|bill|\bmax\b", before)
-                # 'we've got 20k/mo for this': an amount set aside for the project.
-                or (
-                    fast_search(r"\b(?:we'?ve got|we have|we got|have got|got)\s*$", before)
-                    and _SET_ASIDE_RE.match(blanked, m.end())
-                )
-            ):
-                continue
-            if fast_search(r"\bkwh\b", blanked[m.end() : m.end() + 20]):
-                continue
-            if fast_search(
-                r"\b(?:eur|gbp|euros?|pounds?)\s*$", blanked[max(0, m.start() - 8) : m.start()]
-            ) or re.match(r"^\s*(?:eur|gbp|euros?|pounds?)\b", blanked[m.end() : m.end() + 10]):
-                b.warnings.append(f"budget {m.group(0).strip()!r} is not in USD; not converted")
-                blanked = _blank(blanked, m)
-                continue
-            seen.add(m.start())
-            value = _num(m.group(1))
-            after = blanked[m.end() : m.end() + 25]
-            pm = re.match(_PERIOD_RE, after)
-            period = pm.group(1) if pm else None
-            if period is None:
-                bm = fast_search(
-                    r"\b(monthly|hourly|yearly|annual|per month|per hour|a month|an hour)\b", before
-                )
-                if bm:
-                    period = bm.group(1).replace("per ", "").replace("an ", "").replace("a ", "")
-            if (
-                fast_search(
-                    r"\b(?:buy\w*|purchas\w*|capex|hardware budget|up ?front|one[- ]time|acquir\w*)\b",
-                    sentence,
-                )
-                and period is None
-            ):
-                blanked = _blank(blanked, m)
-                continue
-            if period in ("hour", "hr", "h", "hourly"):
-                b.set("budget.max_hourly_cost_usd", value, m.group(0))
-            elif period in _PERIOD_MONTHLY:
-                b.set("budget.max_monthly_cost_usd", round(value * _PERIOD_MONTHLY[period], 2), m.group(0))
-            elif fast_search(
-                r"budget|spend|afford|cost|cap|limit|bill|under|less than|at most|max", before + after
-            ):
-                # A budget with no period is read as monthly, as cloud budgets are usually stated (the
-                # issue's '3k USD' example and the labelled sets agree); say so rather than assume silently.
-                b.set("budget.max_monthly_cost_usd", value, m.group(0))
-                if b.data.get("budget", {}).get("max_monthly_cost_usd") == value:
-                    b.warnings.append(
-                        f"budget {m.group(0).strip()!r} has no period; read as per month (edit it if not)"
-                    )
-            blanked = _blank(blanked, m, extra=len(pm.group(0)) if pm else 0)
-    return blanked
-
-
-def _blank(t: str, m: re.Match[str], extra: int = 0) -> str:
-    end = m.end() + extra
-    return t[: m.start()] + " " * (end - m.start()) + t[end:]
 
 
 _P_LAT = (
@@ -1014,7 +141,7 @@ def _kind(word: str) -> str:
     return "accuracy"
 
 
-def _priority(t: str, b: _Builder) -> None:
+def _priority(t: str, b: Builder) -> None:
     negated = {k for k, rx in _NEGATED_PRIORITY.items() if fast_search(rx, t)}
     m = fast_search(_COMPARATIVE_RE, t)
     if m:
@@ -1040,7 +167,7 @@ def _priority(t: str, b: _Builder) -> None:
         b.set("priority", found[0], found[0])
 
 
-def _quality(t: str, b: _Builder) -> None:
+def _quality(t: str, b: Builder) -> None:
     if fast_search(
         r"very high[- ]quality|highest[- ]quality|top[- ](?:notch )?quality|best (?:possible )?quality|"
         r"premium quality|excellent quality|state[- ]of[- ]the[- ]art quality|very_high|"
@@ -1058,23 +185,6 @@ def _quality(t: str, b: _Builder) -> None:
         t,
     ):
         b.set("quality_threshold", "standard", "standard quality")
-
-
-def _reliability(t: str, b: _Builder) -> None:
-    m = fast_search(
-        rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
-    ) or fast_search(
-        rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|del|de|di|"
-        rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%",
-        t,
-    )
-    if m:
-        b.set("reliability_target", _num(m.group(1)), m.group(0))
-        return
-    m = fast_search(r"\b([2-6])\s+nines\b", t)
-    if m:
-        n = int(m.group(1))
-        b.set("reliability_target", round(100 - 100 * 10 ** (-n), n), m.group(0))
 
 
 _NEG_BEFORE = re.compile(
@@ -1117,19 +227,19 @@ _NODES_OF_RE = re.compile(
 )
 
 
-def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str]) -> None:
+def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -> None:
     run_counts: list[int] = []
     available: list[str] = []
     excluded: list[str] = []
     inventory: dict[str, int] = {}
     for m in re.finditer(r"gpuref(\d+)", t):
         gpu = mentions.gpus[int(m.group(1))]
-        near = _window_before(t, m.start(), 60, stop=".;!?,\n")
+        near = window_before(t, m.start(), 60, stop=".;!?,\n")
         after = t[m.end() : m.end() + 40]
         if fast_search(_NEG_BEFORE, near) or _NEG_AFTER.match(after):
             excluded.append(gpu)
             continue
-        sentence = _sentence(t, m.start())
+        sent = sentence(t, m.start())
         before30 = t[max(0, m.start() - 30) : m.start()]
         count_before = fast_search(
             r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more|gpus?)\s+)*$", before30
@@ -1148,7 +258,7 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str])
             available.append(gpu)
             run_counts.append(int(runs_on.group(1) or 1))
             continue
-        owned = bool(fast_search(_OWNED_CUE, sentence)) and not fast_search(_PURCHASE_CUE, sentence)
+        owned = bool(fast_search(_OWNED_CUE, sent)) and not fast_search(_PURCHASE_CUE, sent)
         if owned and count_m:
             count = int(next(g for g in count_m.groups() if g))
             nodes = fast_search(_NODES_OF_RE, before30)
@@ -1161,7 +271,7 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str])
     # A vendor ruled out rules out each of its GPUs: 'we'd rather not use AMD'.
     vendors = [v for v in ("amd", "nvidia", "intel") if v in t]
     for vm in re.finditer(rf"\b({'|'.join(vendors)})\b", t) if vendors else ():
-        near = _window_before(t, vm.start(), 60, stop=".;!?,\n")
+        near = window_before(t, vm.start(), 60, stop=".;!?,\n")
         if fast_search(_NEG_BEFORE, near) or _NEG_AFTER.match(t[vm.end() : vm.end() + 40]):
             excluded += [g for g, v in gpu_vendors.items() if v.lower() == vm.group(1)]
     if excluded:
@@ -1183,17 +293,17 @@ def _gpus(t: str, mentions: _Mentions, b: _Builder, gpu_vendors: dict[str, str])
         t,
     )
     if cap:
-        b.set("max_gpus", int(_num(cap.group(1))), cap.group(0))
+        b.set("max_gpus", int(num(cap.group(1))), cap.group(0))
     elif run_counts:
         b.set("max_gpus", max(run_counts), "run on N gpus")
     elif fast_search(r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b", t):
         b.set("max_gpus", 1, "single gpu")
 
 
-def _models(t: str, mentions: _Mentions, b: _Builder) -> None:
+def _models(t: str, mentions: Mentions, b: Builder) -> None:
     preferred: list[str] = []
     for m in re.finditer(r"modelref(\d+)", t):
-        near = _window_before(t, m.start(), 40, stop=".;!?,\n")
+        near = window_before(t, m.start(), 40, stop=".;!?,\n")
         if fast_search(
             r"(?:\bnot|\bno|\bwithout|\bavoid|\bexcept|\bother than|\binstead of|\brather than)\s+"
             r"(?:(?:use|using|the|a)\s+)*$",
@@ -1326,7 +436,7 @@ def _region(t: str) -> tuple[str, str] | None:
     return ("us", m.group(0)) if m else None
 
 
-def _deployment(t: str, b: _Builder) -> None:
+def _deployment(t: str, b: Builder) -> None:
     for name, rx in _PROVIDERS:
         m = fast_search(rx, t)
         if m and not fast_search(
@@ -1359,7 +469,7 @@ def _deployment(t: str, b: _Builder) -> None:
         rf"{N}\s*pue\b", t
     )
     if m:
-        b.set("datacenter_context.cooling_overhead_pue", _num(m.group(1)), m.group(0))
+        b.set("datacenter_context.cooling_overhead_pue", num(m.group(1)), m.group(0))
     if fast_search(
         r"amorti[sz]|depreciat|write[- ]?off|written off|writ(?:e|es|ing)\s+(?:\w+\s+){1,2}off|payback|"
         r"pay back|pay off|break[- ]even",
@@ -1373,7 +483,7 @@ def _deployment(t: str, b: _Builder) -> None:
             t,
         )
         if m:
-            value = _num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
+            value = num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
             b.set("datacenter_context.amortization_period_months", int(value), m.group(0))
 
 
@@ -1402,7 +512,7 @@ _BURST = (
 )
 
 
-def _burstiness(t: str, b: _Builder) -> None:
+def _burstiness(t: str, b: Builder) -> None:
     for name, rx in _BURST:
         m = fast_search(rx, t)
         if m:
@@ -1495,7 +605,7 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _task(t: str, b: _Builder) -> str | None:
+def _task(t: str, b: Builder) -> str | None:
     for task, rx in _TASK_RULES:
         m = fast_search(rx, t)
         if m:
@@ -1566,7 +676,7 @@ _SUBJECTS = (
 )
 
 
-def _subject(t: str, b: _Builder) -> None:
+def _subject(t: str, b: Builder) -> None:
     best: tuple[int, str, str] | None = None
     for name, rx in _SUBJECTS:
         m = fast_search(rx, t)
@@ -1588,7 +698,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     intent; values outside the schema's bounds are dropped and reported in ``warnings``.
     """
     vocab = vocabulary or default_vocabulary()
-    b = _Builder()
+    b = Builder()
     raw = text or ""
     if len(raw) > MAX_TEXT_CHARS:
         b.warnings.append(f"message truncated to its first {MAX_TEXT_CHARS:,} characters")
@@ -1602,7 +712,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     b.set("use_case_description", description[:2000], "text")
     task = _task(t, b)
     _subject(t, b)
-    rest = _money(t, b)
+    rest = money(t, b)
     for bnd in people(rest):
         b.set(bnd.field, bnd.value, bnd.source)
     for bnd in batch(rest):
@@ -1613,12 +723,12 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     pc = price_class(t)
     if pc is not None:
         b.set(pc.field, pc.value, pc.source)
-    _rates(rest, b)
-    _latencies(rest, b, task)
-    _token_lengths(rest, b)
+    rates(rest, b)
+    latencies(rest, b, task)
+    token_lengths(rest, b)
     _priority(t, b)
     _quality(t, b)
-    _reliability(rest, b)
+    reliability(rest, b)
     _gpus(rest, mentions, b, vocab.gpu_vendors)
     _models(rest, mentions, b)
     _burstiness(t, b)
