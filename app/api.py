@@ -65,6 +65,9 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
             reconciler.cancel()
         if observer is not None:
             await observer.stop()
+        from app.services.workers import reset_cpu_pool
+
+        reset_cpu_pool()
         # The engine's connections belong to this event loop: close them with it, so whatever runs after the
         # server (the still-running report of `preflight up`) gets a fresh engine.
         await dispose_engine()

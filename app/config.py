@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     cpu_retry_after_s: float = Field(
         default=2.0, gt=0, le=600, description="Retry-After sent when the worker pool is full."
     )
+    llm_workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Worker threads for intent extraction (the LLM client is synchronous).",
+    )
+    llm_queue: int = Field(default=16, ge=0, le=1000, description="Extractions that may wait for a worker.")
     db_pool_size: int = Field(
         default=20,
         ge=1,

@@ -163,14 +163,16 @@ async def _owners_and_specs(details: list[service.DeploymentDetail]) -> tuple[di
     return {int(i): str(n) for i, n in names}, {str(i): spec or {} for i, spec in specs}
 
 
-async def _observe(dep_id: str, *, with_series: bool) -> tuple[Any | None, list[Any]]:
-    """The observation (and per-minute series) of a deployment the caller has already been allowed to see."""
-    from app.observe.service import observe_deployment, timeseries
+async def _observe(dep_id: str, *, principal: Principal, with_series: bool) -> tuple[Any | None, list[Any]]:
+    """The observation (and the last hour's series) of one of the caller's deployments."""
+    from app.services import observation
 
-    key = uuid.UUID(dep_id)
-    async with session_scope() as s:
-        obs = await observe_deployment(key, session=s)
-        points = await timeseries(key, session=s, window_s=3600.0, step_s=30.0) if with_series else []
+    async with unit_of_work(principal) as ctx:
+        obs = await observation.observe(observation.WindowRequest(deployment_id=dep_id), ctx)
+        points: list[Any] = []
+        if with_series:
+            req = observation.WindowRequest(deployment_id=dep_id, window_s=3600.0, step_s=30.0)
+            points = await observation.series(req, ctx)
     return obs, points
 
 
@@ -189,7 +191,7 @@ async def my_deployments(
     for d in details:
         obs = None
         if d.state != "deleted":
-            obs, _ = await _observe(d.id, with_series=False)
+            obs, _ = await _observe(d.id, principal=principal, with_series=False)
         owner = owners.get(d.owner_id) if d.owner_id is not None else None
         out.append(Watched(d, owner, specs.get(d.id, {}), obs))
     return out, len(views)
@@ -199,7 +201,7 @@ async def watch(deployment_id: str, *, principal: Principal) -> Watched:
     """One deployment with its observation and latency series, for the monitoring view."""
     d = await detail(deployment_id, principal=principal)  # owner check first
     owners, specs = await _owners_and_specs([d])
-    obs, points = await _observe(d.id, with_series=True)
+    obs, points = await _observe(d.id, principal=principal, with_series=True)
     owner = owners.get(d.owner_id) if d.owner_id is not None else None
     return Watched(d, owner, specs.get(d.id, {}), obs, points)
 

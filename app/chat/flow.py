@@ -74,18 +74,22 @@ async def load_recommendation(rec_id: str, *, principal: Principal) -> Recommend
 async def save_scenario(
     name: str, *, recommendation_id: str, rank: int, principal: Principal
 ) -> store.SavedScenario:
-    """Save option ``rank`` of a stored recommendation through the planning service, under a free name."""
-    from app.planning.scenarios import save_scenario as save
+    """Save option ``rank`` of a stored recommendation through the scenario service, under a free name."""
+    from app.services import scenarios as scenario_service
 
-    async with session_scope() as session:
+    async with unit_of_work(principal) as ctx:
         taken = {
-            s.name for s in await store.list_scenarios(principal=principal, session=session, mine_only=True)
+            s.name
+            for s in await store.list_scenarios(principal=principal, session=ctx.session, mine_only=True)
         }
         final, n = name, 2
         while final in taken:
             final, n = f"{name} ({n})", n + 1
-        view = await save(final, recommendation_id, option_rank=rank, session=session, principal=principal)
-        return await store.get_scenario(view.id, principal=principal, session=session)
+        req = scenario_service.SaveScenarioRequest(
+            name=final, recommendation_id=recommendation_id, option_rank=rank
+        )
+        view = await scenario_service.save(req, ctx)
+        return await store.get_scenario(view.id, principal=principal, session=ctx.session)
 
 
 async def scenarios(ids: list[int], *, principal: Principal) -> list[store.SavedScenario]:

@@ -277,25 +277,17 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Health, SLO compliance, predicted vs observed and advice for one deployment."""
-    import uuid
-
+    from app.auth import Principal
     from app.cli import run_async
-    from app.observe.service import DeploymentNotFoundError, observe_deployment
-    from db.session import session_scope
-
-    try:
-        dep_id = uuid.UUID(deployment)
-    except ValueError as e:
-        raise _fail(f"{deployment!r} is not a deployment id (a UUID)", 2) from e
+    from app.services import observation
+    from app.services.context import unit_of_work
 
     async def go() -> Observation:
-        async with session_scope() as session:
-            return await observe_deployment(dep_id, session=session, window_s=window, step_s=step)
+        req = observation.WindowRequest(deployment_id=deployment, window_s=window, step_s=step)
+        async with unit_of_work(Principal.system()) as ctx:
+            return await observation.observe(req, ctx)
 
-    try:
-        obs = run_async(go)
-    except DeploymentNotFoundError as e:
-        raise _fail(str(e), 2) from e
+    obs = run_async(go)
     typer.echo(obs.model_dump_json(indent=2) if as_json else render_observation(obs))
 
 

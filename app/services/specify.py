@@ -22,7 +22,7 @@ from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import TemplateNotFound, apply_template, resolve, search_text, template_for_task
 from app.services.bounds import TEXT_MAX
 from app.services.context import Context
-from app.services.workers import cpu_pool
+from app.services.workers import cpu_pool, llm_pool
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ async def understand(
     """The intent in ``text`` and the questions still worth asking."""
     check_text(text)
     index = await examples(ctx)
-    return await cpu_pool().run(_extract, text, already_asked, index)
+    return await llm_pool().run(_extract, text, already_asked, index)
 
 
 async def specify(

@@ -59,21 +59,28 @@ class WorkerPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-_pool: WorkerPool | None = None
+_pools: dict[str, WorkerPool] = {}
 
 
 def cpu_pool(settings: Settings | None = None) -> WorkerPool:
-    """The process-wide pool, sized by the settings on first use."""
-    global _pool
-    if _pool is None:
+    """The process-wide pool for CPU work (planning, embeddings), sized by the settings on first use."""
+    if "cpu" not in _pools:
         s = settings or get_settings()
-        _pool = WorkerPool(s.cpu_workers, s.cpu_queue, s.cpu_retry_after_s)
-    return _pool
+        _pools["cpu"] = WorkerPool(s.cpu_workers, s.cpu_queue, s.cpu_retry_after_s)
+    return _pools["cpu"]
+
+
+def llm_pool(settings: Settings | None = None) -> WorkerPool:
+    """The pool for intent extraction: the synchronous LLM client (seconds of waiting on a remote model)
+    must neither block the event loop nor take the planner's workers."""
+    if "llm" not in _pools:
+        s = settings or get_settings()
+        _pools["llm"] = WorkerPool(s.llm_workers, s.llm_queue, s.cpu_retry_after_s)
+    return _pools["llm"]
 
 
 def reset_cpu_pool() -> None:
-    """Drop the pool (tests that change its size; a server shutting down)."""
-    global _pool
-    if _pool is not None:
-        _pool.shutdown()
-    _pool = None
+    """Drop the pools (tests that change their size; a server shutting down)."""
+    for pool in _pools.values():
+        pool.shutdown()
+    _pools.clear()
