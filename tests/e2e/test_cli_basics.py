@@ -129,3 +129,17 @@ def test_people_and_tokens_from_the_command_line(cli_env: dict[str, str]) -> Non
     assert unknown.returncode == 1 and "no API token 99999" in unknown.stderr
     for r in (missing, last_admin, bad, unknown):
         assert "Traceback" not in r.stderr
+
+
+def test_server_path_options_are_for_administrators(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """`--output-dir` and `--kubeconfig` name server paths: a person acting as themselves may not use them."""
+    env = {**cli_env, "PREFLIGHT_NEW_PASSWORD": "correct horse battery"}
+    assert run(["user", "add", "eve"], env).returncode == 0
+    out = tmp_path / "manifests"
+    plan = tmp_path / "plan.json"
+    plan.write_text("{}")
+    for option, value in (("--output-dir", str(out)), ("--kubeconfig", "/etc/passwd")):
+        refused = run(["deploy", "--plan", str(plan), option, value, "--dry-run", "--user", "eve"], env)
+        assert refused.returncode == 1, refused.stderr
+        assert "only administrators" in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists()
