@@ -89,6 +89,7 @@ def replay(case: C.Case, cal: C.Calibration, full: bool) -> Prediction:
             mha_fallback=case.mha_fallback,
             n_prompts=int(case.n_prompts),
             kv_dtype_bytes=case.kv_bytes,
+            client=case.source,
         ),
     )
 
@@ -121,11 +122,11 @@ def scored(case: C.Case, metric: str) -> bool:
 Row = tuple[C.Case, str, float, float]  # case, metric, prediction, truth
 
 
-def leave_one_model_out(cases: list[C.Case], iters: int, full: bool) -> list[Row]:
-    """Held-out predictions of every scored truth."""
+def leave_one_model_out(cases: list[C.Case], iters: int, full: bool, only: Sequence[str] = ()) -> list[Row]:
+    """Held-out predictions of every scored truth (of the ``only`` models when given)."""
     _, x_all = C.fit_vector(cases, iters=iters)
     rows: list[Row] = []
-    models = sorted({c.model for c in cases})
+    models = sorted({c.model for c in cases if not only or any(o in c.model for o in only)})
     for i, held in enumerate(models):
         t0 = time.time()
         train = [c for c in cases if c.model != held]
@@ -217,6 +218,15 @@ def roofline_predictions(cases: Sequence[C.Case]) -> dict[tuple[int, str], float
     return out
 
 
+def kernel_factors() -> tuple[dict[str, dict[str, float]], str]:
+    """Per-GPU efficiencies from the curated kernel tables (seed/curate_kernels.py) and their provenance."""
+    path = Path(__file__).resolve().parents[1] / "seed" / "data" / "kernel_tables.json"
+    doc = json.loads(path.read_text())
+    prov = doc["provenance"]
+    factors = {e["gpu"]: e["derived"] for e in doc["systems"].values() if e.get("derived", {}).get("bw_eff")}
+    return factors, f"{prov['package']} {prov['version']}, {prov['licence']}"
+
+
 def load_cases() -> list[C.Case]:
     cat = default_catalog()
     serving = json.loads(published("serving_measurements.json").read_text())["measurements"]
@@ -237,17 +247,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer solver iterations")
     ap.add_argument("--full", action="store_true", help="run predict() with the simulation (slower)")
     ap.add_argument("--write", action="store_true", help="write app/perf/calibration.json from all rows")
+    ap.add_argument("--only", nargs="*", default=(), help="hold out only models whose id contains these")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     iters = 12 if args.quick else 25
     cases = load_cases()
     t0 = time.time()
     print("\n== leave-one-model-out ==")
-    rows = leave_one_model_out(cases, iters, args.full)
+    rows = leave_one_model_out(cases, iters, args.full, args.only)
     report(rows, roofline_predictions(cases))
     print(f"({time.time() - t0:.0f}s)")
     if args.write:
         cal = C.fit(cases, iters=iters)
+        cal.kernel_factors, cal.kernel_source = kernel_factors()
         cal.evidence_bands = C.bands_of([(c, m, float(np.log(t / v))) for c, m, v, t in rows])
         CALIBRATION_FILE.write_text(cal.model_dump_json(indent=1) + "\n")
         print(f"wrote {CALIBRATION_FILE}")

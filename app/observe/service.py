@@ -96,6 +96,22 @@ def plan_facts(dep: m.Deployment, replicas: int | None = None) -> PlanFacts:
     )
 
 
+PLANNED_LOAD_TOLERANCE = 0.25  # observed per-replica rate within ±25% of the planned one
+
+
+def _at_planned_load(dep: m.Deployment, stats: WindowStats, replicas: int) -> bool:
+    """Whether the window's traffic is close to what the prediction was made for (unknown plan: assume so)."""
+    planned = (dep.specification or {}).get("expected_qps")
+    if not planned:
+        return True
+    planned_replicas = int(
+        (dep.prediction or {}).get("min_replicas") or (dep.prediction or {}).get("replicas") or 1
+    )
+    per_planned = float(planned) / max(planned_replicas, 1)
+    per_observed = stats.request_rate / max(replicas, 1)
+    return abs(per_observed / per_planned - 1.0) <= PLANNED_LOAD_TOLERANCE
+
+
 def _at_observed_load(
     dep: m.Deployment, stats: WindowStats, replicas: int
 ) -> tuple[ObservedLoad | None, list[Comparison]]:
@@ -163,6 +179,10 @@ async def observe_deployment(
         if stats and dep.prediction
         else []
     )
+    if stats is not None and not _at_planned_load(dep, stats, len(targets) or 1):
+        # Idle or far from the planned traffic: the planned figures are shown, but their difference from
+        # what was observed is not an error of the prediction (the comparison at observed load is).
+        comparison = [c.model_copy(update={"error_pct": None}) for c in comparison]
     load, at_load = (None, []) if stats is None else _at_observed_load(dep, stats, len(targets) or 1)
     advice = advise(stats, comp.slos if comp else [], plan_facts(dep, len(targets) or None))
     return Observation(

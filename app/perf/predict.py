@@ -271,7 +271,7 @@ def _predict(
         raw = replace(raw, n_exp=raw.top_k)
     if cond.mha_fallback:
         raw = replace(raw, kv_log_group=math.log(arch.num_attention_heads / arch.num_key_value_heads))
-    f = cal.factors(gpu.id, gpu.family, engine, stack=cond.stack, eager=cond.eager)
+    f = cal.factors(gpu.id, gpu.family, engine, stack=cond.stack, eager=cond.eager, client=cond.client)
     inp, out = workload.input_tokens.mean, workload.output_tokens.mean
     if workload.scenario == "online":
         scen = "open_loop" if workload.request_rate is not None else "closed_loop"
@@ -361,6 +361,7 @@ def _predict(
         evidence=evidence,
         mean_batch=mean["batch"],
         engine_stack=cond.stack,
+        step_basis=cal.step_basis(gpu.id),
     )
 
 

@@ -339,6 +339,9 @@ class RunConditions(_Frozen):
     mha_fallback: bool = Field(
         default=False, description="grouped queries served by a multi-head attention kernel (rereads KV)"
     )
+    client: str | None = Field(
+        default=None, description="measurement source whose benchmark client adds per-request time"
+    )
 
 
 class Stats(_Frozen):
@@ -396,6 +399,10 @@ class Prediction(_Frozen):
     )
     engine_stack: str | None = Field(
         default=None, description="calibrated software stack the prediction used"
+    )
+    step_basis: str | None = Field(
+        default=None,
+        description="source of the step times' efficiencies: fitted, measured kernels or roofline fallback",
     )
     evidence: str | None = Field(
         default=None,

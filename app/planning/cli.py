@@ -40,6 +40,7 @@ def result_dict(pred: Any) -> dict[str, Any]:
         "capacity_output_tokens_per_s",
         "evidence",
         "engine_stack",
+        "step_basis",
     )
     out = {k: data.get(k) for k in keys}
     if out["reason"] is None:

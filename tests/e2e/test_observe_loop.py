@@ -235,10 +235,17 @@ async def test_slower_than_predicted_closes_the_loop(
         assert exact["ttft_p90_ms"].met is True
         assert report.goodput == 0.0
         # Predicted vs observed: the observed TPOT is about 1.6x the prediction.
-        errors = {c.metric: c.error_pct for c in obs.predicted_vs_observed}
         assert report.tpot_ms.mean is not None
         assert report.tpot_ms.mean / predicted_tpot == pytest.approx(slow, rel=0.1)
-        assert errors["tpot_ms.mean"] is not None and errors["tpot_ms.mean"] > 30
+        # The as-planned comparison states an error only when the traffic was close to the planned 2 req/s
+        # (four closed-loop clients may or may not be); otherwise the planned figures stand without one.
+        errors = {c.metric: c.error_pct for c in obs.predicted_vs_observed}
+        planned = {c.metric: c.predicted for c in obs.predicted_vs_observed}
+        assert planned["tpot_ms.mean"] == pytest.approx(predicted_tpot)
+        if abs(obs.observed_load.requests_per_s / 2.0 - 1.0) <= 0.25:
+            assert errors["tpot_ms.mean"] is not None and errors["tpot_ms.mean"] > 30
+        else:
+            assert errors["tpot_ms.mean"] is None
         # Health is separate from lifecycle: still "ready", but degraded, and it says why.
         async with sessions() as s:
             row = await s.get(m.Deployment, dep.id)
