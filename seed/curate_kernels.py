@@ -30,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq  # type: ignore[import-not-found]
+import pyarrow.parquet as pq
 
 OUT = Path(__file__).resolve().parent / "data" / "kernel_tables.json"
 GPUS_FILE = Path(__file__).resolve().parent / "data" / "gpus.json"
@@ -166,7 +166,7 @@ def curate(data_dir: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    import aiconfigurator_core  # type: ignore[import-not-found]
+    import aiconfigurator_core
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=OUT)

@@ -283,10 +283,9 @@ def build_cases(
             )
         elif engine == "vllm":
             max_seqs = int(_flag(notes, r"max-num-seqs=(\d+)") or 256)
-            budget = _flag(notes, r"max-num-batched-tokens=(\d+)")
-            if budget is None:
-                # Without chunked prefill whole prompts go in one step: the budget is max_model_len.
-                budget = 8192.0 if "chunked-prefill=TRUE" in notes else 32768.0
+            flagged = _flag(notes, r"max-num-batched-tokens=(\d+)")
+            # Without chunked prefill whole prompts go in one step: the budget is max_model_len.
+            budget = flagged or (8192.0 if "chunked-prefill=TRUE" in notes else 32768.0)
             mem_util = 0.9
         else:
             max_seqs = 2048 if scenario == "offline" else 256

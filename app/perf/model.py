@@ -644,10 +644,9 @@ def open_loop(
         denom = np.where(g_lo - g_hi == 0, 1.0, g_lo - g_hi)
         t = np.clip(lo + g_lo * (hi - lo) / denom, lo, hi)
         g_t = gap(t)
-        right = g_t > 0  # root lies above t
-        lo, g_lo, g_hi = np.where(right, t, lo), np.where(right, g_t, g_lo), np.where(right, g_hi * 0.5, g_t)
-        hi = np.where(right, hi, t)
-        g_lo = np.where(right, g_lo, g_lo * 0.5)
+        right = g_t > 0  # root lies above t: t becomes the lower end, else the upper end
+        lo, hi = np.where(right, t, lo), np.where(right, hi, t)
+        g_lo, g_hi = np.where(right, g_t, 0.5 * g_lo), np.where(right, 0.5 * g_hi, g_t)
     itl_ok = np.where(ok, t, t_cap)
     _, p_step = seen(itl_ok)
     load = lam * o1 * itl_ok
@@ -768,8 +767,8 @@ def steady_state(
     capacity_per_s (requests/s the engine serves at most, open-loop sense) and batch (mean decoding
     sequences per step in an open loop; the batch cap elsewhere).
     """
-    keys = ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s", "requests_per_s", "utilization")
-    keys += ("capacity_per_s", "batch")
+    keys: tuple[str, ...] = ("ttft_ms", "tpot_ms", "e2e_ms", "output_tokens_per_s", "requests_per_s")
+    keys += ("utilization", "capacity_per_s", "batch")
     scen = np.atleast_1d(np.asarray(scen))
     n = len(scen)
     if n > 1 and len(np.unique(scen)) > 1:

@@ -293,7 +293,7 @@ def _predict(
         float(workload.request_rate or 0.0),
         max_batch,
         float(max_num_batched_tokens),
-        float(cond.n_prompts or (workload.concurrency if scen == "burst" else 1000)),
+        float(cond.n_prompts or (workload.concurrency if scen == "burst" and workload.concurrency else 1000)),
         _arrival_cv(workload),
         length_cv(workload.output_tokens),
         cached,
