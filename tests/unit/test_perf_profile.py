@@ -51,9 +51,10 @@ def test_prompts_riding_along_decodes_cost_about_what_the_model_says() -> None:
     raw, f = raw_costs(arch, spec, 1, "bf16"), cal.factors(spec.id, spec.family, "vllm")
     for d, p in ((4, 256), (16, 512), (64, 1024)):
         model = float(step_ms(raw, f, d, d * 512.0, p, p * p / 2.0))
-        # Within 30%: the contract's prefill cost is linear, the model overlaps a small prompt's compute
-        # with the weight streaming (4 decodes + 256 prompt tokens is the worst case, ~+28%).
-        assert profile.step_ms(d, d * 512, p) == pytest.approx(model, rel=0.3)
+        # Within 40%: the contract's prefill cost is linear, the model overlaps a small prompt's compute
+        # with the weight streaming (4 decodes + 256 prompt tokens is the worst case: ~+37% with the
+        # calibration's sharp overlap, gemm_p ~2; the simulator agreement test bounds what it costs).
+        assert profile.step_ms(d, d * 512, p) == pytest.approx(model, rel=0.4)
 
 
 def test_profile_table_is_keyed_by_summed_context() -> None:
