@@ -390,6 +390,12 @@ def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = No
     t = _drop_negatives(t, warnings)
     t = re.sub(r"\bsub[- ]second\b", "under 1 second", t)
     t = re.sub(r"\bsub[- ](\d)", r"under \1", t)
+    # Clock times ('02:00-06:00') are times of day, not quantities: kept whole as 'clock0200'.
+    t = re.sub(
+        r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])",
+        lambda m: f"clock{int(m.group(1)):02d}{m.group(2)}",
+        t,
+    )
     t = _words_to_digits(t)
     t = _canonical_numbers(t)
     # '10 grand' is ten thousand dollars.

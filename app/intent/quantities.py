@@ -70,7 +70,7 @@ _USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
 _DAU_PREFIX_RE = re.compile(
     rf"\b(dau|daily active users|daily users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
 )
-_AT_ONCE = r"at once|at the same time|simultaneously|concurrently|in parallel|at any (?:one )?time"
+_AT_ONCE = r"at once|at the same time|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
 _AT_ONCE_RE = re.compile(rf"(?<![\w.$]){N}\s+(?:(?:people|users|of them)\s+)?(?:{_AT_ONCE})\b")
 _CONCURRENT_WORD = re.compile(rf"\b(?:concurrent|simultaneous|{_AT_ONCE})\b")
 _DAILY_WORD = re.compile(r"\b(?:daily|daus?)\b")
@@ -165,6 +165,7 @@ _WINDOW_RE = re.compile(
     rf"(?:about\s+|roughly\s+|~\s*)?{N}\s*(?:hours?|hrs?|h)\b|(?<![\w.]){N}[\s-]*(?:hours?|hrs?|h)[\s-]+"
     rf"(?:window|deadline|slot)\b"
 )
+_CLOCK24_RE = re.compile(r"clock(\d{2})\d{2}\s*(?:-|to|until|till|and)\s*clock(\d{2})\d{2}")
 _CLOCK_RE = re.compile(
     r"(?:starts?|start|begins?|from)\s+(?:at\s+)?(\d{1,2})\s*(am|pm)\b.{0,40}?"
     r"(?:done|finished|complete|ready|until|till|to|by)\s+(?:by\s+)?(\d{1,2})\s*(am|pm)\b"
@@ -196,9 +197,17 @@ def batch(t: str) -> list[Binding]:
         break
     window = _WINDOW_RE.search(t)
     clock = _CLOCK_RE.search(t)
+    clock24 = _CLOCK24_RE.search(t)
     if window:
         hours = float(window.group(1) or window.group(2))
         out.append(Binding("batch_window_hours", hours, window.group(0), window.start()))
+    elif clock24:
+        start24, end24 = int(clock24.group(1)), int(clock24.group(2))
+        out.append(
+            Binding(
+                "batch_window_hours", float((end24 - start24) % 24 or 24), clock24.group(0), clock24.start()
+            )
+        )
     elif clock:
         start, end = _hour24(clock.group(1), clock.group(2)), _hour24(clock.group(3), clock.group(4))
         out.append(
@@ -346,7 +355,7 @@ _TTFT_KW = (
     r"(?:respons\w*|answers?|repl(?:y|ies)|output) (?:must |should |needs? to |has to |have to )?(?:start|begin)s?"
 )
 _TPOT_KW = (
-    r"tpot|\bitl\b|inter[\s-]?token|time[\s-]per[\s-](?:output[\s-])?token|per[\s-](?:output[\s-])?token|"
+    r"tpot|\bitl\b|inter[\s-]?token|time[\s-]per[\s-](?:output[\s-])?token|per[\s-](?:output[\s-])?token|/\s?token\b|"
     r"token[\s-]to[\s-]token|each (?:subsequent |output |new )?token|between tokens|per generated token"
 )
 _E2E_KW = (
@@ -476,7 +485,7 @@ _PROMPT_KW = (
 )
 _OUTPUT_KW = (
     r"outputs?|respons\w*|answers?|generat\w*|completions?|repl(?:y|ies)|summar\w*|out\b|writes?|produc\w*|"
-    r"returns?|translations?|osl|output length|suggestions?|descriptions?|posts?|max_tokens|max tokens"
+    r"returns?|translations?|osl|output length|suggestions?|descriptions?|posts?|max_tokens|max tokens|back\b"
 )
 
 
@@ -583,7 +592,7 @@ def money(t: str, b: Builder) -> str:
     money_res = [
         re.compile(rf"(?:\$|usd\s*|us\$)\s*{N}"),
         re.compile(rf"(?<![\w.$]){N}\s*(?:usd|dollars?|bucks|\$)(?![a-z])"),
-        re.compile(rf"(?<![\w.$]){N}\s*(?=(?:/|per|an?)\s*(?:month|mo|hour|hr)\b)"),
+        re.compile(rf"(?<![\w.$]){N}\s*(?=(?:/|per|an?)\s*(?:month|mo|hour|hr|year|yr|annum)\b)"),
     ]
     seen: set[int] = set()
     for i, rx in enumerate(money_res):
@@ -648,12 +657,16 @@ def money(t: str, b: Builder) -> str:
 
 
 def reliability(t: str, b: Builder) -> None:
-    m = fast_search(
-        rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
-    ) or fast_search(
-        rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|del|de|di|"
-        rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%",
-        t,
+    m = (
+        fast_search(
+            rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
+        )
+        or fast_search(r"(?<![\w.])(9\d\.\d+)\s*(?:uptime|availability|sla)\b", t)
+        or fast_search(
+            rf"(?:uptime|availability|sla|reliability)\s*(?:target|goal|requirement)?\s*(?:of|:|=|at|must be|del|de|di|"
+            rf"should be|is|>=|>|needs to be)?\s*(?:at least\s*|>=?\s*)?{N}\s*%",
+            t,
+        )
     )
     if m:
         b.set("reliability_target", num(m.group(1)), m.group(0))

@@ -190,7 +190,7 @@ def _quality(t: str, b: Builder) -> None:
 _NEG_BEFORE = re.compile(
     r"(?:\bnot|\bno|\bnever|\bwithout|\bdon'?t|\bdo not|\bexcept|\bexcluding|\bexclude|\bavoid(?:ing)?|\bbut not|\brather than|"
     r"\binstead of|\bother than|\banything but|can'?t use|cannot use|don'?t want|no access to|don'?t have|"
-    r"\bban(?:ned)?|\bskip|\bnothing on|can'?t get|cannot get|unable to get|couldn'?t get|no quota for|"
+    r"\bban(?:ned)?|\bskip|\bnothing (?:on|from)|\bnone from|can'?t get|cannot get|unable to get|couldn'?t get|no quota for|"
     r"(?:can'?t|cannot|unable to) (?:get|obtain|secure) (?:any )?(?:quota|capacity|allocation|access)s? (?:for|on|to))\s+(?:(?:any|the|our|use|using|on|an?|to|run on|running on|deploy on)\s+)*"
     r"(?:gpuref\d+s?\s*(?:,|or|and|nor|/)\s*)*$"
 )
@@ -272,6 +272,9 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
     vendors = [v for v in ("amd", "nvidia", "intel") if v in t]
     for vm in re.finditer(rf"\b({'|'.join(vendors)})\b", t) if vendors else ():
         near = window_before(t, vm.start(), 60, stop=".;!?,\n")
+        # 'no Nvidia consumer cards' rules out a kind of card, not the vendor.
+        if re.match(r"\s+(?:consumer|gaming|desktop|geforce|rtx|older|old|legacy|small)\b", t[vm.end() :]):
+            continue
         if fast_search(_NEG_BEFORE, near) or _NEG_AFTER.match(t[vm.end() : vm.end() + 40]):
             excluded += [g for g, v in gpu_vendors.items() if v.lower() == vm.group(1)]
     if excluded:
@@ -707,7 +710,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     if not description:
         return Extraction(intent=DeploymentIntent(), warnings=b.warnings)
     t, mentions = normalize_text(raw, vocab, b.warnings)
-    numbers = [float(x) for x in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", t)]
+    numbers = numbers_in(t)
 
     b.set("use_case_description", description[:2000], "text")
     task = _task(t, b)
@@ -749,7 +752,17 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
     )
 
 
-_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|clock(\d{2})(\d{2})")
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers in normalised text; a clock time ('clock0230', from '02:30') counts as hours (2.5)."""
+    out: list[float] = []
+    for m in _NUMBER_RE.finditer(text):
+        out.append(float(m.group(0)) if m.group(1) is None else int(m.group(1)) + int(m.group(2)) / 60)
+    return out
+
+
 # A typed number and a field's value relate by one of these factors (s -> ms, per minute/hour/day -> per
 # second, cents -> dollars, years -> months, per year/day -> per month).
 _FACTORS = (
@@ -773,9 +786,9 @@ def unused_numbers(numbers: list[float], sources: list[str], intent: DeploymentI
     unit conversion (a count folded into an inventory, a rate divided out)."""
     left = list(numbers)
     for source in sources:
-        for raw in _NUMBER_RE.findall(source):
-            if float(raw) in left:
-                left.remove(float(raw))
+        for value in numbers_in(source):
+            if value in left:
+                left.remove(value)
     values: list[float] = []
     for value in _flat_values(intent.stated()):
         values.append(value)

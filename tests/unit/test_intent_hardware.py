@@ -55,3 +55,9 @@ def test_only_and_at_most() -> None:
 def test_our_own_servers_are_owned_hardware_and_buying_is_a_purchase() -> None:
     assert stated("deploy on our own H200 servers")["deployment_model"] == "owned_hardware"
     assert stated("Assistente de código. Queremos comprar os servidores.")["deployment_model"] == "purchase"
+
+
+def test_a_kind_of_card_is_not_the_whole_vendor() -> None:
+    got = stated("Please, no Nvidia consumer cards and nothing from AMD. H100 or H200 is fine.")
+    assert got["excluded_gpus"] == ["MI300X-192GB"]
+    assert got["available_gpus"] == ["H100-SXM-80GB", "H200-SXM-141GB"]

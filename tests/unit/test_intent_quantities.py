@@ -114,3 +114,28 @@ def test_every_number_is_used_or_reported() -> None:
     assert result.intent.gpu_inventory is not None and result.intent.total_users == 300
     assert result.unused_numbers == [2.0, 15.0]
     assert extract("chatbot for 300 users at 20 rps").unused_numbers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Latency budget: 250 ms to first token at p90, 30 ms/token after that.", {"target_tpot_p90_ms": 30}),
+        (
+            "We'll send roughly 6k tokens of context and expect ~400 tokens back.",
+            {"generation_length_avg": 400},
+        ),
+        ("Each night the pipeline ingests 1.2M rows of logs; window 02:00-06:00.", {"batch_window_hours": 4}),
+        ("Serve Llama 3.1 70B, budget ~ 25 dollars per hour, 99.9 uptime", {"reliability_target": 99.9}),
+        ("~800 clinicians will use a note summarizer, maybe 100 at a time", {"concurrent_users": 100}),
+        ("Our budget is 40k a year. Summaries of reports.", {"budget": {"max_monthly_cost_usd": 3333.33}}),
+    ],
+)
+def test_more_quantity_shapes(text: str, expected: dict[str, Any]) -> None:
+    got = stated(text)
+    for key, value in expected.items():
+        assert got.get(key) == value, got
+
+
+def test_a_clock_time_is_a_number_too() -> None:
+    result = extract("the review is at 10:30 tomorrow, 300 users")
+    assert result.unused_numbers == [10.5] and result.intent.total_users == 300
