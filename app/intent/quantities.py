@@ -54,7 +54,7 @@ _USER_NOUNS = (
     r"adjusters|underwriters|accountants|auditors|recruiters|consultants|advisors|advisers|technicians|"
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
     r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
-    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions"
+    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|usrs|ppl"
 )
 _USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
 _USERS_ALT_RE = re.compile(
@@ -79,7 +79,8 @@ _TOTAL_WORD = re.compile(r"\b(?:total|registered|named|maus?)\b")
 # People who build the product, and a business's own customers, are not its users.
 _BUILDERS_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:(?:is|are|was|were|has been|have been|will be)\s+)?"
-    r"(?:shipping|building|developing|working on|working|maintaining|writing|arbeitet|works on|built)\b"
+    r"(?:shipping|building|developing|working on|working|maintaining|writing|arbeitet|works on|built)\b|"
+    r"^\W*(?:will|would|are going to|is going to)\s+(?:build|develop|maintain|ship|write|operate)\b"
 )
 _BUILDERS_BEFORE = re.compile(
     r"(?:built|developed|maintained|written|made) by\s*$|\b(?:startup|start-up|company|agency|firm|shop|"
@@ -88,6 +89,36 @@ _BUILDERS_BEFORE = re.compile(
 )
 _BUSINESS_CUSTOMERS = re.compile(r"\b(?:have|had|signed|got|with)\s+(?:about\s+|around\s+)?$")
 _RATE_BEFORE = re.compile(r"(?:\bper|(?<!\bw)/|\bevery|\beach)\s*$")
+# 'codice per 120 sviluppatori' is Italian/Dutch 'for'; '$5 per 100 users' is a rate (the amount before
+# 'per' may already be blanked out by the money binder, leaving a run of spaces).
+_PER_AS_FOR = re.compile(r"([a-zà-ÿ]+) per\s*$")
+_RATE_WORDS = frozenset(
+    [
+        "requests",
+        "request",
+        "queries",
+        "query",
+        "calls",
+        "call",
+        "messages",
+        "message",
+        "tokens",
+        "token",
+        "cost",
+        "costs",
+        "price",
+        "prices",
+        "pricing",
+        "dollars",
+        "usd",
+        "eur",
+        "budget",
+        "spend",
+        "fee",
+        "fees",
+        "charge",
+    ]
+)
 
 
 def _kind(t: str, m: re.Match[str]) -> str:
@@ -111,7 +142,11 @@ def people(t: str) -> list[Binding]:
     for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_PAREN_RE):
         for m in rx.finditer(t):
             before = t[max(0, m.start() - 40) : m.start()]
-            if _RATE_BEFORE.search(before[-12:]) or _BUILDERS_BEFORE.search(before):
+            rate_word = _RATE_BEFORE.search(before[-12:])
+            for_word = _PER_AS_FOR.search(before)
+            if rate_word and not (for_word and for_word.group(1) not in _RATE_WORDS):
+                continue
+            if _BUILDERS_BEFORE.search(before):
                 continue
             if _BUILDERS_AFTER.match(t[m.end() : m.end() + 40]):
                 continue

@@ -139,3 +139,18 @@ def test_more_quantity_shapes(text: str, expected: dict[str, Any]) -> None:
 def test_a_clock_time_is_a_number_too() -> None:
     result = extract("the review is at 10:30 tomorrow, 300 users")
     assert result.unused_numbers == [10.5] and result.intent.total_users == 300
+
+
+@pytest.mark.parametrize(
+    ("text", "users"),
+    [
+        ("chatbot for 300 concurent usrs, ttft < 200ms", {"concurrent_users": 300}),
+        ("Un chatbot per 500 utenti", {"total_users": 500}),
+        ("our 2 engineers will maintain it; we want summarization for the 200 lawyers", {"total_users": 200}),
+        ("pricing is $5 per 100 users", {}),
+        ("10 requests per 1000 users", {}),
+    ],
+)
+def test_people_after_per_and_builders_in_the_future(text: str, users: dict[str, int]) -> None:
+    got = stated(text)
+    assert {k: got[k] for k in ("concurrent_users", "daily_users", "total_users") if k in got} == users
