@@ -469,8 +469,16 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
 def vs_next_cheaper(planner: Planner, c: Candidate, ranked: Sequence[Candidate]) -> str:
     """Why ``c`` beats the next cheaper configuration that meets the targets, and what was traded."""
     mine = planner.cost_key(c)
-    cheaper = [v for v in ranked if v is not c and planner.cost_key(v) < mine]
+    cheaper = [v for v in ranked if v is not c and planner.cost_key(v) < mine - 1e-6]
     if not cheaper:
+        same = [
+            v for v in ranked if v is not c and abs(planner.cost_key(v) - mine) <= 1e-6 and v.rank < c.rank
+        ]
+        if same:
+            return (
+                f"No cheaper configuration found meets every target; {short(same[0].cfg.model_id)} on "
+                f"{same[0].cfg.gpu_id} costs the same and ranks above it."
+            )
         return "No cheaper configuration found meets every target."
     nxt = max(cheaper, key=planner.cost_key)
     assert nxt.cost is not None and c.cost is not None
