@@ -122,6 +122,68 @@ def blended_monthly(floor_hourly: float, peak_hourly: float, peak_hours_per_day:
     return HOURS_PER_MONTH / 24.0 * (h * peak_hourly + (24.0 - h) * floor_hourly)
 
 
+@dataclass(frozen=True)
+class _RowSets:
+    """The rows one GPU's rental cost chooses from (independent of the GPU counts)."""
+
+    local: list[PriceRow]
+    region_note: str | None
+    market: list[PriceRow]
+    reserved: dict[str, list[PriceRow]]
+    skipped: int
+
+
+# Row sets per (price list, GPU, rules). Keyed by the list's identity, which the entry keeps alive so the id
+# cannot be reused: planning prices the same GPU's rows for hundreds of replica counts per plan.
+_ROW_SETS: dict[tuple[object, ...], tuple[Sequence[PriceRow], _RowSets]] = {}
+
+
+def _row_sets(
+    gpu_id: str,
+    prices: Sequence[PriceRow],
+    allowed: frozenset[str],
+    gpu_is_sxm: bool,
+    kinds: Sequence[str],
+    provider: str | None,
+    region: str | None,
+) -> _RowSets:
+    from app.planning import prices as pc
+
+    key = (id(prices), len(prices), gpu_id, allowed, gpu_is_sxm, tuple(kinds), provider, region)
+    hit = _ROW_SETS.get(key)
+    if hit is not None and hit[0] is prices:
+        return hit[1]
+    mine = [r for r in prices if r.gpu_id == gpu_id]
+    rows = pc.eligible(mine, classes=allowed, gpu_is_sxm=gpu_is_sxm, kinds=kinds)
+    note = None
+    local = [r for r in rows if _matches(r, provider, region)]
+    if not local and region:
+        local = [r for r in rows if _matches(r, provider, None)]
+        if local:
+            note = f"no {gpu_id} price in region {region!r}; used another region"
+    market = (
+        pc.eligible(mine, classes=frozenset({"marketplace"}), gpu_is_sxm=gpu_is_sxm, kinds=kinds)
+        if "marketplace" not in allowed and not provider
+        else []
+    )
+    reserved = {
+        kind: found
+        for kind in ("reserved_1y", "reserved_3y")
+        if kind not in kinds
+        and (
+            found := [
+                r for r in mine if r.kind == kind and r.usd_per_gpu_hour and _matches(r, provider, None)
+            ]
+        )
+    }
+    skipped = sum(1 for r in mine if r.usd_per_gpu_hour and pc.wrong_form_factor(r, gpu_is_sxm))
+    sets = _RowSets(local=local, region_note=note, market=market, reserved=reserved, skipped=skipped)
+    if len(_ROW_SETS) > 4096:
+        _ROW_SETS.clear()
+    _ROW_SETS[key] = (prices, sets)
+    return sets
+
+
 def cloud_cost(
     gpu_id: str,
     *,
@@ -145,14 +207,9 @@ def cloud_cost(
     from app.planning import prices as pc
 
     allowed = classes if classes is not None else pc.TRUSTED_BY_DEFAULT
-    mine = [r for r in prices if r.gpu_id == gpu_id]
-    rows = pc.eligible(mine, classes=allowed, gpu_is_sxm=gpu_is_sxm, kinds=kinds)
-    notes: list[str] = []
-    local = [r for r in rows if _matches(r, provider, region)]
-    if not local and region:
-        local = [r for r in rows if _matches(r, provider, None)]
-        if local:
-            notes.append(f"no {gpu_id} price in region {region!r}; used another region")
+    sets = _row_sets(gpu_id, prices, allowed, gpu_is_sxm, kinds, provider, region)
+    notes: list[str] = [sets.region_note] if sets.region_note else []
+    local = sets.local
     if not local:
         return None
 
@@ -190,9 +247,8 @@ def cloud_cost(
     _, host_note = pc.host_usd_per_gpu_hour(row)
     if host_note:
         notes.append(host_note)
-    skipped = [r for r in mine if r.usd_per_gpu_hour and pc.wrong_form_factor(r, gpu_is_sxm)]
-    if skipped:
-        notes.append(f"{len(skipped)} PCIe/NVL price rows not used for this SXM part")
+    if sets.skipped:
+        notes.append(f"{sets.skipped} PCIe/NVL price rows not used for this SXM part")
     if billed != gpus_steady:
         notes.append(
             f"{row.instance_type or 'the instance'} has {row.gpus_per_instance} GPUs: {gpus_steady} needed, "
@@ -206,21 +262,17 @@ def cloud_cost(
             f"${peak_hourly * HOURS_PER_MONTH:,.0f}/month if the peak count ran all month"
         )
     market_monthly: float | None = None
-    if "marketplace" not in allowed and not provider:
-        market = pc.eligible(mine, classes=frozenset({"marketplace"}), gpu_is_sxm=gpu_is_sxm, kinds=kinds)
-        if market:
-            alt = min(market, key=lambda r: month(r, gpus_steady, gpus_peak))
-            alt_monthly = month(alt, gpus_steady, gpus_peak)
-            if alt_monthly < monthly:
-                market_monthly = round(alt_monthly, 2)
-                notes.append(
-                    f"cheaper alternative: ${alt_monthly:,.0f}/month at {alt.provider} "
-                    f"({_KIND_WORDS.get(alt.kind, alt.kind)}, marketplace class; {pc.RISK_NOTE})"
-                )
-    for kind in ("reserved_1y", "reserved_3y"):
-        if kind in kinds:
-            continue
-        alt_row = cheapest_rental(gpu_id, gpus_steady, mine, kinds=(kind,), provider=provider)
+    if sets.market:
+        alt = min(sets.market, key=lambda r: month(r, gpus_steady, gpus_peak))
+        alt_monthly = month(alt, gpus_steady, gpus_peak)
+        if alt_monthly < monthly:
+            market_monthly = round(alt_monthly, 2)
+            notes.append(
+                f"cheaper alternative: ${alt_monthly:,.0f}/month at {alt.provider} "
+                f"({_KIND_WORDS.get(alt.kind, alt.kind)}, marketplace class; {pc.RISK_NOTE})"
+            )
+    for kind, reserved_rows in sets.reserved.items():
+        alt_row = cheapest_rental(gpu_id, gpus_steady, reserved_rows, kinds=(kind,))
         if (
             alt_row is not None
             and billed_gpus(alt_row, gpus_steady) * (alt_row.usd_per_gpu_hour or 0) < hourly
