@@ -99,6 +99,8 @@ async def scenarios(ids: list[int], *, principal: Principal) -> list[store.Saved
     return [by_id[i] for i in ids if i in by_id]
 
 
+# Chainlit's sign-in page shows the translation of the response's status text, lower-cased
+# (`auth.login.errors.service unavailable` in .chainlit/translations/en-US.json, the same words).
 KNOWLEDGE_BASE_DOWN = (
     "The knowledge base is unavailable right now, retrying: sign in again in a few seconds. "
     "Your password was not checked."

@@ -6,9 +6,11 @@ PostgreSQL is closed, cutting open connections and refusing new ones."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ import pytest
 from pg_proxy import PgProxy
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -93,7 +96,10 @@ async def test_chat_sign_in_says_the_knowledge_base_is_down_not_wrong_password(
     with pytest.raises(HTTPException) as info:
         await flow.sign_in("alice", "a long password")
     assert info.value.status_code == 503
-    assert "knowledge base is unavailable" in str(info.value.detail) and "retrying" in str(info.value.detail)
+    assert "knowledge base is unavailable" in info.value.detail and "retrying" in info.value.detail
+    # Chainlit's sign-in page shows the translation of the status text (503 Service Unavailable).
+    translations = json.loads((ROOT / ".chainlit/translations/en-US.json").read_text())
+    assert translations["auth"]["login"]["errors"]["service unavailable"] == info.value.detail
     await outage["proxy"].start()
     deadline = time.monotonic() + 60
     principal = await _try_sign_in(flow)
