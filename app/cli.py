@@ -147,7 +147,8 @@ def db_stop() -> None:
 def seed_load(
     files: Annotated[list[Path], typer.Argument(help="JSON or CSV files (ours, or shared/data's).")],
     kind: Annotated[
-        str | None, typer.Option(help="models|gpus|prices|benchmarks|usecases (inferred when omitted).")
+        str | None,
+        typer.Option(help="models|gpus|prices|benchmarks|usecases|examples (inferred when omitted)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count, write nothing.")] = False,
     replace: Annotated[

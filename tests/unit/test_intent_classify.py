@@ -77,3 +77,19 @@ def test_the_rules_task_stands_when_the_examples_disagree() -> None:
     rules = extract("translate our product pages")
     result = apply_votes(rules, classify_all(_index(), _unit(1, 0, 0)))
     assert result.intent.task_type == "translation"
+
+
+def test_bundled_examples_match_the_train_split_and_have_a_vector_each() -> None:
+    from app.intent.examples import bundled_index
+    from seed.intent_examples import main as build_examples
+
+    assert build_examples(["--check"]) == 0  # examples.json is what the labelled sets' train split gives
+    index = bundled_index()
+    assert index.version.startswith("bundled:") and index.size() > 1000
+    assert set(index.fields) == {
+        "task_type",
+        "priority",
+        "subject_matter",
+        "deployment_model",
+        "burstiness_pattern",
+    }
