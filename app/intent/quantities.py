@@ -174,7 +174,8 @@ def people(t: str) -> list[Binding]:
 _BATCH_CUE = re.compile(
     r"\bbatch(?:es|ed)?\b|nightly|overnight|every night|each night|per night|\bcron\b|backfill|\bin bulk\b|"
     r"once a (?:day|night|week|month)|every (?:week|month)|\bweekly\b|\bmonthly (?:job|run|batch)|\betl\b|"
-    r"offline (?:job|processing|pipeline)"
+    r"offline (?:job|processing|pipeline)|\bbacklog\b|one[- ]off|one[- ]time (?:job|run)|"
+    r"(?:finish|finished|done|complete|completed) (?:within|in) (?:a|one|\d+(?:\.\d+)?) (?:day|days|hours?|h)\b"
 )
 _RUNS: tuple[tuple[str, float], ...] = (
     (
@@ -188,7 +189,8 @@ _RUNS: tuple[tuple[str, float], ...] = (
 _ITEM_NOUNS = (
     r"documents?|docs|pdfs?|tickets|reviews|descriptions|contracts|records|items|files|emails|images|pages|"
     r"articles|transcripts|invoices|rows|messages|requests|prompts|reports|calls|claims|listings|products|"
-    r"notes|papers|filings|entries|forms|receipts|chats|conversations|logs"
+    r"notes|papers|filings|entries|forms|receipts|chats|conversations|logs|tweets|comments|posts|passages|"
+    r"chunks|sentences|paragraphs|videos|recordings|cases|orders|applications|resumes|cvs"
 )
 _ITEMS_RE = re.compile(rf"(?<![\w.$]){N}\s+(?:[a-z'-]+\s+){{0,2}}?(?:{_ITEM_NOUNS})\b")
 _RATE_AFTER = re.compile(
@@ -200,6 +202,7 @@ _WINDOW_RE = re.compile(
     rf"(?:about\s+|roughly\s+|~\s*)?{N}\s*(?:hours?|hrs?|h)\b|(?<![\w.]){N}[\s-]*(?:hours?|hrs?|h)[\s-]+"
     rf"(?:window|deadline|slot)\b"
 )
+_WINDOW_DAY_RE = re.compile(r"\b(?:within|in|under|inside)\s+(?:a|one|1)\s+day\b|\b24/7 window\b")
 _CLOCK24_RE = re.compile(r"clock(\d{2})\d{2}\s*(?:-|to|until|till|and)\s*clock(\d{2})\d{2}")
 _CLOCK_RE = re.compile(
     r"(?:starts?|start|begins?|from)\s+(?:at\s+)?(\d{1,2})\s*(am|pm)\b.{0,40}?"
@@ -236,6 +239,10 @@ def batch(t: str) -> list[Binding]:
     if window:
         hours = float(window.group(1) or window.group(2))
         out.append(Binding("batch_window_hours", hours, window.group(0), window.start()))
+    elif _WINDOW_DAY_RE.search(t):
+        day = _WINDOW_DAY_RE.search(t)
+        assert day is not None
+        out.append(Binding("batch_window_hours", 24.0, day.group(0), day.start()))
     elif clock24:
         start24, end24 = int(clock24.group(1)), int(clock24.group(2))
         out.append(

@@ -195,7 +195,8 @@ _NEG_BEFORE = re.compile(
     r"(?:gpuref\d+s?\s*(?:,|or|and|nor|/)\s*)*$"
 )
 _NEG_AFTER = re.compile(
-    r"^\s*(?:s\s+)?(?:(?:is|are)\s+not\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
+    # A list shares its verdict: 'L4 and T4 are out'.
+    r"^\s*(?:s\s+)?(?:(?:,|and|or|/|nor)\s*gpuref\d+s?\s*)*(?:(?:is|are)\s+not\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
     r"(?:isn'?t|aren'?t)\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
     r"(?:is|are)\s+(?:out|excluded|off the table|banned|too (?:slow|expensive|small|old))|(?:are|is)\s+a no[- ]go)"
 )

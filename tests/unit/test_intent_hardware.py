@@ -61,3 +61,8 @@ def test_a_kind_of_card_is_not_the_whole_vendor() -> None:
     got = stated("Please, no Nvidia consumer cards and nothing from AMD. H100 or H200 is fine.")
     assert got["excluded_gpus"] == ["MI300X-192GB"]
     assert got["available_gpus"] == ["H100-SXM-80GB", "H200-SXM-141GB"]
+
+
+def test_a_list_shares_its_verdict() -> None:
+    got = stated("Don't want anything older than A100; L4 and T4 are out.")
+    assert got["excluded_gpus"] == ["L4", "T4"] and got["available_gpus"] == ["A100-SXM-80GB"]

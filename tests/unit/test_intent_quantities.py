@@ -154,3 +154,8 @@ def test_a_clock_time_is_a_number_too() -> None:
 def test_people_after_per_and_builders_in_the_future(text: str, users: dict[str, int]) -> None:
     got = stated(text)
     assert {k: got[k] for k in ("concurrent_users", "daily_users", "total_users") if k in got} == users
+
+
+def test_a_one_off_batch_within_a_day() -> None:
+    got = stated("Sentiment tagging for 40 million tweets, finish within a day, once.")
+    assert got["batch_items"] == 40_000_000 and got["batch_window_hours"] == 24
