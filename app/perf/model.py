@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +176,42 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     busy = tokens > 0
     host = f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms + f.seq_overhead_ms * d
     return (host + t_gemm + t_kv + t_comm) * busy
+
+
+def scalar_step(raw: RawCosts, f: Factors) -> Callable[[float, float, float, float], float]:
+    """``step_ms`` for one configuration and float arguments, with its constants folded once.
+
+    The simulation evaluates thousands of single steps; numpy's per-call overhead dominates there. This is
+    the same formula (a unit test holds them equal), in plain floats.
+    """
+    bw = float(raw.bw * f.bw_eff)
+    fl = float(raw.fl * f.flops_eff * (1.0 + raw.fp8 * (f.fp8_eff - 1.0)))
+    n_exp, q = float(raw.n_exp), 1.0 - float(raw.top_k) / float(raw.n_exp)
+    w_dense, w_expert = float(raw.w_dense) / bw, float(raw.n_moe * raw.w_expert) / bw
+    m0, per_tok, per_ctx = float(f.gemm_m0), float(raw.flops_tok) / fl, float(raw.attn_flops_ctx) / fl
+    gp = float(f.gemm_p)
+    reread = math.exp(float(f.mha_exp * raw.kv_log_group)) / (1.0 + float(raw.gqa * (f.gqa_kv_eff - 1.0)))
+    kv_full = float(raw.kv_full) * reread / (bw * float(f.kv_eff))
+    kv_slide = float(raw.kv_slide) * reread / (bw * float(f.kv_eff))
+    window = float(raw.window)
+    lat_mult = 1.0 + float(
+        raw.link_pcie * (f.pcie_latency_mult - 1.0) + raw.link_xgmi * (f.xgmi_latency_mult - 1.0)
+    )
+    n_ar, ar_fixed = float(raw.n_ar), float(f.allreduce_latency_ms) * lat_mult * float(raw.ar_hops)
+    ar_tok = float(raw.comm_tok) / (float(raw.link) * float(f.link_eff))
+    host, seq = float(f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms), float(f.seq_overhead_ms)
+
+    def step(d: float, ctx: float, p: float = 0.0, s2: float = 0.0) -> float:
+        tokens = d + p
+        if tokens <= 0:
+            return 0.0
+        t_w = w_dense + w_expert * n_exp * (1.0 - q**tokens)
+        t_c = (tokens + m0) * per_tok + (s2 + ctx) * per_ctx
+        t_gemm = (t_w**gp + t_c**gp) ** (1.0 / gp)
+        t_kv = kv_full * ctx + kv_slide * min(ctx, d * window)
+        return host + seq * d + t_gemm + t_kv + n_ar * (ar_fixed + tokens * ar_tok)
+
+    return step
 
 
 def prefill_ms(raw: RawCosts, f: Factors, batch: Num, prompt: Num) -> Num:
@@ -406,15 +443,21 @@ def simulate(
     finishes: list[tuple[int, int]] = []
     prefill_left = 0.0  # tokens left of the request at the head of the prefill
     done = 0
-    d_per_ctx = float(step_ms(raw, f, 1.0, 1.0) - step_ms(raw, f, 1.0, 0.0))
+    step = scalar_step(raw, f)
+    d_per_ctx = step(1.0, 1.0) - step(1.0, 0.0)
     t_first_done = None
+
+    # Plain lists inside the loop: indexing numpy arrays one element at a time costs more than the step.
+    arr: list[float] = [] if arrivals is None else [float(x) for x in arrivals]
+    inp: list[float] = [float(x) for x in inputs]
+    outp: list[float] = [float(x) for x in outputs]
 
     def admit_arrivals(now: float) -> None:
         nonlocal next_req
         if arrivals is None:
             return
-        while next_req < n and arrivals[next_req] <= now:
-            arrive[next_req] = arrivals[next_req]
+        while next_req < n and arr[next_req] <= now:
+            arrive[next_req] = arr[next_req]
             waiting.append(next_req)
             next_req += 1
 
@@ -434,7 +477,7 @@ def simulate(
                 next_req += 1
 
     if arrivals is not None and n:
-        t = float(arrivals[0])
+        t = arr[0]
     while done < n:
         admit_arrivals(t)
         can_prefill = bool(waiting) and running < max_batch
@@ -447,9 +490,9 @@ def simulate(
             slots = max_batch - running
             for rid in list(waiting)[:slots]:
                 if prefill_left <= 0:
-                    prefill_left = float(inputs[rid])
+                    prefill_left = inp[rid]
                 take = min(prefill_left, budget - p_tokens)
-                done_before = inputs[rid] - prefill_left
+                done_before = inp[rid] - prefill_left
                 s2 += take * (done_before + take / 2.0)
                 p_tokens += take
                 prefill_left -= take
@@ -458,7 +501,7 @@ def simulate(
                 if p_tokens >= budget:
                     break
             ctx = ctx_offset + running * g
-            dt = float(step_ms(raw, f, float(running), ctx, p_tokens, s2))
+            dt = step(float(running), ctx, p_tokens, s2)
             t += dt
             if running:
                 g += 1
@@ -467,7 +510,7 @@ def simulate(
             for rid in completed_prefill:
                 waiting.popleft()
                 ttft[rid] = t - arrive[rid]
-                if outputs[rid] <= 1:
+                if outp[rid] <= 1:
                     e2e[rid] = ttft[rid]
                     done += 1
                     if arrivals is None and next_req < n:
@@ -476,17 +519,17 @@ def simulate(
                         next_req += 1
                     continue
                 running += 1
-                ctx0[rid] = inputs[rid] + 1 - g
+                ctx0[rid] = inp[rid] + 1 - g
                 ctx_offset += ctx0[rid]
-                heapq.heappush(finishes, (g + int(outputs[rid]) - 1, rid))
+                heapq.heappush(finishes, (g + int(outp[rid]) - 1, rid))
             finish_due()
             continue
         if running:
             k = finishes[0][0] - g
             ctx = ctx_offset + running * g
-            first = float(step_ms(raw, f, float(running), ctx))
+            first = step(float(running), ctx)
             if arrivals is not None and next_req < n and running < max_batch:
-                gap = float(arrivals[next_req]) - t
+                gap = arr[next_req] - t
                 k = max(1, min(k, int(gap // first) + 1))
             slope = d_per_ctx * running
             total = k * first + slope * k * (k - 1) / 2.0
@@ -497,7 +540,7 @@ def simulate(
             finish_due()
             continue
         if arrivals is not None and next_req < n:
-            t = max(t, float(arrivals[next_req]))
+            t = max(t, arr[next_req])
             continue
         break  # nothing left to do (should not happen)
     keep = np.arange(n) >= warmup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -20,25 +21,34 @@ _PREFILL_ALONE = (128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0)
 _PREFILL_MIXED = tuple((d, p) for d in (1.0, 4.0, 16.0, 64.0) for p in (128.0, 512.0, 2048.0))
 
 
-def _prefill_overhead(raw: RawCosts, f: Factors, per_tok: float, alone: float) -> float:
-    """The prefill overhead that makes the contract's additive step time closest to the model's.
+def _prefill_linear(raw: RawCosts, f: Factors, per_tok: float, alone: float) -> tuple[float, float]:
+    """(overhead, per-token cost) that make the contract's additive step time closest to the model's.
 
     The contract charges a step ``decode(d, C) + overhead + per_token * p``. A real mixed step reads the
-    weights and pays the host overhead once, so the overhead that is exact for a prompt alone (``alone``:
-    the whole step's fixed cost) double-counts those costs whenever prompts ride along decodes, which is
-    most steps under load (a 1.6x slower TTFT at 4 closed-loop clients). No single value is exact for both;
-    take the one with the least squared log error over both kinds of step (``_MIXED_WEIGHT``).
+    weights and pays the host overhead once, and overlaps a prompt's compute with the weight streaming, so
+    the values that are exact for a prompt alone (``alone``: the whole step's fixed cost, ``per_tok``: the
+    slope of prefill-only steps) overcharge whenever prompts ride along decodes, which is most steps under
+    load. No single pair is exact for both; take the one with the least squared log error over both kinds
+    of step (``_MIXED_WEIGHT``), the per-token cost at most the prefill-only slope.
     """
-    candidates = np.linspace(0.0, alone, 41)
-    err = np.zeros_like(candidates)
-    for p in _PREFILL_ALONE:
-        true = float(step_ms(raw, f, 0.0, 0.0, p, p * p / 2.0))
-        err += (1.0 - _MIXED_WEIGHT) * np.log((candidates + per_tok * p) / true) ** 2 / len(_PREFILL_ALONE)
-    for d, p in _PREFILL_MIXED:
-        true = float(step_ms(raw, f, d, d * 512.0, p, p * p / 2.0))
-        decode = float(step_ms(raw, f, d, d * 512.0))
-        err += _MIXED_WEIGHT * np.log((decode + candidates + per_tok * p) / true) ** 2 / len(_PREFILL_MIXED)
-    return float(candidates[int(np.argmin(err))])
+    alone_true = [(p, float(step_ms(raw, f, 0.0, 0.0, p, p * p / 2.0))) for p in _PREFILL_ALONE]
+    mixed_true = [
+        (p, float(step_ms(raw, f, d, d * 512.0)), float(step_ms(raw, f, d, d * 512.0, p, p * p / 2.0)))
+        for d, p in _PREFILL_MIXED
+    ]
+    overheads = np.linspace(0.0, alone, 41)[:, None]
+    best, best_err = (alone, per_tok), math.inf
+    for scale in np.linspace(0.6, 1.0, 9):
+        tok = per_tok * float(scale)
+        err = np.zeros_like(overheads)
+        for p, true in alone_true:
+            err += (1.0 - _MIXED_WEIGHT) * np.log((overheads + tok * p) / true) ** 2 / len(alone_true)
+        for p, decode, true in mixed_true:
+            err += _MIXED_WEIGHT * np.log((decode + overheads + tok * p) / true) ** 2 / len(mixed_true)
+        i = int(np.argmin(err))
+        if float(err[i, 0]) < best_err:
+            best, best_err = (float(overheads[i, 0]), tok), float(err[i, 0])
+    return best
 
 
 def performance_profile(
@@ -79,7 +89,7 @@ def performance_profile(
     p1 = float(step_ms(raw, f, 0.0, 0.0, 512.0, 512.0 * 256.0))
     p2 = float(step_ms(raw, f, 0.0, 0.0, 2048.0, 2048.0 * 1024.0))
     per_tok = max((p2 - p1) / (2048.0 - 512.0), 0.0)
-    overhead = _prefill_overhead(raw, f, per_tok, max(p1 - per_tok * 512.0, 0.0))
+    overhead, per_tok = _prefill_linear(raw, f, per_tok, max(p1 - per_tok * 512.0, 0.0))
     table = []
     for b in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512):
         if b > max_num_seqs:
