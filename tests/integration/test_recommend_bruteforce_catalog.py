@@ -17,6 +17,7 @@ import pytest
 
 from app.intent.schema import DeploymentIntent
 from app.intent.usecases import apply_template, template_for_task
+from app.perf.memory import WEIGHT_BYTES, param_counts
 from app.planning.plan import Candidate, Planner, PlanSettings, plan
 from app.planning.recommend import load_catalog
 from app.planning.sizing import full_predict, headroom, meets
@@ -86,3 +87,9 @@ async def test_top_cost_option_is_the_exhaustive_cheapest(
         config.cfg.tp,
     )
     assert all(o.cost.monthly_usd >= top.cost.monthly_usd - 0.01 for o in result.options)
+    # Physics: no option shown has a TPOT below streaming its active weights from HBM once per token.
+    for o in result.options + result.viable:
+        arch, gpu = catalog.models[o.model_id].arch, catalog.gpus[o.gpu_id].spec
+        pc = param_counts(arch)
+        streamed = (pc.active - pc.embedding - pc.lm_head - pc.norms) * WEIGHT_BYTES[o.precision] / o.tp
+        assert o.tpot_ms.p90 >= streamed / (gpu.mem_bw_tb_s * 1e12) * 1e3 * 0.999, (o.model_id, o.gpu_id)
