@@ -370,6 +370,7 @@ def _default_stacks() -> dict[str, EngineFactors]:
 # held-out rows missed by ~1.5-2x the typical error when its stack was left out).
 UNSEEN_STACK_WIDEN = (2.0, 1.5)
 UNSEEN_GPU_WIDEN = 1.5
+ROOFLINE_FALLBACK_WIDEN = 2.0  # a prior: no measurement of the GPU at all, only its datasheet
 # The GPU whose fitted efficiencies anchor the kernel tables' relative measurements (most rows, covered).
 KERNEL_REFERENCE_GPU = "H100-SXM-80GB"
 MIN_GROUP_ROWS = 20  # out-of-fold residuals a group needs for its own band
@@ -440,7 +441,9 @@ class Calibration(BaseModel):
         - ``unmeasured model``: the GPU and stack do (the leave-one-model-out band);
         - ``unmeasured GPU``: the stack has no rows on this GPU: that band widened by
           ``UNSEEN_GPU_WIDEN`` (a prior: GPUs held out miss by about half as much again as models);
-        - ``prior stack``: the stack itself has no rows: widened by ``UNSEEN_STACK_WIDEN``.
+        - ``prior stack``: the stack itself has no rows: widened by ``UNSEEN_STACK_WIDEN``;
+        - ``roofline fallback``: nothing measured this GPU at all (no fitted rows, no kernel tables): its
+          efficiencies are its family's or the global ones, widened by ``ROOFLINE_FALLBACK_WIDEN``.
         """
         family = "vllm" if stack.startswith("vllm") else "trtllm"
         default = self.residual_quantiles.get(metric, (-0.3, 0.3))
@@ -453,6 +456,8 @@ class Calibration(BaseModel):
             parent = STACK_PARENT.get(stack)
             widen = UNSEEN_STACK_WIDEN[1 if parent in self.stacks_fitted else 0]
             return lo * widen, hi * widen, "prior stack"
+        if self.gpu_bw_eff and gpu not in self.gpu_bw_eff and self._kernel_ratio(gpu) is None:
+            return lo * ROOFLINE_FALLBACK_WIDEN, hi * ROOFLINE_FALLBACK_WIDEN, "roofline fallback"
         if self.seen_gpus and f"{gpu}|{stack}" not in self.seen_gpus:
             return lo * UNSEEN_GPU_WIDEN, hi * UNSEEN_GPU_WIDEN, "unmeasured GPU"
         return lo, hi, "unmeasured model"

@@ -57,3 +57,22 @@ def test_predictions_say_which_basis_their_step_times_rest_on() -> None:
     l4 = predict(arch, CAT.get_gpu("L4"), w, calibration=cal, full=False)
     assert h100.step_basis is not None and "calibrated" in h100.step_basis
     assert l4.fits and l4.step_basis is not None and "roofline fallback" in l4.step_basis
+
+
+def test_intervals_widen_as_evidence_thins() -> None:
+    """Same configuration: a GPU with fitted rows < a GPU only the kernel tables cover < a GPU nothing
+    measured (roofline fallback)."""
+    cal = default_calibration()
+    w = Workload.fixed(500, 100, concurrency=8)
+    arch = CAT.get_model("llama-3.1-8b")
+
+    def width(gpu_id: str) -> tuple[float, str | None]:
+        pred = predict(arch, CAT.get_gpu(gpu_id), w, calibration=cal, full=False)
+        assert pred.interval is not None and pred.tpot_ms is not None
+        lo, hi = pred.interval.tpot_ms
+        return hi / lo, pred.evidence
+
+    h100, kernels, fallback = width("H100-SXM-80GB"), width("B200-180GB"), width("L4")
+    assert h100[1] in ("measured", "unmeasured model")
+    assert kernels[1] == "unmeasured GPU" and fallback[1] == "roofline fallback"
+    assert h100[0] < kernels[0] < fallback[0]
