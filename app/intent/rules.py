@@ -456,11 +456,17 @@ def _deployment(t: str, b: Builder) -> None:
         r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t
     ):
         b.set("deployment_model", "purchase", "buy")
-    elif "gpu_inventory" in b.data or fast_search(
-        r"on[- ]prem\w*|our own (?:gpuref\d+ )?(?:hardware|gpus|servers|machines|boxes|nodes|datacenter|data center|cluster)|owned hardware|"
-        r"(?:our|in-house|own) (?:datacenter|data center|dc)\b|(?:already|we) (?:own|have) (?:\w+ )?(?:gpus|gpuref)|"
-        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?",
+    elif fast_search(
+        # Owning GPUs is not yet deciding to run on them: the deployment model is owned hardware when the
+        # text says to use them (or says on-prem, our own servers, a colo, idle cards waiting for work).
+        r"on[- ]prem\w*|our own (?:\d+\s*x?\s*)?(?:gpuref\d+ )?(?:hardware|gpus|servers|machines|box|boxes|nodes|datacenter|data center|cluster)|owned hardware|"
+        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?|sitting idle|\bidle\b|lying around|spare|"
+        r"\b(?:run|ran|running|serve|served|serving|host|hosted|hosting|deploy|deployed|deploying|use|used|using|"
+        r"put|usarlas|usarlos|utiliser|"
+        r"nutzen|gebruiken|usare|utilizar)\b",
         t,
+    ) and (
+        "gpu_inventory" in b.data or fast_search(r"on[- ]prem|our own|owned hardware|colo|bare[- ]metal", t)
     ):
         b.set("deployment_model", "owned_hardware", "owned")
     elif "cloud_provider" in b.data or fast_search(

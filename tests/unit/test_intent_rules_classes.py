@@ -174,8 +174,10 @@ def test_priority_phrasings(text: str, priority: str) -> None:
 def test_owned_cluster_with_count_after_the_name(text: str, gpu: str, count: int) -> None:
     got = stated(text)
     assert got["gpu_inventory"] == [{"gpu": gpu, "count": count}]
-    assert got["deployment_model"] == "owned_hardware"
     assert "available_gpus" not in got
+    # Owning GPUs is not yet deciding to run on them; saying so is.
+    assert "deployment_model" not in got
+    assert stated(text + "; run Llama 3.1 8B on it")["deployment_model"] == "owned_hardware"
 
 
 @pytest.mark.parametrize(
