@@ -861,6 +861,8 @@ class Planner:
                     continue
             if self.spec.priority != "cost" and c.pair in done_pairs:
                 continue
+            if self.spec.priority == "cost" and c.pair in pairs_ok and self.cannot_beat_pair(c, verified):
+                continue  # the pair shows its cheapest configuration, and this one cannot be it
             self.evaluate(c)
             evaluated += 1
             done_pairs.add(c.pair)
@@ -877,10 +879,12 @@ class Planner:
         still listed among the viable ones from the screen). Costs only grow with the replica count."""
         if self.spec.batch_items is not None:
             return False  # a batch run's cost depends on its throughput: no bound from one replica
-        best: dict[tuple[str, str], float] = {}
+        # Ranked by (cost, better quality): a candidate tied on cost with the k-th pair but no better a model
+        # cannot pass it either.
+        best: dict[tuple[str, str], tuple[float, float]] = {}
         for v in verified:
-            key = self.cost_key(v)
-            if key < best.get(v.pair, math.inf):
+            key = (self.cost_key(v), -v.quality.index)
+            if key < best.get(v.pair, (math.inf, 0.0)):
                 best[v.pair] = key
         k = self.settings.top_k
         if len(best) < k:
@@ -893,7 +897,27 @@ class Planner:
             return False
         money = floor.monthly_usd
         bound = gpus * 1e9 + money if self.spec.deployment_model == "owned_hardware" else money
-        return bound > kth
+        return (bound, -c.quality.index) > kth
+
+    def cannot_beat_pair(self, c: Candidate, verified: list[Candidate]) -> bool:
+        """True when even one replica (plus headroom) of ``c`` costs more than its (model, GPU)'s cheapest
+        verified configuration (or the same, with no better quality): it cannot be the one the pair shows."""
+        if self.spec.batch_items is not None:
+            return False
+        held = min(((self.cost_key(v), -v.quality.index) for v in verified if v.pair == c.pair), default=None)
+        if held is None:
+            return False
+        spare, _ = headroom(1, self.spec.reliability_target)
+        gpus = c.cfg.tp * (1 + spare)
+        floor = self.cost_of_counts(c.cfg.gpu_id, gpus, gpus)
+        if floor is None:
+            return False
+        bound = (
+            gpus * 1e9 + floor.monthly_usd
+            if self.spec.deployment_model == "owned_hardware"
+            else floor.monthly_usd
+        )
+        return (bound, -c.quality.index) >= held
 
     def cost_of_counts(self, gpu_id: str, steady: int, total: int) -> Cost | None:
         key = (gpu_id, steady, total)
