@@ -188,12 +188,12 @@ def list_command(
     """Deployments you can see (yours; an admin sees everyone's)."""
 
     async def go() -> None:
-        from app.deploy import service
-        from db.session import session_scope
+        from app.services import deployments
+        from app.services.context import unit_of_work
 
         who = await _principal(user)
-        async with session_scope() as s:
-            views = await service.list_deployments(principal=who, session=s, include_deleted=all_)
+        async with unit_of_work(who) as ctx:
+            views = await deployments.list_all(ctx, include_deleted=all_)
         if as_json:
             typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))
             return
@@ -217,12 +217,12 @@ def show_command(
     """A deployment: its state history, endpoint, smoke test and (with --manifests) what was applied."""
 
     async def go() -> None:
-        from app.deploy import service
-        from db.session import session_scope
+        from app.services import deployments
+        from app.services.context import unit_of_work
 
         who = await _principal(user)
-        async with session_scope() as s:
-            d = await service.get_deployment(deployment_id, principal=who, session=s)
+        async with unit_of_work(who) as ctx:
+            d = await deployments.get(deployment_id, ctx)
         if as_json:
             typer.echo(d.model_dump_json(indent=2))
             return
@@ -244,22 +244,20 @@ def show_command(
             )
         if manifests:
             typer.echo(d.manifests_yaml)
-        await _print_observation(d.id)
+        await _print_observation(d.id, who)
 
     _run(go)
 
 
-async def _print_observation(deployment_id: str) -> None:
+async def _print_observation(deployment_id: str, who: Principal) -> None:
     """What app/observe saw of the deployment (health, SLOs, predicted vs observed, advice), when the
-    scraper has stored samples for it; nothing otherwise. Called after the owner check of `show`."""
-    import uuid
-
+    scraper has stored samples for it; nothing otherwise."""
     from app.observe.cli import render_observation
-    from app.observe.service import observe_deployment
-    from db.session import session_scope
+    from app.services import observation
+    from app.services.context import unit_of_work
 
-    async with session_scope() as s:
-        obs = await observe_deployment(uuid.UUID(deployment_id), session=s)
+    async with unit_of_work(who) as ctx:
+        obs = await observation.observe(observation.WindowRequest(deployment_id=deployment_id), ctx)
     if obs.samples_stored > 0:
         typer.echo("observed (last 5 minutes):")
         typer.echo(render_observation(obs))
