@@ -374,7 +374,8 @@ def _sentence(text: str) -> str:
 def nothing_fits(result: RecommendationResult) -> str:
     lines = ["### Nothing meets these constraints"]
     if result.message:
-        lines.append(_sentence(result.message))
+        # The heading already says it; keep the reasons.
+        lines.append(_sentence(result.message.removeprefix("nothing meets these constraints: ")))
     if result.relax:
         lines += ["", "**What to loosen** (each line is one change on its own):", ""]
         for r in result.relax:

@@ -375,9 +375,17 @@ def relaxations(planner: Planner, cands: Sequence[Candidate]) -> list[Relaxation
         if fld == "cloud_provider":
             effect = f"{pairs} model/GPU pair(s) have prices from other sources, e.g. {example}"
         else:
-            effect = f"{pairs} model/GPU pair(s) would then meet every other constraint, e.g. {example}"
+            # Say only what is known: these pairs have no other recorded miss. Sizing-dependent checks
+            # (the budget among them) can be skipped for a candidate that already misses a latency
+            # target, so a budget the example is over is named rather than claimed met.
+            effect = f"{pairs} model/GPU pair(s) miss only this, e.g. {example}"
+            budget = planner.spec.max_monthly_cost_usd if fld != "max_monthly_cost_usd" else None
             if pick.cost is not None:
                 effect += f" at {usd(pick.cost.monthly_usd)}/month"
+                if budget and pick.cost.monthly_usd > budget:
+                    effect += f", which is still over the {usd(budget)}/month budget"
+            elif budget:
+                effect += f" (not sized yet, so whether it fits the {usd(budget)}/month budget is unknown)"
         out.append(Relaxation(field=fld, current=_current(fld, planner), suggested=suggested, effect=effect))
     if not out:
         # No single change is enough: show what the nearest miss would need, all together.

@@ -243,3 +243,14 @@ def test_plot_axes_for_owned_hardware_and_batch_jobs(spec: Specification) -> Non
         "USD per run"
     )
     assert all(x > 0 for x in figure.data[1].x), "no batch point sits at zero"
+
+
+def test_what_to_loosen_never_claims_the_budget_is_met(spec: Specification) -> None:
+    """A relaxation names only what is known: with a budget set, it never says the rest is met."""
+    strict = spec.edit(target_ttft_p90_ms=5, max_monthly_cost_usd=300, quality_threshold="standard")
+    result = plan(strict, small_catalog(), PlanSettings())
+    assert not result.options and result.relax
+    text = views.nothing_fits(result)
+    assert "every other constraint" not in text and "target_ttft" not in text and "relax`" not in text
+    ttft = next(line for line in text.splitlines() if "Time to first token" in line)
+    assert "$300/month budget" in ttft, ttft
