@@ -187,8 +187,8 @@ def quality_profiles(models: Sequence[ModelFacts]) -> dict[str, QualityProfile]:
     out = {m.id: QualityProfile(model_id=m.id, params_b=m.total_params_b) for m in models}
     for key, members in groups.items():
         if len(members) >= 2:
-            for mid, v in members.items():
-                out[mid].groups[key] = sum(v) / len(v)
+            for mid, scores in members.items():
+                out[mid].groups[key] = sum(scores) / len(scores)
     for fam, keys in by_family.items():
         for mid, standing in _fit_family(keys, z).items():
             out[mid].standings[fam] = standing
