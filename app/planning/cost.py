@@ -317,6 +317,7 @@ def batch_cost(
     gpus: int,
     runs_per_month: float,
     window_hours: float | None,
+    tokens_per_item: float | None = None,
 ) -> Cost:
     """A batch job priced as GPU-hours: each run takes the GPUs for ``items / rate`` plus start-up, on a
     cluster that scales to zero (or shares the GPUs) between runs; the always-on cost stays beside it."""
@@ -339,6 +340,10 @@ def batch_cost(
         update={
             "hourly_usd": round(peak_hourly, 4),
             "monthly_usd": round(monthly, 2),
+            # Per 1k tokens of the job itself (prompt and generated), not of an always-on hour.
+            "per_1k_tokens_usd": round(per_run / (items * tokens_per_item / 1000.0), 9)
+            if tokens_per_item
+            else always_on.per_1k_tokens_usd,
             "batch_gpu_hours_per_run": round(gpu_hours, 3),
             "batch_usd_per_run": round(per_run, 2),
             "batch_monthly_usd": round(monthly, 2),

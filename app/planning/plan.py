@@ -413,6 +413,7 @@ class Planner:
                 gpus=c.gpus_total,
                 runs_per_month=self.spec.batch_runs_per_month or DEFAULT_RUNS_PER_MONTH,
                 window_hours=self.spec.batch_window_hours,
+                tokens_per_item=self.traffic.tokens_per_request,
             )
         budget = self.spec.max_monthly_cost_usd
         c.flags = []

@@ -148,11 +148,19 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
                 f"{label}: {dist.mean:.0f} tokens on average, p95 {p95} (lognormal, cv {dist.cv:.2f})."
             )
     tokens_s = spec.expected_qps * (inp.mean + out.mean)
-    lines.append(
-        f"At the steady load that is {tokens_s:,.0f} tokens/s "
-        f"({spec.expected_qps * out.mean:,.0f} generated), "
-        f"{tokens_s * 3600 * 730 / 1e6:,.0f} M tokens a month."
-    )
+    if spec.batch_items is not None:
+        per_run = spec.batch_items * (inp.mean + out.mean)
+        runs = spec.batch_runs_per_month or 30.0
+        lines.append(
+            f"Each run is {per_run / 1e6:,.1f} M tokens ({spec.batch_items * out.mean / 1e6:,.1f} M "
+            f"generated), {per_run * runs / 1e6:,.0f} M tokens a month over {runs:g} runs."
+        )
+    else:
+        lines.append(
+            f"At the steady load that is {tokens_s:,.0f} tokens/s "
+            f"({spec.expected_qps * out.mean:,.0f} generated), "
+            f"{tokens_s * 3600 * 730 / 1e6:,.0f} M tokens a month."
+        )
     ratio = spec.peak_qps / spec.expected_qps if spec.expected_qps else 1.0
     hours = 24.0 if reading is not None and reading.kind == "batch" else peak_hours_per_day(ratio)
     if hours < 24.0:

@@ -177,6 +177,9 @@ def test_a_batch_window_is_priced_as_gpu_hours_per_run(catalog: Any) -> None:
     assert c.always_on_monthly_usd is not None and c.batch_monthly_usd < c.always_on_monthly_usd
     # The run fits in the window: GPU-hours per run ≤ GPUs × 6 h.
     assert c.batch_gpu_hours_per_run <= top.gpus_total * 6
+    # Per 1k tokens of the job (20,000 × 1,700 tokens a run), not of an always-on hour.
+    assert c.per_1k_tokens_usd == pytest.approx(c.batch_usd_per_run / (20000 * 1700 / 1000), rel=0.01)
+    assert any("M tokens a month over 30 runs" in line for line in result.traffic.explanation)
 
 
 def test_no_option_shows_a_tpot_below_the_weight_streaming_floor() -> None:
