@@ -127,7 +127,8 @@ async def test_cli_deploys_two_replicas_behind_one_url_smoke_tests_and_deletes(
             r = await client.post(
                 f"{endpoint}/v1/chat/completions",
                 json={
-                    "model": dep.plan["model_id"],
+                    # Clients name the served model (the catalog id), not the checkpoint repo it loads.
+                    "model": dep.plan.get("served_model_name") or dep.plan["model_id"],
                     "messages": [{"role": "user", "content": "hi"}],
                     "max_tokens": 4,
                 },
