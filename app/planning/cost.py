@@ -290,7 +290,7 @@ def cloud_cost(
         per_1k_tokens_usd=_per_1k(hourly, tokens_per_hour),
         provider=row.provider,
         region=row.region,
-        price_class=klass,  # type: ignore[arg-type]
+        price_class=klass,
         usd_per_gpu_hour=round(price, 4),
         price_low=round(rng.low, 4) if rng else None,
         price_median=round(rng.median, 4) if rng else None,
