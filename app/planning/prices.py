@@ -9,8 +9,9 @@ Pure functions over ``PriceRow``s. The rules (Preflight's judgements, from ``sha
 - **Default by reliability.** At 99.0% or more the price comes from the hyperscaler and mainstream classes;
   marketplace prices are shown as a cheaper alternative with their risk. A stated ``price_class`` wins:
   ``hyperscaler`` allows only hyperscalers, ``mainstream`` both listed classes, ``marketplace`` all.
-- **Form factor.** A row that prices the PCIe or NVL variant (its label, instance type or notes say so) is
-  never used for an SXM part, which has NVLink and more bandwidth.
+- **Form factor.** A row that prices the PCIe or NVL variant (its label, instance type or notes say so, or a
+  RunPod A100/H100 pod without "SXM" in its name) is never used for an SXM part, which has NVLink and more
+  bandwidth.
 - **Host.** A GPU-only row (GCP accelerator components) gets its host VM added: the host price its notes
   quote, else ``DEFAULT_HOST_SHARE`` of the GPU price (the a2-highgpu-1g host is 25% of its A100's price).
 - **Range.** min–median–max of the trusted rows' effective per-GPU prices, with the dates they carry.
@@ -72,7 +73,11 @@ def wrong_form_factor(row: PriceRow, gpu_is_sxm: bool) -> bool:
     if not gpu_is_sxm:
         return False
     text = " ".join(x for x in (row.label, row.instance_type, row.notes) if x)
-    return bool(_PCIE_RE.search(text))
+    if _PCIE_RE.search(text):
+        return True
+    # RunPod names its SXM pods "...-SXM_..."; an A100/H100 pod without it is the PCIe card.
+    kind = (row.instance_type or "").upper()
+    return row.provider.casefold() == "runpod" and ("A100" in kind or "H100" in kind) and "SXM" not in kind
 
 
 @functools.lru_cache(maxsize=65536)  # rows are frozen; planning asks the same rows again and again

@@ -68,6 +68,7 @@ def test_a_trusted_price_by_default_with_the_marketplace_beside_it() -> None:
 def test_a_pcie_price_never_prices_an_sxm_part_and_gpu_only_rows_get_their_host() -> None:
     rows = [
         _row(1, "RunPod", 1.39, label="A100-80GB", instance_type="1x_A100-80GB_PCIE"),
+        _row(4, "RunPod", 1.64, label="A100-80GB", instance_type="1x_A100-80GB_SECURE"),
         _row(2, "Azure", 3.67, kind="on_demand", instance_type="Standard_NC24ads_A100_v4"),
         _row(
             3, "GCP", 2.93, kind="on_demand", excludes_host=True, gpus_per_instance=1,
@@ -78,7 +79,7 @@ def test_a_pcie_price_never_prices_an_sxm_part_and_gpu_only_rows_get_their_host(
     assert cost is not None and cost.provider == "GCP"
     # The host the source quotes is added.
     assert cost.usd_per_gpu_hour == pytest.approx(2.93 + 0.73948, abs=1e-3)
-    assert any("PCIe/NVL price rows not used" in n for n in cost.notes)
+    assert any("3 PCIe/NVL price rows not used" in n for n in cost.notes)
     pcie = cloud_cost(SXM, gpus_steady=1, gpus_peak=1, prices=rows, tokens_per_hour=1e6, gpu_is_sxm=False)
     assert pcie is not None and pcie.provider == "RunPod"
 
