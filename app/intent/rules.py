@@ -615,12 +615,30 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Work that is a batch job by nature, or a batch job named as such.
+_BATCH_WORK = (
+    r"classif\w*|\btag(?:s|ging)?\b|\blabel(?:l)?ing\b|extract\w*|\betl\b|sentiment|scor(?:e|es|ing)\b|"
+    r"categori[sz]\w*|moderat\w*|dedup\w*|\bocr\b|structured (?:json|data)|pull\w* (?:\w+ ){0,3}out of|"
+    r"batch (?:job|processing|pipeline|inference|run)s?|bulk (?:job|processing|inference)|"
+    r"offline (?:job|processing|pipeline|inference|batch)|\bin batch\b"
+)
+
+
 def _task(t: str, b: Builder) -> str | None:
     for task, rx in _TASK_RULES:
         m = fast_search(rx, t)
-        if m:
-            b.set("task_type", task, m.group(0))
-            return task
+        if not m:
+            continue
+        if task == "batch_processing" and rx is _BATCH_STRONG and not fast_search(_BATCH_WORK, t):
+            # A nightly summary or translation run could be either task: ask. A bare 'nightly' names none.
+            other = next(
+                (k for k, r in _TASK_RULES[1:] if k != "batch_processing" and fast_search(r, t)), None
+            )
+            if other is not None:
+                b.ambiguous["task_type"] = (other, "batch_processing")
+            return None
+        b.set("task_type", task, m.group(0))
+        return task
     return None
 
 
@@ -756,6 +774,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
         numbers=numbers,
         normalized_text=t,
         unused_numbers=unused_numbers(numbers, b.sources, intent),
+        uncertain=dict(b.ambiguous),
     )
 
 

@@ -63,6 +63,7 @@ class Builder:
         self.data: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.sources: list[str] = []  # the words each value came from: their numbers are bound
+        self.ambiguous: dict[str, tuple[str, ...]] = {}  # fields the text leaves open between candidates
 
     def set(self, path: str, value: Any, source: str, *, overwrite: bool = False) -> None:
         keys = path.split(".")

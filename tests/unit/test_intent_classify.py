@@ -93,3 +93,11 @@ def test_bundled_examples_match_the_train_split_and_have_a_vector_each() -> None
         "deployment_model",
         "burstiness_pattern",
     }
+
+
+def test_a_nightly_summary_run_is_asked_not_guessed() -> None:
+    result = extract("Every night we need to summarize about 20,000 support tickets")
+    assert result.intent.task_type is None
+    assert result.uncertain["task_type"] == ("summarization", "batch_processing")
+    assert extract("nightly job classifying tickets").intent.task_type == "batch_processing"
+    assert extract("Half a million documents nightly, finished in 4h.").intent.task_type is None
