@@ -3,8 +3,8 @@
 - :func:`apply_template` is pure: intent + template -> :class:`Specification`. Stated values keep origin
   ``stated``; everything else comes from the template (origin ``template``), with SLOs scaled by the
   priority, and load derived from the user population through :func:`users_to_qps`.
-- :func:`find_template` looks the closest template up by pgvector cosine similarity over the embeddings of
-  the template descriptions and example phrases (real embeddings from ``app.embeddings``).
+- The closest template by meaning is looked up by the service layer (``app.services.intent_data``, pgvector)
+  and passed in: this module does no I/O beyond reading the bundled seed file.
 - :func:`seed_templates` reads the curated templates from ``seed/data/usecases.json`` without a database,
   for the CLI's ``extract --resolve`` and for tests.
 """
@@ -15,7 +15,7 @@ import json
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.errors import Unavailable
 from app.intent.schema import (
@@ -27,9 +27,6 @@ from app.intent.schema import (
     derive_load,
 )
 from seed.schemas import UseCaseRow
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 _SEED_FILE = Path(__file__).resolve().parents[2] / "seed" / "data" / "usecases.json"
 
@@ -302,58 +299,6 @@ def apply_template(
     )
 
 
-async def find_template(
-    description: str, *, session: AsyncSession, task_type: str | None = None
-) -> tuple[UseCaseRow, float]:
-    """The template closest to ``description`` by cosine similarity, and that similarity.
-
-    Compares against each template's own embedding and its example phrases; with ``task_type`` the search
-    is limited to templates of that task. Raises :class:`TemplateNotFound` when none match.
-    """
-    from sqlalchemy import func, literal, select, union_all
-
-    from app.embeddings import embed_one
-    from db.models import UseCaseExample, UseCaseTemplate
-
-    query = embed_one(description)
-    by_template = select(
-        UseCaseTemplate.id.label("template_id"),
-        UseCaseTemplate.embedding.cosine_distance(query).label("distance"),
-    ).where(UseCaseTemplate.embedding.is_not(None))
-    by_example = select(
-        UseCaseExample.template_id.label("template_id"),
-        UseCaseExample.embedding.cosine_distance(query).label("distance"),
-    )
-    candidates = union_all(by_template, by_example).subquery()
-    best = (
-        select(candidates.c.template_id, func.min(candidates.c.distance).label("distance"))
-        .group_by(candidates.c.template_id)
-        .subquery()
-    )
-    stmt = select(UseCaseTemplate, best.c.distance).join(best, best.c.template_id == UseCaseTemplate.id)
-    if task_type is not None:
-        stmt = stmt.where(UseCaseTemplate.task_type == literal(task_type))
-    stmt = stmt.order_by(best.c.distance).limit(1)
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        raise TemplateNotFound(
-            "no use-case template in the database"
-            + (f" for task {task_type!r}" if task_type else "")
-            + "; run `preflight seed`"
-        )
-    template, distance = row
-    return template_from_row(template), round(1.0 - float(distance), 4)
-
-
 def search_text(intent: DeploymentIntent) -> str:
     """The words a template is searched by."""
     return intent.use_case_description or intent.task_type or "chatbot"
-
-
-async def resolve(
-    intent: DeploymentIntent, *, session: AsyncSession, unknown_fields: frozenset[str] = frozenset()
-) -> Specification:
-    """Intent -> Specification using the closest template in the database."""
-    description = search_text(intent)
-    template, similarity = await find_template(description, session=session, task_type=intent.task_type)
-    return apply_template(intent, template, similarity=similarity, unknown_fields=unknown_fields)

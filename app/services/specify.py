@@ -19,9 +19,10 @@ from app.intent.clarify import ClarifyingQuestion, clarifying_questions
 from app.intent.classify import ExampleIndex
 from app.intent.llm import understand_text
 from app.intent.schema import DeploymentIntent, Specification
-from app.intent.usecases import TemplateNotFound, apply_template, resolve, search_text, template_for_task
+from app.intent.usecases import TemplateNotFound, apply_template, search_text, template_for_task
 from app.services.bounds import TEXT_MAX
 from app.services.context import Context
+from app.services.intent_data import find_template, load_examples
 from app.services.workers import cpu_pool, llm_pool
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,15 @@ def _extract(text: str, already_asked: frozenset[str], examples: ExampleIndex) -
 async def examples(ctx: Context | None = None) -> ExampleIndex:
     """The labelled examples the classifier reads: Postgres (cached by version, so an example an admin
     loads is used by the next request), or the bundled ones when there is no database."""
-    from app.intent.examples import bundled_index, load_index
+    from app.intent.examples import bundled_index
 
     if ctx is not None:
-        return await load_index(ctx.session)
+        return await load_examples(ctx.session)
     from db.session import DatabaseUnavailableError, session_scope
 
     try:
         async with session_scope() as session:
-            return await load_index(session)
+            return await load_examples(session)
     except DatabaseUnavailableError as e:
         log.info("labelled examples from the bundled seed file (no database: %s)", e)
         return bundled_index()
@@ -93,8 +94,12 @@ async def specify(
 
     try:
         # Computed on a worker (and kept by embed_one's cache), so the template search does not encode inline.
-        await cpu_pool().run(embed_one, search_text(intent))
-        return await resolve(intent, session=ctx.session, unknown_fields=unknown_fields)
+        description = search_text(intent)
+        await cpu_pool().run(embed_one, description)
+        template, similarity = await find_template(
+            description, session=ctx.session, task_type=intent.task_type
+        )
+        return apply_template(intent, template, similarity=similarity, unknown_fields=unknown_fields)
     except (EmbeddingError, TemplateNotFound) as e:  # no embeddings or no templates: the generic template
         log.info("template search unavailable (%s); using the task template", e)
         return apply_template(intent, template_for_task(None), unknown_fields=unknown_fields)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.intent.examples import EXAMPLES_FILE, bundled_index, load_index
+from app.intent.examples import EXAMPLES_FILE, bundled_index
 from app.intent.extractor import extract
+from app.services.intent_data import load_examples as load_index
 from db.models import IntentExample
 from seed.loader import load_files
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.auth import Principal
+from app.config import get_settings
 from app.intent.rules import extract
-from app.intent.usecases import find_template, resolve
+from app.services.context import Context
+from app.services.intent_data import find_template
+from app.services.specify import specify
 
 
 @pytest.mark.parametrize(
@@ -27,7 +31,7 @@ async def test_closest_template_by_meaning(session, text: str, expected: str) ->
 
 async def test_seed_example_resolves_with_template_slos(session) -> None:  # type: ignore[no-untyped-def]
     result = extract("I need a chatbot for 1000 users, low latency is critical")
-    spec = await resolve(result.intent, session=session)
+    spec = await specify(result.intent, Context(Principal.system(), session, get_settings()))
     assert spec.task_type == "chatbot" and spec.total_users == 1000 and spec.priority == "latency"
     assert spec.origins["task_type"] == "stated" and spec.origins["total_users"] == "stated"
     for slo in ("target_ttft_p90_ms", "target_tpot_p90_ms", "target_e2e_latency_p95_ms"):
