@@ -12,6 +12,9 @@ retention period are deleted.
 With several Preflight replicas, each deployment is scraped by exactly one of them: the scraping task holds
 a session-level Postgres advisory lock keyed by the deployment for as long as it runs. When that replica
 dies, its connection closes, the lock is released, and another replica's next attempt takes it over.
+A scraper keeps all its locks on one connection of its own (lock statements take turns on it), so watching
+N deployments holds one pooled connection, not N: with one each, 30 live deployments took the whole pool and
+every request got 503 (benchmarks/api_load.py, 50 people with a deployment each).
 """
 
 from __future__ import annotations
@@ -270,6 +273,8 @@ class Scraper:
         self.timeout_s = timeout_s
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._lock_conn: AsyncConnection | None = None
+        self._lock_turn = asyncio.Lock()  # one statement at a time on the lock connection
 
     def watching(self) -> list[uuid.UUID]:
         return [d for d, t in self._tasks.items() if not t.done()]
@@ -297,6 +302,38 @@ class Scraper:
         for dep in list(self._tasks):
             await self.unwatch(dep)
         await self._client.aclose()
+        async with self._lock_turn:
+            if self._lock_conn is not None:
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await self._lock_conn.close()
+                self._lock_conn = None
+
+    async def _take_lock(self, deployment_id: uuid.UUID) -> bool:
+        async with self._lock_turn:
+            if self._lock_conn is None or self._lock_conn.closed:
+                self._lock_conn = await self.engine.connect()
+            try:
+                return await try_lock(self._lock_conn, deployment_id)
+            except (SQLAlchemyError, OSError):
+                await self._drop_lock_conn()
+                raise
+
+    async def _give_back_lock(self, deployment_id: uuid.UUID) -> None:
+        async with self._lock_turn:
+            if self._lock_conn is None:
+                return  # the connection went away, and every lock it held with it
+            try:
+                await release_lock(self._lock_conn, deployment_id)
+            except (SQLAlchemyError, OSError) as e:
+                logger.warning("releasing the scrape lock of %s failed: %s", deployment_id, e)
+                await self._drop_lock_conn()
+
+    async def _drop_lock_conn(self) -> None:
+        """Forget a broken lock connection (its locks died with it); the next lock opens a fresh one."""
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await conn.invalidate()
 
     async def run_once(
         self, deployment_id: uuid.UUID, targets: Sequence[str] | None = None, *, selector: str | None = None
@@ -326,16 +363,15 @@ class Scraper:
     async def _loop(
         self, deployment_id: uuid.UUID, targets: Sequence[str] | None, selector: str | None
     ) -> None:
-        async with self.engine.connect() as lock_conn:
-            while not await try_lock(lock_conn, deployment_id):
-                logger.debug("deployment %s is scraped by another Preflight replica", deployment_id)
-                await asyncio.sleep(self.interval_s)
-            logger.info("scraping deployment %s every %.0f s", deployment_id, self.interval_s)
-            try:
-                await self._scrape_forever(deployment_id, targets, selector)
-            finally:
-                # Shielded: the task is usually being cancelled here, and the unlock must still run.
-                await asyncio.shield(release_lock(lock_conn, deployment_id))
+        while not await self._take_lock(deployment_id):
+            logger.debug("deployment %s is scraped by another Preflight replica", deployment_id)
+            await asyncio.sleep(self.interval_s)
+        logger.info("scraping deployment %s every %.0f s", deployment_id, self.interval_s)
+        try:
+            await self._scrape_forever(deployment_id, targets, selector)
+        finally:
+            # Shielded: the task is usually being cancelled here, and the unlock must still run.
+            await asyncio.shield(self._give_back_lock(deployment_id))
 
     async def _scrape_forever(
         self, deployment_id: uuid.UUID, targets: Sequence[str] | None, selector: str | None

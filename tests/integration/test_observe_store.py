@@ -117,3 +117,70 @@ async def test_similar_outcomes_and_corrections(session: Any) -> None:
     c = await load_corrections(cfg.model_id, cfg.gpu_id, "vllm", session=session)
     assert c.n_outcomes == 3
     assert 0.85 < c.throughput < 1.0 and 1.0 < c.tpot < 1.12
+
+
+async def test_a_scraper_holds_all_its_locks_on_one_connection(fresh_db_url: str) -> None:
+    """Watching many deployments must not take one pooled connection each: 50 live deployments used to take
+    the whole pool (30), and every API request then got 503."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+    from support.waiting import wait_until
+
+    from app.observe.scrape import LOCK_CLASS, Scraper
+
+    engine = make_engine(fresh_db_url)
+    n = 40
+    scraper = Scraper(engine, interval_s=1.0, timeout_s=1.0)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+            deps = [
+                m.Deployment(name=f"many-{i}", state="ready", endpoint="http://127.0.0.1:9") for i in range(n)
+            ]
+            s.add_all(deps)
+            await s.commit()
+            ids = [d.id for d in deps]
+        for dep_id in ids:
+            scraper.watch(dep_id)
+
+        async def held() -> tuple[int, int] | None:
+            async with engine.connect() as conn:
+                locks, holders = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*), count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND classid = :c AND objsubid = 2 AND granted AND database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                        ),
+                        {"c": LOCK_CLASS & 0xFFFFFFFF},
+                    )
+                ).one()
+            return (locks, holders) if locks == n else None
+
+        assert await wait_until(held, f"the scraper to lock all {n} deployments") == (n, 1)
+        # And they are scraped (each failure is stored), with the pool to spare for everyone else.
+        async with async_sessionmaker(engine)() as s:
+            failed = await wait_until(
+                lambda: s.scalar(
+                    select(func.count(func.distinct(m.MetricSample.deployment_id))).where(
+                        m.MetricSample.deployment_id.in_(ids)
+                    )
+                ),
+                "a stored scrape of every deployment",
+            )
+        assert failed >= 1
+        await scraper.close()
+
+        async def released() -> bool:
+            async with engine.connect() as conn:
+                count = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c"),
+                        {"c": LOCK_CLASS & 0xFFFFFFFF},
+                    )
+                ).scalar_one()
+            return count == 0
+
+        await wait_until(released, "the locks to be given back")
+    finally:
+        await scraper.close()
+        await engine.dispose()
