@@ -125,6 +125,7 @@ Row = tuple[C.Case, str, float, float]  # case, metric, prediction, truth
 def leave_one_model_out(cases: list[C.Case], iters: int, full: bool, only: Sequence[str] = ()) -> list[Row]:
     """Held-out predictions of every scored truth (of the ``only`` models when given)."""
     _, x_all = C.fit_vector(cases, iters=iters)
+    kernels = kernel_factors()
     rows: list[Row] = []
     models = sorted({c.model for c in cases if not only or any(o in c.model for o in only)})
     for i, held in enumerate(models):
@@ -132,6 +133,7 @@ def leave_one_model_out(cases: list[C.Case], iters: int, full: bool, only: Seque
         train = [c for c in cases if c.model != held]
         test = [c for c in cases if c.model == held]
         cal, _ = C.fit_vector(train, iters=max(iters // 2, 8), start=x_all)
+        cal.kernel_factors, cal.kernel_source = kernels  # as the shipped calibration carries them
         for c in test:
             got = _values(replay(c, cal, full))
             for m, truth in c.truth.items():

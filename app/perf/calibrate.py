@@ -370,6 +370,8 @@ def _default_stacks() -> dict[str, EngineFactors]:
 # held-out rows missed by ~1.5-2x the typical error when its stack was left out).
 UNSEEN_STACK_WIDEN = (2.0, 1.5)
 UNSEEN_GPU_WIDEN = 1.5
+# Stacks whose all-reduce is the one the kernel tables measured (vLLM's custom all-reduce, 0.14-0.24).
+KERNEL_ALLREDUCE_STACKS = ("vllm-v1",)
 ROOFLINE_FALLBACK_WIDEN = 2.0  # a prior: no measurement of the GPU at all, only its datasheet
 # The GPU whose fitted efficiencies anchor the kernel tables' relative measurements (most rows, covered).
 KERNEL_REFERENCE_GPU = "H100-SXM-80GB"
@@ -492,6 +494,13 @@ class Calibration(BaseModel):
         fl = self.family_flops_eff.get(family) or self.global_flops_eff
         return bw, fl
 
+    def _allreduce_latency(self, gpu: str, stack: str, fitted: float) -> float:
+        """Per-hop all-reduce latency: vLLM V1's custom all-reduce as measured on this GPU where the kernel
+        tables cover it (a few microseconds; the fit's value rests on vLLM 0.6.3's TP rows and prior ratios,
+        and made every TP > 1 step several milliseconds too slow), else the fitted stack's."""
+        measured = self.kernel_factors.get(gpu, {}).get("allreduce_latency_ms_per_hop")
+        return float(measured) if stack in KERNEL_ALLREDUCE_STACKS and measured else fitted
+
     def stack_for(self, engine: str, stack: str | None = None) -> str:
         if stack and stack in self.engines:
             return stack
@@ -527,7 +536,7 @@ class Calibration(BaseModel):
             step_overhead_ms=step,
             layer_overhead_ms=self.layer_overhead_ms * (self.eager_mult if eager else 1.0),
             seq_overhead_ms=eng.seq_overhead_ms,
-            allreduce_latency_ms=eng.allreduce_latency_ms,
+            allreduce_latency_ms=self._allreduce_latency(gpu, name, eng.allreduce_latency_ms),
             pcie_latency_mult=self.pcie_latency_mult,
             xgmi_latency_mult=self.xgmi_latency_mult,
             request_overhead_ms=request,

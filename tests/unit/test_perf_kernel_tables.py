@@ -76,3 +76,18 @@ def test_intervals_widen_as_evidence_thins() -> None:
     assert h100[1] in ("measured", "unmeasured model")
     assert kernels[1] == "unmeasured GPU" and fallback[1] == "roofline fallback"
     assert h100[0] < kernels[0] < fallback[0]
+
+
+def test_vllm_v1_all_reduce_latency_is_the_measured_one_where_covered() -> None:
+    cal = Calibration(
+        kernel_factors={
+            "H100-SXM-80GB": {"bw_eff": 0.8, "flops_eff": 0.8, "allreduce_latency_ms_per_hop": 0.0025}
+        },
+    )
+    measured = cal.factors("H100-SXM-80GB", "hopper", "vllm", stack="vllm-v1").allreduce_latency_ms
+    assert measured == pytest.approx(0.0025)
+    # Another engine generation, or a GPU the tables do not cover, keeps the fitted stack's value.
+    older = cal.factors("H100-SXM-80GB", "hopper", "vllm", stack="vllm-0.6").allreduce_latency_ms
+    uncovered = cal.factors("H100-PCIe-80GB", "hopper", "vllm", stack="vllm-v1").allreduce_latency_ms
+    assert older == pytest.approx(cal.engines["vllm-0.6"].allreduce_latency_ms)
+    assert uncovered == pytest.approx(cal.engines["vllm-v1"].allreduce_latency_ms)
