@@ -201,7 +201,7 @@ def scalar_step(raw: RawCosts, f: Factors) -> Callable[[float, float, float, flo
     ar_tok = float(raw.comm_tok) / (float(raw.link) * float(f.link_eff))
     host, seq = float(f.step_overhead_ms + raw.n_layers * f.layer_overhead_ms), float(f.seq_overhead_ms)
 
-    def step(d: float, ctx: float, p: float = 0.0, s2: float = 0.0) -> float:
+    def step(d: float, ctx: float, p: float, s2: float) -> float:
         tokens = d + p
         if tokens <= 0:
             return 0.0
@@ -444,7 +444,7 @@ def simulate(
     prefill_left = 0.0  # tokens left of the request at the head of the prefill
     done = 0
     step = scalar_step(raw, f)
-    d_per_ctx = step(1.0, 1.0) - step(1.0, 0.0)
+    d_per_ctx = step(1.0, 1.0, 0.0, 0.0) - step(1.0, 0.0, 0.0, 0.0)
     t_first_done = None
 
     # Plain lists inside the loop: indexing numpy arrays one element at a time costs more than the step.
@@ -527,7 +527,7 @@ def simulate(
         if running:
             k = finishes[0][0] - g
             ctx = ctx_offset + running * g
-            first = step(float(running), ctx)
+            first = step(float(running), ctx, 0.0, 0.0)
             if arrivals is not None and next_req < n and running < max_batch:
                 gap = arr[next_req] - t
                 k = max(1, min(k, int(gap // first) + 1))
