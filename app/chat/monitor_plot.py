@@ -67,9 +67,11 @@ def latency_over_time_figure(
         middle = min(xs) + (max(xs) - min(xs)) / 2
         fig.update_xaxes(range=[middle - MIN_SPAN / 2, middle + MIN_SPAN / 2])
     fig.update_layout(
-        title=title,
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
         height=520,
-        margin={"l": 60, "r": 20, "t": 70, "b": 40},
+        # The toolbar sits in the top margin, clear of the title and the target labels (on a phone too).
+        margin={"l": 56, "r": 12, "t": 88, "b": 40},
+        modebar={"orientation": "h"},
         legend={"orientation": "h", "y": -0.12},
     )
     return fig

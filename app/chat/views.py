@@ -266,12 +266,14 @@ def options_summary(result: RecommendationResult, *, title: str | None = None) -
         lines.append(reading)
     if result.message:
         lines += ["", f"**{_sentence(result.message)}**"]
-    lines += [
-        "",
-        f"*Latencies in ms. {VERDICT_LEGEND} · ★ best trade-off of cost and latency · Use: share of the "
-        "capacity busy at peak · click a row for its details*",
-    ]
     return "\n".join(lines)
+
+
+# Shown under the table (inside the element), so on a phone the table comes before the reading notes.
+TABLE_LEGEND = (
+    f"Click a row for its details. Latencies in ms. {VERDICT_LEGEND} · ★ best trade-off of cost and "
+    "latency · Use: share of the capacity busy at peak"
+)
 
 
 def option_row(option: Option, result: RecommendationResult) -> dict[str, Any]:
@@ -297,6 +299,7 @@ def options_table_props(result: RecommendationResult) -> dict[str, Any]:
     return {
         "recommendation_id": result.recommendation_id,
         "columns": OPTION_COLUMNS,
+        "legend": TABLE_LEGEND,
         "rows": [option_row(o, result) for o in result.options],
     }
 

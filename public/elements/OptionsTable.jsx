@@ -72,6 +72,11 @@ export default function OptionsTable() {
           ])}
         </tbody>
       </table>
+      {props.legend ? (
+        <div style={{ fontSize: "12px", opacity: 0.75, marginTop: "6px", whiteSpace: "normal" }}>
+          {props.legend}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -453,6 +454,7 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         # --- delete from the chat asks first; "No" keeps it, "Yes" deletes; nothing keeps running ---
         page.get_by_role("button", name="Delete deployment").first.click()  # type: ignore[attr-defined]
         page.get_by_role("button", name="No, keep it").wait_for()  # type: ignore[attr-defined]
+        page.get_by_role("button", name="No, keep it").scroll_into_view_if_needed()  # type: ignore[attr-defined]
         shot(page, "18-delete-confirmation")
         page.get_by_role("button", name="No, keep it").click()  # type: ignore[attr-defined]
         page.get_by_text("Kept: nothing was changed").wait_for()  # type: ignore[attr-defined]
@@ -471,6 +473,10 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
     assert api.is_closed
     with httpx.Client(base_url=url, timeout=10) as client:
         assert client.get(f"/api/deployments/{dep_id}", headers=alice_h).json()["state"] == "deleted"
+    # A stopped process can take a moment to exit and be reaped: wait for that, with a deadline.
+    deadline = time.monotonic() + 20
+    while [p for p in pids if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not [p for p in pids if _alive(p)], "no simulator or balancer process is left"
     log = (ARTIFACTS / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]
