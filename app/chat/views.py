@@ -199,9 +199,8 @@ def gpu_label(option: Option) -> str:
 
 def peak_utilisation(option: Option, result: RecommendationResult) -> float | None:
     """Share of the option's capacity used at peak load (the recommender's figure when it has one)."""
-    own = getattr(option, "utilization", None)
-    if isinstance(own, int | float):
-        return float(own)
+    if option.utilization_at_peak is not None:
+        return option.utilization_at_peak
     capacity = option.requests_per_s_capacity * option.replicas
     return result.traffic.peak_qps / capacity if capacity > 0 else None
 
