@@ -142,7 +142,8 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
         ),
         cl.Starter(
             label="Summarize documents on our GPUs",
-            message="Summarize 5000 documents an hour on our own 4 A100-80GB, power costs $0.12/kWh",
+            message="Summarize 5000 documents an hour on our own 4 A100-80GB at the lowest cost, power costs "
+            "$0.12/kWh",
         ),
         cl.Starter(label="My deployments", message="my deployments"),
     ]
