@@ -92,6 +92,10 @@ def main() -> None:
     finally:
         if ctx is not None:
             ctx.__exit__(None, None, None)
+        if args.spawn:  # the embedded Postgres it started for the run
+            from db.embedded import stop
+
+            stop(args.spawn / "pg")
     sys.stdout.write(json.dumps({"enter_to_first_options_table": report}, indent=2) + "\n")
 
 
