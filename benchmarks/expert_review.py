@@ -91,7 +91,7 @@ def score(
 
 async def run(cases: list[dict[str, Any]], verbose: bool) -> None:
     from app.perf.memory import param_counts
-    from app.planning.recommend import arch_from_row, recommend
+    from app.services.planner import arch_from_row, recommend
     from app.services.specify import spec_from_text
     from db import catalog_queries as q
     from db.session import dispose_engine, get_engine

@@ -74,7 +74,7 @@ REQUESTS = (
 async def add_outcomes(session: AsyncSession, request: str, count: int) -> None:
     """``count`` outcomes spread over the first options of ``request``, each observed 1.3x slower."""
     from app.observe.outcomes import DeploymentConfig, record_outcome
-    from app.planning.recommend import recommend
+    from app.services.planner import recommend
     from app.services.specify import spec_from_text
 
     spec = await spec_from_text(request, session=session)
@@ -94,7 +94,7 @@ async def add_outcomes(session: AsyncSession, request: str, count: int) -> None:
 
 
 async def measure(session: AsyncSession, runs: int, label: str, request: str) -> dict[str, Any]:
-    from app.planning.recommend import recommend
+    from app.services.planner import recommend
     from app.services.specify import spec_from_text
 
     base = await spec_from_text(request, session=session)

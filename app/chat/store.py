@@ -5,7 +5,7 @@ Recommendations are stored once, by the recommendation service (``app.services.r
 Every read takes the acting :class:`Principal`: people see their own rows, admins see everyone's. A row that
 exists but belongs to someone else reads as "not found", so ids cannot be probed.
 
-Scenarios are saved through the planning service (``app.planning.scenarios``); this module reads them back
+Scenarios are saved through the planning service (``app.services.scenarios``); this module reads them back
 by id with their full option, for the chat's comparison view.
 """
 

@@ -1,9 +1,9 @@
 """What-if scenarios: save a specification with its chosen option, re-plan with changes, compare side by side.
 
 A scenario is a named (specification, chosen option) pair in the ``scenarios`` table, pointing at the stored
-recommendation it came from. ``compare_scenarios`` builds the seed design's Scenario A / B table with deltas
-against the first scenario; ``viable_if_ttft`` answers "which configurations stay viable if the TTFT target
-tightens to X?".
+recommendation it came from. ``comparison`` builds the seed design's Scenario A / B table with deltas against
+the first scenario; ``tighten_report`` answers "which configurations stay viable if the TTFT target tightens
+to X?". The rows are loaded and stored by the service (``app.services.scenario_store``); no I/O here.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import Principal, audit
 from app.errors import Conflict, Invalid, NotFound
 from app.intent.schema import Specification
 from app.planning.explain import ms, option_work_lines, short, traffic_reading_line, usd
 from app.planning.quality import THRESHOLDS
-from app.planning.recommend import Offload, get_recommendation, recommend
 from app.planning.result import Option, RecommendationResult
-from db import models as m
 
 
 class ScenarioError(Invalid, ValueError):
@@ -83,10 +77,10 @@ class TightenReport(BaseModel):
     lines: list[str]
 
 
-_NAME_MAX = 120
+NAME_MAX = 120
 
 
-def _summary(option: dict[str, Any] | None) -> str:
+def summary_of(option: dict[str, Any] | None) -> str:
     if not option:
         return "no option chosen"
     cost = option.get("cost", {})
@@ -98,20 +92,7 @@ def _summary(option: dict[str, Any] | None) -> str:
     )
 
 
-def _view(row: m.Scenario) -> ScenarioView:
-    return ScenarioView(
-        id=row.id,
-        name=row.name,
-        created_at=row.created_at,
-        recommendation_id=str(row.recommendation_id) if row.recommendation_id else None,
-        option_rank=row.option_index,
-        specification=row.specification,
-        option=row.option,
-        summary=_summary(row.option),
-    )
-
-
-def _find_option(result: RecommendationResult, rank: int) -> Option:
+def find_option(result: RecommendationResult, rank: int) -> Option:
     for o in list(result.options) + list(result.viable):
         if o.rank == rank:
             return o
@@ -120,83 +101,6 @@ def _find_option(result: RecommendationResult, rank: int) -> Option:
         f"recommendation {result.recommendation_id} has no option ranked {rank}"
         + (f"; its options are ranked {ranks}" if ranks else " (it found no options)")
     )
-
-
-async def save_scenario(
-    name: str,
-    recommendation_id: str,
-    *,
-    option_rank: int = 1,
-    session: AsyncSession,
-    principal: Principal | None = None,
-) -> ScenarioView:
-    """Save the chosen option of a stored recommendation, with its specification, under ``name``."""
-    name = name.strip()
-    if not name or len(name) > _NAME_MAX:
-        raise ScenarioError(f"a scenario name is 1-{_NAME_MAX} characters")
-    who = principal or Principal.system()
-    result = await get_recommendation(recommendation_id, session=session, principal=who)
-    option = _find_option(result, option_rank)
-    existing = await _get_row(name, session=session, principal=who, missing_ok=True)
-    if existing is not None:
-        raise ScenarioExists(f"a scenario named {name!r} already exists; choose another name")
-    row = m.Scenario(
-        name=name,
-        owner_id=who.id,
-        specification=result.specification,
-        recommendation_id=_uuid(recommendation_id),
-        option_index=option_rank,
-        option=option.model_dump(mode="json"),
-    )
-    session.add(row)
-    try:
-        await session.flush()
-    except IntegrityError as e:
-        raise ScenarioExists(f"a scenario named {name!r} already exists; choose another name") from e
-    await audit(
-        who,
-        "scenario.save",
-        "scenario",
-        str(row.id),
-        {"name": name, "recommendation": recommendation_id, "option": option_rank},
-        session=session,
-    )
-    return _view(row)
-
-
-def _uuid(value: str) -> Any:
-    import uuid
-
-    return uuid.UUID(str(value))
-
-
-async def _get_row(
-    name: str, *, session: AsyncSession, principal: Principal, missing_ok: bool = False
-) -> m.Scenario | None:
-    stmt = select(m.Scenario).where(m.Scenario.name == name)
-    if principal.id is None:
-        stmt = stmt.where(m.Scenario.owner_id.is_(None))
-    else:
-        stmt = stmt.where(m.Scenario.owner_id == principal.id)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None and not missing_ok:
-        raise ScenarioNotFound(f"no scenario named {name!r}; `preflight scenario list` shows the saved ones")
-    return row
-
-
-async def list_scenarios(*, session: AsyncSession, principal: Principal | None = None) -> list[ScenarioView]:
-    who = principal or Principal.system()
-    stmt = select(m.Scenario).order_by(m.Scenario.created_at)
-    stmt = stmt.where(m.Scenario.owner_id.is_(None) if who.id is None else m.Scenario.owner_id == who.id)
-    return [_view(r) for r in (await session.execute(stmt)).scalars()]
-
-
-async def get_scenario(
-    name: str, *, session: AsyncSession, principal: Principal | None = None
-) -> ScenarioView:
-    row = await _get_row(name, session=session, principal=principal or Principal.system())
-    assert row is not None
-    return _view(row)
 
 
 # --- compare ---------------------------------------------------------------------------------------------
@@ -307,22 +211,6 @@ def comparison(columns: list[ScenarioColumn]) -> Comparison:
     return Comparison(columns=columns, deltas=deltas, rows=rows)
 
 
-async def compare_scenarios(
-    names: list[str], *, session: AsyncSession, principal: Principal | None = None
-) -> Comparison:
-    if len(names) < 2:
-        raise ScenarioError("compare needs at least two scenarios")
-    who = principal or Principal.system()
-    columns = []
-    for name in names:
-        row = await _get_row(name, session=session, principal=who)
-        assert row is not None
-        if not row.option:
-            raise ScenarioError(f"scenario {name!r} has no chosen option to compare")
-        columns.append(column_of(name, row.option))
-    return comparison(columns)
-
-
 def format_comparison(table: Comparison) -> str:
     widths = [max(len(r[i]) for r in table.rows) for i in range(len(table.rows[0]))]
     lines = []
@@ -363,60 +251,14 @@ def apply_changes(spec: Specification, changes: dict[str, Any]) -> Specification
         raise ScenarioError(f"cannot apply {sorted(changes)}: {e}") from e
 
 
-async def replan_scenario(
-    name: str,
-    changes: dict[str, Any],
-    *,
-    save_as: str | None = None,
-    session: AsyncSession,
-    principal: Principal | None = None,
-    offload: Offload | None = None,
-) -> RecommendationResult:
-    """Change fields of a scenario's specification and plan again (optionally saving the top option)."""
-    who = principal or Principal.system()
-    row = await _get_row(name, session=session, principal=who)
-    assert row is not None
-    spec = apply_changes(Specification.model_validate(row.specification), changes)
-    result = await recommend(
-        spec, session=session, principal=who, input_text=f"replan of scenario {name}", offload=offload
-    )
-    if save_as and result.options and result.recommendation_id:
-        await save_scenario(save_as, result.recommendation_id, option_rank=1, session=session, principal=who)
-    return result
-
-
 def _label(o: Option) -> str:
     return f"{short(o.model_id)} on {o.gpus_total}× {o.gpu_id} ({o.precision})"
 
 
-async def viable_if_ttft(
-    name_or_recommendation: str,
-    ttft_p90_ms: float,
-    *,
-    session: AsyncSession,
-    principal: Principal | None = None,
-    offload: Offload | None = None,
+def tighten_report(
+    before: RecommendationResult, after: RecommendationResult, ttft_p90_ms: float
 ) -> TightenReport:
-    """Which configurations of a scenario's (or recommendation's) plan stay viable at a tighter TTFT."""
-    who = principal or Principal.system()
-    row = await _get_row(name_or_recommendation, session=session, principal=who, missing_ok=True)
-    if row is not None and row.recommendation_id is not None:
-        before = await get_recommendation(str(row.recommendation_id), session=session, principal=who)
-    else:
-        try:
-            before = await get_recommendation(name_or_recommendation, session=session, principal=who)
-        except LookupError as e:
-            raise ScenarioNotFound(f"no scenario or recommendation {name_or_recommendation!r}") from e
-    spec = apply_changes(
-        Specification.model_validate(before.specification), {"target_ttft_p90_ms": ttft_p90_ms}
-    )
-    after = await recommend(
-        spec,
-        session=session,
-        principal=who,
-        input_text=f"TTFT p90 tightened to {ttft_p90_ms:g} ms",
-        offload=offload,
-    )
+    """Which configurations of ``before`` stay viable in ``after``, re-planned at a tighter TTFT p90."""
     old = {(o.model_id, o.gpu_id): o for o in list(before.options) + list(before.viable)}
     new = {(o.model_id, o.gpu_id): o for o in list(after.options) + list(after.viable)}
     reasons = {(r.model_id, r.gpu_id): r.reason for r in after.rejected}

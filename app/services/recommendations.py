@@ -10,11 +10,11 @@ from app.errors import Invalid
 from app.intent.schema import Specification
 from app.planning.cost import ALL_RENTAL_KINDS
 from app.planning.plan import PlanSettings
-from app.planning.recommend import get_recommendation as _get
-from app.planning.recommend import recommend as _recommend
 from app.planning.result import RecommendationResult
 from app.services.bounds import FiniteFloat, Text, check_no_nul_anywhere
 from app.services.context import Context
+from app.services.planner import get_recommendation as _get
+from app.services.planner import recommend as _recommend
 from app.services.specify import specification_from_text
 from app.services.workers import cpu_pool
 

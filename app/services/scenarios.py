@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.planning import scenarios as domain
 from app.planning.result import RecommendationResult
+from app.services import scenario_store as store
 from app.services.bounds import FiniteFloat, Name, check_no_nul_anywhere
 from app.services.context import Context
 from app.services.workers import cpu_pool
@@ -44,7 +45,7 @@ class TightenRequest(BaseModel):
 
 
 async def save(req: SaveScenarioRequest, ctx: Context) -> domain.ScenarioView:
-    return await domain.save_scenario(
+    return await store.save_scenario(
         req.name,
         req.recommendation_id,
         option_rank=req.option_rank,
@@ -54,20 +55,20 @@ async def save(req: SaveScenarioRequest, ctx: Context) -> domain.ScenarioView:
 
 
 async def list_all(ctx: Context) -> list[domain.ScenarioView]:
-    return await domain.list_scenarios(session=ctx.session, principal=ctx.principal)
+    return await store.list_scenarios(session=ctx.session, principal=ctx.principal)
 
 
 async def show(name: str, ctx: Context) -> domain.ScenarioView:
-    return await domain.get_scenario(name, session=ctx.session, principal=ctx.principal)
+    return await store.get_scenario(name, session=ctx.session, principal=ctx.principal)
 
 
 async def compare(req: CompareRequest, ctx: Context) -> domain.Comparison:
-    return await domain.compare_scenarios(req.names, session=ctx.session, principal=ctx.principal)
+    return await store.compare_scenarios(req.names, session=ctx.session, principal=ctx.principal)
 
 
 async def replan(name: str, req: ReplanRequest, ctx: Context) -> RecommendationResult:
     check_no_nul_anywhere(req.changes, "changes")
-    return await domain.replan_scenario(
+    return await store.replan_scenario(
         name,
         req.changes,
         save_as=req.save_as,
@@ -78,7 +79,7 @@ async def replan(name: str, req: ReplanRequest, ctx: Context) -> RecommendationR
 
 
 async def tighten(req: TightenRequest, ctx: Context) -> domain.TightenReport:
-    return await domain.viable_if_ttft(
+    return await store.viable_if_ttft(
         req.scenario_or_recommendation,
         req.ttft_p90_ms,
         session=ctx.session,

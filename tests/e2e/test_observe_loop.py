@@ -144,7 +144,7 @@ async def test_slower_than_predicted_closes_the_loop(
     from app.perf.profile import performance_profile
     from app.perf.types import Workload
     from app.planning.catalog import default_catalog
-    from app.planning.recommend import recommend
+    from app.services.planner import recommend
 
     slow = 1.6
     clients, prompt, output = 4, 256, 64

@@ -19,8 +19,8 @@ from app.intent.schema import DeploymentIntent
 from app.intent.usecases import apply_template, template_for_task
 from app.perf.memory import WEIGHT_BYTES, param_counts
 from app.planning.plan import Candidate, Planner, PlanSettings, plan
-from app.planning.recommend import load_catalog
 from app.planning.sizing import full_predict, headroom, meets
+from app.services.planner import load_catalog
 
 MAX_REPLICAS = 64
 

@@ -14,8 +14,8 @@ from app.intent.schema import DeploymentIntent, Specification
 from app.intent.usecases import apply_template, template_for_task
 from app.observe.outcomes import DeploymentConfig, record_outcome
 from app.perf.corrections import OutcomeCorrection, outcome_factors
-from app.planning.recommend import recommend
 from app.planning.result import Option, RecommendationResult
+from app.services.planner import recommend
 from db import models as m
 
 # What the deployments of one configuration observed, relative to what was predicted for them.

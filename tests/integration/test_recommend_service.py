@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from app.intent.schema import Specification
 from app.planning.quality import meets_threshold
-from app.planning.recommend import RecommendError, recommend
-from app.planning.scenarios import compare_scenarios, save_scenario, viable_if_ttft
+from app.planning.recommend import RecommendError
+from app.services.planner import recommend
+from app.services.scenario_store import compare_scenarios, save_scenario, viable_if_ttft
 from app.services.specify import spec_from_text
 from db import models as m
 

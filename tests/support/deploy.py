@@ -26,7 +26,7 @@ async def stop_leftovers(eng: AsyncEngine) -> None:
 
 async def recommendation_for(engine: AsyncEngine, who: Principal | None = None) -> str:
     """A stored recommendation made by the recommender itself; its id."""
-    from app.planning.recommend import recommend
+    from app.services.planner import recommend
     from app.services.specify import spec_from_text
 
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
