@@ -6,6 +6,12 @@ clients) and open loop (Poisson arrivals), and the measured means are compared w
 workload. predict()'s TTFT includes the per-request overhead of a real server (HTTP, tokenisation), which
 the simulator does not add (the profile records it as ``request_overhead_ms``): it is subtracted.
 
+ITL and TPOT are compared as the client saw them. TTFT is compared as the simulator itself measured it (its
+``vllm:time_to_first_token_seconds`` histogram over the measured window): TTFT is a few tens of ms here, and
+the client's share of it (aiohttp and event-loop wake-ups in this process, 4-7 ms when idle) grows with CPU
+contention on a loaded 2-core CI machine, which made a client-side TTFT ratio flaky against its limit. The
+server-side time still includes everything the simulator does (queueing, chunked prefill, step timing).
+
 Tolerances are the issue's: ITL/TPOT within 15%, TTFT within 25% (closed-loop TTFT within 30%, see below).
 Lengths vary (uniform, cv 0.3) as real traffic does: closed-loop clients then spread out over the decode
 steps, which the closed form models from the step structure (perf.closed_loop); with identical lengths they
@@ -14,14 +20,18 @@ stay in lockstep forever, which it models with the cohort term fitted on NIM's f
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support.simulator import Simulator
 
-from app.observe.loadtest import LoadTestConfig, LoadTestReport, run_loadtest
+from app.observe.loadtest import LoadTestConfig, LoadTestReport, Progress, run_loadtest
+from app.observe.metrics import Snapshot, parse_metrics
 from app.perf.predict import default_calibration, predict
 from app.perf.profile import performance_profile
 from app.perf.types import LengthDist, Prediction, Workload
@@ -51,7 +61,12 @@ def _workload(**load: Any) -> Workload:
     )
 
 
-async def _measure(sim: Simulator, **load: Any) -> LoadTestReport:
+async def _measure(sim: Simulator, **load: Any) -> tuple[LoadTestReport, float]:
+    """The load test's report, and the simulator's own mean TTFT (ms) over the measured window.
+
+    /metrics is scraped once the warm-up has passed (the first progress tick after it, within 0.25 s) and
+    again after the run, so the server-side TTFT covers the same steady state as the report.
+    """
     cfg = LoadTestConfig(
         endpoint=sim.url,
         duration_s=10,
@@ -61,21 +76,43 @@ async def _measure(sim: Simulator, **load: Any) -> LoadTestReport:
         length_cv=CV,
         **load,
     )
-    report = await run_loadtest(cfg)
+    snapshots: list[Snapshot] = []
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def scrape() -> None:
+            resp = await http.get(sim.url + "/metrics")
+            resp.raise_for_status()
+            snapshots.append(parse_metrics(resp.text, time.time()))
+
+        first_scrape: list[asyncio.Task[None]] = []
+
+        def after_warmup(p: Progress) -> None:
+            if p.elapsed_s >= cfg.warmup_s and not first_scrape:
+                first_scrape.append(asyncio.create_task(scrape()))
+
+        report = await run_loadtest(cfg, progress=after_warmup)
+        assert first_scrape, "the load test ended before its warm-up did"
+        await first_scrape[0]
+        await scrape()
     assert isinstance(report, LoadTestReport) and report.errors == 0 and report.completed >= 20
-    return report
+    window = snapshots[1].hists["ttft"].minus(snapshots[0].hists["ttft"])
+    assert window.count >= 20
+    return report, 1000.0 * window.sum / window.count
 
 
-def _compare(pred: Prediction, report: LoadTestReport, request_overhead_ms: float) -> dict[str, float]:
+def _compare(
+    pred: Prediction, report: LoadTestReport, server_ttft_ms: float, request_overhead_ms: float
+) -> dict[str, float]:
     assert pred.ttft_ms is not None and pred.itl_ms is not None and pred.tpot_ms is not None
-    measured = {"ttft": report.ttft_ms.mean, "itl": report.itl_ms.mean, "tpot": report.tpot_ms.mean}
+    measured = {"ttft": server_ttft_ms, "itl": report.itl_ms.mean, "tpot": report.tpot_ms.mean}
     predicted = {
         "ttft": pred.ttft_ms.mean - request_overhead_ms,
         "itl": pred.itl_ms.mean,
         "tpot": pred.tpot_ms.mean,
     }
     ratios = {k: float(measured[k] or 0.0) / predicted[k] for k in measured}
-    print(f"predicted {predicted} measured {measured} ratios {ratios}")  # shown with -s
+    client_ttft = float(report.ttft_ms.mean or 0.0) / predicted["ttft"]
+    print(f"predicted {predicted} measured {measured} ratios {ratios} client-side ttft ratio {client_ttft}")
     return ratios
 
 
@@ -83,11 +120,11 @@ async def test_closed_loop_agrees_with_predict(setup: tuple[Simulator, Any, Any,
     sim, arch, gpu, profile = setup
     clients = 16
     pred = predict(arch, gpu, _workload(concurrency=clients))
-    report = await _measure(sim, profile="concurrency", concurrency=clients)
-    ratios = _compare(pred, report, profile["request_overhead_ms"])
-    # Measured ITL/TPOT 0.99, TTFT 1.16 on this 2-core machine. TTFT runs high because the contract's linear
-    # prefill cost overcharges prompts riding along decodes (profile._prefill_overhead) and the simulator's
-    # own HTTP handling adds a few ms; 0.3 leaves room for CPU contention.
+    report, server_ttft = await _measure(sim, profile="concurrency", concurrency=clients)
+    ratios = _compare(pred, report, server_ttft, profile["request_overhead_ms"])
+    # Measured ITL/TPOT 1.00-1.07, server-side TTFT 1.16 idle and 1.18 with three busy loops competing for
+    # the 2 cores (client-side TTFT: 1.23 and 1.50). TTFT runs high because the contract's linear prefill
+    # cost overcharges prompts riding along decodes (profile._prefill_overhead).
     assert ratios["itl"] == pytest.approx(1.0, abs=0.2)
     assert ratios["tpot"] == pytest.approx(1.0, abs=0.2)
     assert ratios["ttft"] == pytest.approx(1.0, abs=0.3)
@@ -99,10 +136,9 @@ async def test_poisson_agrees_with_predict(setup: tuple[Simulator, Any, Any, dic
     assert capacity is not None
     rate = round(0.4 * capacity, 2)  # moderate load
     pred = predict(arch, gpu, _workload(request_rate=rate))
-    report = await _measure(sim, profile="poisson", rate=rate)
-    ratios = _compare(pred, report, profile["request_overhead_ms"])
+    report, server_ttft = await _measure(sim, profile="poisson", rate=rate)
+    ratios = _compare(pred, report, server_ttft, profile["request_overhead_ms"])
     assert ratios["itl"] == pytest.approx(1.0, abs=0.15)
     assert ratios["tpot"] == pytest.approx(1.0, abs=0.15)
-    # TTFT here is a few tens of ms, so the simulator's own HTTP handling and CPU contention on 2 shared
-    # cores are a visible share of it (measured ratios 1.19-1.29 across runs).
-    assert ratios["ttft"] == pytest.approx(1.0, abs=0.35)
+    # Server-side TTFT measured 0.94 idle and 0.98 with three busy loops competing for the 2 cores.
+    assert ratios["ttft"] == pytest.approx(1.0, abs=0.25)
