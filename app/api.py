@@ -10,35 +10,26 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__
-from app.api_auth import NotAuthenticatedError, current_principal, not_authenticated_handler
+from app.api_auth import Ctx, NotAuthenticatedError, current_principal, not_authenticated_handler
 from app.config import get_settings
-from app.datahealth import data_health
 from app.errors import PreflightError, http_status, kind_of, public_message, retry_after
 from app.http_limits import RequestLimits
-from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine, session_scope
+from app.services import knowledge
+from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine
 
 if TYPE_CHECKING:
     from app.observe.background import Observer
 
 logger = logging.getLogger(__name__)
-
-
-async def db_session() -> AsyncIterator[AsyncSession]:
-    async with session_scope() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(db_session)]
 
 
 def create_app(*, with_chat: bool = True) -> FastAPI:
@@ -95,10 +86,10 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
             content={"status": "ok" if db["ok"] else "degraded", "version": __version__, "database": db},
         )
 
-    @api.get("/api/data/health", dependencies=[Depends(current_principal)])
-    async def health_of_data(session: Session) -> dict[str, Any]:
+    @api.get("/api/data/health")
+    async def health_of_data(ctx: Ctx) -> dict[str, Any]:
         """The knowledge base's data health report (errors, warnings, counts)."""
-        return (await data_health(session=session)).model_dump()
+        return (await knowledge.health_report(ctx)).model_dump()
 
     _include_area_routers(api)
 

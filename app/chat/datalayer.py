@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 
-from app.chat.store import CHAINLIT_SCHEMA
+from app.services.threads import CHAINLIT_SCHEMA
 from db.session import resolve_url
 
 

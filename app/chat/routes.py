@@ -8,9 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api_auth import CurrentPrincipal
-from app.chat import store
-from db.session import session_scope
+from app.api_auth import Ctx, CurrentPrincipal
+from app.services import threads as chat_threads
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -21,13 +20,11 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.get("/threads")
-async def threads(principal: CurrentPrincipal) -> list[store.ThreadSummary]:
+async def threads(ctx: Ctx) -> list[chat_threads.ThreadSummary]:
     """Chat threads: your own, or everyone's for admins."""
-    async with session_scope() as session:
-        return await store.list_threads(principal=principal, session=session)
+    return await chat_threads.list_threads(ctx)
 
 
 @router.get("/threads/{thread_id}")
-async def thread(thread_id: str, principal: CurrentPrincipal) -> store.ThreadSummary:
-    async with session_scope() as session:
-        return await store.get_thread(thread_id, principal=principal, session=session)
+async def thread(thread_id: str, ctx: Ctx) -> chat_threads.ThreadSummary:
+    return await chat_threads.get_thread(thread_id, ctx)

@@ -1,4 +1,4 @@
-"""Owner-scoped reads the chat needs: recommendations, scenarios and the list of chat threads.
+"""Owner-scoped reads the chat needs: recommendations and scenarios (chat threads: ``app.services.threads``).
 
 Recommendations are stored once, by the recommendation service (``app.services.recommendations``).
 
@@ -16,15 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
 from app.errors import NotFound
 from app.planning.result import Option, RecommendationResult
 from db import models as m
-
-CHAINLIT_SCHEMA = "chainlit"
 
 
 class NotFoundError(NotFound, LookupError):
@@ -97,43 +95,6 @@ async def get_scenario(scenario_id: int, *, principal: Principal, session: Async
     if not found:
         raise NotFoundError(f"scenario {scenario_id} not found")
     return found[0]
-
-
-_THREAD_COLUMNS = f'SELECT "id", "name", "userIdentifier", "createdAt" FROM {CHAINLIT_SCHEMA}.threads'
-
-
-class ThreadSummary(BaseModel):
-    id: str
-    name: str | None
-    owner: str | None
-    created_at: str | None
-
-
-async def list_threads(*, principal: Principal, session: AsyncSession) -> list[ThreadSummary]:
-    """Chat threads (Chainlit's tables, schema ``chainlit``): the person's own, or all for admins."""
-    sql = _THREAD_COLUMNS
-    params: dict[str, Any] = {}
-    if not principal.is_admin:
-        sql += ' WHERE "userIdentifier" = :who'
-        params["who"] = principal.name
-    rows = (await session.execute(text(sql + ' ORDER BY "createdAt" DESC NULLS LAST'), params)).all()
-    return [ThreadSummary(id=str(r[0]), name=r[1], owner=r[2], created_at=r[3]) for r in rows]
-
-
-async def get_thread(thread_id: str, *, principal: Principal, session: AsyncSession) -> ThreadSummary:
-    try:
-        key = uuid.UUID(thread_id)
-    except ValueError as e:
-        raise NotFoundError(f"thread {thread_id!r} not found") from e
-    row = (
-        await session.execute(
-            text(_THREAD_COLUMNS + ' WHERE "id" = :id'),
-            {"id": key},
-        )
-    ).first()
-    if row is None or (not principal.is_admin and row[2] != principal.name):
-        raise NotFoundError(f"thread {thread_id} not found")
-    return ThreadSummary(id=str(row[0]), name=row[1], owner=row[2], created_at=row[3])
 
 
 async def principal_for(name: str, *, session: AsyncSession) -> Principal | None:

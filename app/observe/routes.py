@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_auth import Ctx, CurrentPrincipal
-from app.observe.learning import Corrections, load_corrections
+from app.observe.learning import Corrections
 from app.observe.loadtest import LoadTestReport, SweepReport
 from app.observe.outcomes import SimilarOutcome
 from app.observe.service import Observation, SeriesPoint
@@ -21,14 +19,6 @@ from app.services.context import unit_of_work
 router = APIRouter(tags=["observe"])
 
 
-async def _session() -> AsyncIterator[AsyncSession]:
-    from db.session import session_scope
-
-    async with session_scope() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(_session)]
 Window = Annotated[float, Query(gt=0, allow_inf_nan=False)]
 
 
@@ -76,7 +66,8 @@ async def get_similar(
 
 @router.get("/api/corrections")
 async def get_corrections(
-    session: Session, model_id: Name, gpu_id: Name, engine: Annotated[Name, Query()] = "vllm"
+    ctx: Ctx, model_id: Name, gpu_id: Name, engine: Annotated[Name, Query()] = "vllm"
 ) -> Corrections:
     """The correction factors the next prediction of this configuration gets from stored outcomes."""
-    return await load_corrections(model_id, gpu_id, engine, session=session)
+    req = observation.CorrectionsRequest(model_id=model_id, gpu_id=gpu_id, engine=engine)
+    return await observation.corrections(req, ctx)

@@ -12,9 +12,10 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import Invalid, NotFound
+from app.observe.learning import Corrections, load_corrections
 from app.observe.outcomes import SimilarOutcome, similar_outcomes, summarize_similar
 from app.observe.service import Observation, SeriesPoint, observe_deployment, timeseries
-from app.services.bounds import FiniteFloat
+from app.services.bounds import FiniteFloat, Name
 from app.services.context import Context
 from app.services.workers import cpu_pool
 from db import models as m
@@ -89,3 +90,16 @@ async def similar(text: str, ctx: Context, *, limit: int = 5) -> tuple[str | Non
     embedding = await cpu_pool(ctx.settings).run(embed_one, text)
     found = await similar_outcomes(text, session=ctx.session, limit=limit, embedding=embedding)
     return summarize_similar(found), found
+
+
+class CorrectionsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: Name
+    gpu_id: Name
+    engine: Name = "vllm"
+
+
+async def corrections(req: CorrectionsRequest, ctx: Context) -> Corrections:
+    """The correction factors the next prediction of this configuration gets from stored outcomes."""
+    return await load_corrections(req.model_id, req.gpu_id, req.engine, session=ctx.session)

@@ -283,3 +283,45 @@ async def test_a_full_planning_pool_answers_429_with_retry_after(
     await busy
     again = await client.post("/api/recommendations", json=body, headers=bearer(api["alice"]))
     assert again.status_code == 200, again.text
+
+
+# --- routes that used to open their own session: threads and corrections go through the services -----------
+
+
+async def test_chat_threads_are_owner_scoped_through_the_api(api: dict[str, Any]) -> None:
+    from sqlalchemy import text
+
+    from db.session import session_scope
+
+    client: httpx.AsyncClient = api["client"]
+    thread_id = str(uuid.uuid4())
+    async with session_scope() as s:
+        await s.execute(
+            text(
+                'INSERT INTO chainlit.threads ("id", "name", "userIdentifier", "createdAt") '
+                "VALUES (:id, 'sizing a chatbot', 'alice', '2026-12-04T10:00:00Z')"
+            ),
+            {"id": uuid.UUID(thread_id)},
+        )
+    mine = await client.get("/api/threads", headers=bearer(api["alice"]))
+    assert mine.status_code == 200 and [t["id"] for t in mine.json()] == [thread_id]
+    assert (await client.get("/api/threads", headers=bearer(api["bob"]))).json() == []
+    theirs = await client.get(f"/api/threads/{thread_id}", headers=bearer(api["bob"]))
+    missing = await client.get(f"/api/threads/{uuid.uuid4()}", headers=bearer(api["bob"]))
+    assert theirs.status_code == missing.status_code == 404
+    admin = await client.get(f"/api/threads/{thread_id}", headers=bearer(api["root"]))
+    assert admin.status_code == 200 and admin.json()["owner"] == "alice"
+    assert (await client.get("/api/threads/not-a-uuid", headers=bearer(api["alice"]))).status_code == 404
+
+
+async def test_corrections_answer_and_refuse_nul_names(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    params = {"model_id": "Qwen/Qwen2.5-7B-Instruct", "gpu_id": "nvidia-l4"}
+    none_yet = await client.get("/api/corrections", params=params, headers=bearer(api["bob"]))
+    assert none_yet.status_code == 200, none_yet.text
+    assert none_yet.json()["n_outcomes"] == 0 and none_yet.json()["ttft"] == 1.0
+    bad = await client.get(
+        "/api/corrections", params={**params, "gpu_id": "l4\u0000"}, headers=bearer(api["bob"])
+    )
+    assert bad.status_code == 422
+    assert (await client.get("/api/corrections", params=params)).status_code == 401
