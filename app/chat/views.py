@@ -333,7 +333,7 @@ def option_details(option: Option) -> str:
     if cost.per_1k_tokens_usd is not None:
         price += f", ${cost.per_1k_tokens_usd:.4f} per 1k tokens"
     price += ")"
-    if cost.monthly_usd_at_peak:
+    if cost.monthly_usd_at_peak and cost.monthly_usd_at_peak > cost.monthly_usd:
         price += f"; up to {usd(cost.monthly_usd_at_peak)}/month if the peak replica count ran all month"
     lines = [
         f"**Option {option.rank}: {option.model_id} on {gpu_label(option)}**",

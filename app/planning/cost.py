@@ -303,10 +303,19 @@ def cloud_cost(
     )
 
 
-# A batch run pays for pulling the weights and warming up before the first request (scale from zero).
-BATCH_STARTUP_HOURS = 0.25
+# Scale from zero before each batch run: a node is provisioned, the container starts and vLLM captures its
+# CUDA graphs (about 5 minutes on the managed Kubernetes GPU pools we target), then the weights stream in.
+BATCH_STARTUP_S = 300.0
+# Weights pulled from a model cache or object store in the cluster's region: about 1 GB/s (a 10 Gbit/s
+# link, or a network volume); a local NVMe cache is faster, a first pull from the Hugging Face Hub slower.
+WEIGHT_LOAD_BYTES_PER_S = 1.0e9
 # "every night" when no frequency is stated.
 DEFAULT_RUNS_PER_MONTH = 30.0
+
+
+def batch_cold_start_hours(weight_bytes: float) -> float:
+    """Hours one scale-from-zero start takes: the fixed start-up plus the weights at the load bandwidth."""
+    return (BATCH_STARTUP_S + weight_bytes / WEIGHT_LOAD_BYTES_PER_S) / 3600.0
 
 
 def batch_cost(
@@ -317,34 +326,52 @@ def batch_cost(
     gpus: int,
     runs_per_month: float,
     window_hours: float | None,
+    weight_bytes: float,
     tokens_per_item: float | None = None,
 ) -> Cost:
-    """A batch job priced as GPU-hours: each run takes the GPUs for ``items / rate`` plus start-up, on a
-    cluster that scales to zero (or shares the GPUs) between runs; the always-on cost stays beside it."""
-    run_hours = items / rate_rps / 3600.0 + BATCH_STARTUP_HOURS
+    """A batch job priced as GPU-hours at the one rate it was sized and predicted at (``rate_rps``: the
+    rate that finishes the job inside its window): each run holds the GPUs for ``items / rate`` plus a
+    cold start, on a cluster that scales to zero between runs. Every figure (per run, per month, per
+    million tokens, the marketplace alternative) is on that basis; the always-on cost stays beside it."""
+    start_h = batch_cold_start_hours(weight_bytes)
+    work_h = items / rate_rps / 3600.0
+    run_hours = work_h + start_h
     peak_hourly = (always_on.monthly_usd_at_peak or always_on.monthly_usd) / HOURS_PER_MONTH
     per_run = peak_hourly * run_hours
     monthly = per_run * runs_per_month
     gpu_hours = gpus * run_hours
+    market = (
+        always_on.marketplace_monthly_usd / HOURS_PER_MONTH * run_hours * runs_per_month
+        if always_on.marketplace_monthly_usd is not None
+        else None
+    )
     notes = [
-        f"batch: {items:,} requests at {rate_rps:,.2f}/s take {run_hours:.2f} h a run "
-        f"({BATCH_STARTUP_HOURS:g} h start-up included"
-        + (f", within the {window_hours:g} h window" if window_hours else "")
-        + f"): {gpu_hours:,.1f} GPU-hours, ${per_run:,.2f} a run; × {runs_per_month:g} runs = "
-        f"${monthly:,.0f}/month on a cluster that scales to zero or shares the GPUs between runs",
+        f"batch: {items:,} requests at {rate_rps:,.3g}/s (the rate the run is sized and predicted at) take "
+        f"{work_h:.2f} h"
+        + (f" of the {window_hours:g} h window" if window_hours else "")
+        + f", plus a {start_h * 60:.0f} min cold start ({BATCH_STARTUP_S / 60:g} min start-up + "
+        f"{weight_bytes / 1e9:,.0f} GB of weights at {WEIGHT_LOAD_BYTES_PER_S / 1e9:g} GB/s): "
+        f"{gpu_hours:,.1f} GPU-hours, ${per_run:,.2f} a run; × {runs_per_month:g} runs = "
+        f"${monthly:,.0f}/month on a cluster that scales to zero between runs",
         f"always-on alternative: the same {gpus} GPUs all month cost "
         f"${always_on.monthly_usd_at_peak or always_on.monthly_usd:,.0f}/month",
-        *always_on.notes,
+        *(n for n in always_on.notes if not n.startswith("cheaper alternative")),
     ]
+    if market is not None:
+        notes.append(f"marketplace/spot: ${market:,.0f}/month for the same runs (can be reclaimed mid-run)")
     return always_on.model_copy(
         update={
             "hourly_usd": round(peak_hourly, 4),
             "monthly_usd": round(monthly, 2),
+            "monthly_usd_at_peak": round(monthly, 2),
             # Per 1k tokens of the job itself (prompt and generated), not of an always-on hour.
             "per_1k_tokens_usd": round(per_run / (items * tokens_per_item / 1000.0), 9)
             if tokens_per_item
             else always_on.per_1k_tokens_usd,
+            "marketplace_monthly_usd": round(market, 2) if market is not None else None,
             "batch_gpu_hours_per_run": round(gpu_hours, 3),
+            "batch_hours_per_run": round(run_hours, 3),
+            "batch_cold_start_hours": round(start_h, 3),
             "batch_usd_per_run": round(per_run, 2),
             "batch_monthly_usd": round(monthly, 2),
             "always_on_monthly_usd": always_on.monthly_usd_at_peak or always_on.monthly_usd,

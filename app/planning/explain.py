@@ -552,7 +552,9 @@ def option_work_lines(o: Option) -> list[str]:
         lines.append(line)
         if c.batch_monthly_usd is not None:
             lines.append(
-                f"batch: {c.batch_gpu_hours_per_run:g} GPU-hours and ${c.batch_usd_per_run:,.2f} a run, "
+                f"batch: {c.batch_hours_per_run or 0:.2f} h a run "
+                f"({(c.batch_cold_start_hours or 0) * 60:.0f} min cold start included) = "
+                f"{c.batch_gpu_hours_per_run:g} GPU-hours and ${c.batch_usd_per_run:,.2f} a run, "
                 f"${c.batch_monthly_usd:,.0f}/month scaled to zero between runs; always on "
                 f"${c.always_on_monthly_usd or 0:,.0f}/month"
             )
@@ -564,7 +566,9 @@ def option_work_lines(o: Option) -> list[str]:
             )
         if c.marketplace_monthly_usd is not None:
             lines.append(
-                f"marketplace/spot alternative: ${c.marketplace_monthly_usd:,.0f}/month (can be reclaimed)"
+                f"marketplace/spot alternative: ${c.marketplace_monthly_usd:,.0f}/month"
+                + (" for the same runs" if c.batch_monthly_usd is not None else "")
+                + " (can be reclaimed)"
             )
     if o.utilization_at_peak is not None:
         room = f", headroom +{o.slo_headroom:.0%} before the SLOs break" if o.slo_headroom is not None else ""

@@ -27,7 +27,7 @@ import numpy as np
 from app.intent.schema import Specification
 from app.perf.calibrate import Calibration
 from app.perf.corrections import ConfigOutcomes, OutcomeKey
-from app.perf.memory import valid_tp_degrees
+from app.perf.memory import valid_tp_degrees, weight_bytes
 from app.perf.predict import MeasuredPoint
 from app.perf.types import GpuSpec, ModelArch, Prediction, Stats
 from app.planning import explain, feasibility
@@ -409,8 +409,11 @@ class Planner:
             c.cost = batch_cost(
                 c.cost,
                 items=self.spec.batch_items,
-                rate_rps=c.n_peak * max(c.slo_rps, 1e-9),
+                # The rate the run was sized and its latency predicted at, not the replicas' saturation
+                # throughput: one throughput for the GPU-hours, the utilisation and the latency shown.
+                rate_rps=self.traffic.peak_qps,
                 gpus=c.gpus_total,
+                weight_bytes=weight_bytes(c.cfg.arch, c.cfg.precision),
                 runs_per_month=self.spec.batch_runs_per_month or DEFAULT_RUNS_PER_MONTH,
                 window_hours=self.spec.batch_window_hours,
                 tokens_per_item=self.traffic.tokens_per_request,

@@ -112,6 +112,12 @@ class Cost(_M):
         default=None, description="The same configuration at marketplace/spot prices, when cheaper (risky)"
     )
     batch_gpu_hours_per_run: float | None = Field(default=None, description="Batch: GPU-hours one run takes")
+    batch_hours_per_run: float | None = Field(
+        default=None, description="Batch: wall-clock hours one run holds the GPUs, cold start included"
+    )
+    batch_cold_start_hours: float | None = Field(
+        default=None, description="Batch: scale-from-zero start-up plus loading the weights, per run"
+    )
     batch_usd_per_run: float | None = Field(
         default=None, description="Batch: cost of one run (scale to zero)"
     )

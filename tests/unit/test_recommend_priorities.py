@@ -183,6 +183,33 @@ def test_a_batch_window_is_priced_as_gpu_hours_per_run(catalog: Any) -> None:
     assert any("M tokens a month over 30 runs" in line for line in result.traffic.explanation)
 
 
+def test_a_batch_run_is_priced_at_the_rate_it_is_sized_and_predicted_at(catalog: Any) -> None:
+    """One throughput for the batch: the GPU-hours a run takes follow from the rate the latency and the
+    utilisation were predicted at (the rate that finishes in the window), plus a cold start from zero that
+    grows with the weights; the marketplace figure is per run × runs, not always-on."""
+    from app.perf.memory import weight_bytes
+    from app.planning.cost import BATCH_STARTUP_S, WEIGHT_LOAD_BYTES_PER_S
+
+    s = spec(
+        task_type="batch_processing", batch_items=20000, batch_window_hours=6, batch_runs_per_month=30,
+        priority="cost", quality_threshold="standard", prompt_length_avg=1500, generation_length_avg=200,
+    )  # fmt: skip
+    result = plan(s, catalog)
+    rate = result.traffic.peak_qps
+    for o in result.options:
+        c = o.cost
+        assert c.batch_hours_per_run is not None and c.batch_gpu_hours_per_run is not None
+        arch = catalog.models[o.model_id].arch
+        cold_h = (BATCH_STARTUP_S + weight_bytes(arch, o.precision) / WEIGHT_LOAD_BYTES_PER_S) / 3600
+        assert c.batch_hours_per_run == pytest.approx(20000 / rate / 3600 + cold_h, abs=0.002)
+        assert c.batch_gpu_hours_per_run == pytest.approx(o.gpus_total * c.batch_hours_per_run, abs=0.01)
+        assert c.batch_hours_per_run <= 6  # the run, cold start included, fits its window
+        if c.marketplace_monthly_usd is not None:
+            assert c.marketplace_monthly_usd < c.monthly_usd  # per run × runs, not 730 h of spot
+        line = next(w for w in option_work_lines(o) if w.startswith("batch:"))
+        assert "cold start" in line and f"{c.batch_hours_per_run:.2f} h a run" in line
+
+
 def test_no_option_shows_a_tpot_below_the_weight_streaming_floor() -> None:
     models = [*MODELS, "Qwen/Qwen3-30B-A3B", "meta-llama/Llama-3.3-70B-Instruct", "openai/gpt-oss-20b"]
     catalog = seed_catalog(models, {**GPUS, "MI300X-192GB": 1.5, "B200-180GB": 5.0})
