@@ -378,15 +378,9 @@ def data_health_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check the knowledge base: errors (exit 1) and warnings (exit 0)."""
-    from app.datahealth import HealthReport, data_health
+    from app.services import knowledge
 
-    async def go() -> HealthReport:
-        from db.session import session_scope
-
-        async with session_scope() as session:
-            return await data_health(session=session)
-
-    report = run_async(go)
+    report = _as_operator(knowledge.health_report)
     if as_json:
         echo_json(report.model_dump())
     else:

@@ -321,13 +321,12 @@ def stop_all_command(
     """Stop every local deployment whose processes are still running (they outlive `preflight up`)."""
 
     async def go() -> tuple[int, bool]:
-        from app.deploy import service
         from app.deploy.events import Finished, line
-        from db.session import get_engine
+        from app.services import deployments
 
         who = await _principal(user)
         stopped, ok = 0, True
-        async for ev in service.stop_all_local(principal=who, engine=await get_engine()):
+        async for ev in deployments.stop_all_local(who):
             typer.echo(ev.model_dump_json() if as_json else line(ev))
             if isinstance(ev, Finished):
                 stopped += ev.ok
@@ -350,10 +349,10 @@ def reconcile_command(
     """Resume (or cleanly fail) deployments left in flight by a Preflight process that stopped."""
 
     async def go() -> None:
-        from app.deploy import service
-        from db.session import get_engine
+        from app.auth import Principal
+        from app.services import deployments
 
-        results = await service.reconcile(engine=await get_engine(), resume=not no_resume)
+        results = await deployments.reconcile(Principal.system(), resume=not no_resume)
         if as_json:
             typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
             return

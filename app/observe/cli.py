@@ -210,63 +210,29 @@ def loadtest_command(
     typer.echo("\n\n".join(render_report(r) for r in reports))
 
 
-def _load_deployment(ident: str) -> Any:
-    import uuid
-
+def _as_operator(fn: Any) -> Any:
+    """Run a service function as the operator on this machine (`system`, an administrator)."""
+    from app.auth import Principal
     from app.cli import run_async
-    from db import models as m
-    from db.session import session_scope
-
-    try:
-        dep_id = uuid.UUID(ident)
-    except ValueError as e:
-        raise _fail(f"{ident!r} is not a deployment id (a UUID)", 2) from e
+    from app.services.context import unit_of_work
 
     async def go() -> Any:
-        async with session_scope() as session:
-            return await session.get(m.Deployment, dep_id)
+        async with unit_of_work(Principal.system()) as ctx:
+            return await fn(ctx)
 
-    dep = run_async(go)
-    if dep is None:
-        raise _fail(f"no deployment with id {ident}", 2)
-    return dep
+    return run_async(go)
+
+
+def _load_deployment(ident: str) -> Any:
+    from app.services import observation
+
+    return _as_operator(lambda ctx: observation.owned_deployment(ident, ctx))
 
 
 def _record(dep: Any, report: LoadTestReport) -> int:
-    from app.cli import run_async
-    from app.observe.outcomes import (
-        DeploymentConfig,
-        observed_from_report,
-        record_outcome,
-        traffic_from_report,
-    )
-    from db.session import session_scope
+    from app.services import loadtests
 
-    pred: dict[str, Any] = dict(dep.prediction or {})
-    config = DeploymentConfig(
-        model_id=str(pred.get("model_id") or report.model),
-        gpu_id=str(pred.get("gpu_id") or "unknown"),
-        engine=str(pred.get("engine") or "vllm"),
-        tp=int(pred.get("tp") or 1),
-        precision=str(pred.get("precision") or "bf16"),
-    )
-
-    async def go() -> int:
-        async with session_scope() as session:
-            row = await record_outcome(
-                config,
-                session=session,
-                observed=observed_from_report(report),
-                predicted=pred,
-                deployment_id=dep.id,
-                spec=dep.specification,
-                traffic=traffic_from_report(report),
-                cost=dict(pred.get("cost") or {}),
-                compliance=report.slo_compliance,
-            )
-            return int(row.id)
-
-    return run_async(go)
+    return int(_as_operator(lambda ctx: loadtests.record_outcome(str(dep.id), report, ctx)))
 
 
 @observe_app.command("show")
@@ -277,17 +243,10 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Health, SLO compliance, predicted vs observed and advice for one deployment."""
-    from app.auth import Principal
-    from app.cli import run_async
     from app.services import observation
-    from app.services.context import unit_of_work
 
-    async def go() -> Observation:
-        req = observation.WindowRequest(deployment_id=deployment, window_s=window, step_s=step)
-        async with unit_of_work(Principal.system()) as ctx:
-            return await observation.observe(req, ctx)
-
-    obs = run_async(go)
+    req = observation.WindowRequest(deployment_id=deployment, window_s=window, step_s=step)
+    obs: Observation = _as_operator(lambda ctx: observation.observe(req, ctx))
     typer.echo(obs.model_dump_json(indent=2) if as_json else render_observation(obs))
 
 
@@ -344,18 +303,12 @@ def similar_command(
     limit: Annotated[int, typer.Option()] = 5,
 ) -> None:
     """Past outcomes closest to a description, and the one-line summary shown on recommendations."""
-    from app.cli import run_async
-    from app.observe.outcomes import SimilarOutcome, similar_outcomes, summarize_similar
-    from db.session import session_scope
+    from app.services import observation
 
-    async def go() -> list[SimilarOutcome]:
-        async with session_scope() as session:
-            return await similar_outcomes(description, session=session, limit=limit)
-
-    found = run_async(go)
+    summary, found = _as_operator(lambda ctx: observation.similar(description, ctx, limit=limit))
     for s in found:
         typer.echo(json.dumps(s.model_dump()))
-    typer.echo(summarize_similar(found) or "no similar outcome with a throughput comparison")
+    typer.echo(summary or "no similar outcome with a throughput comparison")
 
 
 def register(app: typer.Typer) -> None:

@@ -164,6 +164,20 @@ async def cancel(deployment_id: str, principal: Principal) -> list[ProgressEvent
     return await service.cancel(deployment_id, principal=principal, engine=await get_engine())
 
 
+async def stop_all_local(principal: Principal) -> AsyncIterator[ProgressEvent]:
+    """Stop the processes of every live local deployment the principal may act on (their own; admins all)."""
+    async for ev in service.stop_all_local(principal=principal, engine=await get_engine()):
+        yield ev
+
+
+async def reconcile(principal: Principal, *, resume: bool = True) -> list[service.ReconcileResult]:
+    """Resume (or cleanly fail) every deployment a stopped Preflight process left in flight. It acts on
+    everyone's deployments, so only an administrator (the local operator) may run it."""
+    if not principal.is_admin:
+        raise Forbidden("only an administrator can reconcile in-flight deployments")
+    return await service.reconcile(engine=await get_engine(), resume=resume)
+
+
 async def get(deployment_id: str, ctx: Context) -> service.DeploymentDetail:
     return await service.get_deployment(deployment_id, principal=ctx.principal, session=ctx.session)
 

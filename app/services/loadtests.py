@@ -107,3 +107,36 @@ async def run(cfg: LoadTestConfig, settings: Settings) -> LoadTestReport | Sweep
         return await run_loadtest(cfg)
     finally:
         _running -= 1
+
+
+async def record_outcome(deployment_id: str, report: LoadTestReport, ctx: Context) -> int:
+    """Store a load test of one of the caller's deployments as an observed outcome (observed against the
+    deployment's prediction), so later recommendations learn from it; returns the outcome id."""
+    from app.observe.outcomes import (
+        DeploymentConfig,
+        observed_from_report,
+        traffic_from_report,
+    )
+    from app.observe.outcomes import record_outcome as store_outcome
+
+    dep = await owned_deployment(deployment_id, ctx)
+    pred = dict(dep.prediction or {})
+    config = DeploymentConfig(
+        model_id=str(pred.get("model_id") or report.model),
+        gpu_id=str(pred.get("gpu_id") or "unknown"),
+        engine=str(pred.get("engine") or "vllm"),
+        tp=int(pred.get("tp") or 1),
+        precision=str(pred.get("precision") or "bf16"),
+    )
+    row = await store_outcome(
+        config,
+        session=ctx.session,
+        observed=observed_from_report(report),
+        predicted=pred,
+        deployment_id=dep.id,
+        spec=dep.specification,
+        traffic=traffic_from_report(report),
+        cost=dict(pred.get("cost") or {}),
+        compliance=report.slo_compliance,
+    )
+    return int(row.id)

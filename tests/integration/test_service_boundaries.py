@@ -325,3 +325,30 @@ async def test_corrections_answer_and_refuse_nul_names(api: dict[str, Any]) -> N
     )
     assert bad.status_code == 422
     assert (await client.get("/api/corrections", params=params)).status_code == 401
+
+
+def test_cli_observe_commands_go_through_the_services(api: dict[str, Any], fresh_db_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PREFLIGHT_DATABASE_URL": fresh_db_url, "PYTHONPATH": str(root)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    similar = cli("observe", "similar", "a chatbot for support")
+    assert similar.returncode == 0, similar.stderr
+    assert "no similar outcome" in similar.stdout
+    for ident in (str(uuid.uuid4()), "not-a-uuid"):
+        missing = cli("loadtest", "http://127.0.0.1:9", "--concurrency", "1", "--deployment", ident)
+        assert missing.returncode == 1, missing.stderr
+        assert "no deployment with id" in missing.stderr and "Traceback" not in missing.stderr
