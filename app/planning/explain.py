@@ -474,48 +474,76 @@ def nothing_message(planner: Planner, cands: Sequence[Candidate]) -> str:
     return "nothing meets these constraints: " + "; ".join(bits) + ". See `relax` for what to loosen."
 
 
-def vs_next_cheaper(planner: Planner, c: Candidate, ranked: Sequence[Candidate]) -> str:
-    """Why ``c`` beats the next cheaper configuration that meets the targets, and what was traded."""
-    mine = planner.cost_key(c)
-    cheaper = [v for v in ranked if v is not c and planner.cost_key(v) < mine - 1e-6]
-    if not cheaper:
-        same = [
-            v for v in ranked if v is not c and abs(planner.cost_key(v) - mine) <= 1e-6 and v.rank < c.rank
-        ]
-        if same:
-            return (
-                f"No cheaper configuration found meets every target; {short(same[0].cfg.model_id)} on "
-                f"{same[0].cfg.gpu_id} costs the same and ranks above it."
-            )
-        return "No cheaper configuration found meets every target."
-    nxt = max(cheaper, key=planner.cost_key)
-    assert nxt.cost is not None and c.cost is not None
-    owned = planner.spec.deployment_model == "owned_hardware"
-    delta = (
-        f"{c.gpus_total - nxt.gpus_total} more GPUs"
-        if owned and not c.cost.monthly_usd
-        else f"{usd(c.cost.monthly_usd - nxt.cost.monthly_usd)}/month more"
-    )
-    reasons = []
-    dq = c.quality.index - nxt.quality.index
+def _gains(planner: Planner, c: Candidate, other: Candidate) -> list[str]:
+    """What ``c`` offers over ``other``, from the real comparison: quality, each latency percentile that is
+    at least 5% better, the preferred model."""
+    gains = []
+    dq = c.quality.index - other.quality.index
     if dq >= 1:
-        reasons.append(f"quality {dq:+.0f} ({c.quality.index:.0f} vs {nxt.quality.index:.0f})")
-    gain = planner.latency_credit(c) - planner.latency_credit(nxt)
-    if gain > 0.05:
-        reasons.append(
-            f"more room under the latency targets (TTFT p90 {ms(c.ttft)} vs {ms(nxt.ttft)}, "
-            f"TPOT p90 {ms(c.tpot)} vs {ms(nxt.tpot)})"
-        )
+        gains.append(f"higher quality ({c.quality.index:.0f} vs {other.quality.index:.0f})")
+    for label, mine, theirs in (
+        ("TTFT p90", c.ttft, other.ttft),
+        ("TPOT p90", c.tpot, other.tpot),
+        ("E2E p95", c.e2e, other.e2e),
+    ):
+        if math.isfinite(mine) and math.isfinite(theirs) and mine < 0.95 * theirs:
+            gains.append(f"faster {label} ({ms(mine)} vs {ms(theirs)})")
     if (
         c.cfg.model_id in planner.spec.preferred_models
-        and nxt.cfg.model_id not in planner.spec.preferred_models
+        and other.cfg.model_id not in planner.spec.preferred_models
     ):
-        reasons.append("it is the model you prefer")
-    why = "; ".join(reasons) if reasons else f"the {planner.spec.priority} ranking scores it a little higher"
-    return (
-        f"Beats the cheaper {short(nxt.cfg.model_id)} on {nxt.gpus_total} × {nxt.cfg.gpu_id} "
-        f"({usd(nxt.cost.monthly_usd)}/month): {why}; it trades {delta} for that."
-    )
+        gains.append("the model you prefer")
+    return gains
+
+
+def _more(planner: Planner, c: Candidate, other: Candidate) -> str:
+    assert c.cost is not None and other.cost is not None
+    if planner.spec.deployment_model == "owned_hardware" and not c.cost.monthly_usd:
+        return f"{c.gpus_total - other.gpus_total} more GPUs"
+    return f"{usd(c.cost.monthly_usd - other.cost.monthly_usd)}/month more"
+
+
+def _name(c: Candidate, rank: int) -> str:
+    assert c.cost is not None
+    where = f"{c.gpus_total} × {c.cfg.gpu_id}"
+    return f"#{rank} {short(c.cfg.model_id)} on {where} ({usd(c.cost.monthly_usd)}/month)"
+
+
+def vs_next_cheaper(planner: Planner, c: Candidate, ranked: Sequence[Candidate]) -> str:
+    """How ``c`` compares with the cheaper configurations that meet the targets, by their real ranks: it
+    "beats" only a cheaper one ranked below it; against a cheaper one ranked above it, it says what the
+    extra money buys (or that it buys nothing at this priority)."""
+    mine = planner.cost_key(c)
+    rank_of = {id(v): i + 1 for i, v in enumerate(ranked)}  # by identity: candidates compare by value
+    pos = rank_of.get(id(c), len(ranked) + 1) - 1
+    cheaper_above = [v for v in ranked[:pos] if planner.cost_key(v) < mine - 1e-6]
+    cheaper_below = [v for v in ranked[pos + 1 :] if planner.cost_key(v) < mine - 1e-6]
+    parts: list[str] = []
+    if cheaper_above:
+        first = cheaper_above[0]
+        gains = _gains(planner, c, first)
+        offer = "; ".join(gains) if gains else "nothing better on latency or quality at this priority"
+        parts.append(
+            f"Costs {_more(planner, c, first)} than the cheaper {_name(first, rank_of[id(first)])}, "
+            f"ranked above it: it offers {offer}."
+        )
+    if cheaper_below:
+        nxt = max(cheaper_below, key=planner.cost_key)
+        gains = _gains(planner, c, nxt)
+        why = "; ".join(gains) if gains else f"the {planner.spec.priority} ranking's tie-break on quality"
+        parts.append(
+            f"Beats the cheaper {_name(nxt, rank_of[id(nxt)])}: {why}; it trades "
+            f"{_more(planner, c, nxt)} for that."
+        )
+    if parts:
+        return " ".join(parts)
+    same = [v for v in ranked[:pos] if abs(planner.cost_key(v) - mine) <= 1e-6]
+    if same:
+        return (
+            f"No cheaper configuration found meets every target; {short(same[0].cfg.model_id)} on "
+            f"{same[0].cfg.gpu_id} costs the same and ranks above it."
+        )
+    return "No cheaper configuration found meets every target."
 
 
 def traffic_reading_line(result: RecommendationResult) -> str | None:

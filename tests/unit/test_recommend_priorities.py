@@ -223,3 +223,33 @@ def test_no_option_shows_a_tpot_below_the_weight_streaming_floor() -> None:
             streamed = (pc.active - pc.embedding - pc.lm_head - pc.norms) * WEIGHT_BYTES[o.precision] / o.tp
             floor_ms = streamed / (gpu.mem_bw_tb_s * 1e12) * 1e3
             assert o.tpot_ms.p90 >= floor_ms * 0.999, (o.model_id, o.gpu_id, o.precision, o.tp, floor_ms)
+
+
+def test_why_it_beats_the_next_cheaper_option_agrees_with_the_ranks() -> None:
+    """An option claims to beat only a cheaper option ranked below it; against a cheaper option ranked above
+    it, it says what the extra money buys, never that the ranking scores it higher."""
+    import re
+
+    models = [*MODELS, "Qwen/Qwen3-8B", "Qwen/Qwen3-14B", "Qwen/Qwen3-30B-A3B"]
+    catalog = seed_catalog(models, {**GPUS, "A100-SXM-80GB": 1.79})
+    seen_above = seen_below = 0
+    for priority in ("balanced", "latency", "accuracy"):
+        s = spec(task_type="chatbot", concurrent_users=150, priority=priority, quality_threshold="standard")
+        result = plan(s, catalog)
+        options = result.options
+        by_rank = {o.rank: o for o in options + result.viable}
+        for o in options:
+            text = o.vs_cheaper or ""
+            assert "scores it a little higher" not in text
+            for other in re.findall(r"Beats the cheaper #(\d+)", text):
+                seen_below += 1
+                assert int(other) > o.rank
+                assert by_rank[int(other)].cost.monthly_usd < o.cost.monthly_usd
+            for other in re.findall(r"than the cheaper #(\d+)", text):
+                seen_above += 1
+                assert int(other) < o.rank
+                assert by_rank[int(other)].cost.monthly_usd < o.cost.monthly_usd
+                assert "it offers" in text
+            if any(p.rank < o.rank and p.cost.monthly_usd < o.cost.monthly_usd - 0.01 for p in options):
+                assert "than the cheaper #" in text, (o.rank, text)
+    assert seen_above and seen_below, "the case exercises both directions"
