@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app import __version__
 from app.api_auth import Ctx, NotAuthenticatedError, current_principal, not_authenticated_handler
@@ -133,6 +135,22 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ValidationError)
     async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
         return error_response(exc)
+
+    async def _driver(request: Request, exc: Exception) -> JSONResponse:
+        # Driver errors are answered here, in the routing layer, so the server does not also re-raise them
+        # (Starlette re-raises whatever reaches the catch-all handler, and the ASGI server then logs a
+        # traceback). A known outage is one warning line; anything else one traceback.
+        down = as_unavailable(exc)
+        if down is None:
+            logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+            return JSONResponse(
+                status_code=500, content={"error": "internal error; the server log has the details"}
+            )
+        logger.warning("%s %s: %s", request.method, request.url.path, down)
+        return error_response(down)
+
+    for driver_error in (DBAPIError, PoolTimeoutError, ConnectionError):
+        api.add_exception_handler(driver_error, _driver)
 
     @api.exception_handler(Exception)
     async def _other(_: Request, exc: Exception) -> JSONResponse:

@@ -87,3 +87,43 @@ def test_json_depth_is_measured_without_parsing() -> None:
     assert json_depth_exceeds(b'{"a": [1, {"b": [2]}]}', 3)
     assert not json_depth_exceeds(b'{"a": "[[[[[[[[[[\\"]]]]"}', 2)  # brackets inside strings do not count
     assert json_depth_exceeds(b"[" * 100_000, 32)
+
+
+async def test_a_raw_driver_error_outside_a_session_is_503_logged_once_without_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A route that meets the outage as a raw driver error (its own engine, not ``session_scope``) answers
+    503 from the routing layer; nothing is re-raised to the ASGI server (which would log a traceback)."""
+    import logging
+
+    import httpx
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from app.api import create_app
+
+    api = create_app(with_chat=False)
+
+    @api.get("/api/test-outage")
+    async def outage() -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    @api.get("/api/test-bug")
+    async def bug() -> None:
+        raise IntegrityError("INSERT", {}, ValueError("duplicate key"))
+
+    added = api.router.routes[-2:]  # served before the /api catch-all (a 404 for unknown paths)
+    api.router.routes[:] = added + api.router.routes[:-2]
+    # The default transport re-raises whatever escapes the app: a 503 here means it was answered, not raised.
+    transport = httpx.ASGITransport(app=api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        with caplog.at_level(logging.WARNING):
+            down = await client.get("/api/test-outage")
+        assert down.status_code == 503 and "database stopped answering" in down.json()["error"]
+        assert int(down.headers["Retry-After"]) >= 1
+        records = [r for r in caplog.records if "test-outage" in r.getMessage()]
+        assert len(records) == 1 and records[0].exc_info is None, caplog.records
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            broken = await client.get("/api/test-bug")
+        assert broken.status_code == 500 and "duplicate" not in broken.text
+        assert len([r for r in caplog.records if r.exc_info]) == 1
