@@ -28,6 +28,7 @@ from app.chat.store import SavedScenario
 from app.intent.schema import Specification
 from app.planning.explain import option_work_lines, traffic_reading_line
 from app.planning.result import Option, RecommendationResult, SloCheck
+from app.planning.traffic import LOAD_FIELDS
 
 # Plain symbols that every system font draws (emoji fall back to empty boxes on many Linux desktops).
 ORIGIN_MARK = {"stated": "●", "template": "○", "edited": "✎"}
@@ -131,7 +132,9 @@ def spec_card(spec: Specification, *, title: str = "Deployment specification") -
         lines.append(f"| {ll} | {lv} | {rl} | {rv} |")
     lines += ["", f"*{ORIGIN_LEGEND}*"]
     if spec.qps_derivation is not None:
-        lines += ["", f"**Traffic reading:** {spec.qps_derivation.explanation}"]
+        assumed = not any(spec.origins.get(f) in ("stated", "edited") for f in LOAD_FIELDS)
+        label = "Traffic reading, assumed (not stated)" if assumed else "Traffic reading"
+        lines += ["", f"**{label}:** {spec.qps_derivation.explanation}"]
     lines += [
         "",
         "Change a value with ⚙ next to the message box, or say it: *“tighten TTFT to 150 ms”*, "

@@ -558,6 +558,11 @@ def traffic_reading_line(result: RecommendationResult) -> str | None:
         "batch": "a batch job with a deadline",
         "rate": "a request rate",
     }[t.reading]
+    if t.load_assumed:
+        return (
+            f"Reading: assumed (not stated), {what} from the template; peak {t.peak_qps:,.3g} QPS (plausible "
+            f"{t.peak_qps_low:,.3g}–{t.peak_qps_high:,.3g}); give a user count or request rate to replace it."
+        )
     return (
         f"Reading: {what}; peak {t.peak_qps:,.3g} QPS (plausible {t.peak_qps_low:,.3g}–"
         f"{t.peak_qps_high:,.3g}); edit the user count or its kind to change it."

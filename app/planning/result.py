@@ -33,6 +33,11 @@ class TrafficDerivation(_M):
     reading: Literal["concurrent", "daily", "total", "batch", "rate"] = Field(
         default="rate", description="How the load was stated: a kind of user count, a batch job, or a rate"
     )
+    load_assumed: bool = Field(
+        default=False,
+        description="No user count, request rate or batch job was stated: the load is the template's "
+        "assumption",
+    )
     peak_qps_low: float | None = Field(default=None, description="Low end of the plausible peak")
     peak_qps_high: float | None = Field(default=None, description="High end of the plausible peak")
     peak_hours_per_day: float = Field(

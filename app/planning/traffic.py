@@ -102,11 +102,29 @@ def _reading(spec: Specification) -> QpsEstimate | None:
     )
 
 
+# The fields that state a load; when none of them was stated or edited, the load is an assumption.
+LOAD_FIELDS = ("concurrent_users", "daily_users", "total_users", "expected_qps", "peak_qps", "batch_items")
+ASSUMED = "Assumed (not stated)"
+
+
+def load_assumed(spec: Specification) -> bool:
+    """True when the person gave no user count, request rate or batch job: the template's load stands in."""
+    return not any(spec.origins.get(f) in ("stated", "edited") for f in LOAD_FIELDS)
+
+
 def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel]:
     """Arrival processes and lengths from a Specification, with the derivation in words."""
     lines: list[str] = []
     reading = _reading(spec)
-    if reading is not None:
+    assumed = load_assumed(spec)
+    if assumed:
+        template = f"the {spec.task_type.replace('_', ' ')} template's load"
+        how = f"{template}, read as {reading.rule}: {reading.explanation}" if reading else template
+        lines.append(
+            f"{ASSUMED}: no user count, request rate or batch size was given, so this uses {how}. "
+            "State yours to size it properly."
+        )
+    elif reading is not None:
         lines.append(f"Read as {reading.rule}: {reading.explanation}.")
     else:
         how = spec.origins.get("expected_qps", "given")
@@ -170,6 +188,7 @@ def derive_traffic(spec: Specification) -> tuple[TrafficDerivation, TrafficModel
         )
     derivation = TrafficDerivation(
         reading=reading.kind if reading is not None else "rate",
+        load_assumed=assumed,
         peak_qps_low=reading.peak_qps_low if reading is not None else None,
         peak_qps_high=reading.peak_qps_high if reading is not None else None,
         peak_hours_per_day=hours,

@@ -71,3 +71,39 @@ def test_price_class_only_when_stated() -> None:
     assert extract("spot or marketplace GPUs are fine").intent.price_class == "marketplace"
     assert extract("it must run on AWS").intent.price_class == "hyperscaler"
     assert extract("a chatbot for 1000 users").intent.price_class is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "legal summarisation of 8,500-token contracts, cheapest",
+        "We own 8 H100s and want an internal assistant, best quality",
+    ],
+)
+def test_a_load_nobody_stated_is_shown_as_assumed(text: str) -> None:
+    """No user count or rate in the text: the template's load is labelled as an assumption in the derivation,
+    the CLI/chat reading line and the specification card, and the chat asks for it."""
+    from app.chat.views import spec_card
+    from app.intent.clarify import clarifying_questions
+    from app.planning.explain import traffic_reading_line
+    from app.planning.result import RecommendationResult
+
+    spec = _spec(text)
+    derivation, _ = derive_traffic(spec)
+    assert derivation.load_assumed
+    assert derivation.explanation[0].startswith("Assumed (not stated)")
+    result = RecommendationResult(specification=spec.model_dump(mode="json"), traffic=derivation, options=[])
+    assert "assumed (not stated)" in (traffic_reading_line(result) or "")
+    assert "Traffic reading, assumed (not stated):" in spec_card(spec)
+    questions = clarifying_questions(extract(text).intent)
+    assert "load" in [q.key for q in questions] and len(questions) <= 2
+
+
+def test_a_stated_load_is_not_called_assumed() -> None:
+    from app.chat.views import spec_card
+
+    spec = _spec("a chatbot for 1000 users")
+    derivation, _ = derive_traffic(spec)
+    assert not derivation.load_assumed
+    assert not any("ssumed" in line for line in derivation.explanation)
+    assert "assumed (not stated)" not in spec_card(spec)
