@@ -405,21 +405,11 @@ class Planner:
                 Violation("cloud_provider", 1, 0, f"no {kind} price for {c.cfg.gpu_id}{where}")
             )
             return
-        if self.spec.batch_items is not None and c.cost.deployment_model == "cloud_rental":
-            c.cost = batch_cost(
-                c.cost,
-                items=self.spec.batch_items,
-                # The rate the run was sized and its latency predicted at, not the replicas' saturation
-                # throughput: one throughput for the GPU-hours, the utilisation and the latency shown.
-                rate_rps=self.traffic.peak_qps,
-                gpus=c.gpus_total,
-                weight_bytes=weight_bytes(c.cfg.arch, c.cfg.precision),
-                runs_per_month=self.spec.batch_runs_per_month or DEFAULT_RUNS_PER_MONTH,
-                window_hours=self.spec.batch_window_hours,
-                tokens_per_item=self.traffic.tokens_per_request,
-            )
+        c.cost = self.as_batch(c, c.cost, c.gpus_total)
         budget = self.spec.max_monthly_cost_usd
         c.flags = []
+        if c.spare and self.spec.origins.get("reliability_target") not in ("stated", "edited"):
+            c.flags.append(self.default_spare_note(c))
         peak_month = c.cost.monthly_usd_at_peak
         if budget is not None and peak_month is not None and c.cost.monthly_usd <= budget < peak_month:
             c.flags.append(
@@ -922,6 +912,39 @@ class Planner:
             else floor.monthly_usd
         )
         return (bound, -c.quality.index) >= held
+
+    def as_batch(self, c: Candidate, cost: Cost, gpus: int) -> Cost:
+        """A rental of ``gpus`` GPUs priced as batch runs when the load is a batch job (else unchanged)."""
+        if self.spec.batch_items is None or cost.deployment_model != "cloud_rental":
+            return cost
+        return batch_cost(
+            cost,
+            items=self.spec.batch_items,
+            # The rate the run was sized and its latency predicted at, not the replicas' saturation
+            # throughput: one throughput for the GPU-hours, the utilisation and the latency shown.
+            rate_rps=self.traffic.peak_qps,
+            gpus=gpus,
+            weight_bytes=weight_bytes(c.cfg.arch, c.cfg.precision),
+            runs_per_month=self.spec.batch_runs_per_month or DEFAULT_RUNS_PER_MONTH,
+            window_hours=self.spec.batch_window_hours,
+            tokens_per_item=self.traffic.tokens_per_request,
+        )
+
+    def default_spare_note(self, c: Candidate) -> str:
+        """The spare replicas the default (not stated) availability target adds, and the cost without them,
+        so the person can decide whether the margin is worth it."""
+        gpus = c.spare * c.cfg.tp
+        what = (
+            f"+{c.spare} spare replica{'s' if c.spare > 1 else ''} ({gpus} GPU{'s' if gpus > 1 else ''}) for "
+            f"the {self.spec.reliability_target:g}% default availability (not stated)"
+        )
+        bare = self.cost_of_counts(c.cfg.gpu_id, c.cfg.tp * c.n_steady, c.cfg.tp * c.n_peak)
+        if bare is None:
+            return what
+        bare = self.as_batch(c, bare, c.cfg.tp * c.n_peak)
+        if self.spec.deployment_model == "owned_hardware" and not bare.monthly_usd:
+            return f"{what}; {c.cfg.tp * c.n_peak} GPUs without it"
+        return f"{what}; ${bare.monthly_usd:,.0f}/month without it"
 
     def cost_of_counts(self, gpu_id: str, steady: int, total: int) -> Cost | None:
         key = (gpu_id, steady, total)

@@ -253,3 +253,27 @@ def test_why_it_beats_the_next_cheaper_option_agrees_with_the_ranks() -> None:
             if any(p.rank < o.rank and p.cost.monthly_usd < o.cost.monthly_usd - 0.01 for p in options):
                 assert "than the cheaper #" in text, (o.rank, text)
     assert seen_above and seen_below, "the case exercises both directions"
+
+
+def test_the_default_spare_replica_is_stated_with_its_cost(catalog: Any) -> None:
+    """At the template's 99.9% (not stated), each option says it carries a spare replica and what it would
+    cost without it; when the person states 99.9%, it is their requirement and no such note is added."""
+    import re
+
+    base = spec(task_type="chatbot", total_users=300, priority="cost", quality_threshold="standard")
+    assert base.origins.get("reliability_target") == "template" and base.reliability_target == 99.9
+    result = plan(base, catalog)
+    for o in result.options:
+        note = next(f for f in o.flags if "default availability (not stated)" in f)
+        assert note.startswith("+1 spare replica")
+        without = float(re.search(r"\$([\d,]+)/month without it", note).group(1).replace(",", ""))  # type: ignore[union-attr]
+        # One replica fewer: the cost of the replicas that carry the load, well under the total.
+        share = (o.replicas - 1) / o.replicas
+        assert without == pytest.approx(o.cost.monthly_usd * share, rel=0.05)
+        assert any(note in line for line in option_work_lines(o))
+    stated = spec(
+        task_type="chatbot", total_users=300, priority="cost", quality_threshold="standard",
+        reliability_target=99.9,
+    )  # fmt: skip
+    assert stated.origins.get("reliability_target") == "stated"
+    assert not any("default availability" in f for o in plan(stated, catalog).options for f in o.flags)
