@@ -250,8 +250,10 @@ def rejections(planner: Planner, cands: Sequence[Candidate]) -> tuple[list[Rejec
         pair = c.pair
         if pair in ok_pairs:
             continue
-        s = _miss_score(c)
         cur = score.get(pair)
+        if cur is not None and len(c.violations) > cur[0]:
+            continue  # more violations than the pair's nearest miss so far: its score cannot be lower
+        s = _miss_score(c)
         if cur is None or s < cur:
             best[pair] = c
             score[pair] = s

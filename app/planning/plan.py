@@ -43,6 +43,7 @@ from app.planning.cost import (
     purchase_cost,
     server_node,
 )
+from app.planning.gc_pause import collector_paused
 from app.planning.prices import allowed_classes
 from app.planning.quality import (
     REFERENCE_TOLERANCE,
@@ -238,6 +239,8 @@ class Planner:
         self.memory_rejections: list[Rejected] = []
         self._costs: dict[tuple[str, int, int], Cost | None] = {}
         self.all_candidates: list[Candidate] = []
+        self._viable_by_model: dict[str, list[Candidate]] | None = None
+        self._credits: dict[tuple[float, float, float], float] = {}
 
     # --- limits and costs ------------------------------------------------------------------------------
 
@@ -361,11 +364,18 @@ class Planner:
     def latency_credit(self, c: Candidate) -> float:
         """0–1: the mean over the targets of log2(target / predicted), each capped at LATENCY_CREDIT_CAP
         (2× under a target earns the full credit, and no more for being faster still)."""
+        key = (c.ttft, c.tpot, c.e2e)
+        hit = self._credits.get(key)
+        if hit is not None:
+            return hit
         t = self.targets
         total = 0.0
         for value, target in ((c.ttft, t.ttft_p90_ms), (c.tpot, t.tpot_p90_ms), (c.e2e, t.e2e_p95_ms)):
             ratio = target / max(value, 1e-9)
             total += math.log2(min(max(ratio, 1.0), LATENCY_CREDIT_CAP)) / math.log2(LATENCY_CREDIT_CAP)
+        # Memoised per latency triple: the sorts score every candidate, and copies of one configuration
+        # (generated or fine-tuned models) share their latencies.
+        self._credits[key] = total / 3.0
         return total / 3.0
 
     def latency_key(self, c: Candidate) -> float:
@@ -441,55 +451,66 @@ class Planner:
     def build_candidates(self) -> list[Candidate]:
         skeleton, memory_rejections = self._skeleton()
         self.memory_rejections = list(memory_rejections)
-        threshold = self.threshold
         reference = self.reference_quality()
-        preferred = set(self.spec.preferred_models)
-        unproven_by_model: dict[str, str | None] = {}
+        # The checks below depend on the model and its quality (per precision) only: done once for each, not
+        # per configuration (a large catalog has tens of GPUs and TPs per model). Violations are never
+        # mutated, so candidates share them.
+        per_model: dict[tuple[str, str], tuple[Quality, Quality, tuple[Violation, ...]]] = {}
         out: list[Candidate] = []
         for cfg, quality in skeleton:
-            c = Candidate(cfg=cfg, quality=quality)
-            if not meets_threshold(quality, self.spec.quality_threshold):
-                shown = "unknown" if quality.basis == "unknown" else f"{quality.index:.0f}"
-                c.violations.append(
-                    Violation(
-                        "quality_threshold",
-                        quality.index,
-                        threshold,
-                        f"quality index for {self.spec.task_type} {shown} < {threshold:.0f} "
-                        f"needed for '{self.spec.quality_threshold}'",
-                    )
-                )
-            model = self.catalog.models[cfg.model_id]
-            floor = below_size_floor(model.params_b or 0.0, self.spec.task_type) if model.params_b else None
-            if floor is not None and cfg.model_id not in preferred:
-                c.violations.append(
-                    Violation(
-                        "preferred_models",
-                        model.params_b or 0.0,
-                        floor,
-                        f"{model.params_b:.1f} B parameters < the {floor:g} B minimum for "
-                        f"{self.spec.task_type} (name the model to use it anyway)",
-                    )
-                )
-            if reference is not None and cfg.model_id != self.spec.quality_reference_model:
-                ref_name, ref = reference
-                lower = quality.basis == "unknown" or quality.index < ref.index - REFERENCE_TOLERANCE
-                label = (
-                    f"lower quality than {ref_name} for {self.spec.task_type} "
-                    f"({'unknown' if quality.basis == 'unknown' else f'{quality.index:.0f}'} "
-                    f"< {ref.index:.0f})"
-                )
-                if not lower:
-                    if cfg.model_id not in unproven_by_model:
-                        unproven_by_model[cfg.model_id] = self.unproven_against_reference(model)
-                    unproven = unproven_by_model[cfg.model_id]
-                    if unproven is not None:
-                        lower, label = True, unproven
-                if lower:
-                    c.quality = quality.model_copy(update={"below_reference": label})
-                    c.violations.append(Violation("quality_reference_model", quality.index, ref.index, label))
-            out.append(c)
+            key = (cfg.model_id, cfg.precision)
+            hit = per_model.get(key)
+            if hit is None or hit[0] is not quality:
+                shown, violations = self._model_checks(cfg.model_id, quality, reference)
+                hit = per_model[key] = (quality, shown, violations)
+            out.append(Candidate(cfg=cfg, quality=hit[1], violations=list(hit[2])))
         return out
+
+    def _model_checks(
+        self, model_id: str, quality: Quality, reference: tuple[str, Quality] | None
+    ) -> tuple[Quality, tuple[Violation, ...]]:
+        """A model's quality as shown (labelled when below a named reference) and its quality violations."""
+        threshold = self.threshold
+        violations: list[Violation] = []
+        if not meets_threshold(quality, self.spec.quality_threshold):
+            shown = "unknown" if quality.basis == "unknown" else f"{quality.index:.0f}"
+            violations.append(
+                Violation(
+                    "quality_threshold",
+                    quality.index,
+                    threshold,
+                    f"quality index for {self.spec.task_type} {shown} < {threshold:.0f} "
+                    f"needed for '{self.spec.quality_threshold}'",
+                )
+            )
+        model = self.catalog.models[model_id]
+        floor = below_size_floor(model.params_b or 0.0, self.spec.task_type) if model.params_b else None
+        if floor is not None and model_id not in self.spec.preferred_models:
+            violations.append(
+                Violation(
+                    "preferred_models",
+                    model.params_b or 0.0,
+                    floor,
+                    f"{model.params_b:.1f} B parameters < the {floor:g} B minimum for "
+                    f"{self.spec.task_type} (name the model to use it anyway)",
+                )
+            )
+        if reference is not None and model_id != self.spec.quality_reference_model:
+            ref_name, ref = reference
+            lower = quality.basis == "unknown" or quality.index < ref.index - REFERENCE_TOLERANCE
+            label = (
+                f"lower quality than {ref_name} for {self.spec.task_type} "
+                f"({'unknown' if quality.basis == 'unknown' else f'{quality.index:.0f}'} "
+                f"< {ref.index:.0f})"
+            )
+            if not lower:
+                unproven = self.unproven_against_reference(model)
+                if unproven is not None:
+                    lower, label = True, unproven
+            if lower:
+                quality = quality.model_copy(update={"below_reference": label})
+                violations.append(Violation("quality_reference_model", quality.index, ref.index, label))
+        return quality, tuple(violations)
 
     def model_quality(self, model: ModelEntry) -> Quality:
         """The model's quality for this task and subject (its published standings), else its stored index."""
@@ -548,6 +569,7 @@ class Planner:
         rejections: list[Rejected] = []
         needed = self.context_needed()
         task_qualities: dict[str, Quality] = {}  # one task index per model, however many GPUs and precisions
+        option_qualities: dict[tuple[str, str], Quality] = {}
         for model_id, gpu_id, precision in self.catalog.candidates:
             model = self.catalog.models.get(model_id)
             gpu = self.catalog.gpus.get(gpu_id)
@@ -583,10 +605,13 @@ class Planner:
                     )
                 )
                 continue
-            base = task_qualities.get(model_id)
-            if base is None:
-                base = task_qualities[model_id] = self.model_quality(model)
-            quality = option_quality(base, precision)
+            # One quality object per (model, precision), however many GPUs: build_candidates checks each once.
+            quality = option_qualities.get((model_id, precision))
+            if quality is None:
+                base = task_qualities.get(model_id)
+                if base is None:
+                    base = task_qualities[model_id] = self.model_quality(model)
+                quality = option_qualities[(model_id, precision)] = option_quality(base, precision)
             min_tp = fitting[0][0]
             for tp, conc, kv in fitting:
                 cfg = Config(
@@ -1172,12 +1197,17 @@ class Planner:
         cheapest of them and the fastest, with what the extra money buys."""
         base_cost = self.cost_key(c)
         base_lat = self.latency_key(c)
+        if self._viable_by_model is None:
+            # Indexed once per run (a large catalog has tens of thousands of candidates, and every top
+            # option looks for its variants); candidates are final by the time options are built.
+            self._viable_by_model = {}
+            for v in self.all_candidates:
+                if not v.violations:
+                    self._viable_by_model.setdefault(v.cfg.model_id, []).append(v)
         faster = [
             v
-            for v in self.all_candidates
+            for v in self._viable_by_model.get(c.cfg.model_id, [])
             if v is not c
-            and v.cfg.model_id == c.cfg.model_id
-            and not v.violations
             and v.cost is not None
             and self.cost_key(v) > base_cost
             and self.latency_key(v) < 0.8 * base_lat
@@ -1311,4 +1341,5 @@ def plan(
     spec: Specification, catalog: PlanCatalog, settings: PlanSettings | None = None
 ) -> RecommendationResult:
     """Rank deployment options for ``spec`` over ``catalog`` (pure: no I/O)."""
-    return Planner(spec, catalog, settings or PlanSettings()).run()
+    with collector_paused():  # see app.planning.gc_pause: the collector is half a large plan's time
+        return Planner(spec, catalog, settings or PlanSettings()).run()
