@@ -178,6 +178,8 @@ def _include_area_routers(api: FastAPI) -> None:
 def _mount_chat(api: FastAPI) -> None:
     from app.chat.login_guard import SignInGuard
     from app.chat.mount import mount_chat
+    from app.chat.thread_guard import ThreadGuard
 
     mount_chat(api)
     api.add_middleware(SignInGuard)
+    api.add_middleware(ThreadGuard)

@@ -36,6 +36,7 @@ from app.chat.datalayer import make_data_layer
 from app.chat.labels import short_model
 from app.chat.plots import cost_latency_figure
 from app.chat.session_state import STATE_KEY, ChatState
+from app.chat.thread_guard import NOT_FOUND
 from app.errors import Forbidden, chat_message, kind_of
 from app.intent.clarify import ClarifyingQuestion
 from app.intent.schema import DeploymentIntent, Specification
@@ -602,6 +603,6 @@ async def start() -> None:
         # The thread could not be resumed: it does not exist or belongs to someone else. Say which in
         # words (the same words either way, so ids cannot be probed).
         await say(
-            "**Conversation not found.** It does not exist, or it belongs to another account. "
+            f"**{NOT_FOUND}.** It does not exist, or it belongs to another account. "
             "Start a new one here, or pick one of yours from the history."
         ).send()

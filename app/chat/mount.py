@@ -54,5 +54,8 @@ def mount_chat(api: FastAPI) -> None:
     mount_chainlit(api, target=str(CHAT_APP), path="/")
     from chainlit.server import app as chainlit_app
 
+    from app.chat.thread_guard import install_socket_guard
+
+    install_socket_guard()
     _mounted_app = chainlit_app
     logger.info("chat UI mounted at / (Chainlit project root %s)", os.environ["CHAINLIT_APP_ROOT"])

@@ -17,12 +17,15 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from chat_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, Account, chat_server, create_accounts
+
+from app.chat.thread_guard import NOT_FOUND
 
 ARTIFACTS = ROOT / "test-artifacts" / "chat"
 PROMPT = "I need a chatbot for 1000 users, low latency is critical"
@@ -305,12 +308,32 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     other.wait_for_timeout(1500)
     assert other.locator(f"#thread-{thread_id}").count() == 0
     assert PROMPT not in other.inner_text("body")
-    other.goto(thread_url)
-    other.wait_for_timeout(1000)
+    # A pasted link answers 404 with a page that says so in words (never the "could not reach the server"
+    # banner); the page's thread API answers 404 with the same words; an id that never existed reads the same.
+    answer = other.goto(thread_url)
+    assert answer is not None and answer.status == 404
+    assert other.locator("#not-found").inner_text() == f"{NOT_FOUND}."
     shot(other, "10-second-user-not-found")
-    other.get_by_text(re.compile("not found", re.IGNORECASE)).first.wait_for()
     body = other.inner_text("body")
     assert "Restored this plan" not in body and "Scenario A" not in body
+    assert "Could not reach" not in body and "Couldn't" not in body, body[:2000]
+    missing = other.goto(f"{url}/thread/{uuid.uuid4()}")
+    assert missing is not None and missing.status == 404
+    assert other.locator("#not-found").inner_text() == f"{NOT_FOUND}."
+    for path in (f"/project/thread/{thread_id}", f"/project/thread/{uuid.uuid4()}"):
+        data = other.request.get(f"{url}{path}")
+        assert data.status == 404, (path, data.status, data.text())
+        assert data.json() == {"detail": NOT_FOUND}
+    other.get_by_role("link", name="Start a new conversation").click()
+    other.wait_for_selector("#chat-input")
+    # Bob can carry on: what he types lands in a thread of his own, never in Alice's.
+    send(other, "hello")
+    other.wait_for_url(re.compile(r"/thread/"))
+    with httpx.Client(base_url=url, timeout=10) as client:
+        bobs = client.get("/api/threads", headers=bob_h).json()
+        alices = client.get(f"/api/threads/{thread_id}", headers={"Authorization": f"Bearer {alice.token}"})
+    assert [t["id"] for t in bobs] != [] and thread_id not in {t["id"] for t in bobs}
+    assert alices.status_code == 200
     log = (ARTIFACTS / "server.log").read_text()
     assert "Traceback" not in log, log[-3000:]
 
