@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from app.cli_support import fail, run_async
-from app.errors import Invalid, NotFound
+from app.errors import Invalid
 
 if TYPE_CHECKING:
     from app.auth import Principal
@@ -64,19 +64,14 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _principal(user: str | None) -> Principal:
-    from sqlalchemy import select
-
     from app.auth import Principal
-    from db import models as m
-    from db.session import session_scope
+    from app.services import people
+    from app.services.context import unit_of_work
 
     if user is None:
         return Principal.system()
-    async with session_scope() as s:
-        row = (await s.execute(select(m.User).where(m.User.name == user))).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"no Preflight user named {user!r} (`preflight user add` creates one)")
-    return Principal(row.id, row.name, row.role == "admin")
+    async with unit_of_work(Principal.system()) as ctx:
+        return await people.act_as(user, ctx)
 
 
 async def _print_events(events: AsyncIterator[ProgressEvent], as_json: bool) -> bool:

@@ -82,6 +82,15 @@ async def _user(name: str, ctx: Context) -> m.User:
     return user
 
 
+async def act_as(name: str, ctx: Context) -> Principal:
+    """The person an administrator acts for (the CLI's ``--user NAME``): their id, name and current role."""
+    _require_admin(ctx, "act for another person")
+    user = (await ctx.session.execute(select(m.User).where(m.User.name == name))).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no Preflight user named {name!r} (`preflight user add` creates one)")
+    return Principal(user.id, user.name, user.role == "admin")
+
+
 async def _user_view(user: m.User, ctx: Context) -> UserView:
     now = datetime.now(UTC)
     active = (
