@@ -145,6 +145,22 @@ class Settings(BaseSettings):
     loadtest_max_rate: float = Field(default=200.0, gt=0, description="Highest offered rate (requests/s).")
     loadtest_max_running: int = Field(default=2, ge=1, le=64, description="Load tests running at once.")
 
+    deploy_max_active_per_user: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Deployments one person may hold that are not deleted or failed (admins: exempt).",
+    )
+    deploy_max_local_replicas_per_user: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description=(
+            "Local replica processes one person's active local deployments may run in total "
+            "(administrators: exempt)."
+        ),
+    )
+
     # --- auth -----------------------------------------------------------------------------------------
     auth_secret: str | None = Field(
         default=None,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from app.auth import Principal
 from app.config import Settings
@@ -21,7 +22,8 @@ from app.deploy import service
 from app.deploy.events import ProgressEvent
 from app.deploy.from_recommendation import deployment_name, plan_from_recommendation
 from app.deploy.plan import DeploymentPlan
-from app.errors import Forbidden, Invalid
+from app.deploy.targets.local import MAX_LOCAL_REPLICAS
+from app.errors import Conflict, Forbidden, Invalid
 from app.services.bounds import Name, check_no_nul_anywhere
 from app.services.context import Context
 from db import models as m
@@ -93,6 +95,7 @@ async def plan(req: DeployRequest, ctx: Context) -> PlannedDeployment:
             namespace=req.namespace,
             replicas=req.replicas,
         )
+        _check_target_bounds(src.plan, req.target)
         return PlannedDeployment(src.plan, req.target, req.context, src.provenance())
     assert req.plan is not None
     check_no_nul_anywhere(req.plan, "plan")
@@ -104,7 +107,56 @@ async def plan(req: DeployRequest, ctx: Context) -> PlannedDeployment:
         existing = await ctx.session.get(m.Deployment, uuid.UUID(the_plan.deployment_id)) is not None
     except ValueError as e:
         raise Invalid(f"plan.deployment_id {the_plan.deployment_id!r} is not a UUID") from e
+    _check_target_bounds(the_plan, req.target)
     return PlannedDeployment(the_plan, req.target, req.context, existing=existing)
+
+
+def _check_target_bounds(the_plan: DeploymentPlan, target: Target) -> None:
+    """A replica count the target cannot run is refused, never quietly lowered."""
+    if target == "local" and the_plan.replicas_min > MAX_LOCAL_REPLICAS:
+        raise Invalid(
+            f"replicas: {the_plan.replicas_min} is above the local target's limit of {MAX_LOCAL_REPLICAS} "
+            "replica processes; ask for fewer or deploy to the kubernetes target"
+        )
+
+
+# States whose deployment holds (or is about to hold) resources; deleted and failed ones hold none.
+_HOLDING = ("planned", "validating", "applying", "waiting_ready", "ready", "rolling_back", "rolled_back")
+
+
+async def _check_quota(planned: PlannedDeployment, ctx: Context) -> None:
+    """Per-person limits on active deployments and on local replica processes (administrators exempt).
+
+    The person's row is locked first so two concurrent creates cannot both slip under the limit."""
+    principal = ctx.principal
+    if principal.is_admin or principal.id is None:
+        return
+    await ctx.session.execute(select(m.User.id).where(m.User.id == principal.id).with_for_update())
+    rows = (
+        await ctx.session.execute(
+            select(m.Deployment.id, m.Deployment.target, m.Deployment.plan).where(
+                m.Deployment.owner_id == principal.id, m.Deployment.state.in_(_HOLDING)
+            )
+        )
+    ).all()
+    own_id = planned.plan.deployment_id
+    others = [r for r in rows if str(r.id) != own_id]
+    settings = ctx.settings
+    if not planned.existing and len(others) >= settings.deploy_max_active_per_user:
+        raise Conflict(
+            f"deployment quota reached: you have {len(others)} active deployments and the limit is "
+            f"{settings.deploy_max_active_per_user} (deploy_max_active_per_user); delete one first"
+        )
+    if planned.target != "local":
+        return
+    running = sum(int((r.plan or {}).get("replicas_min", 1)) for r in others if r.target == "local")
+    wanted = planned.plan.replicas_min
+    if running + wanted > settings.deploy_max_local_replicas_per_user:
+        raise Conflict(
+            f"local replica quota reached: your active local deployments run {running} replicas, this one "
+            f"asks for {wanted}, and the limit is {settings.deploy_max_local_replicas_per_user} "
+            "(deploy_max_local_replicas_per_user); delete or shrink a deployment first"
+        )
 
 
 async def preview(planned: PlannedDeployment, paths: ServerPaths) -> service.Preview:
@@ -119,7 +171,9 @@ async def preview(planned: PlannedDeployment, paths: ServerPaths) -> service.Pre
 
 
 async def create(planned: PlannedDeployment, ctx: Context, paths: ServerPaths) -> service.DeploymentView:
-    """Record the deployment (state ``planned``; a new revision for an existing one) without running it."""
+    """Record the deployment (state ``planned``; a new revision for an existing one) without running it.
+    Enforces the person's deployment and local-replica quotas."""
+    await _check_quota(planned, ctx)
     if paths.output_dir is not None:
         await service.preview(planned.plan, output_dir=paths.output_dir)
     if planned.existing:

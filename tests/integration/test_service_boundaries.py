@@ -352,3 +352,57 @@ def test_cli_observe_commands_go_through_the_services(api: dict[str, Any], fresh
         missing = cli("loadtest", "http://127.0.0.1:9", "--concurrency", "1", "--deployment", ident)
         assert missing.returncode == 1, missing.stderr
         assert "no deployment with id" in missing.stderr and "Traceback" not in missing.stderr
+
+
+# --- probe 1: local deployments have per-person quotas; replicas beyond the target's cap are refused -------
+
+
+async def test_local_replicas_beyond_the_cap_and_beyond_the_quota_are_refused(api: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from db import models as m
+    from db.session import session_scope
+
+    client: httpx.AsyncClient = api["client"]
+    headers = bearer(api["alice"])
+    rec = await client.post(
+        "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=headers
+    )
+    assert rec.status_code == 200, rec.text
+    rid = rec.json()["recommendation_id"]
+    # 40 replicas used to be accepted (202) and quietly run as 16 processes.
+    for dry_run in (True, False):
+        big = await client.post(
+            "/api/deployments",
+            json={"recommendation_id": rid, "replicas": 40, "dry_run": dry_run},
+            headers=headers,
+        )
+        assert big.status_code == 422, big.text
+        assert (
+            big.json()["kind"] == "invalid"
+            and "replicas" in big.json()["error"]
+            and "16" in big.json()["error"]
+        )
+    # Alice already holds five local deployments of three replicas each (rows, so no process starts).
+    async with session_scope() as s:
+        owner = (await s.execute(select(m.User.id).where(m.User.name == "alice"))).scalar_one()
+        for i in range(5):
+            s.add(
+                m.Deployment(
+                    name=f"held-{i}", owner_id=owner, state="ready", target="local", plan={"replicas_min": 3}
+                )
+            )
+    full = await client.post(
+        "/api/deployments", json={"recommendation_id": rid, "replicas": 1}, headers=headers
+    )
+    assert full.status_code == 409, full.text
+    assert full.json()["kind"] == "conflict" and "deploy_max_active_per_user" in full.json()["error"]
+    async with session_scope() as s:
+        first = (await s.execute(select(m.Deployment).where(m.Deployment.name == "held-0"))).scalar_one()
+        first.state = "deleted"
+    # Four left, twelve replicas: two more fit under 16, five do not.
+    over = await client.post(
+        "/api/deployments", json={"recommendation_id": rid, "replicas": 5}, headers=headers
+    )
+    assert over.status_code == 409, over.text
+    assert "deploy_max_local_replicas_per_user" in over.json()["error"] and "12" in over.json()["error"]

@@ -200,7 +200,12 @@ class LocalTarget:
     @staticmethod
     def replica_count(plan: DeploymentPlan) -> int:
         # Locally the steady count runs (the autoscaler's floor): there is no autoscaler to add more.
-        return min(plan.replicas_min, MAX_LOCAL_REPLICAS)
+        # Beyond the cap the plan is refused (the service checks first), never quietly run smaller.
+        if plan.replicas_min > MAX_LOCAL_REPLICAS:
+            raise LocalTargetError(
+                f"replicas: {plan.replicas_min} is above the local target's limit of {MAX_LOCAL_REPLICAS}"
+            )
+        return plan.replicas_min
 
     def _replica_cmd(self, plan: DeploymentPlan, run_dir: Path, port: int) -> list[str]:
         if plan.mode == "simulator":
