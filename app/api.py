@@ -23,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from app import __version__
 from app.api_auth import Ctx, NotAuthenticatedError, current_principal, not_authenticated_handler
 from app.config import get_settings
-from app.errors import PreflightError, http_status, kind_of, public_message, retry_after
+from app.errors import PreflightError, http_status, kind_of, public_message, retry_after, validation_text
 from app.http_limits import RequestLimits
 from app.services import knowledge
 from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine
@@ -126,11 +126,7 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Names the field and the bound; never echoes the input back (it may be megabytes).
-        parts = []
-        for err in exc.errors()[:10]:
-            loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
-            parts.append(f"{loc}: {str(err.get('msg', 'invalid'))[:300]}")
-        return JSONResponse(status_code=422, content={"error": "; ".join(parts), "kind": "invalid"})
+        return JSONResponse(status_code=422, content={"error": validation_text(exc, 10), "kind": "invalid"})
 
     @api.exception_handler(ValidationError)
     async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 Kind = Literal["not_found", "forbidden", "invalid", "conflict", "unavailable", "rate_limited"]
 
@@ -117,16 +117,35 @@ def kind_of(e: BaseException) -> Kind | None:
     return None
 
 
+def format_errors(errors: list[Any], limit: int = 5) -> str:
+    """Pydantic error entries as ``field: message; field: message`` — the one rendering of validation
+    errors (API, CLI, chat, wrapped messages). Never echoes the input, never links to pydantic's docs."""
+    parts = []
+    for err in errors[:limit]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("__root__", "body")) or "value"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        parts.append(f"{loc}: {msg[:300]}")
+    more = len(errors) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
 def validation_text(e: BaseException, limit: int = 5) -> str:
-    """A pydantic ValidationError as ``field: reason; field: reason`` (never echoes the input)."""
+    """A pydantic ValidationError (or FastAPI's RequestValidationError) as ``field: message; ...``."""
     errors = getattr(e, "errors", None)
     if not callable(errors):
         return first_line(e)
-    parts = []
-    for err in errors(include_input=False)[:limit]:
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("__root__", "body")) or "value"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts)
+    try:
+        entries = errors(include_input=False)
+    except TypeError:  # RequestValidationError.errors() takes no arguments
+        entries = errors()
+    return format_errors(list(entries), limit)
+
+
+def describe(e: BaseException) -> str:
+    """An exception's text for a message that wraps it: validation errors rendered as above, else str(e)."""
+    from pydantic import ValidationError
+
+    return validation_text(e) if isinstance(e, ValidationError) else str(e)
 
 
 def first_line(e: BaseException, limit: int = 400) -> str:

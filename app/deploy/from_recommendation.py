@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
 from app.deploy.plan import MAX_NAME_LENGTH, DeploymentPlan, SLOTargets, VllmArgs
-from app.errors import NotFound
+from app.errors import NotFound, describe
 from app.planning.result import Option, RecommendationResult
 from db import models as m
 
@@ -140,7 +140,7 @@ async def load_option(
         result = RecommendationResult.model_validate(row.result)
     except ValidationError as e:
         raise PlanSourceError(
-            f"recommendation {rec_id} is stored in a shape this version cannot read: {e}"
+            f"recommendation {rec_id} is stored in a shape this version cannot read: {describe(e)}"
         ) from e
     option = next((o for o in result.options if o.rank == option_rank), None)
     if option is None:
@@ -201,7 +201,9 @@ async def plan_from_recommendation(
     try:
         plan = DeploymentPlan(**fields)
     except ValidationError as e:
-        raise PlanSourceError(f"option {option.rank} does not make a valid deployment plan: {e}") from e
+        raise PlanSourceError(
+            f"option {option.rank} does not make a valid deployment plan: {describe(e)}"
+        ) from e
     return PlanFromRecommendation(
         plan=plan,
         recommendation_id=row.id,

@@ -24,7 +24,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
-from app.errors import Unavailable
+from app.errors import Unavailable, describe
 from app.intent.classify import ExampleIndex
 from app.intent.extractor import extract
 from app.intent.rules import Extraction
@@ -127,7 +127,7 @@ def _to_intent(result: BaseModel) -> DeploymentIntent:
     try:
         return DeploymentIntent.model_validate(data)
     except ValidationError as e:
-        raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {e}") from e
+        raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {describe(e)}") from e
 
 
 class LlmUnavailable(Unavailable, RuntimeError):
@@ -254,7 +254,7 @@ def intent_from_completion(completion: ChatCompletion) -> DeploymentIntent:
     try:
         return _to_intent(LlmIntent.model_validate(json.loads(raw)))
     except (json.JSONDecodeError, ValidationError) as e:
-        raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {e}") from e
+        raise LlmUnavailable(f"the LLM's output is not a valid DeploymentIntent: {describe(e)}") from e
 
 
 def llm_intent(
@@ -285,7 +285,7 @@ def llm_intent(
             ],
         )
     except (openai.OpenAIError, httpx.HTTPError, ValidationError, InstructorError) as e:
-        raise LlmUnavailable(f"{type(e).__name__}: {e}") from e
+        raise LlmUnavailable(f"{type(e).__name__}: {describe(e)}") from e
     if not isinstance(result, LlmIntent):
         raise LlmUnavailable(f"unexpected result type {type(result).__name__}")
     return _to_intent(result)

@@ -607,9 +607,16 @@ class Specification(_Model):
             else:
                 origins[name] = "edited"
             notes.pop(name, None)
-        if "expected_qps" in changes and "peak_qps" not in changes and self.expected_qps > 0:
+        new_qps = changes.get("expected_qps")
+        if (
+            isinstance(new_qps, (int, float))
+            and not isinstance(new_qps, bool)
+            and "peak_qps" not in changes
+            and self.expected_qps > 0
+        ):
             # Keep the peak/steady ratio the person saw, so an edited QPS does not make peak < steady.
-            data["peak_qps"] = changes["expected_qps"] * (self.peak_qps / self.expected_qps)
+            # Anything else (None, text) is left to the field's own validation, which names the bound.
+            data["peak_qps"] = new_qps * (self.peak_qps / self.expected_qps)
             origins["peak_qps"] = "edited"
         if {"expected_qps", "peak_qps"} & set(changes):
             data["qps_derivation"] = None

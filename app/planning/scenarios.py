@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound, describe
 from app.intent.schema import Specification
 from app.planning.explain import ms, option_work_lines, short, traffic_reading_line, usd
 from app.planning.quality import THRESHOLDS
@@ -248,7 +248,7 @@ def apply_changes(spec: Specification, changes: dict[str, Any]) -> Specification
     try:
         return spec.edit(**mapped)
     except ValueError as e:
-        raise ScenarioError(f"cannot apply {sorted(changes)}: {e}") from e
+        raise ScenarioError(f"cannot apply {sorted(changes)}: {describe(e)}") from e
 
 
 def _label(o: Option) -> str:

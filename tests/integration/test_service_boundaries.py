@@ -406,3 +406,30 @@ async def test_local_replicas_beyond_the_cap_and_beyond_the_quota_are_refused(ap
     )
     assert over.status_code == 409, over.text
     assert "deploy_max_local_replicas_per_user" in over.json()["error"] and "12" in over.json()["error"]
+
+
+# --- probe 2: a replan that clears a required number is a 422 in plain words, never a 500 ------------------
+
+
+async def test_replan_with_a_null_or_out_of_range_change_is_a_plain_422(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    headers = bearer(api["alice"])
+    rec = await client.post(
+        "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=headers
+    )
+    assert rec.status_code == 200, rec.text
+    saved = await client.post(
+        "/api/scenarios",
+        json={"name": "s1", "recommendation_id": rec.json()["recommendation_id"]},
+        headers=headers,
+    )
+    assert saved.status_code == 201, saved.text
+    for changes, field in (
+        ({"expected_qps": None}, "expected_qps"),
+        ({"target_ttft_p90_ms": -3}, "target_ttft_p90_ms"),
+    ):
+        r = await client.post("/api/scenarios/s1/replan", json={"changes": changes}, headers=headers)
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["kind"] == "invalid" and f"{field}: " in body["error"]
+        assert "pydantic.dev" not in body["error"] and "input_value" not in body["error"]

@@ -63,3 +63,22 @@ def test_edit_marks_origin_and_keeps_bounds() -> None:
         spec.edit(origins={})
     assert spec.slo_targets().ttft_p90_ms == spec.target_ttft_p90_ms
     assert spec.traffic_profile().peak_qps == spec.peak_qps
+
+
+@pytest.mark.parametrize("value", [None, "fast"])
+def test_a_non_number_qps_edit_is_a_validation_error_not_a_crash(value: object) -> None:
+    spec = apply_template(extract("chatbot for 1000 users").intent, template_for_task("chatbot"))
+    with pytest.raises(ValidationError) as e:
+        spec.edit(expected_qps=value)
+    assert "expected_qps" in str(e.value)
+
+
+def test_a_rejected_scenario_change_reads_as_plain_field_text() -> None:
+    from app.planning.scenarios import ScenarioError, apply_changes
+
+    spec = apply_template(extract("chatbot for 1000 users").intent, template_for_task("chatbot"))
+    with pytest.raises(ScenarioError) as e:
+        apply_changes(spec, {"expected_qps": None, "target_ttft_p90_ms": -3})
+    text = str(e.value)
+    assert "expected_qps: " in text and "target_ttft_p90_ms: Input should be greater than" in text
+    assert "pydantic.dev" not in text and "For further information" not in text and "input_value" not in text
