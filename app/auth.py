@@ -30,6 +30,9 @@ class Principal:
     id: int | None
     name: str
     is_admin: bool
+    # When the credential this principal acted with stops working (an expiring API token); None: it does
+    # not expire (a password sign-in, a token without expiry, the operator). Tokens it mints expire no later.
+    credential_expires_at: datetime | None = None
 
     @classmethod
     def system(cls) -> Principal:
@@ -123,7 +126,7 @@ async def authenticate_token(token: str, *, session: AsyncSession) -> Principal 
         return None
     api_token, user = row
     api_token.last_used_at = now
-    return Principal(user.id, user.name, user.role == "admin")
+    return Principal(user.id, user.name, user.role == "admin", credential_expires_at=api_token.expires_at)
 
 
 async def audit(

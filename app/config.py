@@ -166,6 +166,18 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for signing chat sessions; generated and kept under data_dir when unset.",
     )
+    token_max_active_per_user: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Active (not revoked, not expired) API tokens one person may hold.",
+    )
+    token_create_max_per_window: int = Field(
+        default=10, ge=1, le=10_000, description="API tokens one person may create per token_create_window_s."
+    )
+    token_create_window_s: float = Field(
+        default=3600.0, gt=0, le=86_400, description="Window for token_create_max_per_window (then 429)."
+    )
     login_window_s: float = Field(
         default=900.0,
         gt=0,

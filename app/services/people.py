@@ -227,6 +227,15 @@ async def create_token(req: CreateTokenRequest, ctx: Context, *, user: str | Non
         raise NotFound("say whose token this is (`--user NAME`)")
     now = datetime.now(UTC)
     expires_at = now + timedelta(days=req.expires_in_days) if req.expires_in_days is not None else None
+    limit = ctx.principal.credential_expires_at
+    if limit is not None and (expires_at is None or expires_at > limit):
+        # Otherwise a short-lived (or leaked) token could mint itself a permanent successor.
+        raise Forbidden(
+            f"expires_in_days: a token may only create tokens that expire no later than itself "
+            f"({limit.isoformat(timespec='seconds')}); ask for at most "
+            f"{max((limit - now).total_seconds() / 86400, 0):.2f} days or sign in with your password"
+        )
+    await _check_token_limits(owner, ctx, now)
     secret = await issue_token(owner, name=req.name, expires_at=expires_at, session=ctx.session)
     token = (
         await ctx.session.execute(select(m.ApiToken).where(m.ApiToken.token_hash == hash_token(secret)))
@@ -240,6 +249,48 @@ async def create_token(req: CreateTokenRequest, ctx: Context, *, user: str | Non
         session=ctx.session,
     )
     return IssuedToken(**_token_view(token, owner.name, now).model_dump(), token=secret)
+
+
+async def _check_token_limits(owner: m.User, ctx: Context, now: datetime) -> None:
+    """At most ``token_max_active_per_user`` active tokens, and creation rate-limited per person (counted
+    from the stored tokens, revoked ones included, so create-and-revoke loops are limited too)."""
+    settings = ctx.settings
+    # Lock the owner's row: concurrent creates are counted one after the other.
+    await ctx.session.execute(select(m.User.id).where(m.User.id == owner.id).with_for_update())
+    active = (
+        await ctx.session.execute(
+            select(func.count(m.ApiToken.id)).where(
+                m.ApiToken.user_id == owner.id,
+                m.ApiToken.revoked_at.is_(None),
+                (m.ApiToken.expires_at.is_(None)) | (m.ApiToken.expires_at > now),
+            )
+        )
+    ).scalar_one()
+    if active >= settings.token_max_active_per_user:
+        raise Conflict(
+            f"{owner.name} has {active} active tokens and the limit is {settings.token_max_active_per_user} "
+            "(token_max_active_per_user): revoke one first"
+        )
+    if ctx.principal.id is None:
+        return  # the operator on the server is not rate-limited
+    since = now - timedelta(seconds=settings.token_create_window_s)
+    recent = list(
+        (
+            await ctx.session.execute(
+                select(m.ApiToken.created_at)
+                .where(m.ApiToken.user_id == owner.id, m.ApiToken.created_at > since)
+                .order_by(m.ApiToken.created_at)
+            )
+        ).scalars()
+    )
+    if len(recent) >= settings.token_create_max_per_window:
+        wait = (recent[0] - since).total_seconds()
+        raise RateLimited(
+            f"too many tokens created: at most {settings.token_create_max_per_window} per "
+            f"{settings.token_create_window_s:g} s (token_create_max_per_window); "
+            f"try again in {math.ceil(wait)} s",
+            retry_after_s=max(wait, 1.0),
+        )
 
 
 async def revoke_token(token_id: int, ctx: Context, *, mine_only: bool = False) -> TokenView:

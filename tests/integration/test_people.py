@@ -213,3 +213,50 @@ async def test_sign_in_is_throttled_per_user_and_per_address(
         assert await sign_in(ctx, "bob", "another long password", "10.0.0.2") is not None
     throttled = await audit_actions("login.throttled")
     assert [(actor, obj) for actor, _, obj in throttled] == [("anonymous", "ana"), ("anonymous", "10.0.0.1")]
+
+
+async def test_an_expiring_token_cannot_mint_a_longer_lived_one(api: dict[str, Any]) -> None:
+    client: httpx.AsyncClient = api["client"]
+    short = await client.post("/api/me/tokens", json={"expires_in_days": 1}, headers=bearer(api["ana"]))
+    assert short.status_code == 201, short.text
+    short_token = short.json()["token"]
+    for body in ({}, {"expires_in_days": 30}):
+        r = await client.post("/api/me/tokens", json=body, headers=bearer(short_token))
+        assert r.status_code == 403, r.text
+        assert r.json()["kind"] == "forbidden" and "no later than itself" in r.json()["error"]
+    shorter = await client.post("/api/me/tokens", json={"expires_in_days": 0.5}, headers=bearer(short_token))
+    assert shorter.status_code == 201, shorter.text
+    # A token without expiry (the first one) may still mint a token without expiry.
+    forever = await client.post("/api/me/tokens", json={}, headers=bearer(api["ana"]))
+    assert forever.status_code == 201 and forever.json()["expires_at"] is None
+
+
+async def test_tokens_are_capped_per_person_and_creation_is_rate_limited(
+    api: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    client: httpx.AsyncClient = api["client"]
+    monkeypatch.setenv("PREFLIGHT_TOKEN_MAX_ACTIVE_PER_USER", "3")
+    monkeypatch.setenv("PREFLIGHT_TOKEN_CREATE_MAX_PER_WINDOW", "4")
+    get_settings.cache_clear()
+    ids = []
+    for _ in range(2):  # ana holds one token already
+        r = await client.post("/api/me/tokens", json={"name": "extra"}, headers=bearer(api["ana"]))
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    capped = await client.post("/api/me/tokens", json={}, headers=bearer(api["ana"]))
+    assert capped.status_code == 409 and "token_max_active_per_user" in capped.json()["error"]
+    # Revoking makes room under the cap, but not under the creation rate (4 created in the window).
+    assert (await client.delete(f"/api/me/tokens/{ids[0]}", headers=bearer(api["ana"]))).status_code == 200
+    again = await client.post("/api/me/tokens", json={}, headers=bearer(api["ana"]))
+    assert again.status_code == 201, again.text
+    assert (await client.delete(f"/api/me/tokens/{ids[1]}", headers=bearer(api["ana"]))).status_code == 200
+    limited = await client.post("/api/me/tokens", json={}, headers=bearer(api["ana"]))
+    assert limited.status_code == 429, limited.text
+    assert (
+        limited.json()["kind"] == "rate_limited" and "token_create_max_per_window" in limited.json()["error"]
+    )
+    assert 1 <= int(limited.headers["Retry-After"]) <= 3600
+    # Bob's limits are his own.
+    assert (await client.post("/api/me/tokens", json={}, headers=bearer(api["bob"]))).status_code == 201
