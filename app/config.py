@@ -184,11 +184,34 @@ class Settings(BaseSettings):
         le=86_400,
         description="Window in which failed sign-ins count towards throttling.",
     )
-    login_max_failures_per_user: int = Field(
-        default=5, ge=1, le=1000, description="Failed sign-ins for one user name in the window before 429."
+    login_max_failures_per_user_address: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Failed sign-ins for one user name from one address in the window before 429: guessing from "
+            "one place is stopped without locking the person out everywhere else."
+        ),
     )
     login_max_failures_per_ip: int = Field(
         default=20, ge=1, le=10_000, description="Failed sign-ins from one address in the window before 429."
+    )
+    login_max_failures_per_user: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description=(
+            "Failed sign-ins for one user name from all addresses in the window before 429: a much higher "
+            "ceiling that only slows guessing spread over many addresses (which could then lock the name out "
+            "for the rest of the window; raise it if that matters more than the slowdown)."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's "
+            "forwarded_allow_ips). Empty: the TCP peer is the client address and the headers are ignored."
+        ),
     )
 
     @field_validator("database_url")

@@ -18,6 +18,7 @@ import secrets
 import signal
 import socket
 from types import FrameType
+from typing import Any
 
 from app.errors import Conflict
 
@@ -101,11 +102,21 @@ async def still_running_message() -> str | None:
     return "\n".join(lines)
 
 
+def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's forwarded-header options. uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so
+    any local process could choose the client address that sign-in throttling counts: only the listed
+    proxies are believed, and with none the TCP peer is the client."""
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted_proxies)}
+
+
 def serve(host: str, port: int) -> None:
     import typer
     import uvicorn
 
     from app.api import create_app
+    from app.config import get_settings
     from db.session import dispose_engine, get_engine
 
     sock = bind_listener(host, port)
@@ -127,7 +138,13 @@ def serve(host: str, port: int) -> None:
     # so the report below is printed in both cases, whenever the signal comes.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(),
+                log_level="warning",
+                **proxy_options(get_settings().trusted_proxies),
+            )
+        )
         if first is not None:
             name, password, token = first
             typer.echo(

@@ -5,8 +5,8 @@ password" (401). The guard gives the callback the caller's address (for per-addr
 callback records a refusal (throttled, database unavailable), answers with that error instead: 429 with
 Retry-After, or 503, mapped like every other error in :func:`app.api.error_response`.
 
-The address is the TCP peer; behind a reverse proxy every sign-in shares the proxy's address, so the
-per-address limit (``login_max_failures_per_ip``) should then be raised.
+The address is the TCP peer, or X-Forwarded-For when the peer is one of ``trusted_proxies`` (uvicorn
+rewrites the peer; see :func:`app.server.proxy_options`).
 """
 
 from __future__ import annotations

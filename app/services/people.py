@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth import Principal, audit, authenticate_password, hash_token, issue_token
 from app.errors import Conflict, Forbidden, NotFound, RateLimited
@@ -327,14 +327,12 @@ async def revoke_token(token_id: int, ctx: Context, *, mine_only: bool = False) 
 
 # --- sign-in ------------------------------------------------------------------------------------------------
 async def _throttled_for(
-    column: InstrumentedAttribute[str], value: str, limit: int, ctx: Context, since: datetime
+    where: list[ColumnElement[bool]], limit: int, ctx: Context, since: datetime
 ) -> float | None:
     """Seconds until the oldest counted failure leaves the window, when ``limit`` failures are in it."""
     count, oldest = (
         await ctx.session.execute(
-            select(func.count(), func.min(m.LoginFailure.at)).where(
-                column == value, m.LoginFailure.at > since
-            )
+            select(func.count(), func.min(m.LoginFailure.at)).where(*where, m.LoginFailure.at > since)
         )
     ).one()
     if count < limit or oldest is None:
@@ -342,49 +340,61 @@ async def _throttled_for(
     return (oldest - since).total_seconds()
 
 
+def _throttles(name: str, ip: str, ctx: Context) -> list[tuple[str, str, list[ColumnElement[bool]], int]]:
+    """(kind, audited value, condition, limit) per throttle. A user name is limited per address, so that
+    guessing from one place cannot lock its owner out elsewhere; the per-name ceiling across all addresses
+    is much higher and only slows guessing spread over many addresses."""
+    settings = ctx.settings
+    user, addr = m.LoginFailure.user_name == name, m.LoginFailure.ip == ip
+    return [
+        ("user_address", f"{name}@{ip}", [user, addr], settings.login_max_failures_per_user_address),
+        ("address", ip, [addr], settings.login_max_failures_per_ip),
+        ("user", name, [user], settings.login_max_failures_per_user),
+    ]
+
+
+_WHOM = {"user_address": "this user from this address", "address": "this address", "user": "this user"}
+
+
 async def sign_in(req: SignInRequest, ctx: Context) -> Principal | None:
     """Check a name and password. None when they do not match (or the account is disabled).
 
-    Raises :class:`RateLimited` (with the seconds to wait) when the name or the address has had too many
-    failures in the window (``login_max_failures_per_user`` / ``_per_ip`` in ``login_window_s``); the
-    password is then not even checked, so guessing gains nothing. A success clears the name's failures."""
+    Raises :class:`RateLimited` (with the seconds to wait) when the name from this address, the address, or
+    the name from everywhere has had too many failures in the window (``login_max_failures_per_user_address``
+    / ``_per_ip`` / ``_per_user`` in ``login_window_s``); the password is then not even checked, so guessing
+    gains nothing. A success clears the name's failures. The address is what the server sees: the TCP peer,
+    or X-Forwarded-For only from a ``trusted_proxies`` address."""
     settings = ctx.settings
     now = datetime.now(UTC)
     since = now - timedelta(seconds=settings.login_window_s)
-    for column, value, limit, whom in (
-        (m.LoginFailure.user_name, req.name, settings.login_max_failures_per_user, "this user"),
-        (m.LoginFailure.ip, req.client_ip, settings.login_max_failures_per_ip, "this address"),
-    ):
-        wait = await _throttled_for(column, value[:80], limit, ctx, since)
+    name, ip = req.name[:80], req.client_ip[:64]
+    for kind, _, where, limit in _throttles(name, ip, ctx):
+        wait = await _throttled_for(where, limit, ctx, since)
         if wait is not None:
             raise RateLimited(
-                f"too many failed sign-ins for {whom}: try again in {math.ceil(wait)} s",
+                f"too many failed sign-ins for {_WHOM[kind]}: try again in {math.ceil(wait)} s",
                 retry_after_s=max(1.0, math.ceil(wait)),
             )
     principal = await authenticate_password(req.name, req.password, session=ctx.session)
     if principal is not None:
         await ctx.session.execute(delete(m.LoginFailure).where(m.LoginFailure.user_name == req.name))
         return principal
-    name, ip = req.name[:80], req.client_ip[:64]
     # Failures older than the window no longer count: drop them, so the table stays small under guessing.
     await ctx.session.execute(delete(m.LoginFailure).where(m.LoginFailure.at <= since))
     ctx.session.add(m.LoginFailure(at=now, user_name=name, ip=ip))
     await ctx.session.flush()
     # Audit the failure that starts the throttling (not every refused attempt: that is the failures table).
-    for column, value, limit, kind in (
-        (m.LoginFailure.user_name, name, settings.login_max_failures_per_user, "user"),
-        (m.LoginFailure.ip, ip, settings.login_max_failures_per_ip, "ip"),
-    ):
+    for kind, value, where, limit in _throttles(name, ip, ctx):
         count = (
-            await ctx.session.execute(select(func.count()).where(column == value, m.LoginFailure.at > since))
+            await ctx.session.execute(select(func.count()).where(*where, m.LoginFailure.at > since))
         ).scalar_one()
         if count == limit:
             await audit(
                 Principal(None, "anonymous", False),
                 "login.throttled",
-                "user" if kind == "user" else "address",
+                {"user_address": "user", "address": "address", "user": "user"}[kind],
                 value,
-                {"user": name, "ip": ip, "failures": count, "window_s": settings.login_window_s},
+                {"user": name, "ip": ip, "failures": count, "window_s": settings.login_window_s, "by": kind},
                 session=ctx.session,
             )
     return None

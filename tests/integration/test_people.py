@@ -181,38 +181,50 @@ async def sign_in(ctx: Context, name: str, password: str, ip: str) -> Principal 
     return await people.sign_in(people.SignInRequest(name=name, password=password, client_ip=ip), ctx)
 
 
-async def test_sign_in_is_throttled_per_user_and_per_address(
+async def test_sign_in_is_throttled_per_user_and_address_and_per_address(
     api: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.config import get_settings
 
-    monkeypatch.setenv("PREFLIGHT_LOGIN_MAX_FAILURES_PER_USER", "3")
+    monkeypatch.setenv("PREFLIGHT_LOGIN_MAX_FAILURES_PER_USER_ADDRESS", "3")
     monkeypatch.setenv("PREFLIGHT_LOGIN_MAX_FAILURES_PER_IP", "5")
+    monkeypatch.setenv("PREFLIGHT_LOGIN_MAX_FAILURES_PER_USER", "6")
     get_settings.cache_clear()
     anon = Principal(None, "anonymous", False)
     for _ in range(3):
         async with unit_of_work(anon) as ctx:
             assert await sign_in(ctx, "ana", "wrong password", "10.0.0.1") is None
-    # The fourth try is refused before the password is checked: even the right one.
+    # The fourth try from that address is refused before the password is checked: even the right one.
     async with unit_of_work(anon) as ctx:
         with pytest.raises(RateLimited) as refused:
-            await sign_in(ctx, "ana", "a long password", "10.0.0.9")
+            await sign_in(ctx, "ana", "a long password", "10.0.0.1")
     assert refused.value.retry_after_s is not None and 1 <= refused.value.retry_after_s <= 900
-    assert "this user" in str(refused.value)
-    # Bob is not affected by Ana's failures...
+    assert "this user from this address" in str(refused.value)
+    # The guesser cannot lock Ana out: from her own address she signs in.
     async with unit_of_work(anon) as ctx:
-        assert await sign_in(ctx, "bob", "another long password", "10.0.0.1") is not None
-    # ...but an address guessing across names is throttled as an address.
-    for name in ("carol", "dave"):
+        assert await sign_in(ctx, "ana", "a long password", "10.0.0.9") is not None
+    # An address guessing across names is throttled as an address.
+    for name in ("carol", "dave", "erin", "frank", "gus"):
         async with unit_of_work(anon) as ctx:
-            assert await sign_in(ctx, name, "guess", "10.0.0.1") is None
+            assert await sign_in(ctx, name, "guess", "10.0.0.2") is None
     async with unit_of_work(anon) as ctx:
         with pytest.raises(RateLimited, match="this address"):
-            await sign_in(ctx, "bob", "another long password", "10.0.0.1")
+            await sign_in(ctx, "bob", "another long password", "10.0.0.2")
     async with unit_of_work(anon) as ctx:
-        assert await sign_in(ctx, "bob", "another long password", "10.0.0.2") is not None
+        assert await sign_in(ctx, "bob", "another long password", "10.0.0.3") is not None
+    # Guessing one name from many addresses meets the much higher per-name ceiling.
+    for i in range(5):
+        async with unit_of_work(anon) as ctx:
+            assert await sign_in(ctx, "carol", "guess", f"10.0.1.{i}") is None
+    async with unit_of_work(anon) as ctx:
+        with pytest.raises(RateLimited, match="for this user:"):
+            await sign_in(ctx, "carol", "guess", "10.0.2.1")
     throttled = await audit_actions("login.throttled")
-    assert [(actor, obj) for actor, _, obj in throttled] == [("anonymous", "ana"), ("anonymous", "10.0.0.1")]
+    assert [(actor, obj) for actor, _, obj in throttled] == [
+        ("anonymous", "ana@10.0.0.1"),
+        ("anonymous", "10.0.0.2"),
+        ("anonymous", "carol"),
+    ]
 
 
 async def test_an_expiring_token_cannot_mint_a_longer_lived_one(api: dict[str, Any]) -> None:
