@@ -26,7 +26,7 @@ from app.chat.labels import (
 )
 from app.chat.store import SavedScenario
 from app.intent.schema import Specification
-from app.planning.explain import option_work_lines, traffic_reading_line
+from app.planning.explain import option_work_lines, rejection_lines, traffic_reading_line
 from app.planning.result import Option, RecommendationResult, SloCheck
 from app.planning.traffic import LOAD_FIELDS
 
@@ -395,10 +395,7 @@ def why_not(result: RecommendationResult, limit: int = 8) -> str:
     if not result.rejected:
         return ""
     lines = ["**Why not these?**"]
-    for r in result.rejected[:limit]:
-        where = f" on {r.gpu_id}" if r.gpu_id else ""
-        tp = f" (TP {r.tp})" if r.tp else ""
-        lines.append(f"- {short_model(r.model_id)}{where}{tp}: {r.reason}")
+    lines += [f"- {line}" for line in rejection_lines(result.rejected, limit)]
     return "\n".join(lines)
 
 

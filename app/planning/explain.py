@@ -324,6 +324,34 @@ def _same(r: Rejected) -> Rejected:
     return r
 
 
+def _where(r: Rejected) -> str:
+    return f"{short(r.model_id)} on {r.gpu_id}" if r.gpu_id else short(r.model_id)
+
+
+def _binding(r: Rejected) -> tuple[str, str]:
+    """(the reason without its "model on GPU: " prefix, the binding constraint alone) of a rejection."""
+    why = r.reason.removeprefix(f"{_where(r)}: ")
+    binding = why.split("binding: ", 1)[1].split("; also ", 1)[0] if "binding: " in why else why
+    return why, binding
+
+
+def rejection_lines(rejected: Sequence[Rejected], limit: int = 8) -> list[str]:
+    """The notable rejections for people (CLI and chat): configurations rejected for the same binding
+    constraint are one line with a count and their names, so one reason is not read eight times."""
+    groups: dict[str, list[Rejected]] = {}
+    for r in rejected:
+        groups.setdefault(_binding(r)[1], []).append(r)
+    lines = []
+    for binding, rs in list(groups.items())[:limit]:
+        if len(rs) == 1:
+            lines.append(f"{_where(rs[0])}: {_binding(rs[0])[0]}")
+            continue
+        names = list(dict.fromkeys(_where(r) for r in rs))
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        lines.append(f"{binding} — {len(rs)} configurations: {shown}")
+    return lines
+
+
 def _suggest(field: str, values: Sequence[float], planner: Planner) -> object:
     if field in ("quality_reference_model", "preferred_models"):
         return None  # drop the named floor / name a smaller model yourself

@@ -15,7 +15,14 @@ from pydantic import BaseModel, Field
 
 from app.errors import Conflict, Invalid, NotFound, describe
 from app.intent.schema import Specification
-from app.planning.explain import ms, option_work_lines, short, traffic_reading_line, usd
+from app.planning.explain import (
+    ms,
+    option_work_lines,
+    rejection_lines,
+    short,
+    traffic_reading_line,
+    usd,
+)
 from app.planning.quality import THRESHOLDS
 from app.planning.result import Option, RecommendationResult
 
@@ -345,5 +352,5 @@ def format_result(result: RecommendationResult) -> str:
         out.extend(f"  {r.reason}" for r in result.nearest_misses)
     if result.rejected:
         out.append("\nNotable rejections:")
-        out.extend(f"  {r.reason}" for r in result.rejected[:8])
+        out.extend(f"  {line}" for line in rejection_lines(result.rejected))
     return "\n".join(out)

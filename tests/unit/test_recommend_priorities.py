@@ -277,3 +277,26 @@ def test_the_default_spare_replica_is_stated_with_its_cost(catalog: Any) -> None
     )  # fmt: skip
     assert stated.origins.get("reliability_target") == "stated"
     assert not any("default availability" in f for o in plan(stated, catalog).options for f in o.flags)
+
+
+def test_identical_rejection_reasons_are_grouped_with_a_count() -> None:
+    """A GPU with no price rejects every model on it for the same reason: that is one line with a count
+    (CLI and chat), not one line per model, and distinct reasons keep their own lines."""
+    from app.chat.views import why_not
+    from app.planning.explain import rejection_lines
+    from app.planning.result import Rejected
+
+    models = ["Qwen/Qwen3-8B", "Qwen/Qwen3-14B", "Qwen/Qwen2.5-7B-Instruct"]
+    only_l40s = [_row(1, "Cloud1", 0.86, gpu_id="L40S-48GB", kind="on_demand")]  # L4: no rental price
+    catalog = seed_catalog(models, {"L4": 0.44, "L40S-48GB": 0.86}, prices=only_l40s)
+    s = spec(task_type="chatbot", total_users=300, priority="cost", quality_threshold="standard")
+    result = plan(s, catalog)
+    unpriced = [r for r in result.rejected if "no rental price for L4" in r.reason]
+    assert len(unpriced) == 3
+    lines = rejection_lines(result.rejected)
+    grouped = [line for line in lines if "no rental price for L4" in line]
+    assert len(grouped) == 1 and grouped[0].startswith("no rental price for L4 — 3 configurations: ")
+    assert all(f"{m.split('/')[1]} on L4" in grouped[0] for m in models)
+    assert why_not(result).count("no rental price for L4") == 1
+    one = Rejected(model_id="org/Big-1T", gpu_id="T4", reason="Big-1T on T4: needs 64 GPUs to fit")
+    assert rejection_lines([one]) == ["Big-1T on T4: needs 64 GPUs to fit"]
