@@ -19,8 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.planning.result import Cost, PriceUsed
+
+if TYPE_CHECKING:
+    from app.planning.prices import PriceRange
 
 HOURS_PER_MONTH = 730.0
 CLOUD_KINDS: tuple[str, ...] = ("on_demand", "list_per_gpu_hour")
@@ -131,6 +135,10 @@ class _RowSets:
     market: list[PriceRow]
     reserved: dict[str, list[PriceRow]]
     skipped: int
+    # Per ``local`` row, in order: its price with the host and its date key (the choice compares them for
+    # every replica count), and the rows' price range.
+    local_keys: tuple[tuple[float, int], ...] = ()
+    local_range: PriceRange | None = None
 
 
 # Row sets per (price list, GPU, rules). Keyed by the list's identity, which the entry keeps alive so the id
@@ -177,7 +185,15 @@ def _row_sets(
         )
     }
     skipped = sum(1 for r in mine if r.usd_per_gpu_hour and pc.wrong_form_factor(r, gpu_is_sxm))
-    sets = _RowSets(local=local, region_note=note, market=market, reserved=reserved, skipped=skipped)
+    sets = _RowSets(
+        local=local,
+        region_note=note,
+        market=market,
+        reserved=reserved,
+        skipped=skipped,
+        local_keys=tuple((pc.effective_usd_per_gpu_hour(r), _date_key(r.date)) for r in local),
+        local_range=pc.price_range(local),
+    )
     if len(_ROW_SETS) > 4096:
         _ROW_SETS.clear()
     _ROW_SETS[key] = (prices, sets)
@@ -219,8 +235,18 @@ def cloud_cost(
             billed_gpus(r, steady) * price, billed_gpus(r, peak) * price, peak_hours_per_day
         )
 
-    row = min(local, key=lambda r: (month(r, gpus_steady, gpus_peak), -_date_key(r.date)))
-    price = pc.effective_usd_per_gpu_hour(row)
+    def month_at(r: PriceRow, price: float) -> float:
+        return blended_monthly(
+            billed_gpus(r, gpus_steady) * price, billed_gpus(r, gpus_peak) * price, peak_hours_per_day
+        )
+
+    # The same choice as min over (month, newest first), from the row set's precomputed prices and dates.
+    best = min(
+        range(len(local)),
+        key=lambda i: (month_at(local[i], sets.local_keys[i][0]), -sets.local_keys[i][1]),
+    )
+    row = local[best]
+    price = sets.local_keys[best][0]
     billed = billed_gpus(row, gpus_steady)
     hourly = billed * price
     peak_hourly = billed_gpus(row, gpus_peak) * price
@@ -241,7 +267,7 @@ def cloud_cost(
             f"{len(eligible_providers)} providers in the classes {', '.join(sorted(allowed))}: {where} at "
             f"${price:.2f}/GPU-hour",
         )
-    rng = pc.price_range(local)
+    rng = sets.local_range
     if rng is not None:
         notes.append(f"price range {rng.text()}")
     _, host_note = pc.host_usd_per_gpu_hour(row)
