@@ -138,7 +138,11 @@ def _corrected(word: str) -> str:
 
 def _fix_spelling(text: str) -> str:
     # Only words of 5 letters or more are corrected (shorter ones have too many one-edit neighbours).
-    return re.sub(r"[a-z]{5,}", lambda m: _corrected(m.group(0)), text)
+    # Whole words only: 'documentação' and 'qualité' are not misspelt 'documents' and 'quality'.
+    return _SPELL_WORD_RE.sub(lambda m: _corrected(m.group(0)), text)
+
+
+_SPELL_WORD_RE = re.compile(r"(?<![a-zà-ÿ])[a-z]{5,}(?![a-zà-ÿ])")
 
 
 _UNITS = {

@@ -187,16 +187,28 @@ def _quality(t: str, b: Builder) -> None:
         b.set("quality_threshold", "standard", "standard quality")
 
 
+# Words joining a list of GPUs, in the six languages ('T4 of L4', 'T4 ou L4', 'T4 oder L4').
+_GPU_JOINERS = r",|or|and|nor|/|of|ou|o|oder|y|e|et|und|en"
 _NEG_BEFORE = re.compile(
     r"(?:\bnot|\bno|\bnever|\bwithout|\bdon'?t|\bdo not|\bexcept|\bexcluding|\bexclude|\bavoid(?:ing)?|\bbut not|\brather than|"
     r"\binstead of|\bother than|\banything but|can'?t use|cannot use|don'?t want|no access to|don'?t have|"
     r"\bban(?:ned)?|\bskip|\bnothing (?:on|from)|\bnone from|can'?t get|cannot get|unable to get|couldn'?t get|no quota for|"
     r"(?:can'?t|cannot|unable to) (?:get|obtain|secure) (?:any )?(?:quota|capacity|allocation|access)s? (?:for|on|to))\s+(?:(?:any|the|our|use|using|on|an?|to|run on|running on|deploy on)\s+)*"
-    r"(?:gpuref\d+s?\s*(?:,|or|and|nor|/)\s*)*$"
+    rf"(?:gpuref\d+s?\s*(?:{_GPU_JOINERS})\s*)*$"
+)
+# The same negators with a verb or two between ('no queremos usar T4', 'we don't want to touch the H100'),
+# not a quantity or a hedge ('not more than 2 H100', 'not sure about L4', 'no need for H200').
+_NEG_LOOSE = re.compile(
+    r"\b(?:no|not|never|don'?t|do not|doesn'?t|won'?t|cannot|can'?t|rather no)\s+"
+    r"(?:(?!(?:more|less|fewer|than|only|just|sure|even|enough|yet|necessarily|need|problem|issue|matter|"
+    r"preference|objection|longer|all|always)\b)[a-zà-ÿ']+\s+){1,3}"
+    rf"(?:gpuref\d+s?\s*(?:{_GPU_JOINERS})\s*)*$"
 )
 _NEG_AFTER = re.compile(
     # A list shares its verdict: 'L4 and T4 are out'.
-    r"^\s*(?:s\s+)?(?:(?:,|and|or|/|nor)\s*gpuref\d+s?\s*)*(?:(?:is|are)\s+not\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
+    rf"^\s*(?:s\s+)?(?:(?:{_GPU_JOINERS})\s*gpuref\d+s?\s*)*(?:(?:is|are)\s+not\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
+    # A bare 'not' closing the clause: 'AMD MI300X not.'
+    r"not\s*(?:[.;!,)]|$)|"
     r"(?:isn'?t|aren'?t)\s+(?:an option|allowed|available|possible|ok|okay|supported)|"
     r"(?:is|are)\s+(?:out|excluded|off the table|banned|too (?:slow|expensive|small|old))|(?:are|is)\s+a no[- ]go)"
 )
@@ -237,7 +249,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
         gpu = mentions.gpus[int(m.group(1))]
         near = window_before(t, m.start(), 60, stop=".;!?,\n")
         after = t[m.end() : m.end() + 40]
-        if fast_search(_NEG_BEFORE, near) or _NEG_AFTER.match(after):
+        if fast_search(_NEG_BEFORE, near) or fast_search(_NEG_LOOSE, near) or _NEG_AFTER.match(after):
             excluded.append(gpu)
             continue
         sent = sentence(t, m.start())
