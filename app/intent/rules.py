@@ -271,7 +271,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
             available.append(gpu)
             run_counts.append(int(runs_on.group(1) or 1))
             continue
-        owned = bool(fast_search(_OWNED_CUE, sent)) and not fast_search(_PURCHASE_CUE, sent)
+        owned = bool(fast_search(_OWNED_CUE, sent)) and not _buying(sent)
         if owned and count_m:
             count = int(next(g for g in count_m.groups() if g))
             nodes = fast_search(_NODES_OF_RE, before30)
@@ -452,27 +452,40 @@ def _region(t: str) -> tuple[str, str] | None:
     return ("us", m.group(0)) if m else None
 
 
+_ANY_PROVIDER = "|".join(f"(?:{rx})" for _, rx in _PROVIDERS)
+# A provider in a list ('AWS, GCP or Azure') or given as an example ('marketplaces like Vast.ai') is a kind
+# of provider, not the one chosen.
+_PROVIDER_LIST_AFTER = re.compile(rf"^\s*(?:,|/|or|and)\s*(?:{_ANY_PROVIDER})")
+_PROVIDER_LIST_BEFORE = re.compile(rf"(?:{_ANY_PROVIDER})\s*(?:,|/|or|and)\s*$")
+_PROVIDER_EXAMPLE = re.compile(r"\b(?:like|such as|e\.g\.?|for example|for instance|say)\s*$")
+
+
 def _deployment(t: str, b: Builder) -> None:
     for name, rx in _PROVIDERS:
         m = fast_search(rx, t)
-        if m and not fast_search(
-            r"(?:not|no|without|off|leave|leaving|avoid)\s+(?:on\s+|using\s+)?$",
-            t[max(0, m.start() - 15) : m.start()],
+        if not m:
+            continue
+        before = t[max(0, m.start() - 25) : m.start()]
+        if fast_search(r"(?:not|no|without|off|leave|leaving|avoid)\s+(?:on\s+|using\s+)?$", before[-15:]):
+            continue
+        if (
+            _PROVIDER_LIST_AFTER.match(t, m.end())
+            or fast_search(_PROVIDER_LIST_BEFORE, before)
+            or fast_search(_PROVIDER_EXAMPLE, before)
         ):
-            b.set("cloud_provider", name, m.group(0))
             break
+        b.set("cloud_provider", name, m.group(0))
+        break
     region = _region(t)
     if region:
         b.set("region", region[0], region[1])
-    if fast_search(_PURCHASE_CUE, t) and fast_search(
-        r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t
-    ):
+    if _buying(t) and fast_search(r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t):
         b.set("deployment_model", "purchase", "buy")
     elif fast_search(
         # Owning GPUs is not yet deciding to run on them: the deployment model is owned hardware when the
         # text says to use them (or says on-prem, our own servers, a colo, idle cards waiting for work).
         r"on[- ]prem\w*|our own (?:\d+\s*x?\s*)?(?:gpuref\d+ )?(?:hardware|gpus|servers|machines|box|boxes|nodes|datacenter|data center|cluster)|owned hardware|"
-        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|colo(?:cation)?|sitting idle|\bidle\b|lying around|spare|"
+        r"existing (?:gpus|hardware|servers)|bare[- ]metal we own|(?:gpus?|gpuref\d+s?) owned|owned (?:gpus|gpuref)|colo(?:cation)?|sitting idle|\bidle\b|lying around|spare|"
         r"\b(?:run|ran|running|serve|served|serving|host|hosted|hosting|deploy|deployed|deploying|use|used|using|"
         r"put|usarlas|usarlos|utiliser|"
         r"nutzen|gebruiken|usare|utilizar)\b",
@@ -481,7 +494,7 @@ def _deployment(t: str, b: Builder) -> None:
         "gpu_inventory" in b.data or fast_search(r"on[- ]prem|our own|owned hardware|colo|bare[- ]metal", t)
     ):
         b.set("deployment_model", "owned_hardware", "owned")
-    elif "cloud_provider" in b.data or fast_search(
+    elif fast_search(
         r"\brent(?:ing|ed|al)?\b|cloud gpus?|in the cloud|on the cloud|cloud[- ]hosted|cloud instances?|"
         r"on[- ]demand|spot instances?|public cloud",
         t,
@@ -507,6 +520,18 @@ def _deployment(t: str, b: Builder) -> None:
         if m:
             value = num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
             b.set("datacenter_context.amortization_period_months", int(value), m.group(0))
+
+
+# 'rather rent than buy', "don't want to buy anything new", 'no need to purchase': buying ruled out.
+_NOT_BUYING = re.compile(
+    r"(?:\bthan|\bnot|\bno need to|\bnever|n't|\bdont|\binstead of|\bno)\s+(?:\w+\s+){0,2}$"
+)
+
+
+def _buying(t: str) -> bool:
+    return any(
+        not fast_search(_NOT_BUYING, t[max(0, m.start() - 25) : m.start()]) for m in _PURCHASE_CUE.finditer(t)
+    )
 
 
 _BURST = (
