@@ -620,7 +620,7 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "summarization",
-        r"summar\w*|tl;?dr|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|"
+        r"summar\w*|tl;?dr(?!\s*:)|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|"
         r"synops\w*|abstracts? (?:of|for)",
     ),
     (
@@ -661,6 +661,19 @@ _BATCH_WORK = (
 )
 
 
+# The verbs that name the work of a batch run (the nouns 'batch summarization' leave it open).
+_BATCH_VERB_TASKS: tuple[tuple[str, str], ...] = (
+    ("summarization", r"summari[sz]e|summari[sz]ing|generate summaries|writ\w* summaries"),
+    ("translation", r"translate|translating"),
+    (
+        "content_generation",
+        r"generate (?:\w+ )?(?:descriptions|articles|copy|content|posts|emails)|writ\w* (?:\w+ )?"
+        r"(?:descriptions|articles|copy|posts)",
+    ),
+)
+_BATCH_VERB = re.compile(r"\b(?:" + "|".join(r for _, r in _BATCH_VERB_TASKS) + r")\b")
+
+
 def _task(t: str, b: Builder) -> str | None:
     for task, rx in _TASK_RULES:
         m = fast_search(rx, t)
@@ -668,6 +681,12 @@ def _task(t: str, b: Builder) -> str | None:
             continue
         if task == "batch_processing" and rx is _BATCH_STRONG and not fast_search(_BATCH_WORK, t):
             # A nightly summary or translation run could be either task: ask. A bare 'nightly' names none.
+            # A verb that names the work decides it: 'summarize 5,000 papers once a week'.
+            verb = fast_search(_BATCH_VERB, t)
+            if verb:
+                task = next(k for k, r in _BATCH_VERB_TASKS if re.fullmatch(r, verb.group(0)))
+                b.set("task_type", task, verb.group(0))
+                return task
             other = next(
                 (k for k, r in _TASK_RULES[1:] if k != "batch_processing" and fast_search(r, t)), None
             )
