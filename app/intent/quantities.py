@@ -44,7 +44,8 @@ _USER_ADJ = (
     r"enterprise|end|human|support|sales|customer|call|center|contact|hospital|field|remote|global|peak|our|"
     r"of|and|software|backend|frontend|data|legal|medical|beta|pilot|unique|regular|power|new|existing|"
     r"potential|expected|initial|in-house|inhouse|service|help|desk|hr|it|company|corporate|b2b|retail|bank|"
-    r"online|student|clinical|qa|ml|sre|ops|devops|web|mobile|app|platform|marketing|finance|research|claims"
+    r"online|student|clinical|qa|ml|sre|ops|devops|web|mobile|app|platform|marketing|finance|research|claims|"
+    r"chat|user"
 )
 _USER_NOUNS = (
     r"users?|people|persons|employees|staff|developers|devs|engineers|programmers|coders|customers|clients|"
@@ -54,7 +55,8 @@ _USER_NOUNS = (
     r"adjusters|underwriters|accountants|auditors|recruiters|consultants|advisors|advisers|technicians|"
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
     r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
-    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|usrs|ppl"
+    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|usrs|ppl|licenses|"
+    r"licences"
 )
 _USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
 _USERS_ALT_RE = re.compile(
@@ -70,8 +72,12 @@ _USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
 _DAU_PREFIX_RE = re.compile(
     rf"\b(dau|daily active users|daily users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
 )
-_AT_ONCE = r"at once|at the same time|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
-_AT_ONCE_RE = re.compile(rf"(?<![\w.$]){N}\s+(?:(?:people|users|of them)\s+)?(?:{_AT_ONCE})\b")
+_AT_ONCE = r"at once|(?:at|in) (?:the )?same tim\w*|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
+_AT_ONCE_RE = re.compile(
+    rf"(?<![\w.$]){N}\s+(?:(?:people|users|of them)\s+)?(?:{_AT_ONCE})\b"
+    # 'peaking at 400 concurrent.': the adjective alone, closing the clause.
+    rf"|\b(?:peak\w*|up to|max(?:imum)?|at most)\s+(?:at\s+|of\s+)?{N}\s+(?:concurrent|simultaneous)(?=\s*[.;,!)]|\s*$)"
+)
 _CONCURRENT_WORD = re.compile(rf"\b(?:concurrent|simultaneous|{_AT_ONCE})\b")
 _DAILY_WORD = re.compile(r"\b(?:daily|daus?)\b")
 _DAILY_AFTER = re.compile(r"^\s*(?:\w+\s+){0,3}?(?:(?:a|per|each|every)\s+day\b|/\s*day\b|daily\b)")
@@ -84,7 +90,7 @@ _BUILDERS_AFTER = re.compile(
 )
 _BUILDERS_BEFORE = re.compile(
     r"(?:built|developed|maintained|written|made) by\s*$|\b(?:startup|start-up|company|agency|firm|shop|"
-    r"studio|team)\s*\(\s*$|\b(?:we are|we're|we're a|we are a)\s+(?:\w+\s+){0,2}(?:team|startup|company) "
+    r"studio|team)\s*\(\s*$|\b(?:team|startup|company) (?:has|have|is|of)\s*$|\b(?:we are|we're|we're a|we are a)\s+(?:\w+\s+){0,2}(?:team|startup|company) "
     r"of\s*$"
 )
 _BUSINESS_CUSTOMERS = re.compile(r"\b(?:have|had|signed|got|with)\s+(?:about\s+|around\s+)?$")
@@ -138,7 +144,7 @@ def people(t: str) -> list[Binding]:
     for m in _DAU_PREFIX_RE.finditer(t):
         found.append(Binding("daily_users", m.group(2), m.group(0), m.start()))
     for m in _AT_ONCE_RE.finditer(t):
-        found.append(Binding("concurrent_users", m.group(1), m.group(0), m.start()))
+        found.append(Binding("concurrent_users", m.group(1) or m.group(2), m.group(0), m.start()))
     for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_PAREN_RE):
         for m in rx.finditer(t):
             before = t[max(0, m.start() - 40) : m.start()]
@@ -192,7 +198,14 @@ _ITEM_NOUNS = (
     r"notes|papers|filings|entries|forms|receipts|chats|conversations|logs|tweets|comments|posts|passages|"
     r"chunks|sentences|paragraphs|videos|recordings|cases|orders|applications|resumes|cvs"
 )
-_ITEMS_RE = re.compile(rf"(?<![\w.$]){N}\s+(?:[a-z'-]+\s+){{0,2}}?(?:{_ITEM_NOUNS})\b")
+_ITEMS_RE = re.compile(
+    # 'supporttickets', 'Kundenanfragen' -> a compound ending in an item noun counts as that noun.
+    rf"(?<![\w.$]){N}\s+(?:[a-z'-]+\s+){{0,2}}?[a-z]*?(?:{_ITEM_NOUNS})\b"
+    # '40,000 per week', '3,000 a night' in a batch message: the size of one run.
+    rf"|(?<![\w.$]){N}\s+(?:per|a|each|every)\s+(?:week|night|month|run|batch)\b"
+    # 'all new support articles (~3,000 of them)'.
+    rf"|\b(?:{_ITEM_NOUNS})\s*\(\s*(?:about\s+|around\s+|~\s*)?{N}\s+of them\b"
+)
 _RATE_AFTER = re.compile(
     r"\s*(?:(?:(?:per|a|an|each|every)\s+|/\s*)(?:second|sec|s|minute|min|hour|hr|h|day|d)\b|daily\b|hourly\b)"
 )
@@ -227,7 +240,7 @@ def batch(t: str) -> list[Binding]:
             out.append(Binding("batch_runs_per_month", per_month, m.group(0), m.start()))
             break
     for items in _ITEMS_RE.finditer(t):
-        value = float(items.group(1))
+        value = float(next(g for g in items.groups() if g))
         # '20 million documents per day' / '150 requests per second' are rates, not the size of a run.
         if value < 1 or value != int(value) or _RATE_AFTER.match(t, items.end()):
             continue

@@ -312,8 +312,27 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
         b.set("max_gpus", int(num(cap.group(1))), cap.group(0))
     elif run_counts:
         b.set("max_gpus", max(run_counts), "run on N gpus")
-    elif fast_search(r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b", t):
+    elif fast_search(
+        r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b|\b(?:on|have|with) a single gpuref", t
+    ):
         b.set("max_gpus", 1, "single gpu")
+
+
+_REJECTED_BEFORE = re.compile(
+    r"\b(?:tried|tested|used to (?:use|run)|evaluated|moved away from|switched (?:away )?from|dropped|"
+    r"replaced|ditched|gave up on|rejected)\s+(?:\w+\s+){0,2}$"
+)
+_REJECTED_AFTER = re.compile(
+    r"\b(?:was|were|is|it'?s|turned out)\s+(?:\w+\s+)?(?:bad|terrible|awful|poor|useless|disappointing|"
+    r"too (?:slow|weak|dumb|expensive))\b|\b(?:didn'?t|did not|doesn'?t|does not) (?:work|cut it|perform)"
+)
+
+
+def _rejected_in_clause(t: str, end: int) -> bool:
+    """The verdict after a model in its own sentence ('GPT-J 6B on two V100s and it was bad')."""
+    rest = t[end:]
+    stop = re.search(r"[.;!?\n]", rest)
+    return bool(fast_search(_REJECTED_AFTER, rest[: stop.start() if stop else 200]))
 
 
 def _models(t: str, mentions: Mentions, b: Builder) -> None:
@@ -325,6 +344,9 @@ def _models(t: str, mentions: Mentions, b: Builder) -> None:
             r"(?:(?:use|using|the|a)\s+)*$",
             near,
         ):
+            continue
+        # A model tried and found wanting is not a preference: 'we tried GPT-J and it was bad'.
+        if fast_search(_REJECTED_BEFORE, near) or _rejected_in_clause(t, m.end()):
             continue
         model = mentions.models[int(m.group(1))]
         after = t[m.end() : m.end() + 30]
@@ -350,7 +372,8 @@ _PROVIDERS = (
     (
         "Lambda",
         r"lambda (?:labs|cloud|gpu)|(?:(?:we'?re|we are|currently|already|run(?:ning)?|stay|host(?:ed)?|deploy"
-        r"(?:ed)?|rent(?:ing)?(?: gpus)?) (?:on|with|at|from)|via) lambda\b(?! function)",
+        r"(?:ed)?|rent(?:ing)?(?: gpus)?) (?:on|with|at|from)|via) lambda\b(?! function)|"
+        r"\blambda (?:is|would be|works) (?:fine|ok|okay|good|great|preferred)",
     ),
     ("RunPod", r"run ?pod"),
     ("Vast.ai", r"vast\.?ai|(?:on|via|from) vast\b(?! (?:amounts?|numbers?|majority|array))"),
@@ -500,7 +523,9 @@ def _deployment(t: str, b: Builder) -> None:
         t,
     ):
         b.set("deployment_model", "cloud_rental", "cloud")
-    m = fast_search(rf"\bpue\s*(?:of|is|=|:|at|around|about|~|es|est|ist|è|é|is)?\s*{N}", t) or fast_search(
+    m = fast_search(
+        rf"\bpue\s*(?:of|is|=|:|at|around|about|~|es|est|ist|è|é|is)?\s*(?:around\s+|about\s+|~\s*)?{N}", t
+    ) or fast_search(
         rf"{N}\s*pue\b", t
     )
     if m:
@@ -553,7 +578,7 @@ _BURST = (
     ),
     (
         "steady",
-        r"\bsteady\b|constant (?:load|traffic|rate|stream|flow)|flat (?:load|traffic)|evenly (?:spread|"
+        r"\bsteady\b|constant (?:load|traffic|rate|stream|flow|24/7|all day|around the clock)|(?:load|traffic) is constant|flat (?:load|traffic)|evenly (?:spread|"
         r"distributed)|predictable (?:load|traffic)|stable (?:load|traffic)|uniform (?:load|traffic)",
     ),
 )
