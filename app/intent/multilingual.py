@@ -677,6 +677,13 @@ _PHRASES: dict[str, str] = {
     "próprias": "owned",
     "próprios": "owned",
     "mit je": "with",
+    "mit jeweils": "with",
+    "avec": "with",
+    "chacun": "each",
+    "chacune": "each",
+    "jeweils": "each",
+    "cada uno": "each",
+    "ciascuno": "each",
     # every night / week / month, batches and their windows
     "nachtelijke": "nightly",
     "nächtliche": "nightly",
@@ -803,7 +810,6 @@ _PHRASES: dict[str, str] = {
     "financiële": "financial",
     "finanzielle": "financial",
     "jurídica": "legal",
-    "juridiques": "legal",
     "giuridiche": "legal",
     # users counted together
     "tegelijk": "at once",
@@ -896,14 +902,40 @@ _DIGITS_MIL_RE = re.compile(
     r"solicitudes|consultas|documentos|mensajes|preguntas|correos|tickets|archivos|usuários|utilizadores|"
     r"funcionários|pessoas|dólares|reais|requisições|utenti|dollari|euro)\b)"
 )
-_EN_DURATION_RE = re.compile(r"\b(?:en|em)\s+(\d+(?:[.,]\d+)?\s+(?:hours?|days?|minutes?|seconds?))\b")
+_EN_DURATION_RE = re.compile(
+    r"\b(?:en|em)\s+(\d+(?:[.,]\d+)?\s+(?:hours?|days?|minutes?|seconds?|weeks?|months?|years?))\b"
+)
 # 'al kWh', 'au kWh', 'je kWh', 'por kWh' are 'per kWh'.
 _PER_KWH_RE = re.compile(r"\b(?:al|ao|au|à|a|je|pro|por|par|per)\s+kwh\b")
 _DIGITS_MIL_ANY_RE = re.compile(r"(?<![\w.,])(\d{1,3}) mil (?=[a-zà-ÿ])")
 # Function words only Spanish or Portuguese use: two of them make '100 mil' thousands.
 _IBERIAN_WORDS = frozenset(
-    {"para", "que", "los", "las", "una", "uma", "com", "el", "queremos", "necesitamos", "precisamos", "temos",
-     "tenemos", "nuestro", "nuestra", "nosso", "nossa", "muy", "más", "mais", "sobre", "cada", "toda", "todos"}
+    {
+        "para",
+        "que",
+        "los",
+        "las",
+        "una",
+        "uma",
+        "com",
+        "el",
+        "queremos",
+        "necesitamos",
+        "precisamos",
+        "temos",
+        "tenemos",
+        "nuestro",
+        "nuestra",
+        "nosso",
+        "nossa",
+        "muy",
+        "más",
+        "mais",
+        "sobre",
+        "cada",
+        "toda",
+        "todos",
+    }
 )
 # Words that send a message through the rewriting at all (most messages are English and skip it).
 _ENGLISH_TOO = frozenset({"million", "six", "minute", "minutes"})

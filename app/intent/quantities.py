@@ -72,7 +72,7 @@ _USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
 _DAU_PREFIX_RE = re.compile(
     rf"\b(dau|daily active users|daily users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
 )
-_AT_ONCE = r"at once|(?:at|in) (?:the )?same tim\w*|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
+_AT_ONCE = r"at once|(?:at|in) (?:the )?same (?:ti\w*|tme)|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
 _AT_ONCE_RE = re.compile(
     rf"(?<![\w.$]){N}\s+(?:(?:people|users|of them)\s+)?(?:{_AT_ONCE})\b"
     # 'peaking at 400 concurrent.': the adjective alone, closing the clause.
@@ -193,7 +193,7 @@ _RUNS: tuple[tuple[str, float], ...] = (
     (r"once a month|every month|each month|monthly (?:batch|job|run)", 1.0),
 )
 _ITEM_NOUNS = (
-    r"documents?|docs|pdfs?|tickets|reviews|descriptions|contracts|records|items|files|emails|images|pages|"
+    r"documents?|docs|pdfs?|tickets|reviews|mails|descriptions|contracts|records|items|files|emails|images|pages|"
     r"articles|transcripts|invoices|rows|messages|requests|prompts|reports|calls|claims|listings|products|"
     r"notes|papers|filings|entries|forms|receipts|chats|conversations|logs|tweets|comments|posts|passages|"
     r"chunks|sentences|paragraphs|videos|recordings|cases|orders|applications|resumes|cvs"

@@ -201,7 +201,7 @@ _NEG_BEFORE = re.compile(
 _NEG_LOOSE = re.compile(
     r"\b(?:no|not|never|don'?t|do not|doesn'?t|won'?t|cannot|can'?t|rather no)\s+"
     r"(?:(?!(?:more|less|fewer|than|only|just|sure|even|enough|yet|necessarily|need|problem|issue|matter|"
-    r"preference|objection|longer|all|always)\b)[a-zà-ÿ']+\s+){1,3}"
+    r"preference|objection|longer|all|always)\b)[a-zà-ÿ']+\s+){1,4}"
     rf"(?:gpuref\d+s?\s*(?:{_GPU_JOINERS})\s*)*$"
 )
 _NEG_AFTER = re.compile(
@@ -313,7 +313,8 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
     elif run_counts:
         b.set("max_gpus", max(run_counts), "run on N gpus")
     elif fast_search(
-        r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b|\b(?:on|have|with) a single gpuref", t
+        r"\b(?:a single|1|one) gpu\b(?!\s*(?:per|each))|\bsingle[- ]gpu\b|\b(?:on|have|with) a single gpuref",
+        t,
     ):
         b.set("max_gpus", 1, "single gpu")
 
@@ -525,9 +526,7 @@ def _deployment(t: str, b: Builder) -> None:
         b.set("deployment_model", "cloud_rental", "cloud")
     m = fast_search(
         rf"\bpue\s*(?:of|is|=|:|at|around|about|~|es|est|ist|è|é|is)?\s*(?:around\s+|about\s+|~\s*)?{N}", t
-    ) or fast_search(
-        rf"{N}\s*pue\b", t
-    )
+    ) or fast_search(rf"{N}\s*pue\b", t)
     if m:
         b.set("datacenter_context.cooling_overhead_pue", num(m.group(1)), m.group(0))
     if fast_search(

@@ -95,8 +95,14 @@ def test_bundled_examples_match_the_train_split_and_have_a_vector_each() -> None
     }
 
 
-def test_a_nightly_summary_run_is_asked_not_guessed() -> None:
-    result = extract("Every night we need to summarize about 20,000 support tickets")
+def test_a_batch_run_named_by_its_verb_is_decided_and_by_a_noun_asked() -> None:
+    decided = extract("Every night we need to summarize about 20,000 support tickets")
+    assert decided.intent.task_type == "summarization"
+    monthly = extract("Une fois par mois, on doit traduire 2 millions de phrases")
+    assert monthly.intent.task_type == "translation"
+    nightly = extract("Queremos gerar descrições de produtos para 100 mil itens toda noite")
+    assert nightly.intent.task_type == "content_generation"
+    result = extract("batch summarization of 200k support tickets every night")
     assert result.intent.task_type is None
     assert result.uncertain["task_type"] == ("summarization", "batch_processing")
     assert extract("nightly job classifying tickets").intent.task_type == "batch_processing"
