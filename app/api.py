@@ -21,9 +21,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app import __version__
-from app.api_auth import Ctx, NotAuthenticatedError, current_principal, not_authenticated_handler
+from app.api_auth import Ctx, current_principal
 from app.config import get_settings
-from app.errors import PreflightError, http_status, kind_of, public_message, retry_after, validation_text
+from app.errors import (
+    Invalid,
+    NotFound,
+    PreflightError,
+    http_body,
+    http_status,
+    kind_of,
+    retry_after,
+    validation_text,
+)
 from app.http_limits import RequestLimits
 from app.services import knowledge
 from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine
@@ -67,7 +76,6 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     api = FastAPI(title="Preflight", version=__version__, lifespan=lifespan)
 
-    api.add_exception_handler(NotAuthenticatedError, not_authenticated_handler)
     _add_error_handlers(api)
     settings = get_settings()
     api.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes, max_depth=settings.max_json_depth)
@@ -100,7 +108,7 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
     @api.api_route("/api/{rest:path}", methods=methods, include_in_schema=False)
     async def api_not_found(rest: str) -> JSONResponse:
         # Without this, an unknown /api path would fall through to the chat UI mounted at `/`.
-        return JSONResponse(status_code=404, content={"error": f"no such API route: /api/{rest}"})
+        return error_response(NotFound(f"no such API route: /api/{rest}"))
 
     if with_chat:
         _mount_chat(api)
@@ -114,8 +122,9 @@ def error_response(exc: BaseException) -> JSONResponse:
     seconds = retry_after(exc)
     if seconds is not None:
         headers["Retry-After"] = str(seconds)
-    body: dict[str, Any] = {"error": public_message(exc), "kind": kind_of(exc)}
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    if kind_of(exc) == "unauthenticated":
+        headers["WWW-Authenticate"] = 'Bearer realm="preflight"'
+    return JSONResponse(status_code=status, content=http_body(exc), headers=headers)
 
 
 def _add_error_handlers(api: FastAPI) -> None:
@@ -126,7 +135,7 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Names the field and the bound; never echoes the input back (it may be megabytes).
-        return JSONResponse(status_code=422, content={"error": validation_text(exc, 10), "kind": "invalid"})
+        return JSONResponse(status_code=422, content=http_body(Invalid(validation_text(exc, 10))))
 
     @api.exception_handler(ValidationError)
     async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
@@ -154,9 +163,7 @@ def _add_error_handlers(api: FastAPI) -> None:
         if down is not None:
             return error_response(down)
         logger.exception("unhandled error", exc_info=exc)
-        return JSONResponse(
-            status_code=500, content={"error": "internal error; the server log has the details"}
-        )
+        return JSONResponse(status_code=500, content=http_body(None))
 
 
 def _include_area_routers(api: FastAPI) -> None:

@@ -11,21 +11,17 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
 
 from app.auth import Principal, authenticate_token
+from app.errors import Unauthenticated
 from app.services.context import Context, unit_of_work
 from db.session import session_scope
 
 _HINT = "send the header 'Authorization: Bearer <token>' with the API token `preflight user add` printed"
 
 
-class NotAuthenticatedError(Exception):
-    """The request carries no valid API token; the API turns it into a 401."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class NotAuthenticatedError(Unauthenticated):
+    """The request carries no valid API token; the API turns it into a 401 (kind ``unauthenticated``)."""
 
 
 def bearer_token(request: Request) -> str | None:
@@ -49,13 +45,6 @@ async def current_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-async def not_authenticated_handler(_: Request, exc: Exception) -> JSONResponse:
-    message = exc.message if isinstance(exc, NotAuthenticatedError) else "authentication required"
-    return JSONResponse(
-        status_code=401, content={"error": message}, headers={"WWW-Authenticate": 'Bearer realm="preflight"'}
-    )
 
 
 async def service_context(principal: CurrentPrincipal) -> AsyncIterator[Context]:

@@ -14,7 +14,9 @@ import asyncio
 import math
 from typing import Any, ClassVar, Literal
 
-Kind = Literal["not_found", "forbidden", "invalid", "conflict", "unavailable", "rate_limited"]
+Kind = Literal[
+    "unauthenticated", "not_found", "forbidden", "invalid", "conflict", "unavailable", "rate_limited"
+]
 
 
 class PreflightError(Exception):
@@ -28,6 +30,12 @@ class PreflightError(Exception):
     def __init__(self, message: str = "", *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s if retry_after_s is not None else self.default_retry_after_s
+
+
+class Unauthenticated(PreflightError):
+    """No valid credential came with the request (no token, an unknown, expired or revoked one)."""
+
+    kind: ClassVar[Kind] = "unauthenticated"
 
 
 class NotFound(PreflightError):
@@ -72,6 +80,7 @@ class RateLimited(PreflightError):
 
 # CLI: 1 the operation failed; 2 bad input; 3 a dependency is unreachable or busy (retry later).
 EXIT_CODES: dict[Kind, int] = {
+    "unauthenticated": 1,
     "not_found": 1,
     "forbidden": 1,
     "conflict": 1,
@@ -81,6 +90,7 @@ EXIT_CODES: dict[Kind, int] = {
 }
 
 HTTP_STATUS: dict[Kind, int] = {
+    "unauthenticated": 401,
     "not_found": 404,
     "forbidden": 403,
     "invalid": 422,
@@ -91,6 +101,7 @@ HTTP_STATUS: dict[Kind, int] = {
 
 # {line}: the error's first line; {Line}: the same capitalised.
 CHAT_MESSAGES: dict[Kind, str] = {
+    "unauthenticated": "⚠️ {Line}. Please sign in again.",
     "not_found": "⚠️ {Line}. It may belong to someone else or have been deleted.",
     "forbidden": "⚠️ {Line}. Ask an administrator if you need this.",
     "invalid": "⚠️ {Line}. Nothing was changed; try again with a value inside the limits.",
@@ -166,6 +177,19 @@ def public_message(e: BaseException) -> str:
         return "invalid input: " + validation_text(e)
     text = str(e).strip() or type(e).__name__
     return text[:4000]
+
+
+def http_body(e: BaseException | None, message: str | None = None) -> dict[str, Any]:
+    """The one JSON error body: ``{"error": message, "kind": kind}`` (kind null for a bug, whose message
+    is generic). Every HTTP error answer has this shape, middleware and sign-in included."""
+    if e is None:
+        return {"error": message or "internal error; the server log has the details", "kind": None}
+    return {"error": message if message is not None else public_message(e), "kind": kind_of(e)}
+
+
+def kind_for_status(status: int) -> Kind | None:
+    """The kind an HTTP status stands for (for errors raised as bare statuses by libraries)."""
+    return next((k for k, v in HTTP_STATUS.items() if v == status), None)
 
 
 def exit_code(e: BaseException) -> int:

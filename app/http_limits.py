@@ -8,9 +8,10 @@ body or query never reaches Postgres (422, not a 500).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import Invalid, http_body
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -93,7 +94,8 @@ class RequestLimits:
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
-    payload: dict[str, Any] = {"error": message}
+    # The same body as every other error (app.errors.http_body): all of these are bad input.
+    payload = http_body(Invalid(message))
     data = json.dumps(payload).encode()
     await send(
         {

@@ -64,9 +64,12 @@ def _refusal_response(refusal: BaseException) -> Response:
     from fastapi import HTTPException
 
     from app.api import error_response
+    from app.errors import kind_for_status
 
     if isinstance(refusal, HTTPException):
         return JSONResponse(
-            status_code=refusal.status_code, content={"error": refusal.detail}, headers=refusal.headers
+            status_code=refusal.status_code,
+            content={"error": str(refusal.detail), "kind": kind_for_status(refusal.status_code)},
+            headers=refusal.headers,
         )
     return error_response(refusal)

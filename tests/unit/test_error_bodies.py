@@ -1,0 +1,45 @@
+"""Every HTTP error answer has the same body, ``{"error": ..., "kind": ...}``: the request-limits middleware
+(413, NUL, depth), a missing or bad token (401), an unknown route (issue 14 probe 5). None of these reach the
+database, so the real app answers them in-process without one."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def client() -> httpx.AsyncClient:
+    from app.api import create_app
+
+    transport = httpx.ASGITransport(app=create_app(with_chat=False))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_refusals_before_any_route_carry_a_kind(client: httpx.AsyncClient) -> None:
+    json_headers = {"content-type": "application/json", "Authorization": "Bearer x"}
+
+    async def post(body: bytes) -> httpx.Response:
+        return await client.post("/api/recommendations", content=body, headers=json_headers)
+
+    answers = {
+        "too large": await post(b"x" * 2_000_000),
+        "NUL": await post(b'{"text": "a\\u0000b"}'),
+        "deep": await post(b"[" * 200 + b"]" * 200),
+        "NUL in query": await client.get("/api/outcomes/similar?q=a%00b"),
+        "no token": await client.get("/api/me/tokens"),
+    }
+    expected = {
+        "too large": (413, "invalid"),
+        "NUL": (422, "invalid"),
+        "deep": (422, "invalid"),
+        "NUL in query": (422, "invalid"),
+        "no token": (401, "unauthenticated"),
+    }
+    for name, r in answers.items():
+        body = r.json()
+        assert (r.status_code, body.get("kind")) == expected[name], (name, r.text)
+        assert set(body) == {"error", "kind"} and body["error"], name
+    assert answers["no token"].headers["WWW-Authenticate"].startswith("Bearer")
