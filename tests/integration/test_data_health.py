@@ -80,6 +80,7 @@ async def test_http_health_endpoints(fresh_db_url: str, monkeypatch) -> None:  #
     await dispose_engine()
     async with session_scope() as s:
         _, token = await create_user("health-checker", "a long password", session=s)
+        _, admin = await create_user("health-admin", "a long password", admin=True, session=s)
 
     api = create_app(with_chat=False)
     transport = httpx.ASGITransport(app=api)
@@ -88,7 +89,11 @@ async def test_http_health_endpoints(fresh_db_url: str, monkeypatch) -> None:  #
         assert health.status_code == 200
         assert health.json()["database"]["ok"] is True
         assert (await client.get("/api/data/health")).status_code == 401
-        data = await client.get("/api/data/health", headers={"Authorization": f"Bearer {token}"})
+        # Server-wide counts (people, recommendations, deployments) are for administrators only.
+        person = await client.get("/api/data/health", headers={"Authorization": f"Bearer {token}"})
+        assert person.status_code == 403 and person.json()["kind"] == "forbidden"
+        assert "counts" not in person.text
+        data = await client.get("/api/data/health", headers={"Authorization": f"Bearer {admin}"})
         assert data.status_code == 200
         assert data.json()["errors"] == []
     await dispose_engine()
