@@ -398,14 +398,25 @@ async def discover_model(session: Any, endpoint: str) -> str:
     import aiohttp
 
     url = endpoint.rstrip("/").removesuffix("/v1") + "/v1/models"
+    not_openai = (
+        f"{endpoint} answered, but it is not an OpenAI-compatible streaming server ({url} {{what}}): "
+        "point at the base URL of a vLLM or other OpenAI-compatible server"
+    )
     try:
         async with session.get(url) as resp:
             if resp.status != 200:
                 raise LoadTargetUnreachableError(f"{url} answered HTTP {resp.status}; pass --model")
-            data = await resp.json()
+            try:
+                data = await resp.json()
+            except (aiohttp.ContentTypeError, ValueError) as e:
+                # Something serves this address (a web page, another app), just not a model server.
+                kind = resp.headers.get("content-type", "no content type").split(";")[0]
+                raise LoadTestError(not_openai.format(what=f"returned {kind}, not a JSON model list")) from e
     except aiohttp.ClientError as e:
         raise LoadTargetUnreachableError(f"cannot reach {url}: {e}") from e
-    models = [m.get("id") for m in data.get("data", []) if m.get("id")]
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise LoadTestError(not_openai.format(what="returned JSON without a 'data' list of models"))
+    models = [m.get("id") for m in data["data"] if isinstance(m, dict) and m.get("id")]
     if not models:
         raise LoadTestError(f"{url} lists no model; pass --model")
     return str(models[0])
