@@ -222,16 +222,57 @@ def state_history(d: DeploymentDetail) -> str:
     return " → ".join(steps) or "no events"
 
 
+def _predicted_cell(c: Any | None) -> str:
+    """A prediction with how far the observation is from it; no percentage when it was not compared."""
+    if c is None or c.predicted is None:
+        return "—"
+    return _num(c.predicted) + ("" if c.error_pct is None else f" ({c.error_pct:+.0f}%)")
+
+
 def comparison_table(obs: Any, *, only: frozenset[str] | None = None) -> list[str]:
-    rows = [c for c in getattr(obs, "predicted_vs_observed", None) or [] if only is None or c.metric in only]
-    if not rows:
+    """Observed beside two predictions: as planned (the plan's traffic) and at the load actually served
+    (the performance model re-run at the observed rate and lengths). A percentage is observed against that
+    prediction; the as-planned one has none when the traffic was idle or far from the plan."""
+    planned = {c.metric: c for c in getattr(obs, "predicted_vs_observed", None) or []}
+    at_load = {c.metric: c for c in getattr(obs, "predicted_at_observed_load", None) or []}
+    metrics = [m for m in [*planned, *(m for m in at_load if m not in planned)] if only is None or m in only]
+    if not metrics:
         return []
-    lines = ["| Metric | Predicted | Observed | Error |", "|---|---|---|---|"]
-    for c in rows:
-        err = "—" if c.error_pct is None else f"{c.error_pct:+.0f}%"
-        label = c.metric.replace("_ms", "").replace("_", " ").replace(".", " ")
-        lines.append(f"| {label} | {_num(c.predicted)} | {_num(c.observed)} | {err} |")
+    lines = [
+        "| Metric | Observed | Predicted as planned | Predicted at observed load |",
+        "|---|---|---|---|",
+    ]
+    for metric in metrics:
+        p, a = planned.get(metric), at_load.get(metric)
+        observed = (p or a).observed
+        label = metric.replace("_ms", "").replace("_", " ").replace(".", " ")
+        lines.append(f"| {label} | {_num(observed)} | {_predicted_cell(p)} | {_predicted_cell(a)} |")
     return lines
+
+
+def comparison_notes(obs: Any) -> list[str]:
+    """What the two prediction columns mean for this window, in words."""
+    notes = ["Milliseconds; a percentage is the observed value against that prediction (+ is slower)."]
+    planned = getattr(obs, "predicted_vs_observed", None) or []
+    if any(c.observed is not None and c.predicted for c in planned) and all(
+        c.error_pct is None for c in planned
+    ):
+        notes.append(
+            "The traffic served was idle or far from the planned load, so the as-planned figures are shown "
+            "but not compared; the prediction at the observed load is the fair comparison."
+        )
+    load = getattr(obs, "observed_load", None)
+    if load is not None and getattr(obs, "predicted_at_observed_load", None):
+        notes.append(
+            f"Observed load per replica: {load.requests_per_s:.2f} req/s, {load.input_tokens:,.0f} tokens in "
+            f"/ {load.output_tokens:,.0f} out per request."
+        )
+    elif planned:
+        notes.append(
+            "Predicted at observed load: none for this window (no traffic served, or the configuration "
+            "does not fit at that load)."
+        )
+    return notes
 
 
 def _num(v: float | None) -> str:
@@ -262,6 +303,8 @@ def observation_lines(obs: Any, *, full: bool = True) -> list[str]:
     table = comparison_table(obs, only=None if full else KEY_METRICS)
     if table:
         lines += ["", "**Predicted vs observed**", "", *table, ""]
+        if full:
+            lines += [f"- {n}" for n in comparison_notes(obs)]
     for a in obs.advice:
         icon = {"info": "💡", "warning": "⚠️", "critical": "🚨"}.get(a.severity, "💡")
         lines.append(f"- {icon} Advice: {a.message}")

@@ -237,6 +237,7 @@ async def on_description(state: ChatState, text: str) -> None:
         step.output = "\n".join(lines)
     state.input_text = text
     state.intent = understood.intent.model_dump(mode="json")
+    state.unused_numbers = list(understood.unused_numbers)
     if understood.questions:
         await ask(state, understood.questions[0])
         return
@@ -283,7 +284,7 @@ async def specify_and_plan(state: ChatState, intent: DeploymentIntent, unknown: 
     flags = views.plausibility_flags(spec)
     state.stage = "confirming" if flags else "planned"
     await put_state(state)
-    await say(views.spec_card(spec)).send()
+    await say(views.spec_card(spec, unused_numbers=state.unused_numbers)).send()
     await send_settings(spec)
     if flags:
         await ask_to_confirm(flags)

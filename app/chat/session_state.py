@@ -25,6 +25,9 @@ class ChatState(BaseModel):
     asked: list[str] = Field(default_factory=list, description="Keys of clarifying questions already asked")
     pending_question: dict[str, Any] | None = Field(default=None, description="A ClarifyingQuestion")
     unknown_fields: list[str] = Field(default_factory=list, description="Fields answered 'I don't know'")
+    unused_numbers: list[float] = Field(
+        default_factory=list, description="Numbers in the description no field took (shown on the card)"
+    )
     spec: dict[str, Any] | None = Field(default=None, description="The current Specification")
     recommendation_id: str | None = None
     scenario_ids: list[int] = Field(default_factory=list, description="Scenarios saved in this thread")

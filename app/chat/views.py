@@ -12,6 +12,7 @@ Layout rules (a person should read a stage at a glance, on a laptop or a phone):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.chat.labels import (
@@ -120,8 +121,11 @@ def _spec_cell(spec: Specification, name: str) -> tuple[str, str] | None:
     return field_label(name), format_value(name, value) + _mark(spec, name)
 
 
-def spec_card(spec: Specification, *, title: str = "Deployment specification") -> str:
-    """The specification as a compact two-column card; every value is marked stated, default or edited."""
+def spec_card(
+    spec: Specification, *, title: str = "Deployment specification", unused_numbers: Sequence[float] = ()
+) -> str:
+    """The specification as a compact two-column card; every value is marked stated, default or edited.
+    Numbers in the description that no field took are listed, so none is dropped silently."""
     left = [c for c in (_spec_cell(spec, n) for n in WORKLOAD_FIELDS) if c]
     right = [c for c in (_spec_cell(spec, n) for n in LIMIT_FIELDS) if c]
     rows = max(len(left), len(right))
@@ -135,6 +139,12 @@ def spec_card(spec: Specification, *, title: str = "Deployment specification") -
         assumed = not any(spec.origins.get(f) in ("stated", "edited") for f in LOAD_FIELDS)
         label = "Traffic reading, assumed (not stated)" if assumed else "Traffic reading"
         lines += ["", f"**{label}:** {spec.qps_derivation.explanation}"]
+    if unused_numbers:
+        shown = ", ".join(f"{n:,g}" for n in unused_numbers)
+        lines += [
+            "",
+            f"**Numbers not used:** {shown}. If one of them matters, say what it is, or edit it with ⚙.",
+        ]
     lines += [
         "",
         "Change a value with ⚙ next to the message box, or say it: *“tighten TTFT to 150 ms”*, "

@@ -35,6 +35,7 @@ class Understanding:
     extracted_by: str
     warnings: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    unused_numbers: list[float] = field(default_factory=list)  # typed numbers no field took
 
 
 def check_text(text: str, what: str = "text") -> str:
@@ -55,7 +56,14 @@ def _extract(text: str, already_asked: frozenset[str], examples: ExampleIndex) -
         shown = ", ".join(f"{n:g}" for n in extraction.unused_numbers[:8])
         warnings.append(f"numbers I did not use: {shown}; edit the specification if one of them matters")
     questions = clarifying_questions(intent, already_asked=already_asked, uncertain=extraction.uncertain)
-    return Understanding(intent, questions, path, warnings, (time.perf_counter() - started) * 1000)
+    return Understanding(
+        intent,
+        questions,
+        path,
+        warnings,
+        (time.perf_counter() - started) * 1000,
+        unused_numbers=list(extraction.unused_numbers),
+    )
 
 
 async def examples(ctx: Context | None = None) -> ExampleIndex:

@@ -282,11 +282,14 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
     new_chat(
         page,
         url,
-        "Summarize 5000 documents an hour on our own 4 A100-80GB at the lowest cost, power costs $0.12/kWh",
+        "Summarize 5000 documents an hour on our own 4 A100-80GB at the lowest cost, power costs $0.12/kWh, "
+        "contracts of 30 pages",
         "Deployment specification",
     )
     card = page.locator("table").first.inner_text()
     assert "GPUs owned" in card and "4× A100" in card, card
+    # A number no field took is on the card, never dropped silently.
+    assert "Numbers not used: 30." in step_text(page, "Deployment specification")
     page.locator("h3", has_text=re.compile("recommended option|Nothing meets")).first.wait_for()
     shot(page, "09-owned-gpus")
 
@@ -441,6 +444,10 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
             plots.nth(plots_before).scroll_into_view_if_needed()
         body = page.inner_text("body")  # type: ignore[attr-defined]
         assert "Targets: TTFT p90" in body and "Health:" in body
+        monitor = step_text(page, f"Monitoring {name}")
+        if "Predicted vs observed" in monitor:  # samples arrived: both predictions, labelled
+            assert "Predicted as planned" in monitor and "Predicted at observed load" in monitor, monitor
+            assert "Observed load per replica" in monitor or "none for this window" in monitor, monitor
         shot(page, "15-monitoring")
 
         # --- reload: "my deployments" is rebuilt from Postgres ---

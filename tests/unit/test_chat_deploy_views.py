@@ -18,6 +18,7 @@ from app.observe.advice import Advice
 from app.observe.metrics import Percentiles, WindowStats
 from app.observe.service import Observation, SeriesPoint
 from app.observe.slo import Comparison, Health
+from app.perf.observed import ObservedLoad
 
 pytestmark = pytest.mark.unit
 
@@ -156,7 +157,7 @@ def test_deployment_card_has_spec_prediction_history_smoke_and_observed() -> Non
     assert "Prediction: meta-llama/Llama-3.2-3B-Instruct on 2× B200" in card and "$6,869/month" in card
     assert "planned → " in card and "validating" in card
     assert "Smoke test ok: TTFT 12 ms, ITL 4.5 ms" in card
-    assert "| ttft p90 | 3.0 | 8.0 | +167% |" in card
+    assert "| ttft p90 | 8.0 | 3.0 (+167%) | — |" in card
     assert "Advice: 1 replica would do" in card
     deleted = dv.deployment_card(Watched(_detail("deleted"), None, {}, None))
     assert "not running" in deleted and "Health" not in deleted
@@ -187,6 +188,35 @@ def test_monitoring_plot_has_observed_lines_targets_and_predictions() -> None:
     assert "Targets: TTFT p90 ≤ 210 ms" in card and "Predicted vs observed" in card
     assert "GPU utilisation: unavailable (no DCGM exporter" in card
     assert "KV cache" in card and "average batch" in card and "queue" in card
+
+
+def test_monitoring_shows_prediction_at_observed_load_beside_as_planned() -> None:
+    load = ObservedLoad(requests_per_s=0.25, input_tokens=20, output_tokens=80)
+    at_load = [Comparison(metric="ttft_ms.p90", predicted=6.0, observed=8.0, error_pct=33.3)]
+    obs = _observation().model_copy(update={"observed_load": load, "predicted_at_observed_load": at_load})
+    card = dv.monitoring_card(Watched(_detail(), None, {}, obs))
+    assert "| Metric | Observed | Predicted as planned | Predicted at observed load |" in card
+    assert "| ttft p90 | 8.0 | 3.0 (+167%) | 6.0 (+33%) |" in card
+    assert "Observed load per replica: 0.25 req/s, 20 tokens in / 80 out per request." in card
+    assert "not compared" not in card
+
+    # Idle or far from the plan: the as-planned figure stands without a percentage, and says why.
+    far = obs.model_copy(
+        update={
+            "predicted_vs_observed": [
+                Comparison(metric="ttft_ms.p90", predicted=3.0, observed=8.0, error_pct=None)
+            ]
+        }
+    )
+    card = dv.monitoring_card(Watched(_detail(), None, {}, far))
+    assert "| ttft p90 | 8.0 | 3.0 | 6.0 (+33%) |" in card
+    assert "+167%" not in card and "far from the planned load" in card and "not compared" in card
+
+    # Nothing served: no prediction at the observed load, said in words.
+    idle = far.model_copy(update={"observed_load": None, "predicted_at_observed_load": []})
+    card = dv.monitoring_card(Watched(_detail(), None, {}, idle))
+    assert "| ttft p90 | 8.0 | 3.0 | — |" in card and "%)" not in card
+    assert "Predicted at observed load: none for this window" in card
 
 
 def test_monitoring_shows_serving_state_and_actual_against_predicted_cost() -> None:

@@ -51,6 +51,12 @@ def test_spec_card_is_compact_and_tells_stated_defaults_and_edits_apart(spec: Sp
     assert "0.6666" not in card
 
 
+def test_spec_card_lists_the_numbers_no_field_took(spec: Specification) -> None:
+    card = views.spec_card(spec, unused_numbers=[30.0, 4096.0, 0.5])
+    assert "**Numbers not used:** 30, 4,096, 0.5." in card
+    assert "Numbers not used" not in views.spec_card(spec)
+
+
 def test_spec_card_shows_owned_gpus_and_plain_words() -> None:
     intent = extract("Questions over our documents for 40 people on our own 8 H100s").intent
     spec = apply_template(intent, template_for_task(intent.task_type or "rag_qa"))
