@@ -20,8 +20,8 @@ def _bad(message: str) -> dict[str, Any]:
     return {CONVERSION_ERROR: message}
 
 
-def _models(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    from seed.curate_models import build_model_row
+def _models(path: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    from seed.curate_models import attach_quality_scores, build_model_row
 
     rows = []
     for record in doc["models"]:
@@ -33,6 +33,11 @@ def _models(doc: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(row)
         except (KeyError, ValueError, TypeError) as e:
             rows.append(_bad(f"cannot convert {record.get('hf_id')}: {e}"))
+    # The published scores live in their own file beside the catalog; the bundled seed carries them on each
+    # model row, so a direct load attaches them the same way (when the file is there).
+    scores = path.with_name("quality_scores.json")
+    if scores.is_file():
+        attach_quality_scores([r for r in rows if CONVERSION_ERROR not in r], json.loads(scores.read_text()))
     return rows
 
 
@@ -100,7 +105,7 @@ def convert_sections(path: Path, doc: dict[str, Any]) -> dict[SeedKind, tuple[st
     if isinstance(doc.get("benchmarks"), list):
         found["benchmarks"] = ("benchmarks", _benchmarks(doc, "benchmarks"))
     if isinstance(doc.get("models"), list):
-        found["models"] = ("models", _models(doc))
+        found["models"] = ("models", _models(path, doc))
     if isinstance(doc.get("prices"), list):
         found["prices"] = ("prices", _prices(doc))
     if isinstance(doc.get("gpus"), list):

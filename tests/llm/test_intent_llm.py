@@ -116,7 +116,7 @@ def test_llm_output_passes_through_the_merge(llm_server: str) -> None:
     proposed = llm_intent(TEXT, base_url=llm_server, model="gemma", timeout_s=300, max_retries=2)
     merged = merge_intents(rules, proposed, TEXT)
     # Whatever the small model said, the person's own numbers and words stand.
-    assert merged.concurrent_users == 1000
+    assert merged.total_users == 1000
     assert merged.task_type == "chatbot" and merged.priority == "latency"
     for value in (merged.expected_qps, merged.target_ttft_p90_ms, merged.budget):
         assert value is None
@@ -125,7 +125,7 @@ def test_llm_output_passes_through_the_merge(llm_server: str) -> None:
 def test_extract_with_llm_reports_its_path(llm_server: str) -> None:
     intent, path = extract_with_llm(TEXT, base_url=llm_server, model="gemma", timeout_s=300, max_retries=2)
     assert path in ("llm+rules", "rules (llm failed)")
-    assert intent.concurrent_users == 1000
+    assert intent.total_users == 1000
 
 
 def test_unreachable_endpoint_falls_back_to_rules_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
@@ -139,7 +139,7 @@ def test_unreachable_endpoint_falls_back_to_rules_and_says_so(caplog: pytest.Log
             max_retries=0,
         )
     assert path == "rules (llm failed)"
-    assert intent.concurrent_users == 300
+    assert intent.total_users == 300
     assert any("offline extractor" in r.getMessage() for r in caplog.records)
 
 
