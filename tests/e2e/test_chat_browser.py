@@ -14,7 +14,6 @@ delete it after a confirmation (the first answer "No" keeps it). Screenshots of 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from chat_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, Account, chat_server, create_accounts
 
@@ -351,13 +351,11 @@ def _pids(detail: dict[str, object]) -> list[int]:
 
 
 def _alive(pid: int) -> bool:
+    """Still running: a zombie has exited (its parent, the chat server, reaps it in its own time)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def test_chat_stage_4_deploy_test_monitor_and_isolation(
