@@ -16,7 +16,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -35,7 +34,7 @@ from app.errors import (
 )
 from app.http_limits import RequestLimits
 from app.services import knowledge
-from db.session import DatabaseUnavailableError, as_unavailable, dispose_engine, get_engine
+from db.session import DatabaseUnavailableError, as_unavailable, check_database, dispose_engine, get_engine
 
 if TYPE_CHECKING:
     from app.observe.background import Observer
@@ -82,11 +81,9 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     @api.get("/api/health")
     async def health() -> JSONResponse:
-        """Liveness, plus whether the database answers."""
+        """Liveness, plus whether the database answers (on the check's own connection, within a timeout)."""
         try:
-            engine = await get_engine()
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await check_database()
             db: dict[str, object] = {"ok": True}
         except Exception as e:  # any failure to reach the database is reported, not raised
             db = {"ok": False, "error": str(e).splitlines()[0][:300]}

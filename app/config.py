@@ -112,6 +112,21 @@ class Settings(BaseSettings):
         le=500,
         description="Database connections kept open: at least cpu_workers + cpu_queue, plus other routes.",
     )
+    health_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long `/api/health` waits for the database (its own connection) before a 503.",
+    )
+    gil_switch_interval_ms: float = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description=(
+            "How long a planner thread may keep Python's interpreter lock while the event loop waits for it "
+            "(CPython's default is 5 ms: up to that wait after each socket call while planning runs)."
+        ),
+    )
     db_pool_timeout_s: float = Field(
         default=10.0, gt=0, le=300, description="How long a request waits for a free connection (then 503)."
     )

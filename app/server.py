@@ -17,9 +17,11 @@ import logging
 import secrets
 import signal
 import socket
+import sys
 from types import FrameType
 from typing import Any
 
+from app.config import get_settings
 from app.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -137,6 +139,10 @@ def serve(host: str, port: int) -> None:
     # SIGTERM ends like Ctrl-C (uvicorn re-raises the signal it caught to this handler after shutting down),
     # so the report below is printed in both cases, whenever the signal comes.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Planning runs on worker threads in pure Python. After every socket call the event loop must take the
+    # interpreter lock back from a planner thread, which CPython hands over only every switch interval: at
+    # the default 5 ms, a request needing a few round trips waits tens of ms per step while planning runs.
+    sys.setswitchinterval(get_settings().gil_switch_interval_ms / 1000)
     try:
         server = uvicorn.Server(
             uvicorn.Config(

@@ -93,15 +93,17 @@ def resolve_url(settings: Settings | None = None) -> str:
     return ensure_running(settings.pg_dir)
 
 
-def make_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
+def _connect_args(url: str) -> tuple[str, dict[str, object]]:
     # asyncpg cannot take a unix socket as `host=` query parameter through SQLAlchemy's URL parsing on its
     # own, so pass it through connect_args.
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    connect_args: dict[str, object] = {}
+    query = parse_qs(urlsplit(url).query)
     if "host" in query:
-        connect_args["host"] = query["host"][0]
-        url = url.split("?", 1)[0]
+        return url.split("?", 1)[0], {"host": query["host"][0]}
+    return url, {}
+
+
+def make_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
+    url, connect_args = _connect_args(url)
     settings = settings or get_settings()
     # Sized for the worker pool (every admitted planning request holds one connection) plus the other
     # routes; a request that still finds none waits pool_timeout and then gets a 503, never a 500.
@@ -115,14 +117,34 @@ def make_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
     )
 
 
+def make_health_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
+    """One connection of its own for `/api/health`: a check that waits behind busy request connections
+    (pool timeout, pre-ping, reset on return: three round trips) says nothing about the database and is
+    slow exactly under load. Autocommit and no pre-ping make a check one round trip; a broken connection is
+    invalidated by the failing check and replaced by the next one."""
+    url, connect_args = _connect_args(url)
+    settings = settings or get_settings()
+    connect_args = {**connect_args, "timeout": settings.health_timeout_s}
+    return create_async_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=settings.health_timeout_s,
+        pool_reset_on_return=None,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
 _engine: AsyncEngine | None = None
+_health_engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _lock = asyncio.Lock()
 
 
 async def get_engine(*, prepare: bool = True) -> AsyncEngine:
     """The process-wide engine. With ``prepare``, the schema is migrated and seeded on first use."""
-    global _engine, _sessionmaker
+    global _engine, _health_engine, _sessionmaker
     async with _lock:
         if _engine is None:
             settings = get_settings()
@@ -150,15 +172,31 @@ async def get_engine(*, prepare: bool = True) -> AsyncEngine:
                         "bundled files in seed/data to see which rows are refused."
                     ) from e
             _engine = engine
+            _health_engine = make_health_engine(url, settings)
             _sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         return _engine
 
 
+async def check_database() -> None:
+    """Raise unless the database answers ``SELECT 1`` within the health timeout, on the health check's own
+    connection (see :func:`make_health_engine`)."""
+    await get_engine()
+    assert _health_engine is not None
+    timeout_s = get_settings().health_timeout_s
+    try:
+        async with asyncio.timeout(timeout_s), _health_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except TimeoutError as e:
+        raise DatabaseUnavailableError(f"the database did not answer within {timeout_s:g} s. {_CHECK}") from e
+
+
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker
+    global _engine, _health_engine, _sessionmaker
     if _engine is not None:
         await _engine.dispose()
-    _engine, _sessionmaker = None, None
+    if _health_engine is not None:
+        await _health_engine.dispose()
+    _engine, _health_engine, _sessionmaker = None, None, None
 
 
 def describe_url(url: str) -> str:

@@ -70,7 +70,9 @@ async def fetch_snapshot(client: httpx.AsyncClient, endpoint: str, *, timeout_s:
     if resp.status_code != 200:
         raise ScrapeError(f"{url} answered HTTP {resp.status_code}")
     try:
-        return parse_metrics(resp.text, time.time())
+        # Off the event loop: a vLLM exposition is hundreds of lines of pure-Python parsing, and the server
+        # scrapes every live deployment each interval; inline, each parse delays every other request.
+        return await asyncio.to_thread(parse_metrics, resp.text, time.time())
     except MetricsParseError as e:
         raise ScrapeError(f"{url}: {e}") from e
 
