@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         description="Database connections kept open: at least cpu_workers + cpu_queue, plus other routes.",
     )
     health_timeout_s: float = Field(
-        default=2.0,
+        default=5.0,
         gt=0,
         le=60,
         description="How long `/api/health` waits for the database (its own connection) before a 503.",
