@@ -21,7 +21,6 @@ import sys
 from types import FrameType
 from typing import Any
 
-from app.config import get_settings
 from app.errors import Conflict
 
 logger = logging.getLogger(__name__)
