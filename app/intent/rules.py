@@ -493,7 +493,7 @@ def _deployment(t: str, b: Builder) -> None:
         if fast_search(r"(?:not|no|without|off|leave|leaving|avoid)\s+(?:on\s+|using\s+)?$", before[-15:]):
             continue
         if (
-            _PROVIDER_LIST_AFTER.match(t, m.end())
+            _PROVIDER_LIST_AFTER.match(t[m.end() : m.end() + 40])
             or fast_search(_PROVIDER_LIST_BEFORE, before)
             or fast_search(_PROVIDER_EXAMPLE, before)
         ):
@@ -620,7 +620,7 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "code_completion",
-        r"auto[- ]?complet\w*|code complet\w*|tab[- ]complet\w*|inline (?:code )?(?:suggestions|"
+        r"auto[- ]?complet\w*|code[- ]complet\w*|tab[- ]complet\w*|inline (?:code )?(?:suggestions|"
         r"completions)|copilot|fill[- ]in[- ]the[- ]middle|\bfim\b|complet\w* in (?:the|our|their) "
         r"(?:ide|editor)|(?:ide|editor) (?:plugin|extension|integration)|as (?:they|you|devs|"
         r"developers|people|engineers) type|next[- ]line suggestions|in (?:our|the) (?:ide|editor)",
@@ -680,7 +680,7 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
 _BATCH_WORK = (
     r"classif\w*|\btag(?:s|ging)?\b|\blabel(?:l)?ing\b|extract\w*|\betl\b|sentiment|scor(?:e|es|ing)\b|"
     r"categori[sz]\w*|moderat\w*|dedup\w*|\bocr\b|structured (?:json|data)|pull\w* (?:\w+ ){0,3}out of|"
-    r"batch (?:job|processing|pipeline|inference|run)s?|bulk (?:job|processing|inference)|"
+    r"batch (?:job|processing|pipeline|inference|run|workload)s?|bulk (?:job|processing|inference)|"
     r"offline (?:job|processing|pipeline|inference|batch)|\bin batch\b"
 )
 
