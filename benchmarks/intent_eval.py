@@ -38,27 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.intent.examples import bundled_index
 from app.intent.extractor import extract
 from app.intent.rules import extract as extract_rules
+from app.intent.rules import is_typed_as
 from app.intent.vocabulary import default_vocabulary, same_subject
 from seed.intent_examples import split_of
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "intent_labelled.jsonl"
 UNSCORED = {"use_case_description"}
-# A typed number and a field value relate by one of these factors (s->ms, per minute/hour/day -> per s,
-# cents -> dollars, years -> months, thousands of tokens, per day -> per month).
-_FACTORS = (
-    1.0,
-    1000.0,
-    0.001,
-    1 / 60,
-    1 / 3600,
-    1 / 86400,
-    1 / 2_592_000,
-    60_000.0,
-    0.01,
-    12.0,
-    30.0,
-    1 / 12,
-)
 
 
 def flatten(data: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +88,7 @@ def unused_by_value(numbers: list[float], got: dict[str, Any]) -> list[float]:
 
     def used(n: float) -> bool:
         for v in values:
-            if any(math.isclose(v, n * f, rel_tol=0.01) for f in _FACTORS):
+            if is_typed_as(v, n):
                 return True
             if n > 0 and math.isclose(v, 1000.0 / n, rel_tol=0.01):
                 return True

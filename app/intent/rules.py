@@ -869,22 +869,17 @@ def numbers_in(text: str) -> list[float]:
     return out
 
 
-# A typed number and a field's value relate by one of these factors (s -> ms, per minute/hour/day -> per
-# second, cents -> dollars, years -> months, per year/day -> per month).
-_FACTORS = (
-    1.0,
-    1000.0,
-    0.001,
-    1 / 60,
-    1 / 3600,
-    1 / 86400,
-    1 / 2_592_000,
-    60_000.0,
-    0.01,
-    12.0,
-    1 / 12,
-    30.0,
-)
+# A typed number and a field's value relate by one of these factors (s -> ms, per minute/hour/day/month ->
+# per second, cents -> dollars, years -> months, per year/day -> per month, a fraction -> percent).
+UNIT_FACTORS = (1.0, 1000.0, 0.001, 1 / 60, 1 / 3600, 1 / 86400, 1 / 2_592_000, 60_000.0, 0.01, 12.0, 1 / 12, 30.0, 100.0)
+
+
+def is_typed_as(value: float, typed: float) -> bool:
+    """Whether a field's ``value`` is the number ``typed`` in the text, after one unit conversion (or tokens per
+    second read as milliseconds per token). The one rule the extractor, the LLM merge and the eval share."""
+    if any(math.isclose(value, typed * f, rel_tol=0.01, abs_tol=1e-9) for f in UNIT_FACTORS):
+        return True
+    return typed > 0 and math.isclose(value, 1000.0 / typed, rel_tol=0.01)
 
 
 def unused_numbers(numbers: list[float], sources: list[str], intent: DeploymentIntent) -> list[float]:
@@ -900,9 +895,7 @@ def unused_numbers(numbers: list[float], sources: list[str], intent: DeploymentI
         values.append(value)
 
     def taken(n: float) -> bool:
-        return any(math.isclose(v, n * f, rel_tol=0.01) for v in values for f in _FACTORS) or any(
-            n > 0 and math.isclose(v, 1000.0 / n, rel_tol=0.01) for v in values
-        )
+        return any(is_typed_as(v, n) for v in values)
 
     return [n for n in left if not taken(n)]
 
