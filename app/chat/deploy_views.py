@@ -244,7 +244,7 @@ def comparison_table(obs: Any, *, only: frozenset[str] | None = None) -> list[st
     ]
     for metric in metrics:
         p, a = planned.get(metric), at_load.get(metric)
-        observed = (p or a).observed
+        observed = (p if p is not None else at_load[metric]).observed  # each metric is in one of the two
         label = metric.replace("_ms", "").replace("_", " ").replace(".", " ")
         lines.append(f"| {label} | {_num(observed)} | {_predicted_cell(p)} | {_predicted_cell(a)} |")
     return lines
