@@ -10,17 +10,24 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
-from app.cli_support import CliError, echo_json, fail, run_async
+from app.cli_support import (
+    CliError,
+    cli_principal,
+    echo_json,
+    fail,
+    run_as_cli_user,
+    run_async,
+    set_acting_user,
+)
 
 if TYPE_CHECKING:
-    from app.services.context import Context
+    pass
 
 T = TypeVar("T")
 
@@ -46,7 +53,16 @@ app.add_typer(token_app, name="token")
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail to stderr.")] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            envvar="PREFLIGHT_USER",
+            help="Act as this Preflight user in every command (default: the local operator, an admin).",
+        ),
+    ] = None,
 ) -> None:
+    set_acting_user(user)
     level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
@@ -246,6 +262,8 @@ def user_add(
     async def go() -> str:
         from db.session import session_scope
 
+        if not (await cli_principal()).is_admin:
+            raise CliError("only an administrator can add people (drop --user / PREFLIGHT_USER)", 1)
         async with session_scope() as session:
             try:
                 _, token = await create_user(name, password, admin=admin, session=session)
@@ -258,19 +276,6 @@ def user_add(
     typer.echo(f"API token (shown once): {token}")
 
 
-def _as_operator(fn: Callable[[Context], Awaitable[T]]) -> T:
-    """Run a people operation as the operator on this server (`system`, an administrator)."""
-
-    async def go() -> T:
-        from app.auth import Principal
-        from app.services.context import unit_of_work
-
-        async with unit_of_work(Principal.system()) as ctx:
-            return await fn(ctx)
-
-    return run_async(go)
-
-
 def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "-"
 
@@ -280,7 +285,7 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     """Everyone who can sign in (or could, before being disabled), with their active token count."""
     from app.services import people
 
-    users = _as_operator(people.list_users)
+    users = run_as_cli_user(people.list_users)
     if as_json:
         echo_json([u.model_dump(mode="json") for u in users])
         return
@@ -294,7 +299,7 @@ def user_disable(name: Annotated[str, typer.Argument(help="Sign-in name.")]) -> 
     """Stop a person signing in and refuse their API tokens. Nothing is deleted (`user enable` undoes it)."""
     from app.services import people
 
-    _as_operator(lambda ctx: people.set_disabled(name, True, ctx))
+    run_as_cli_user(lambda ctx: people.set_disabled(name, True, ctx))
     typer.echo(f"disabled {name}: sign-in and API tokens are refused")
 
 
@@ -303,7 +308,7 @@ def user_enable(name: Annotated[str, typer.Argument(help="Sign-in name.")]) -> N
     """Let a disabled person sign in again (tokens that are not revoked or expired work again)."""
     from app.services import people
 
-    _as_operator(lambda ctx: people.set_disabled(name, False, ctx))
+    run_as_cli_user(lambda ctx: people.set_disabled(name, False, ctx))
     typer.echo(f"enabled {name}")
 
 
@@ -317,7 +322,7 @@ def user_remove(
 
     if not yes:
         typer.confirm(f"Remove {name} and their API tokens?", abort=True)
-    _as_operator(lambda ctx: people.remove_user(name, ctx))
+    run_as_cli_user(lambda ctx: people.remove_user(name, ctx))
     typer.echo(f"removed {name}")
 
 
@@ -329,7 +334,7 @@ def token_list(
     """API tokens (never their secrets): id, owner, name, state, last use, expiry."""
     from app.services import people
 
-    tokens = _as_operator(lambda ctx: people.list_tokens(ctx, user=user))
+    tokens = run_as_cli_user(lambda ctx: people.list_tokens(ctx, user=user))
     if as_json:
         echo_json([t.model_dump(mode="json") for t in tokens])
         return
@@ -352,7 +357,7 @@ def token_create(
     from app.services import people
 
     # Built inside the run, so a value out of bounds is a usage error (exit 2), not a traceback.
-    issued = _as_operator(
+    issued = run_as_cli_user(
         lambda ctx: people.create_token(
             people.CreateTokenRequest(name=name, expires_in_days=expires_in_days), ctx, user=user
         )
@@ -366,7 +371,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id (`prefli
     """Revoke a token: from now on it is refused with 401."""
     from app.services import people
 
-    view = _as_operator(lambda ctx: people.revoke_token(token_id, ctx))
+    view = run_as_cli_user(lambda ctx: people.revoke_token(token_id, ctx))
     typer.echo(f"revoked token {view.id} ({view.name}) of {view.user}")
 
 
@@ -380,7 +385,7 @@ def data_health_cmd(
     """Check the knowledge base: errors (exit 1) and warnings (exit 0)."""
     from app.services import knowledge
 
-    report = _as_operator(knowledge.health_report)
+    report = run_as_cli_user(knowledge.health_report)
     if as_json:
         echo_json(report.model_dump())
     else:

@@ -9,12 +9,61 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+if TYPE_CHECKING:
+    from app.auth import Principal
+    from app.services.context import Context
+
 T = TypeVar("T")
+
+# The person every command acts as: the root option `preflight --user NAME` (or PREFLIGHT_USER); None: the
+# local operator (`system`, an administrator). Set once per process by the root callback.
+_acting_user: str | None = None
+
+
+def set_acting_user(name: str | None) -> None:
+    global _acting_user
+    _acting_user = name or None
+
+
+async def cli_principal(user: str | None = None) -> Principal:
+    """The one way a command gets its principal: ``user`` (a command's own ``--user``), else the root
+    ``--user`` / PREFLIGHT_USER, else the operator. Acting for a person goes through
+    :func:`app.services.people.act_as`, so the services then enforce that person's ownership and limits."""
+    from app.auth import Principal
+    from app.services import people
+    from app.services.context import unit_of_work
+
+    name = user or _acting_user
+    if name is None:
+        return Principal.system()
+    async with unit_of_work(Principal.system()) as ctx:
+        return await people.act_as(name, ctx)
+
+
+@asynccontextmanager
+async def cli_context(user: str | None = None) -> AsyncIterator[Context]:
+    """A unit of work for the command's principal (see :func:`cli_principal`)."""
+    from app.services.context import unit_of_work
+
+    principal = await cli_principal(user)
+    async with unit_of_work(principal) as ctx:
+        yield ctx
+
+
+def run_as_cli_user(fn: Callable[[Context], Awaitable[T]], **run_options: Any) -> T:
+    """Run one service call in :func:`cli_context`, with :func:`run_async`'s error handling."""
+
+    async def go() -> T:
+        async with cli_context() as ctx:
+            return await fn(ctx)
+
+    return run_async(go, **run_options)
 
 
 class CliError(Exception):

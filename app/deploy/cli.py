@@ -64,14 +64,10 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _principal(user: str | None) -> Principal:
-    from app.auth import Principal
-    from app.services import people
-    from app.services.context import unit_of_work
+    """This command's ``--user``, else the root one (see :func:`app.cli_support.cli_principal`)."""
+    from app.cli_support import cli_principal
 
-    if user is None:
-        return Principal.system()
-    async with unit_of_work(Principal.system()) as ctx:
-        return await people.act_as(user, ctx)
+    return await cli_principal(user)
 
 
 async def _print_events(events: AsyncIterator[ProgressEvent], as_json: bool) -> bool:
@@ -344,10 +340,9 @@ def reconcile_command(
     """Resume (or cleanly fail) deployments left in flight by a Preflight process that stopped."""
 
     async def go() -> None:
-        from app.auth import Principal
         from app.services import deployments
 
-        results = await deployments.reconcile(Principal.system(), resume=not no_resume)
+        results = await deployments.reconcile(await _principal(None), resume=not no_resume)
         if as_json:
             typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
             return

@@ -211,16 +211,10 @@ def loadtest_command(
 
 
 def _as_operator(fn: Any) -> Any:
-    """Run a service function as the operator on this machine (`system`, an administrator)."""
-    from app.auth import Principal
-    from app.cli import run_async
-    from app.services.context import unit_of_work
+    """Run a service function as the command's principal (the operator unless `--user` / PREFLIGHT_USER)."""
+    from app.cli_support import run_as_cli_user
 
-    async def go() -> Any:
-        async with unit_of_work(Principal.system()) as ctx:
-            return await fn(ctx)
-
-    return run_async(go)
+    return run_as_cli_user(fn)
 
 
 def _load_deployment(ident: str) -> Any:

@@ -1,9 +1,9 @@
 """`preflight recommend` and `preflight scenario save|list|show|compare|replan|tighten`.
 
-Adapters over ``app.services`` (recommendations, scenarios), acting as the local operator. Exit codes by
-error kind: 0 when it planned (even if nothing met the constraints: `options` is then empty and `relax` says
-what to loosen); 2 for invalid input (a bad specification, unknown names); 1 not found or a name taken;
-3 when the database is unavailable.
+Adapters over ``app.services`` (recommendations, scenarios), acting as the command's principal
+(`preflight --user`). Exit codes by error kind: 0 when it planned (even if nothing met the constraints:
+`options` is then empty and `relax` says what to loosen); 2 for invalid input (a bad specification, unknown
+names); 1 not found or a name taken; 3 when the database is unavailable.
 """
 
 from __future__ import annotations
@@ -58,11 +58,10 @@ def read_spec_file(path: Path) -> dict[str, Any]:
 
 
 def _operator() -> Any:
-    """The CLI acts as the local operator (``system``, an administrator)."""
-    from app.auth import Principal
-    from app.services.context import unit_of_work
+    """The command's principal (the local operator unless `--user` / PREFLIGHT_USER names a person)."""
+    from app.cli_support import cli_context
 
-    return unit_of_work(Principal.system())
+    return cli_context()
 
 
 def recommend_command(

@@ -143,3 +143,51 @@ def test_server_path_options_are_for_administrators(cli_env: dict[str, str], tmp
         assert refused.returncode == 1, refused.stderr
         assert "only administrators" in refused.stderr and "Traceback" not in refused.stderr
     assert not out.exists()
+
+
+def test_every_command_acts_as_the_same_principal(cli_env: dict[str, str]) -> None:
+    """`--user` / PREFLIGHT_USER is applied by every command through the services (issue 14 probe 7: bob's
+    `observe show` read alice's deployment while `deployments show` refused; `scenario` ignored the user)."""
+    import json
+
+    env = {**cli_env, "PREFLIGHT_NEW_PASSWORD": "correct horse battery"}
+    for name in ("alice", "bob"):
+        assert run(["user", "add", name], env).returncode == 0
+    alice, bob = {**env, "PREFLIGHT_USER": "alice"}, {**env, "PREFLIGHT_USER": "bob"}
+    rec = run(["recommend", "a chatbot for 100 users", "--json", "--top", "1"], alice)
+    assert rec.returncode == 0, rec.stderr
+    rid = json.loads(rec.stdout)["recommendation_id"]
+    assert run(["scenario", "save", "mine", "--recommendation", rid], alice).returncode == 0
+    assert run(["scenario", "show", "mine"], alice).returncode == 0
+    theirs = run(["scenario", "show", "mine"], bob)
+    assert theirs.returncode == 1 and "Traceback" not in theirs.stderr
+    assert run(["--user", "bob", "scenario", "show", "mine"], env).returncode == 1
+    assert "mine" not in run(["scenario", "list"], bob).stdout
+    # A deployment of alice's (a row: nothing runs).
+    insert = (
+        "import asyncio\n"
+        "from sqlalchemy import select\n"
+        "from db import models as m\n"
+        "from db.session import session_scope\n"
+        "async def go():\n"
+        "    async with session_scope() as s:\n"
+        "        uid = (await s.execute(select(m.User.id).where(m.User.name == 'alice'))).scalar_one()\n"
+        "        d = m.Deployment(name='alice-dep', owner_id=uid, state='ready', target='local', plan={})\n"
+        "        s.add(d)\n"
+        "        await s.flush()\n"
+        "        print(d.id)\n"
+        "asyncio.run(go())\n"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", insert], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert made.returncode == 0, made.stderr
+    dep = made.stdout.strip().splitlines()[-1]
+    for args in (["deployments", "show", dep], ["observe", "show", dep]):
+        refused = run(args, bob)
+        assert refused.returncode == 1, (args, refused.stdout, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    # Administration is refused for a person, whichever command.
+    for args in (["user", "list"], ["data", "health"], ["user", "add", "mallory"]):
+        denied = run(args, bob)
+        assert denied.returncode == 1 and "administrator" in denied.stderr, (args, denied.stderr)
