@@ -63,12 +63,15 @@ DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def shot(page: object, name: str) -> None:
-    """The stage as a person sees it on a laptop (1440×900) and on a phone (390×844)."""
+def shot(page: object, name: str, focus: object | None = None) -> None:
+    """The stage as a person sees it on a laptop (1440×900) and on a phone (390×844); ``focus`` (a
+    locator) is scrolled into view again after each resize, which moves the page."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)  # type: ignore[attr-defined]
         page.wait_for_timeout(300)  # type: ignore[attr-defined]
+        if focus is not None:
+            focus.scroll_into_view_if_needed()  # type: ignore[attr-defined]
         page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=False)  # type: ignore[attr-defined]
     page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
 
@@ -446,6 +449,10 @@ def test_chat_stage_4_deploy_test_monitor_and_isolation(
         if "Predicted vs observed" in monitor:  # samples arrived: both predictions, labelled
             assert "Predicted as planned" in monitor and "Predicted at observed load" in monitor, monitor
             assert "Observed load per replica" in monitor or "none for this window" in monitor, monitor
+            table_head = page.get_by_text("Predicted vs observed", exact=True).last  # type: ignore[attr-defined]
+            shot(page, "15a-monitoring-predicted-vs-observed", focus=table_head)
+            if plots.count() > plots_before:
+                plots.nth(plots_before).scroll_into_view_if_needed()
         shot(page, "15-monitoring")
 
         # --- reload: "my deployments" is rebuilt from Postgres ---
