@@ -14,11 +14,14 @@ delete it after a confirmation (the first answer "No" keeps it). Screenshots of 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -149,6 +152,49 @@ def new_chat(page: object, url: str, first: str, reply: str) -> None:
     page.get_by_text(reply).first.wait_for()  # type: ignore[attr-defined]
     page.wait_for_url(re.compile(r"/thread/"))  # type: ignore[attr-defined]
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+
+
+def chat_cookie(url: str, who: Account) -> str:
+    """The chat's access-token cookie for ``who`` (Chainlit's sign-in)."""
+    login = httpx.post(f"{url}/login", data={"username": who.name, "password": who.password}, timeout=30)
+    login.raise_for_status()
+    return f"access_token={login.cookies['access_token']}"
+
+
+async def resume_over_websocket(url: str, cookie: str, thread_id: str) -> dict[str, Any]:
+    """Connect Chainlit's websocket with ``cookie`` asking to resume ``thread_id``, as the page does on an
+    in-app navigation; returns the resume error and the messages sent until the chat's first reply."""
+    import socketio
+
+    seen: dict[str, Any] = {"error": None, "messages": []}
+    replied = asyncio.Event()
+    client = socketio.AsyncClient(reconnection=False)
+
+    async def on_error(error: str) -> None:
+        seen["error"] = error
+
+    async def on_message(step: dict[str, Any]) -> None:
+        output = str(step.get("output") or "")
+        if output:  # a message can be announced empty and filled by an update
+            seen["messages"].append(output)
+            replied.set()
+
+    client.on("resume_thread_error", on_error)
+    client.on("new_message", on_message)
+    client.on("update_message", on_message)
+    await client.connect(
+        url,
+        socketio_path="/ws/socket.io",
+        transports=["websocket"],
+        headers={"Cookie": cookie},
+        auth={"sessionId": str(uuid.uuid4()), "clientType": "webapp", "userEnv": "{}", "threadId": thread_id},
+    )
+    try:
+        await client.emit("connection_successful")
+        await asyncio.wait_for(replied.wait(), timeout=TIMEOUT_MS / 1000)
+    finally:
+        await client.disconnect()
+    return seen
 
 
 def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]], browser: object) -> None:
@@ -330,6 +376,15 @@ def test_chat_stages_1_to_3_and_isolation(server: tuple[str, dict[str, Account]]
         data = other.request.get(f"{url}{path}")
         assert data.status == 404, (path, data.status, data.text())
         assert data.json() == {"detail": NOT_FOUND}
+    # The websocket resume of Alice's thread (in-app navigation) connects, fails as "not found" and the chat
+    # says so; Chainlit alone would refuse the connection (the "could not reach the server" banner).
+    # (in a thread of its own: Playwright's sync API holds this thread's event loop)
+    with ThreadPoolExecutor(1) as pool:
+        cookie = chat_cookie(url, bob)
+        resumed = pool.submit(asyncio.run, resume_over_websocket(url, cookie, thread_id)).result()
+    assert resumed["error"] == "Thread not found.", resumed
+    assert any(m.startswith(f"**{NOT_FOUND}.**") for m in resumed["messages"]), resumed
+    assert not any(PROMPT in m or "Restored this plan" in m for m in resumed["messages"]), resumed
     other.get_by_role("link", name="Start a new conversation").click()
     other.wait_for_selector("#chat-input")
     # Bob can carry on: what he types lands in a thread of his own, never in Alice's.
