@@ -43,7 +43,6 @@ from app.planning.cost import (
     purchase_cost,
     server_node,
 )
-from app.planning.gc_pause import collector_paused
 from app.planning.prices import allowed_classes
 from app.planning.quality import (
     REFERENCE_TOLERANCE,
@@ -1341,5 +1340,4 @@ def plan(
     spec: Specification, catalog: PlanCatalog, settings: PlanSettings | None = None
 ) -> RecommendationResult:
     """Rank deployment options for ``spec`` over ``catalog`` (pure: no I/O)."""
-    with collector_paused():  # see app.planning.gc_pause: the collector is half a large plan's time
-        return Planner(spec, catalog, settings or PlanSettings()).run()
+    return Planner(spec, catalog, settings or PlanSettings()).run()

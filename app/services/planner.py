@@ -27,6 +27,7 @@ from app.planning.plan import GpuEntry, ModelEntry, PlanCatalog, PlanSettings, p
 from app.planning.quality import ModelFacts, QualityProfile, quality_profiles, task_quality
 from app.planning.recommend import Offload, RecommendationNotFound, resolve_names
 from app.planning.result import Option, RecommendationResult, Rejected
+from app.services.gc_pause import collector_paused
 from db import catalog_queries as q
 from db import models as m
 
@@ -151,6 +152,13 @@ _VERSION_SQL = text(
 )
 _CATALOG_CACHE: dict[tuple[object, ...], Any] = {}
 _CATALOG_CACHE_SIZE = 16
+
+
+def _plan(spec: Specification, catalog: PlanCatalog, settings: PlanSettings) -> RecommendationResult:
+    # Pausing the cyclic collector changes interpreter-wide state, so it lives here, where plans run (on
+    # the worker pool), and not in the pure planner: see app.services.gc_pause.
+    with collector_paused():
+        return plan(spec, catalog, settings)
 
 
 async def catalog_version(*, session: AsyncSession) -> tuple[object, ...]:
@@ -395,7 +403,7 @@ async def recommend(
         # A per-request copy: the cached catalog (and its physics memo) stays shared and uncorrected.
         catalog = dataclasses.replace(catalog, outcomes=corrections)
     t1 = time.perf_counter()
-    result = await offload(plan, spec, catalog, settings) if offload else plan(spec, catalog, settings)
+    result = await offload(_plan, spec, catalog, settings) if offload else _plan(spec, catalog, settings)
     if similar:
         annotate_similar(result, similar)
     t2 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Pause Python's cyclic garbage collector for one planning run.
+"""Pause Python's cyclic garbage collector for one planning run (the service runs plans inside it).
 
 A plan allocates tens of thousands of short-lived objects (candidates, violations, options) over a heap
 that already holds the long-lived catalog, its memo and the prediction memos. Every allocation burst then
