@@ -15,16 +15,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from support.waiting import wait_for_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -81,16 +80,7 @@ def server(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "preflight up did not answer in 180 s"
-            time.sleep(0.5)
+        wait_for_answer(f"{url}/api/health", proc, status=200, timeout_s=180, request_timeout_s=5)
         yield {"url": url, "token": token}
     finally:
         proc.send_signal(signal.SIGINT)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from chat_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from support.waiting import wait_for_answer
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -40,16 +39,9 @@ def test_sign_in_with_the_database_down_says_the_knowledge_base_is_unavailable(t
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert proc.poll() is None, log_path.read_text()[-3000:]
-                try:
-                    if httpx.get(f"{url}/api/health", timeout=2).status_code == 503:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-                time.sleep(0.5)
+            wait_for_answer(
+                f"{url}/api/health", proc, status=503, timeout_s=180, log=lambda: log_path.read_text()[-3000:]
+            )
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 page = browser.new_page()

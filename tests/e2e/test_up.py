@@ -7,10 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from support.waiting import wait_for_answer
 
 
 def free_port() -> int:
@@ -30,16 +30,7 @@ def test_up_serves_health_and_stops_on_ctrl_c(fresh_db_url: str) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        body = None
-        while time.monotonic() < deadline:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                body = r.json()
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                time.sleep(0.5)
+        body = wait_for_answer(f"http://127.0.0.1:{port}/api/health", proc, timeout_s=120).json()
         assert body is not None and body["database"]["ok"] is True
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
@@ -80,17 +71,12 @@ def test_first_start_creates_an_admin_who_can_sign_in(fresh_db_url: str) -> None
         assert "created the admin 'admin' with password" in first, first
         password = first.rsplit(" ", 1)[1].strip()
         token = proc.stdout.readline().rsplit(" ", 1)[1].strip()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                r = httpx.get(
-                    f"http://127.0.0.1:{port}/api/data/health",
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=2,
-                )
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        r = wait_for_answer(
+            f"http://127.0.0.1:{port}/api/data/health",
+            proc,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout_s=60,
+        )
         assert r.status_code == 200
         login = httpx.post(
             f"http://127.0.0.1:{port}/login", data={"username": "admin", "password": password}, timeout=10
@@ -166,14 +152,7 @@ def test_repeated_wrong_passwords_are_throttled_with_429(fresh_db_url: str) -> N
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(f"{url}/api/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.5)
+        wait_for_answer(f"{url}/api/health", proc, timeout_s=120)
 
         def login(password: str) -> httpx.Response:
             return httpx.post(f"{url}/login", data={"username": "zoe", "password": password}, timeout=30)
