@@ -7,8 +7,9 @@ than the rules (``docs/intent-extraction.md`` has the held-out figures behind ea
 - ``task_type``: the rules' value when they find one; otherwise the classifier's label when its margin is
   large enough. When it is not, the two candidates are reported in ``Extraction.uncertain`` and the
   clarifying question offers them first;
-- ``subject_matter``: the rules propose a domain; the classifier removes it when its examples say, with a
-  margin, that such messages state no domain (the rules' keyword hits are often content types, not domains);
+- ``subject_matter``: the domain vocabulary (``app.intent.domains``) proposes a domain; when only a weak cue
+  suggested it ('patients', 'contracts'), the classifier removes it when its examples say, with a margin, that
+  such messages state no domain; a domain the text names ('healthcare', 'law firm', *Versicherung*) stays;
 - ``priority``, ``deployment_model``, ``burstiness_pattern``: the rules (they beat the classifier on the
   held-out split); the classifier's vote is still reported.
 
@@ -66,6 +67,7 @@ def apply_votes(result: Extraction, votes: dict[str, Vote]) -> Extraction:
     if (
         subject is not None
         and "subject_matter" in data
+        and not result.subject_named
         and subject.label == NONE
         and subject.confident
         and subject.margin >= SUBJECT_VETO_MARGIN

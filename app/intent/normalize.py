@@ -267,7 +267,9 @@ _COUNT_NOUNS = (
     r"members|subscribers|visitors|seats|analysts|researchers|lawyers|attorneys|doctors|clinicians|nurses|"
     r"teachers|reps|representatives|shoppers|players|readers|editors|marketers|sellers|colleagues|workers|"
     r"patients|callers|accounts|requests|queries|tokens|documents|docs|tickets|calls|messages|employees|"
-    r"nutzer|benutzer|mitarbeiter|usuarios|utilisateurs|utenti|gebruikers|empleados|employés"
+    r"nutzer|benutzer|mitarbeiter|usuarios|utilisateurs|utenti|gebruikers|empleados|employés|token|"
+    r"invoices|contracts|reports|records|emails|articles|reviews|images|forms|pages|files|products|residents|"
+    r"citizens|programmers|items|rows|prompts|transcripts|claims|orders"
 )
 _NUMERIC_RE = re.compile(
     r"(?<![\w.])(\d+(?:[.,]\d+)*)"

@@ -55,7 +55,8 @@ _USER_NOUNS = (
     r"adjusters|underwriters|accountants|auditors|recruiters|consultants|advisors|advisers|technicians|"
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
     r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
-    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|usrs|ppl|licenses|"
+    r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|chats|conversations|"
+    r"usrs|ppl|licenses|"
     r"licences"
 )
 _USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
@@ -68,15 +69,20 @@ _USERS_PAREN_RE = re.compile(
     rf"\b(?:{_USER_NOUNS}|team|department|group)\s*\(\s*(?:about|around|roughly|approx\.?|approximately|~|"
     rf"ca\.?)?\s*{N}\s*(?:people|persons|users|of them|in total|total)?\s*\)"
 )
+# 'a 2,000-seat customer base', 'a 500-user pilot' (not 'a 5-person startup': who builds it).
+_USERS_HYPHEN_RE = re.compile(rf"(?<![\w.$]){N}-(?:seat|user|licen[cs]e)s?\b")
 _USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
 _DAU_PREFIX_RE = re.compile(
     rf"\b(dau|daily active users|daily users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
 )
 _AT_ONCE = r"at once|(?:at|in) (?:the )?same (?:ti\w*|tme)|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
 _AT_ONCE_RE = re.compile(
-    rf"(?<![\w.$]){N}\s+(?:(?:people|users|of them)\s+)?(?:{_AT_ONCE})\b"
+    # '40 patients chatting at the same time', '100 online at once': up to three words between.
+    rf"(?<![\w.$]){N}\s+(?:(?!(?:per|a|an|every|each|requests?|queries|tokens?|gpus?)\b)[a-z'-]+\s+){{0,3}}?"
+    rf"(?:{_AT_ONCE})\b"
     # 'peaking at 400 concurrent.': the adjective alone, closing the clause.
-    rf"|\b(?:peak\w*|up to|max(?:imum)?|at most)\s+(?:at\s+|of\s+)?{N}\s+(?:concurrent|simultaneous)(?=\s*[.;,!)]|\s*$)"
+    rf"|\b(?:peak\w*|up to|max(?:imum)?|at most)\s+(?:at\s+|of\s+)?(?:maybe\s+|about\s+|around\s+|~\s*)?{N}\s+"
+    rf"(?:concurrent|simultaneous)(?=\s*[.;,!)]|\s*$)"
 )
 _CONCURRENT_WORD = re.compile(rf"\b(?:concurrent|simultaneous|{_AT_ONCE})\b")
 _DAILY_WORD = re.compile(r"\b(?:daily|daus?)\b")
@@ -89,8 +95,9 @@ _BUILDERS_AFTER = re.compile(
     r"^\W*(?:will|would|are going to|is going to)\s+(?:build|develop|maintain|ship|write|operate)\b"
 )
 _BUILDERS_BEFORE = re.compile(
-    r"(?:built|developed|maintained|written|made) by\s*$|\b(?:startup|start-up|company|agency|firm|shop|"
-    r"studio|team)\s*\(\s*$|\b(?:team|startup|company) (?:has|have|is|of)\s*$|\b(?:we are|we're|we're a|we are a)\s+(?:\w+\s+){0,2}(?:team|startup|company) "
+    r"(?:built|developed|maintained|written|made) by\s*(?:our\s+|a\s+)?$|\b(?:we are|we're|there are|we're only|"
+    r"we are only|we are just|we're just)\s*(?:only\s+|just\s+)?$|\b(?:startup|start-up|company|agency|firm|shop|"
+    r"studio|team)\s*\(\s*$|\b(?:team|startup|start-up|company|firm|agency) (?:has|have|is|of|de|di|van|von|mit)\s*$|\b(?:we are|we're|we're a|we are a)\s+(?:\w+\s+){0,2}(?:team|startup|company) "
     r"of\s*$"
 )
 _BUSINESS_CUSTOMERS = re.compile(r"\b(?:have|had|signed|got|with)\s+(?:about\s+|around\s+)?$")
@@ -138,6 +145,32 @@ def _kind(t: str, m: re.Match[str]) -> str:
     return "total_users"
 
 
+# 'a team of 40' counts users only when the team is who the product is for ('for a team of 40', 'our team of
+# 40 will use it'); otherwise it is the team building it ('Team of 14 on it', 'platform team of 4').
+_TEAM_FOR_BEFORE = re.compile(
+    r"\b(?:for|serve|serves|serving|support|supports)\s+(?:a|an|our|the|their|my)?\s*(?:[a-z]+\s+)?$"
+)
+_TEAM_USES_AFTER = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:will|would|to|who)?\s*(?:use|uses|using|wants?|needs?|gets?)\b"
+)
+# 'each with 50 seats', '5 seats per account': a count per unit, not the population.
+_PER_UNIT_BEFORE = re.compile(r"\b(?:each|every|apiece)\b(?:\s+\w+){0,3}\s*~?\s*$")
+_TOTAL_MARK = re.compile(r"\b(?:total|in total|combined|altogether|overall|all together|in all)\b")
+
+
+# 'for our team of 250 developers': the team is who it is for.
+_FOR_TEAM_BEFORE = re.compile(
+    r"\b(?:for|serve|serves|serving)\s+(?:a|an|our|the|their|my)?\s*(?:[a-z]+\s+)?team (?:of|van|de|di|von)\s*$"
+)
+
+
+def _team_is_users(t: str, m: re.Match[str]) -> bool:
+    if not re.match(r"(?:team|company|org|organization|staff)\b", m.group(0)):
+        return True
+    before = t[max(0, m.start() - 25) : m.start()]
+    return bool(_TEAM_FOR_BEFORE.search(before) or _TEAM_USES_AFTER.match(t[m.end() : m.end() + 30]))
+
+
 def people(t: str) -> list[Binding]:
     """User counts with their kind, in text order; builders and business customers left out."""
     found: list[Binding] = []
@@ -145,27 +178,47 @@ def people(t: str) -> list[Binding]:
         found.append(Binding("daily_users", m.group(2), m.group(0), m.start()))
     for m in _AT_ONCE_RE.finditer(t):
         found.append(Binding("concurrent_users", m.group(1) or m.group(2), m.group(0), m.start()))
-    for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_PAREN_RE):
+    for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_PAREN_RE, _USERS_HYPHEN_RE):
         for m in rx.finditer(t):
             before = t[max(0, m.start() - 40) : m.start()]
             rate_word = _RATE_BEFORE.search(before[-12:])
             for_word = _PER_AS_FOR.search(before)
             if rate_word and not (for_word and for_word.group(1) not in _RATE_WORDS):
                 continue
-            if _BUILDERS_BEFORE.search(before):
+            if _BUILDERS_BEFORE.search(before) and not _FOR_TEAM_BEFORE.search(before):
                 continue
             if _BUILDERS_AFTER.match(t[m.end() : m.end() + 40]):
+                continue
+            if rx is _USERS_ALT_RE and not _team_is_users(t, m):
+                continue
+            if _PER_UNIT_BEFORE.search(before[-30:]):
                 continue
             if re.search(r"(?:customers|clients)$", m.group(0)) and _BUSINESS_CUSTOMERS.search(before[-25:]):
                 continue
             # 'sessions' count people only at the same moment ('250 simultaneous sessions').
             kind = _kind(t, m)
-            if m.group(0).endswith("sessions") and kind != "concurrent_users":
+            if m.group(0).endswith(("sessions", "chats", "conversations")) and kind != "concurrent_users":
                 continue
             found.append(Binding(kind, m.group(1), m.group(0), m.start()))
     for m in _USERS_OF_THEM_RE.finditer(t):
-        if re.search(rf"\b(?:{_USER_NOUNS})\b", t[max(0, m.start() - 150) : m.start()]):
+        near = t[max(0, m.start() - 150) : m.start()]
+        # 'Team of 8 ML engineers, 2 of them on call': part of the team building it.
+        if fast_search(r"\bteam\b", re.split(r"[.;!?\n]", near)[-1]):
+            continue
+        if re.search(rf"\b(?:{_USER_NOUNS})\b", near):
             found.append(Binding(_kind(t, m), m.group(1), m.group(0), m.start()))
+    # A count read as concurrent ('40 patients chatting at the same time') is not also a population.
+    concurrent_at = {b.start for b in found if b.field == "concurrent_users"}
+    found = [b for b in found if b.field == "concurrent_users" or b.start not in concurrent_at]
+    # Several populations: the one said to be the total wins ('40 customers, 2,000 seats in total').
+    totals = [b for b in found if b.field == "total_users"]
+    marked = [
+        b
+        for b in totals
+        if _TOTAL_MARK.search(b.source + t[b.start + len(b.source) : b.start + len(b.source) + 15])
+    ]
+    if marked and len({float(b.value) for b in totals}) > 1:
+        found = [b for b in found if b.field != "total_users" or b is marked[0]]
     out: list[Binding] = []
     for bnd in sorted(found, key=lambda b: b.start):
         value = float(bnd.value)
@@ -179,24 +232,26 @@ def people(t: str) -> list[Binding]:
 
 _BATCH_CUE = re.compile(
     r"\bbatch(?:es|ed)?\b|nightly|overnight|every night|each night|per night|\bcron\b|backfill|\bin bulk\b|"
-    r"once a (?:day|night|week|month)|every (?:week|month)|\bweekly\b|\bmonthly (?:job|run|batch)|\betl\b|"
+    r"once a (?:day|night|week|month)|(?:every|each) (?:week|month)|\bweekly\b|\bmonthly (?:\w+ )?(?:job|run|batch|"
+    r"backfill)|\bdaily (?:\w+ )?(?:job|run|batch|backfill|pipeline)|\b(?:run|runs|ran) daily\b|\betl\b|"
     r"offline (?:job|processing|pipeline)|\bbacklog\b|one[- ]off|one[- ]time (?:job|run)|"
     r"(?:finish|finished|done|complete|completed) (?:within|in) (?:a|one|\d+(?:\.\d+)?) (?:day|days|hours?|h)\b"
 )
 _RUNS: tuple[tuple[str, float], ...] = (
     (
-        r"nightly|every night|each night|per night|every day|each day|once a day|once a night|daily (?:batch|"
-        r"job|run)",
+        r"nightly|every night|each night|per night|every day|each day|once a day|once a night|daily (?:\w+ )?"
+        r"(?:batch|job|run|backfill|pipeline)|(?:run|runs|ran) daily",
         30.0,
     ),
     (r"weekly|once a week|every week|each week|per week|a week", 4.3),
-    (r"once a month|every month|each month|monthly (?:batch|job|run)", 1.0),
+    (r"once a month|every month|each month|monthly (?:\w+ )?(?:batch|job|run|backfill)", 1.0),
 )
 _ITEM_NOUNS = (
     r"documents?|docs|pdfs?|tickets|reviews|mails|descriptions|contracts|records|items|files|emails|images|pages|"
     r"articles|transcripts|invoices|rows|messages|requests|prompts|reports|calls|claims|listings|products|"
     r"notes|papers|filings|entries|forms|receipts|chats|conversations|logs|tweets|comments|posts|passages|"
-    r"chunks|sentences|paragraphs|videos|recordings|cases|orders|applications|resumes|cvs"
+    r"chunks|sentences|paragraphs|videos|recordings|cases|orders|applications|resumes|cvs|photos|pictures|scans|"
+    r"screenshots|samples|texts"
 )
 _ITEMS_RE = re.compile(
     # 'supporttickets', 'Kundenanfragen' -> a compound ending in an item noun counts as that noun.
@@ -211,15 +266,15 @@ _RATE_AFTER = re.compile(
 )
 _WINDOW_RE = re.compile(
     rf"(?:within|in|under|inside|window of|deadline(?: of)?|by|takes?|done in|finish(?:ed)? in|"
-    rf"complete in)\s+"
+    rf"complete in|window(?: is| of|:|=)?|window is about|deadline is)\s+"
     rf"(?:about\s+|roughly\s+|~\s*)?{N}\s*(?:hours?|hrs?|h)\b|(?<![\w.]){N}[\s-]*(?:hours?|hrs?|h)[\s-]+"
     rf"(?:window|deadline|slot)\b"
 )
 _WINDOW_DAY_RE = re.compile(r"\b(?:within|in|under|inside)\s+(?:a|one|1)\s+day\b|\b24/7 window\b")
 _CLOCK24_RE = re.compile(r"clock(\d{2})\d{2}\s*(?:-|to|until|till|and)\s*clock(\d{2})\d{2}")
 _CLOCK_RE = re.compile(
-    r"(?:starts?|start|begins?|from)\s+(?:at\s+)?(\d{1,2})\s*(am|pm)\b.{0,40}?"
-    r"(?:done|finished|complete|ready|until|till|to|by)\s+(?:by\s+)?(\d{1,2})\s*(am|pm)\b"
+    r"(?:starts?|start|begins?|from|between|kicks? off)\s+(?:at\s+)?(\d{1,2})\s*(am|pm)\b.{0,40}?"
+    r"(?:done|finished|finish|complete|ready|until|till|to|by|and|ends?)\s+(?:by\s+|at\s+)?(\d{1,2})\s*(am|pm)\b"
 )
 
 
@@ -247,7 +302,7 @@ def batch(t: str) -> list[Binding]:
         out.append(Binding("batch_items", int(value), items.group(0), items.start()))
         break
     window = _WINDOW_RE.search(t)
-    clock = _CLOCK_RE.search(t)
+    clock = _CLOCK_RE.search(re.sub(r"\bmidnight\b", "12am", re.sub(r"\bnoon\b", "12pm", t)))
     clock24 = _CLOCK24_RE.search(t)
     if window:
         hours = float(window.group(1) or window.group(2))
@@ -268,7 +323,9 @@ def batch(t: str) -> list[Binding]:
         out.append(
             Binding("batch_window_hours", float((end - start) % 24 or 24), clock.group(0), clock.start())
         )
-    elif re.search(r"\bovernight\b|\bnightly\b|\b(?:every|each|per|a) night\b", t):
+    elif re.search(
+        r"\bovernight\b|\bnightly\b|\b(?:every|each|per|a) night\b|\b(?:within|during) the night\b", t
+    ):
         # A job that runs at night has the night: 8 hours (the contract's reading of 'overnight').
         out.append(Binding("batch_window_hours", 8.0, "overnight", 0))
     return out
@@ -532,7 +589,10 @@ def latencies(t: str, b: Builder, task: str | None) -> None:
             b.set("target_tpot_p90_ms", round(1000.0 / value, 3), m.group(0))
 
 
-_TOKEN_RE = re.compile(rf"(?<![\w.$]){N}\s*-?\s*(?:tokens?|toks?|tkns?)\b")
+_TOKEN_RE = re.compile(rf"(?<![\w.$]){N}\s*-?\s*(?:(tokens?|toks?|tkns?)|words?)\b")
+# A length given in words is read as tokens at 4/3 tokens per word (English BPE tokenisers average about
+# 0.75 words per token); 'replies of about 150 words' -> 200 tokens.
+TOKENS_PER_WORD = 4 / 3
 _PROMPT_KW = (
     r"prompts?|inputs?|in\b|context|documents?|docs?|questions?|quer(?:y|ies)|requests?|articles?|tickets?|"
     r"files?|transcripts?|emails?|conversation|history|system prompt|source|reads?|send|paste|chunks?|"
@@ -570,6 +630,9 @@ def token_lengths(t: str, b: Builder) -> None:
     ):
         b.set("prompt_length_avg", int(num(m.group(1))), m.group(0))
         b.set("generation_length_avg", int(num(m.group(2))), m.group(0))
+    for m in re.finditer(rf"(?<![\w.$]){N}\s*tokens?\s+(?:both\s+)?in and out\b", t):
+        b.set("prompt_length_avg", int(num(m.group(1))), m.group(0))
+        b.set("generation_length_avg", int(num(m.group(1))), m.group(0))
     for m in re.finditer(
         rf"(?<![\w.$]){N}\s*(?:tokens?\s*)?in\s*(?:/|,|and)\s*~?\s*{N}\s*(?:tokens?\s*)?out\b", t
     ):
@@ -591,13 +654,16 @@ def token_lengths(t: str, b: Builder) -> None:
         value = num(m.group(1))
         if value != int(value):
             continue
+        words = m.group(2) is None
+        if words:
+            value = round(value * TOKENS_PER_WORD)
         after_kw = re.match(
             rf"^\s*(?:of\s+|for\s+(?:the\s+)?|per\s+)?(?:\w+\s+)?\b({_PROMPT_KW}|{_OUTPUT_KW})", after
         )
         hits: list[tuple[int, str]] = []
         for km in re.finditer(rf"\b(?:{_PROMPT_KW})", before):
             hits.append((km.end(), "prompt"))
-        for km in re.finditer(rf"\b(?:{_OUTPUT_KW})", before):
+        for km in re.finditer(rf"\b(?:{_OUTPUT_KW})|\binto\s*~?\s*$", before):
             hits.append((km.end(), "output"))
         kind = ""
         if after_kw:
@@ -605,6 +671,19 @@ def token_lengths(t: str, b: Builder) -> None:
             kind = "output" if re.fullmatch(_OUTPUT_KW, after_kw.group(1)) else "prompt"
         elif hits:
             kind = max(hits)[1]
+        else:
+            # The clause before names what is counted: 'prompts are big, like 3000 tokens', 'generate listing
+            # descriptions, around 300 tokens each'. Only a kind not yet set (the nearest keyword decides).
+            wide = window_before(t, m.start(), 80)
+            far = [(km.end(), "prompt") for km in re.finditer(rf"\b(?:{_PROMPT_KW})", wide)]
+            far += [(km.end(), "output") for km in re.finditer(rf"\b(?:{_OUTPUT_KW})", wide)]
+            if far:
+                kind = max(far)[1]
+                field = "prompt_length_avg" if kind == "prompt" else "generation_length_avg"
+                if field in b.data:
+                    kind = ""
+        if words and not kind:
+            continue
         if kind == "prompt":
             b.set("prompt_length_avg", int(value), m.group(0))
         elif kind == "output":
@@ -634,14 +713,30 @@ _PERIOD_MONTHLY = {
 _SET_ASIDE_RE = re.compile(r"\s*(?:/|per|an?)\s*(?:month|mo|hour|hr)\w*\s+for\s+(?:this|it|the)\b")
 
 
+_ENERGY_UNIT = r"(kwh|mwh|kilowatt[- ]?hours?|megawatt[- ]?hours?)"
+_POWER_RE = re.compile(
+    # '$0.14/kWh', '9 cents per kWh', '0.2 $/kWh', '0,30 dollar per kWh', '$95 per MWh' (USD only: a price in
+    # another currency is not converted and its number is reported unused).
+    rf"(?:\$|usd\s*|us\$\s*)?{N}\s*(cents?|¢|c)?\s*(?:usd|us\$|\$|dollars?)?\s*(?:/|per|an?|por|pro|par)\s*"
+    rf"{_ENERGY_UNIT}\b"
+    rf"|\b{_ENERGY_UNIT}\s+(?:[a-zà-ÿ']+\s+){{0,3}}?(?:(?:\$|usd\s*|us\$\s*){N}|{N}\s*(?:(cents?|¢)|usd\b|dollars?\b))"
+)
+
+
 def money(t: str, b: Builder) -> str:
     """Budgets and power prices; returns the text with money spans blanked for the other rules."""
     blanked = t
     # Power price, dollars or cents per kWh.
-    for m in re.finditer(
-        rf"(?:\$|usd\s*)?\s*{N}\s*(cents?|¢|c)?\s*(?:usd|dollars)?\s*(?:/|per|an?|por|pro|par)\s*kwh\b", t
-    ):
-        value = num(m.group(1)) / (100 if m.group(2) else 1)
+    for m in _POWER_RE.finditer(t):
+        if m.group(1) is None:  # 'the kWh costs us 0.12 dollar': the number after the unit
+            value = num(m.group(5) or m.group(6)) / (100 if m.group(7) else 1)
+            per = m.group(4)
+        else:
+            value = num(m.group(1)) / (100 if m.group(2) else 1)
+            per = m.group(3)
+        if per.startswith("m"):  # per MWh
+            value /= 1000
+
         b.set("datacenter_context.power_cost_per_kwh", round(value, 6), m.group(0))
         blanked = blanked[: m.start()] + " " * (m.end() - m.start()) + blanked[m.end() :]
     money_res = [
@@ -714,7 +809,9 @@ def money(t: str, b: Builder) -> str:
 def reliability(t: str, b: Builder) -> None:
     m = (
         fast_search(
-            rf"(?<![\w.]){N}\s*%\s*(?:uptime|availability|available|sla|slo|reliability|of the time)", t
+            rf"(?<![\w.]){N}\s*%\s*(?:(?:monthly|annual|yearly|overall|service)\s+)?"
+            rf"(?:uptime|availability|available|sla|slo|reliability|of the time)",
+            t,
         )
         or fast_search(r"(?<![\w.])(9\d\.\d+)\s*(?:uptime|availability|sla)\b", t)
         or fast_search(

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.intent.domains import find_domain
 from app.intent.fastsearch import search as fast_search
 from app.intent.normalize import Mentions, normalize_text
 from app.intent.quantities import (
@@ -55,6 +56,8 @@ class Extraction:
     unused_numbers: list[float] = field(default_factory=list)
     votes: dict[str, Any] = field(default_factory=dict)
     uncertain: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The domain was named ('healthcare', 'law firm'), not only suggested by its words ('patients').
+    subject_named: bool = False
 
 
 _P_LAT = (
@@ -119,8 +122,14 @@ _COMPARATIVE_RE = re.compile(
     rf"(?:to us\s+)?than\s+({_P_LAT}|{_P_COST}|{_P_ACC})"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+over\s+({_P_LAT}|{_P_COST}|{_P_ACC})"
     rf"|prioriti[sz]\w*\s+(?:\w+\s+)?({_P_LAT}|{_P_COST}|{_P_ACC})"
-    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:is|are)\s+(?:our\s+|the\s+)?(?:top|main|first|highest|number one|#1|"
-    rf"primary|biggest)\s+(?:priority|concern|goal)"
+    # 'quality of the answers is the top priority', 'budget is the main constraint' (up to three words between).
+    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})(?:\s+[\w']+){{0,3}}?\s+(?:is|are)\s+(?:our\s+|the\s+)?(?:top|main|first|"
+    rf"highest|number one|#1|primary|biggest|absolute)\s+(?:priority|concern|goal|constraint|driver)"
+    # 'top priority: the cost' (foreign 'lo más importante es el costo' is rewritten to this).
+    rf"|(?:top priority|main priority|the priority is|our priority is|what matters most is)\s*:?\s*"
+    rf"(?:the|el|la|le|il|lo|o|a|de|die|der|das|les|los|het)?\s*({_P_LAT}|{_P_COST}|{_P_ACC})"
+    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:matters|counts)\s+(?:the\s+)?most"
+    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+more than anything"
     rf"|care\s+(?:most|mostly)\s+about\s+({_P_LAT}|{_P_COST}|{_P_ACC})"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:first|above all(?: else)?|is king)"
     # 'quality is what matters, not speed', 'accuracy over everything', 'only cost matters'.
@@ -236,7 +245,7 @@ _RUNS_ON_RE = re.compile(
     r"(?:a\s+single\s+|(\d+)\s*(?:x\s*)?)$"
 )
 _NODES_OF_RE = re.compile(
-    r"(?<![\w.])(\d+)\s+(?:nodes?|servers?|machines?|boxes|hosts?)\s+(?:of|with)\s+\d+\s*(?:x\s*)?$"
+    r"(?<![\w.])(\d+)\s+(?:nodes?|servers?|machines?|boxes|hosts?)\s+(?:of|with)(?:\s+each)?\s+\d+\s*(?:x\s*)?$"
 )
 
 
@@ -255,7 +264,8 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
         sent = sentence(t, m.start())
         before30 = t[max(0, m.start() - 30) : m.start()]
         count_before = fast_search(
-            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more|gpus?)\s+)*$", before30
+            r"(?<![\w.])(\d+)\s*(?:x\s*)?(?:(?:nvidia|idle|spare|existing|owned|more|old|older|unused|gpus?)\s+)*$",
+            before30,
         )
         count_after = _COUNT_AFTER_RE.match(after)
         # A total in brackets after the GPU beats a per-node count before it ('4 nodes of 8xA100 (32 GPUs)').
@@ -321,6 +331,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
 
 _REJECTED_BEFORE = re.compile(
     r"\b(?:tried|tested|used to (?:use|run)|evaluated|moved away from|switched (?:away )?from|dropped|"
+    r"migrat\w* (?:away )?from|moving (?:away )?from|upgrad\w* from|"
     r"replaced|ditched|gave up on|rejected)\s+(?:\w+\s+){0,2}$"
 )
 _REJECTED_AFTER = re.compile(
@@ -484,7 +495,14 @@ _PROVIDER_LIST_BEFORE = re.compile(rf"(?:{_ANY_PROVIDER})\s*(?:,|/|or|and)\s*$")
 _PROVIDER_EXAMPLE = re.compile(r"\b(?:like|such as|e\.g\.?|for example|for instance|say)\s*$")
 
 
+# 'compare buy vs rent', 'rent or buy?': both options named, neither chosen by these words.
+_BUY_OR_RENT = re.compile(
+    r"\b(?:buy\w*|purchas\w*|rent\w*)\s*(?:vs\.?|versus|or|and|/)\s*(?:buy\w*|purchas\w*|rent\w*)\b"
+)
+
+
 def _deployment(t: str, b: Builder) -> None:
+    t = _BUY_OR_RENT.sub(" ", t)
     for name, rx in _PROVIDERS:
         m = fast_search(rx, t)
         if not m:
@@ -503,7 +521,11 @@ def _deployment(t: str, b: Builder) -> None:
     region = _region(t)
     if region:
         b.set("region", region[0], region[1])
-    if _buying(t) and fast_search(r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t):
+    # Buying what: hardware named, or a datacenter cost (power price, amortisation) that only owners have.
+    if _buying(t) and (
+        fast_search(r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t)
+        or fast_search(r"amorti[sz]|depreciat|\bkwh\b|\bpue\b", t)
+    ):
         b.set("deployment_model", "purchase", "buy")
     elif fast_search(
         # Owning GPUs is not yet deciding to run on them: the deployment model is owned hardware when the
@@ -529,26 +551,42 @@ def _deployment(t: str, b: Builder) -> None:
     ) or fast_search(rf"{N}\s*pue\b", t)
     if m:
         b.set("datacenter_context.cooling_overhead_pue", num(m.group(1)), m.group(0))
-    if fast_search(
-        r"amorti[sz]|depreciat|write[- ]?off|written off|writ(?:e|es|ing)\s+(?:\w+\s+){1,2}off|payback|"
-        r"pay back|pay off|break[- ]even",
-        t,
-    ):
-        m = fast_search(
-            rf"(?:over|across|for|in|of)\s+(?:a\s+)?{N}[\s-]*(years?|yrs?|months?|mos?)\b", t
-        ) or fast_search(
-            rf"(?<![\w.]){N}[\s-]*(years?|yrs?|months?|mos?)[\s-]+(?:amorti[sz]\w*|depreciat\w*|write[- ]?off|"
-            rf"payback)",
-            t,
-        )
-        if m:
-            value = num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
-            b.set("datacenter_context.amortization_period_months", int(value), m.group(0))
+    _amortisation(t, b)
+
+
+# Words that say over how long bought hardware is paid off ('amortised over 4 years', 'a 5-year lifetime',
+# 'depreciate in 36 months', German 'schreiben sie über 48 Monate ab').
+_AMORT_CUE = re.compile(
+    r"amorti[sz]\w*|depreciat\w*|write[- ]?off|written off|writ(?:e|es|ing)\s+(?:\w+\s+){1,2}off|payback|"
+    r"pay back|pay off|break[- ]even|life ?time|useful life|life ?span|service life|life ?cycle|"
+    r"\bschreib\w*\s+(?:\S+\s+){0,5}?ab\b"
+)
+_DURATION_RE = re.compile(rf"(?<![\w.]){N}[\s-]*(years?|yrs?|months?|mos?)\b")
+
+
+def _amortisation(t: str, b: Builder) -> None:
+    """The duration nearest an amortisation word in its sentence, in months."""
+    for cue in _AMORT_CUE.finditer(t):
+        sent_start = max(t.rfind(c, 0, cue.start()) for c in ".;!?\n") + 1
+        sent = sentence(t, cue.start())
+        offset = t.find(sent, max(0, sent_start - 1)) if sent else -1
+        best: tuple[int, re.Match[str]] | None = None
+        for m in _DURATION_RE.finditer(sent):
+            pos = (offset if offset >= 0 else 0) + m.start()
+            distance = abs(pos - cue.start())
+            if best is None or distance < best[0]:
+                best = (distance, m)
+        if best is None:
+            continue
+        m = best[1]
+        value = num(m.group(1)) * (12 if m.group(2).startswith("y") else 1)
+        b.set("datacenter_context.amortization_period_months", int(value), m.group(0))
+        return
 
 
 # 'rather rent than buy', "don't want to buy anything new", 'no need to purchase': buying ruled out.
 _NOT_BUYING = re.compile(
-    r"(?:\bthan|\bnot|\bno need to|\bnever|n't|\bdont|\binstead of|\bno)\s+(?:\w+\s+){0,2}$"
+    r"(?:\bthan|\bnot|\bnon|\bno need to|\bnever|n't|\bdont|\binstead of|\bno)\s+(?:\w+\s+){0,2}$"
 )
 
 
@@ -592,7 +630,8 @@ def _burstiness(t: str, b: Builder) -> None:
 
 
 _BATCH_STRONG = (
-    r"\bbatch(?:es|ed)?\b(?!\s*size)|nightly|overnight|offline (?:processing|jobs?|inference|batch|pipeline)|"
+    r"\bbatch(?:es|ed)?\b(?!\s*size)|nightly|overnight|(?:every|each) (?:week|month)|"
+    r"\b(?:daily|weekly|monthly) (?:\w+ )?(?:job|run|backfill|pipeline)s?\b|offline (?:processing|jobs?|inference|batch|pipeline)|"
     r"\bin bulk\b|bulk (?:processing|classification|jobs?|inference)|backfill|every night|cron(?:job| job)?|"
     r"scheduled (?:jobs?|runs?)|once a (?:day|night|week)|process(?:ing)? (?:a |the )?backlog|not real[- ]?time"
 )
@@ -722,78 +761,13 @@ def _task(t: str, b: Builder) -> str | None:
     return None
 
 
-_SUBJECTS = (
-    (
-        "customer support",
-        r"customer (?:support|service|care)|support (?:tickets|agents|team|desk|chat)|help[- ]?desk|"
-        r"support bot|support (?:knowledge ?base|docs|articles|knowledge)",
-    ),
-    ("legal", r"\blegal\b|law firm|contracts?\b|lawyers|attorneys|litigation|compliance documents"),
-    (
-        "healthcare",
-        r"medical|clinical|healthcare|health care|hospital|patients?|doctors|clinicians|physicians|"
-        r"nurses|pharma\w*",
-    ),
-    (
-        "insurance",
-        r"insurance|insurer|underwrit\w*|policyholders?|claims? (?:adjusters?|processing|handling|handlers)",
-    ),
-    # Invoices alone do not make the deployment a finance one (anyone extracts fields from invoices).
-    ("finance", r"financ\w*|banking|\bbanks?\b|trading|accounting|fintech"),
-    # Not the 'hr' of '$1/hr' or '40 hr'.
-    (
-        "human resources",
-        r"(?<![/\d])(?<!\d )(?<!per )(?<!an )\bhr\b|human resources|employee handbook|"
-        r"recruit\w*|hiring|payroll",
-    ),
-    (
-        "e-commerce",
-        # Product descriptions or listings are a kind of text, not a domain.
-        r"ecommerce|e-commerce|online (?:store|shop)|product catalog|shoppers|retail",
-    ),
-    ("education", r"education\w*|students|teachers|school|universit\w*|tutor\w*|learners|course"),
-    ("marketing", r"marketing|advertis\w*"),
-    ("it operations", r"\bit (?:support|ops|operations|helpdesk)|devops|incident\w*|\blogs\b|on-call|sre\b"),
-    (
-        "software engineering",
-        r"codebase|source code|pull requests|\bprs\b|programming|software (?:development|"
-        r"engineering)",
-    ),
-    # Not 'fair game': a game named as the product, or its players.
-    (
-        "gaming",
-        r"gaming|video games?|\bgames\b|game (?:studio|company|developers?|devs?|servers?|world)s?\b|players|"
-        r"\bnpcs?\b",
-    ),
-    # Summarizing news articles is a content type, not the person's domain: only a news organisation counts.
-    (
-        "news and media",
-        r"\bnews ?(?:room|site|outlet|organi[sz]ation|company|publisher|agency|desk|app|website|portal|"
-        r"media)s?\b|journalis\w*|media company|publishing|publishers?\b",
-    ),
-    # Papers are a kind of text (anyone condenses papers): only a research setting counts.
-    ("research", r"scientific research|research (?:lab|institute|group|team)s?\b|academic research"),
-    ("travel", r"\btravel\b|hotel|booking|airline"),
-    ("real estate", r"real estate|property listings"),
-    # Last: used only when nothing more specific is named.
-    (
-        "internal documentation",
-        # Not 'knowledge base': an FAQ knowledge base is as often for customers as for staff.
-        r"internal (?:docs|documentation|wiki)|(?:our|company) wiki|confluence|documentation|handbook",
-    ),
-)
-
-
-def _subject(t: str, b: Builder) -> None:
-    best: tuple[int, str, str] | None = None
-    for name, rx in _SUBJECTS:
-        m = fast_search(rx, t)
-        if m and name == "internal documentation" and best is not None:
-            continue
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), name, m.group(0))
-    if best:
-        b.set("subject_matter", best[1], best[2])
+def _subject(t: str, b: Builder) -> bool:
+    """The content domain (``app.intent.domains``); returns whether the cue was strong (the domain named)."""
+    hit = find_domain(t)
+    if hit is None:
+        return False
+    b.set("subject_matter", hit.name, hit.source)
+    return hit.strong
 
 
 # --- entry point -------------------------------------------------------------------------------------
@@ -819,7 +793,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
 
     b.set("use_case_description", description[:2000], "text")
     task = _task(t, b)
-    _subject(t, b)
+    subject_named = _subject(t, b)
     rest = money(t, b)
     for bnd in people(rest):
         b.set(bnd.field, bnd.value, bnd.source)
@@ -855,6 +829,7 @@ def extract(text: str, vocabulary: Vocabulary | None = None) -> Extraction:
         normalized_text=t,
         unused_numbers=unused_numbers(numbers, b.sources, intent),
         uncertain=dict(b.ambiguous),
+        subject_named=subject_named,
     )
 
 
@@ -871,7 +846,21 @@ def numbers_in(text: str) -> list[float]:
 
 # A typed number and a field's value relate by one of these factors (s -> ms, per minute/hour/day/month ->
 # per second, cents -> dollars, years -> months, per year/day -> per month, a fraction -> percent).
-UNIT_FACTORS = (1.0, 1000.0, 0.001, 1 / 60, 1 / 3600, 1 / 86400, 1 / 2_592_000, 60_000.0, 0.01, 12.0, 1 / 12, 30.0, 100.0)
+UNIT_FACTORS = (
+    1.0,
+    1000.0,
+    0.001,
+    1 / 60,
+    1 / 3600,
+    1 / 86400,
+    1 / 2_592_000,
+    60_000.0,
+    0.01,
+    12.0,
+    1 / 12,
+    30.0,
+    100.0,
+)
 
 
 def is_typed_as(value: float, typed: float) -> bool:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from app.intent.domains import subject_aliases
+
 log = logging.getLogger(__name__)
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -389,18 +391,8 @@ def default_vocabulary() -> Vocabulary:
 
 # Subject names that mean the same domain, as different writers put them. The extractor writes the key's
 # value; comparisons (evaluation, merging) go through :func:`same_subject`.
-SUBJECT_ALIASES: dict[str, str] = {
-    "medical": "healthcare",
-    "health": "healthcare",
-    "health care": "healthcare",
-    "hr": "human resources",
-    "ecommerce": "e-commerce",
-    "retail": "e-commerce",
-    "banking": "finance",
-    "financial services": "finance",
-    "law": "legal",
-    "customer service": "customer support",
-}
+# Every name a labeller may use for a domain maps to its canonical name (one source: app.intent.domains).
+SUBJECT_ALIASES: dict[str, str] = subject_aliases()
 
 
 def canonical_subject(subject: str) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from app.intent import fastsearch
+from app.intent.domains import DOMAINS
 from app.intent.multilingual import to_english
-from app.intent.rules import _PRIORITY_CUES, _SUBJECTS, _TASK_RULES, extract
+from app.intent.rules import _PRIORITY_CUES, _TASK_RULES, extract
 
 pytestmark = pytest.mark.unit
 
@@ -288,7 +289,8 @@ def test_long_messages_are_understood() -> None:
 
 
 def _cue_patterns() -> list[str]:
-    return [rx for _, rx in _TASK_RULES] + [rx for _, rx in _SUBJECTS] + list(_PRIORITY_CUES.values())
+    domains = [rx for d in DOMAINS for rx in (d.strong, d.weak) if rx]
+    return [rx for _, rx in _TASK_RULES] + domains + list(_PRIORITY_CUES.values())
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,127 @@
+"""The domain vocabulary, the quantity binders added for the stress set, and the hallucination guards.
+
+Each case is a phrasing that appears in no labelled set: the mechanism, not a sentence, is under test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.intent.domains import find_domain, subject_aliases
+from app.intent.rules import extract
+from app.intent.vocabulary import same_subject
+
+pytestmark = pytest.mark.unit
+
+
+def stated(text: str) -> dict[str, Any]:
+    data = extract(text).intent.stated()
+    data.pop("use_case_description", None)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("An FAQ bot for our insurance brokers", "insurance"),
+        ("Assistent für die Versicherungsbranche", "insurance"),
+        ("agente per il settore sanitario, domande dei pazienti", "healthcare"),
+        ("bot para el sector de telecomunicaciones", "telecom"),
+        ("a planner for our supply chain team", "logistics"),
+        ("summaries for the public sector", "government"),
+        ("RAG over manufacturing work instructions", "manufacturing"),
+        ("chat for our real-estate listings", "real estate"),
+        ("tourism agency itinerary bot", "travel"),
+    ],
+)
+def test_a_named_domain_is_found_in_any_supported_language(text: str, domain: str) -> None:
+    hit = find_domain(extract(text).normalized_text)
+    assert hit is not None and hit.name == domain and hit.strong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Answer like a doctor would, but for our board-game rules bot",
+        "This is not for legal or healthcare use, just a general chatbot",
+        "We tried an insurance-tech vendor and moved on; now a generic summarizer",
+    ],
+)
+def test_a_domain_said_in_passing_is_not_the_subject(text: str) -> None:
+    assert "subject_matter" not in stated(text)
+
+
+def test_an_industry_beats_the_support_function_and_synonyms_compare_equal() -> None:
+    assert stated("Kundenservice-Bot für eine Versicherung")["subject_matter"] == "insurance"
+    assert same_subject("medical", "healthcare") and same_subject("news", "news and media")
+    assert subject_aliases()["hospitality"] == "travel"
+
+
+def test_builders_and_per_unit_counts_are_not_the_user_population() -> None:
+    assert stated("We're just 4 people. The bot is for 1,200 nurses.")["total_users"] == 1200
+    assert "total_users" not in stated("Our platform team of 5 maintains the summarizer.")
+    assert stated("30 clinics, each with about 20 seats, 600 seats overall")["total_users"] == 600
+    assert stated("a chatbot for our support team of 80 agents")["total_users"] == 80
+
+
+def test_people_doing_something_at_the_same_time_are_concurrent() -> None:
+    got = stated("a helpdesk bot, roughly 70 agents typing at the same time")
+    assert got["concurrent_users"] == 70 and "total_users" not in got
+
+
+def test_power_prices_in_usd_per_mwh_or_after_the_unit_and_other_currencies_left_unused() -> None:
+    got = extract("Our power costs $80 per megawatt hour.")
+    assert got.intent.datacenter_context and got.intent.datacenter_context.power_cost_per_kwh == 0.08
+    got = extract("Der kWh kostet uns 0,2 Dollar.")
+    assert got.intent.datacenter_context and got.intent.datacenter_context.power_cost_per_kwh == 0.2
+    got = extract("Strom kostet 0,30 EUR/kWh, wir kaufen die Server.")
+    assert got.intent.datacenter_context is None or got.intent.datacenter_context.power_cost_per_kwh is None
+    assert 0.3 in got.unused_numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("We buy the boxes and expect a 6-year service life.", 72),
+        ("Purchasing servers; we depreciate them in 30 months.", 30),
+        ("Nous achetons les serveurs, amortissement sur 4 ans.", 48),
+    ],
+)
+def test_amortisation_is_the_duration_nearest_its_cue(text: str, months: int) -> None:
+    dc = extract(text).intent.datacenter_context
+    assert dc is not None and dc.amortization_period_months == months
+
+
+def test_batch_windows_from_clock_times_and_weekly_cues() -> None:
+    got = stated("Each week we tag 9,000 photos. The job kicks off at 1am and has to be done by 7am.")
+    assert got["batch_window_hours"] == 6 and got["batch_runs_per_month"] == 4.3
+    assert got["batch_items"] == 9000
+
+
+def test_lengths_in_words_are_read_as_tokens_and_the_clause_before_names_them() -> None:
+    assert stated("chat answers of roughly 60 words")["generation_length_avg"] == 80
+    assert stated("questions are long, around 1,500 tokens")["prompt_length_avg"] == 1500
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Geschwindigkeit ist am wichtigsten, Chatbot.",
+        "Lo más importante es la velocidad para este chatbot.",
+        "Snelheid heeft prioriteit.",
+        "Speed counts the most for us.",
+    ],
+)
+def test_priority_wording_in_several_languages(text: str) -> None:
+    assert stated(text)["priority"] == "latency"
+
+
+def test_distractor_numbers_stay_unused() -> None:
+    got = extract(
+        "Migrating from Llama 2 13B (2022) to Qwen3 8B, JIRA-1234, chatbot for 300 concurrent users."
+    )
+    assert got.intent.preferred_models == ["Qwen/Qwen3-8B"]
+    assert got.intent.concurrent_users == 300
+    assert 2022 in got.unused_numbers and 1234 in got.unused_numbers
