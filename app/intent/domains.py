@@ -145,7 +145,8 @@ DOMAINS: tuple[Domain, ...] = (
         ("science", "scientific research", "academia", "academic research"),
         r"scientific research|academic research|recherche scientifique|investigación científica|"
         r"pesquisa científica|ricerca scientifica",
-        r"research (?:lab|institute|group|team|center|centre)s?\b|science (?:institute|lab)s?|scientists|"
+        r"research (?:lab|institute|group|team|center|centre)s?\b|science (?:institute|lab)s?|"
+        r"(?<!data )scientists|"
         r"researchers|forschung\w*",
     ),
     Domain(

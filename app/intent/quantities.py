@@ -56,10 +56,13 @@ _USER_NOUNS = (
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
     r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
     r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|chats|conversations|"
-    r"usrs|ppl|licenses|"
+    r"usrs|ppl|licenses|pupils|passengers|tenants|partners|dealers|franchisees|"
     r"licences"
 )
-_USERS_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ})\s+){{0,3}}(?:{_USER_NOUNS})\b")
+_USERS_RE = re.compile(
+    rf"(?<![\w.$]){N}\+?\s+(?:(?:{_USER_ADJ}|enrolled|licensed|signed-up|distinct|premium|free|trial|"
+    rf"subscribed)\s+){{0,3}}(?:{_USER_NOUNS})\b"
+)
 _USERS_ALT_RE = re.compile(
     rf"(?:user ?base|audience|population|headcount|team|company|org|organization|workforce|staff)"
     rf"\s+(?:of|size of|is|:|=|with|around|about|~|approx\.?|van)\s*(?:around |about |roughly |~ ?)?{N}"
@@ -91,7 +94,8 @@ _TOTAL_WORD = re.compile(r"\b(?:total|registered|named|maus?)\b")
 # People who build the product, and a business's own customers, are not its users.
 _BUILDERS_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:(?:is|are|was|were|has been|have been|will be)\s+)?"
-    r"(?:shipping|building|developing|working on|working|maintaining|writing|arbeitet|works on|built)\b|"
+    r"(?:shipping|building|developing|working on|working|maintaining|writing|arbeitet|works on|built|"
+    r"evaluat\w*|tested|testing|benchmark\w*|compared|prototyp\w*|fine-?tun\w*|trained|training)\b|"
     r"^\W*(?:will|would|are going to|is going to)\s+(?:build|develop|maintain|ship|write|operate)\b"
 )
 _BUILDERS_BEFORE = re.compile(
@@ -164,6 +168,32 @@ _FOR_TEAM_BEFORE = re.compile(
 )
 
 
+# 'a small fintech (founded 2019, 12 engineers)': a count in brackets describing the organisation.
+_ORG_PAREN_BEFORE = re.compile(
+    r"\b(?:startup|start-up|scale-?up|company|fintech|insurtech|healthtech|edtech|legaltech|firm|agency|shop|"
+    r"studio|lab|business|consultancy)\s*\([^()]*$"
+)
+
+
+_FOR_BEFORE = re.compile(
+    r"\b(?:for|used by|serve|serves|serving|support|supporting|to)\s+(?:all\s+|our\s+|the\s+|their\s+|its\s+|"
+    r"about\s+|around\s+|roughly\s+|~\s*)*$"
+)
+_PILOT_BEFORE = re.compile(r"\b(?:pilot|beta|trial|test|poc|prototype|currently|today|now)\b")
+
+
+def _population_score(t: str, b: Binding) -> int:
+    end = b.start + len(b.source)
+    score = 0
+    if _TOTAL_MARK.search(b.source + t[end : end + 15]):
+        score += 4
+    if _FOR_BEFORE.search(t[max(0, b.start - 30) : b.start]):
+        score += 2
+    if _PILOT_BEFORE.search(t[max(0, b.start - 30) : b.start]):
+        score -= 3
+    return score
+
+
 def _team_is_users(t: str, m: re.Match[str]) -> bool:
     if not re.match(r"(?:team|company|org|organization|staff)\b", m.group(0)):
         return True
@@ -186,6 +216,8 @@ def people(t: str) -> list[Binding]:
             if rate_word and not (for_word and for_word.group(1) not in _RATE_WORDS):
                 continue
             if _BUILDERS_BEFORE.search(before) and not _FOR_TEAM_BEFORE.search(before):
+                continue
+            if _ORG_PAREN_BEFORE.search(before):
                 continue
             if _BUILDERS_AFTER.match(t[m.end() : m.end() + 40]):
                 continue
@@ -210,15 +242,12 @@ def people(t: str) -> list[Binding]:
     # A count read as concurrent ('40 patients chatting at the same time') is not also a population.
     concurrent_at = {b.start for b in found if b.field == "concurrent_users"}
     found = [b for b in found if b.field == "concurrent_users" or b.start not in concurrent_at]
-    # Several populations: the one said to be the total wins ('40 customers, 2,000 seats in total').
+    # Several populations: the one said to be the total, or the one the product is for, wins ('40 customers,
+    # 2,000 seats in total'; 'we have 30 employees … a chatbot for our 2,000 customers'); a pilot's loses.
     totals = [b for b in found if b.field == "total_users"]
-    marked = [
-        b
-        for b in totals
-        if _TOTAL_MARK.search(b.source + t[b.start + len(b.source) : b.start + len(b.source) + 15])
-    ]
-    if marked and len({float(b.value) for b in totals}) > 1:
-        found = [b for b in found if b.field != "total_users" or b is marked[0]]
+    if len({float(b.value) for b in totals}) > 1:
+        best = max(totals, key=lambda b: (_population_score(t, b), -b.start))
+        found = [b for b in found if b.field != "total_users" or b is best]
     out: list[Binding] = []
     for bnd in sorted(found, key=lambda b: b.start):
         value = float(bnd.value)
@@ -299,6 +328,12 @@ def batch(t: str) -> list[Binding]:
         # '20 million documents per day' / '150 requests per second' are rates, not the size of a run.
         if value < 1 or value != int(value) or _RATE_AFTER.match(t, items.end()):
             continue
+        # '45 seconds per document' is a duration, not a number of documents.
+        if re.match(
+            r"(?:\d+(?:\.\d+)?)\s+(?:ms|seconds?|secs?|minutes?|mins?|hours?|tokens?|words?)\b",
+            items.group(0),
+        ):
+            continue
         out.append(Binding("batch_items", int(value), items.group(0), items.start()))
         break
     window = _WINDOW_RE.search(t)
@@ -350,7 +385,7 @@ def price_class(t: str) -> Binding | None:
     m = re.search(
         rf"\bhyperscalers?\b|\bone of the big (?:three|3)\b|"
         rf"\b(?:{_HYPERSCALERS})\s*(?:/|,|or|and)\s*(?:{_HYPERSCALERS})\b|"
-        rf"\b(?:must|has to|have to|needs? to|only)\s+(?:be\s+|run\s+|stay\s+)?(?:on|in|with)\s+"
+        rf"\b(?:must|has to|have to|needs? to|only)\s+(?:be\s+|run\s+|stay\s+)?(?:on|in|with|na|no|en|sur|auf)?\s*"
         rf"(?:{_HYPERSCALERS})\b",
         t,
     )
@@ -422,6 +457,12 @@ _PEAK_THEN_AVG_RE = re.compile(
 )
 
 
+_AVG_BEFORE = re.compile(
+    r"\b(?:avg|average|on average|typical(?:ly)?|usually|normally|mean|median)\W*"
+    r"(?:(?:is|of|about|around|roughly|approx\.?|~)\s*)*~?\s*$"
+)
+
+
 def rates(t: str, b: Builder) -> None:
     found: list[tuple[int, float, str]] = []
     for m in _RATE_RE.finditer(t):
@@ -439,6 +480,8 @@ def rates(t: str, b: Builder) -> None:
     for m in _QPS_PREFIX_RE.finditer(t):
         per = 60.0 if m.group(1) == "rpm" else 1.0
         found.append((m.start(), num(m.group(2)) / per, m.group(0)))
+    # With an average stated, a peak only describes the traffic's shape ('peak 1,800/min, avg 900/min').
+    has_avg = any(fast_search(_AVG_BEFORE, window_before(t, start, 40)) for start, _, _ in found)
     for start, qps, src in sorted(found):
         before = window_before(t, start, 40)
         after = window_after(t, start + len(src), 20)
@@ -450,9 +493,16 @@ def rates(t: str, b: Builder) -> None:
         if avg and peak_m and num(peak_m.group(1)) > 0:
             b.set("expected_qps", round(qps * num(avg.group(1)) / num(peak_m.group(1)), 6), avg.group(0))
             continue
-        if re.match(r"^\s*(?:at|during|in)\s+(?:the\s+)?peaks?\b", after) or fast_search(
+        # 'peak 1,800/min, avg about 900/min': the word right before a rate says which it is, whatever
+        # came earlier in the clause.
+        if fast_search(_AVG_BEFORE, before):
+            b.set("expected_qps", qps, src)
+            continue
+        if re.match(r"^\s*(?:(?:at|during|in)\s+(?:the\s+)?)?peaks?\b", after) or fast_search(
             r"throughput|sustain|handle (?:up to|peaks? of)|peaks? (?:of|at)?\s*$|at peak|peak", before
         ):
+            if has_avg and not fast_search(r"throughput|sustain", before):
+                continue
             b.set("target_throughput_rps", qps, src)
         else:
             b.set("expected_qps", qps, src)

@@ -227,7 +227,8 @@ _OWNED_CUE = re.compile(
     r"cluster|rack|lab|basement)|have access to \d+)\b"
 )
 _PURCHASE_CUE = re.compile(
-    r"\b(?:buy|buying|purchase|purchasing|capex|acquire|procure|procurement|invest in|order(?:ing)? (?:some|new))\b"
+    r"\b(?:buy|buying|purchase|purchasing|capex|acquire|procure|procurement|invest in|order(?:ing)? (?:some|new)|"
+    r"(?:will|to) be (?:purchased|bought|acquired))\b"
 )
 
 
@@ -245,7 +246,14 @@ _RUNS_ON_RE = re.compile(
     r"(?:a\s+single\s+|(\d+)\s*(?:x\s*)?)$"
 )
 _NODES_OF_RE = re.compile(
-    r"(?<![\w.])(\d+)\s+(?:nodes?|servers?|machines?|boxes|hosts?)\s+(?:of|with)(?:\s+each)?\s+\d+\s*(?:x\s*)?$"
+    r"(?<![\w.])(\d+)\s+(?:nodes?|servers?|machines?|boxes|hosts?|racks?|systems?)\s+(?:of|with)(?:\s+each)?\s+"
+    r"\d+\s*(?:x\s*)?$"
+)
+
+
+_EACH_AFTER = re.compile(r"^\s*s?\s*(?:each|apiece|per (?:box|server|node|machine|host))\b")
+_MACHINES_RE = re.compile(
+    r"(?<![\w.])(\d+)\s+(?:[a-z]+\s+)?(?:boxes|servers|nodes|machines|hosts|systems|racks)\b"
 )
 
 
@@ -254,6 +262,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
     available: list[str] = []
     excluded: list[str] = []
     inventory: dict[str, int] = {}
+    inventory_sources: list[str] = []
     for m in re.finditer(r"gpuref(\d+)", t):
         gpu = mentions.gpus[int(m.group(1))]
         near = window_before(t, m.start(), 60, stop=".;!?,\n")
@@ -281,12 +290,23 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
             available.append(gpu)
             run_counts.append(int(runs_on.group(1) or 1))
             continue
-        owned = bool(fast_search(_OWNED_CUE, sent)) and not _buying(sent)
+        # Buying said before the GPU in its clause makes it a purchase, not hardware owned ('we'll buy 8 H100';
+        # but 'we own 4 GH200 … new hardware will be purchased' owns them).
+        owned = bool(fast_search(_OWNED_CUE, sent)) and not _buying(
+            window_before(t, m.start(), 60, stop=".;!?,\n")
+        )
         if owned and count_m:
             count = int(next(g for g in count_m.groups() if g))
             nodes = fast_search(_NODES_OF_RE, before30)
             if count_m is count_before and nodes:
                 count *= int(nodes.group(1))
+                inventory_sources += [nodes.group(0)]
+            elif count_m is count_before and _EACH_AFTER.match(after):
+                # 'two DGX boxes, 8x H100 each': the count is per machine.
+                machines = fast_search(_MACHINES_RE, window_before(t, m.start(), 80))
+                if machines:
+                    count *= int(machines.group(1))
+                    inventory_sources += [machines.group(0), count_m.group(0)]
             if 1 <= count <= 100_000:
                 inventory[gpu] = inventory.get(gpu, 0) + count
                 continue
@@ -306,7 +326,11 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
     if avail:
         b.set("available_gpus", avail, "gpu mentions")
     if inventory:
-        b.set("gpu_inventory", [{"gpu": g, "count": c} for g, c in inventory.items()], "owned gpus")
+        b.set(
+            "gpu_inventory",
+            [{"gpu": g, "count": c} for g, c in inventory.items()],
+            " ".join(["owned gpus", *inventory_sources]),
+        )
     cap = fast_search(
         rf"(?:at most|no more than|max(?:imum)?(?: of)?|up to|limit(?:ed)? to|capped at|cap of|only have|only|"
         rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpu'?s?|cards?|accelerators?)(?![\w])",
@@ -491,13 +515,16 @@ _ANY_PROVIDER = "|".join(f"(?:{rx})" for _, rx in _PROVIDERS)
 # A provider in a list ('AWS, GCP or Azure') or given as an example ('marketplaces like Vast.ai') is a kind
 # of provider, not the one chosen.
 _PROVIDER_LIST_AFTER = re.compile(rf"^\s*(?:,|/|or|and)\s*(?:{_ANY_PROVIDER})")
-_PROVIDER_LIST_BEFORE = re.compile(rf"(?:{_ANY_PROVIDER})\s*(?:,|/|or|and)\s*$")
+_PROVIDER_LIST_BEFORE = re.compile(rf"(?:{_ANY_PROVIDER}|\blambda)\s*(?:,|/|or|and)\s*$")
+# 'Lambda, CoreWeave style', 'CoreWeave-like': a kind of provider, not the one chosen.
+_PROVIDER_STYLE_AFTER = re.compile(r"^\s*-?\s*(?:style|like|type|etc)\b")
 _PROVIDER_EXAMPLE = re.compile(r"\b(?:like|such as|e\.g\.?|for example|for instance|say)\s*$")
 
 
 # 'compare buy vs rent', 'rent or buy?': both options named, neither chosen by these words.
 _BUY_OR_RENT = re.compile(
-    r"\b(?:buy\w*|purchas\w*|rent\w*)\s*(?:vs\.?|versus|or|and|/)\s*(?:buy\w*|purchas\w*|rent\w*)\b"
+    r"\b(?:buy\w*|purchas\w*|rent\w*)\s*(?:vs\.?|versus|or|and|/)\s*(?:keep\s+|continue\s+|just\s+)?"
+    r"(?:buy\w*|purchas\w*|rent\w*)\b"
 )
 
 
@@ -512,6 +539,7 @@ def _deployment(t: str, b: Builder) -> None:
             continue
         if (
             _PROVIDER_LIST_AFTER.match(t[m.end() : m.end() + 40])
+            or _PROVIDER_STYLE_AFTER.match(t[m.end() : m.end() + 12])
             or fast_search(_PROVIDER_LIST_BEFORE, before)
             or fast_search(_PROVIDER_EXAMPLE, before)
         ):
@@ -650,7 +678,8 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
         r"\b(?:documents?|docs?|pdfs?|contracts?|policy|policies|manuals?|files?|wiki|kb)[- ](?:qa|q ?& ?a|"
         r"question[- ]answering|search|lookup|retrieval)\b|questions? (?:about|on|over|from|regarding|against) "
         r"(?:\w+ ){0,2}(?:documents|docs|pdfs|manuals|policies|files|documentation|wiki|contracts|reports|"
-        r"papers|handbooks?)\b|\blook(?:s|ing)? (?:\w+ )?up (?:in|from) (?:our|the|their|a|an)\b|"
+        r"papers|handbooks?|guidelines|guidance|protocols|regulations|procedures|linee guida|richtlinien)\b|"
+        r"\bquestions?[- ]answers?\b|\blook(?:s|ing)? (?:\w+ )?up (?:in|from) (?:our|the|their|a|an)\b|"
         r"\b(?:document|doc|vector|knowledge) (?:store|database|db|index|repository|repo)s?\b|"
         # 'answering questions over ~40k internal PDFs', 'answers IT questions using our runbooks'.
         r"answer\w* (?:\w+ ){0,2}questions? (?:about|from|over|on|using|based on|against|regarding|with|in) "

@@ -125,3 +125,20 @@ def test_distractor_numbers_stay_unused() -> None:
     assert got.intent.preferred_models == ["Qwen/Qwen3-8B"]
     assert got.intent.concurrent_users == 300
     assert 2022 in got.unused_numbers and 1234 in got.unused_numbers
+
+
+def test_the_population_the_product_is_for_beats_headcount_and_pilots() -> None:
+    assert stated("We have 50 employees and want a chatbot for our 8,000 members.")["total_users"] == 8000
+    assert stated("A beta with 20 users ran in May; at launch it will be 900 users.")["total_users"] == 900
+    assert "total_users" not in stated("We're a tiny insurtech (est. 2021, 7 engineers).")
+
+
+def test_an_average_rate_is_the_expected_load_and_its_peak_only_the_shape() -> None:
+    got = stated("3,000 requests per minute at the peak, on average 1,200 requests per minute.")
+    assert got["expected_qps"] == 20 and "target_throughput_rps" not in got
+
+
+def test_gpus_per_machine_multiply_and_a_question_is_not_a_purchase() -> None:
+    got = stated("We own three HGX servers, 8x H200 each, and will serve from them.")
+    assert got["gpu_inventory"] == [{"gpu": "H200-SXM-141GB", "count": 24}]
+    assert "deployment_model" not in stated("Should we buy or keep renting A100s for the chatbot?")
