@@ -61,6 +61,10 @@ class Factors:
     mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
     gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value
     gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to MHA ones
+    # Burst-only terms (``burst``: hundreds of requests submitted at once), fitted on bursts alone so that
+    # they cannot move what moderate loads measure:
+    burst_seq_ms: Num = 0.0  # per decoding sequence and step beyond seq_overhead_ms (streams, detokenising)
+    burst_prefill_mult: Num = 1.0  # chunked prefill mixed into large decode batches, relative to the roofline
 
 
 @dataclass(frozen=True)
@@ -754,6 +758,13 @@ def burst(
     alone, at the batch-independent part ``a`` of a step. With the step affine in the batch (``a + c b``)
     the decode phase costs ``a × (longest + queued waves) + c × all tokens``.
 
+    Two terms exist only here, fitted on bursts alone (``calibrate._fit_bursts``): ``burst_seq_ms``, time
+    per decoding stream and step added to every step (fitted ~70-85 us on vLLM 0.10-0.11, against the
+    ~10 us per sequence moderate loads show: a thousand concurrent streams load the API server's output
+    processing and the step's per-request bookkeeping), and ``burst_prefill_mult`` on the prefill chunks
+    (fitted ~1.6-1.8: budget-sized chunks packed beside hundreds of decodes run below the roofline). A
+    max() of engine and API-server time instead of their sum fitted worse on held-out models.
+
     TPOT here is the token-weighted mean time between tokens (vLLM's per-request mean TPOT is dominated by
     short requests that lived entirely through the prefill phase, a statistic of the benchmark rather than
     of the step times).
@@ -762,12 +773,13 @@ def burst(
     p_tok = _maximum(inp - cached, 1.0)
     ctx = inp + out / 2.0
     b = _maximum(_minimum(n, max_batch), 1.0)
+    fe, pm = f.burst_seq_ms, f.burst_prefill_mult
     chunk = _minimum(b * p_tok, budget)
-    t_mix = step_ms(raw, f, 0.0, 0.0, chunk, chunk * (cached + p_tok / 2.0))
+    t_mix = pm * step_ms(raw, f, 0.0, 0.0, chunk, chunk * (cached + p_tok / 2.0))
     steps_all = n * p_tok / chunk
     t_prefill = steps_all * t_mix
-    a = decode_ms(raw, f, 1.0, ctx)
-    c = (decode_ms(raw, f, b, ctx) - a) / _maximum(b - 1.0, 1.0)
+    a = decode_ms(raw, f, 1.0, ctx) + fe
+    c = (decode_ms(raw, f, b, ctx) + fe * b - a) / _maximum(b - 1.0, 1.0)
     longest = out * (1.0 + out_cv**2 * (np.log(_maximum(n, 2.0)) - 0.42))
     waves = n / b
     t_decode = a * (longest + (waves - 1.0) * out) + c * n * out
@@ -776,8 +788,10 @@ def burst(
     # Mean time between tokens, token-weighted (what the step times determine): the decode tokens produced
     # during prefill chunks (about half the batch decodes alongside each chunk) take a mixed step each; the
     # others a decode step at the token-weighted batch, which shrinks to b / (1 + cv²) as requests finish.
-    t_mixed = step_ms(raw, f, b / 2.0, b / 2.0 * ctx, chunk, chunk * (cached + p_tok / 2.0))
-    t_dec = decode_ms(raw, f, b / (1.0 + out_cv**2), ctx)
+    mixed_prefill = step_ms(raw, f, b / 2.0, b / 2.0 * ctx, chunk, chunk * (cached + p_tok / 2.0))
+    t_mixed = pm * mixed_prefill + fe * b / 2.0
+    b_w = b / (1.0 + out_cv**2)
+    t_dec = decode_ms(raw, f, b_w, ctx) + fe * b_w
     tokens = n * o1
     in_mixed = _minimum(steps_all * b / 2.0, tokens)
     tpot = (in_mixed * t_mixed + (tokens - in_mixed) * t_dec) / tokens
