@@ -98,13 +98,17 @@ _STACK_FIELDS = (
     "seq_overhead_ms",
     "allreduce_latency_ms",
     "request_overhead_ms",
+    "moe_mult",
 )
+# - moe_mult: routed-expert weight streaming relative to the stack's dense GEMMs. Expert GEMMs with a few
+#   rows per expert (fused MoE kernels, 4-bit experts dequantised in the kernel) stream below the dense
+#   rate; prior 1 (no penalty), fitted per stack on its MoE rows.
 _STACK_PRIOR = {
-    "trtllm-0.9": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
-    "nim": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
-    "trtllm-1.x": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0),
-    "vllm-0.6": (1.5, 0.9, 0.9, 0.02, 0.015, 10.0),
-    "vllm-v1": (0.7, 0.9, 0.9, 0.01, 0.0075, 15.0),
+    "trtllm-0.9": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0, 1.0),
+    "nim": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0, 1.0),
+    "trtllm-1.x": (0.3, 1.0, 1.0, 0.005, 0.01, 5.0, 1.0),
+    "vllm-0.6": (1.5, 0.9, 0.9, 0.02, 0.015, 10.0, 1.0),
+    "vllm-v1": (0.7, 0.9, 0.9, 0.01, 0.0075, 15.0, 1.0),
 }
 
 
@@ -359,6 +363,7 @@ class EngineFactors(BaseModel):
     seq_overhead_ms: float = 0.0
     allreduce_latency_ms: float = 0.01
     request_overhead_ms: float = 0.0
+    moe_mult: float = 1.0
 
 
 def _default_stacks() -> dict[str, EngineFactors]:
@@ -542,6 +547,7 @@ class Calibration(BaseModel):
             step_overhead_ms=step,
             layer_overhead_ms=self.layer_overhead_ms * (self.eager_mult if eager else 1.0),
             seq_overhead_ms=eng.seq_overhead_ms,
+            moe_eff=min(eng.moe_mult, 1.5),
             allreduce_latency_ms=self._allreduce_latency(gpu, name, eng.allreduce_latency_ms),
             pcie_latency_mult=self.pcie_latency_mult,
             xgmi_latency_mult=self.xgmi_latency_mult,
@@ -720,12 +726,13 @@ class _Params:
             # vLLM rows are all TP 4/8 of one model: the per-step constant and the all-reduce latency are
             # nearly collinear there, so the constant keeps near its prior and the all-reduce takes the rest.
             step_sd = 0.01 if not seen else (0.3 if name.startswith("vllm") else 1.5)
-            free = (1.5, 0.7, 0.5) if seen else (0.01, 0.01, 0.01)  # per seq, all-reduce, per request
+            # per seq, all-reduce, per request, MoE streaming
+            free = (1.5, 0.7, 0.5, 0.5) if seen else (0.01, 0.01, 0.01, 0.01)
             if seen and name == "vllm-v1":
                 # V1's rows are mostly bursts of hundreds of requests whose misfit (MoE and 4-bit kernels
                 # at large batches) would otherwise be recast as host cost per sequence or slow GEMMs and
                 # leak into every moderate-load prediction: both stay near their priors.
-                free = (0.4, 0.7, 0.5)
+                free = (0.4, 0.7, 0.5, 0.5)
                 mult_sd = 0.1
             sds = (step_sd, bw_sd, mult_sd, *free)
             parts.append(dev / np.array(sds))
@@ -750,6 +757,7 @@ class _Params:
             seq_overhead_ms=np.exp(eng[:, 3]),
             allreduce_latency_ms=np.exp(eng[:, 4]),
             request_overhead_ms=np.exp(eng[:, 5]) + d.client * float(misc["client_overhead_ms"]),
+            moe_eff=np.minimum(np.exp(eng[:, 6]), 1.5),
             pcie_latency_mult=float(misc["pcie_latency_mult"]),
             xgmi_latency_mult=float(misc["xgmi_latency_mult"]),
             link_eff=float(min(misc["link_eff"], 1.0)),

@@ -61,6 +61,7 @@ class Factors:
     mha_exp: Num = 0.5  # see step_ms: KV reread exponent of the MHA fallback kernel
     gemm_m0: Num = 32.0  # GEMM rows at which tensor-core efficiency reaches half its sustained value
     gqa_kv_eff: Num = 1.0  # KV streaming efficiency of grouped-query kernels relative to MHA ones
+    moe_eff: Num = 1.0  # routed-expert weight streaming relative to dense GEMMs (few rows per expert)
     # Burst-only terms (``burst``: hundreds of requests submitted at once), fitted on bursts alone so that
     # they cannot move what moderate loads measure:
     burst_seq_ms: Num = 0.0  # per decoding sequence and step beyond seq_overhead_ms (streams, detokenising)
@@ -163,7 +164,7 @@ def step_ms(raw: RawCosts, f: Factors, d: Num, ctx: Num, p: Num = 0.0, s2: Num =
     fl = raw.fl * f.flops_eff * (1.0 + raw.fp8 * (f.fp8_eff - 1.0))
     tokens = d + p
     touched = raw.n_exp * (1.0 - (1.0 - raw.top_k / raw.n_exp) ** tokens)
-    t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched) / bw
+    t_w = (raw.w_dense + raw.n_moe * raw.w_expert * touched / f.moe_eff) / bw
     # Tensor cores reach their sustained rate only on tall GEMMs: efficiency saturates as
     # tokens / (tokens + m0), i.e. a GEMM of ``tokens`` rows costs as much as ``tokens + m0`` at full rate.
     t_c = ((tokens + f.gemm_m0 * busy_f(tokens)) * raw.flops_tok + (s2 + ctx) * raw.attn_flops_ctx) / fl
@@ -191,7 +192,8 @@ def scalar_step(raw: RawCosts, f: Factors) -> Callable[[float, float, float, flo
     bw = float(raw.bw * f.bw_eff)
     fl = float(raw.fl * f.flops_eff * (1.0 + raw.fp8 * (f.fp8_eff - 1.0)))
     n_exp, q = float(raw.n_exp), 1.0 - float(raw.top_k) / float(raw.n_exp)
-    w_dense, w_expert = float(raw.w_dense) / bw, float(raw.n_moe * raw.w_expert) / bw
+    w_dense = float(raw.w_dense) / bw
+    w_expert = float(raw.n_moe * raw.w_expert) / (bw * float(f.moe_eff))
     m0, per_tok, per_ctx = float(f.gemm_m0), float(raw.flops_tok) / fl, float(raw.attn_flops_ctx) / fl
     gp = float(f.gemm_p)
     reread = math.exp(float(f.mha_exp * raw.kv_log_group)) / (1.0 + float(raw.gqa * (f.gqa_kv_eff - 1.0)))
