@@ -262,6 +262,7 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="run predict() with the simulation (slower)")
     ap.add_argument("--write", action="store_true", help="write app/perf/calibration.json from all rows")
     ap.add_argument("--only", nargs="*", default=(), help="hold out only models whose id contains these")
+    ap.add_argument("--dump", help="write every held-out (prediction, truth) as JSON lines to this path")
     ap.add_argument(
         "--vllm-only",
         action="store_true",
@@ -278,6 +279,13 @@ def main() -> None:
     rows = leave_one_model_out(cases, iters, args.full, args.only, args.vllm_only)
     scored_cases = [c for c in cases if family(c) == "vllm-modern"] if args.vllm_only else cases
     report(rows, roofline_predictions(scored_cases))
+    if args.dump:
+        with open(args.dump, "w") as fh:
+            for c, m, v, t in rows:
+                fields = {"model": c.model, "gpu": c.gpu, "tp": c.tp, "precision": c.precision}
+                fields |= {"scenario": c.scenario, "n": c.n_prompts, "max_batch": c.max_batch, "inp": c.inp}
+                fields |= {"out": c.out, "metric": m, "predicted": v, "truth": t, "source": c.source}
+                fh.write(json.dumps(fields) + "\n")
 
     print(f"({time.time() - t0:.0f}s)")
     if args.write:
