@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.intent.fastsearch import search as fast_search
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -37,7 +39,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "legal",
         ("law", "legal services", "legal tech"),
-        r"legal\b|juridi\w*|jurídi\w*|giuridi\w*|juristi\w*|rechtlich\w*|litigation",
+        r"legal\b|juridi\w*|jurídi\w*|giuridi\w*|juristi\w*|rechtlich\w*|rechtsabteilung|litigation",
         r"law ?firms?|law (?:domain|practice|office)s?\b|kanzlei|cabinet d'(?:avocats|lawyers)|bufete|"
         r"escritório de advocacia|studio legale|advocatenkantoor|lawyers|attorneys|paralegals|contracts?\b|"
         r"compliance documents",
@@ -69,7 +71,7 @@ DOMAINS: tuple[Domain, ...] = (
         ("ecommerce", "retail", "online retail", "online shop"),
         r"e-?commerce|retail\w*|commerce en ligne|comercio electrónico|commercio elettronico|varejo|"
         r"einzelhandel",
-        r"online[- ](?:store|shop)s?|webshop|onlineshop|online-shop|boutique en ligne|"
+        r"online[- ](?:store|shop)s?|webshop|webwinkel|onlineshop|online-shop|boutique en ligne|"
         r"tienda (?:online|en línea)|loja online|negozio online|shoppers|product catalog",
     ),
     Domain(
@@ -235,8 +237,9 @@ def find_domain(t: str) -> DomainHit | None:
     """The content domain a normalised text states: the first strong cue, else the first weak one."""
     best: DomainHit | None = None
     for domain, strong, weak in _compiled():
-        for rx, is_strong in ((strong, True), (weak, False)):
-            if rx is None:
+        for rx, raw, is_strong in ((strong, domain.strong, True), (weak, domain.weak, False)):
+            # The literal pre-check (the pattern without its leading word boundary matches a superset).
+            if rx is None or not fast_search(raw, t):
                 continue
             for m in rx.finditer(t):
                 if _in_passing(t, m):

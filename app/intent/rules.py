@@ -130,6 +130,9 @@ _COMPARATIVE_RE = re.compile(
     rf"(?:the|el|la|le|il|lo|o|a|de|die|der|das|les|los|het)?\s*({_P_LAT}|{_P_COST}|{_P_ACC})"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:matters|counts)\s+(?:the\s+)?most"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+more than anything"
+    # 'latency is important but cost matters more'.
+    rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:matters|counts|is|are)\s+(?:much\s+|far\s+|even\s+|way\s+)?more"
+    rf"(?:\s+important)?(?!\s+than)(?=\s*(?:[.;,!)]|$|to us|for us))"
     rf"|care\s+(?:most|mostly)\s+about\s+({_P_LAT}|{_P_COST}|{_P_ACC})"
     rf"|({_P_LAT}|{_P_COST}|{_P_ACC})\s+(?:first|above all(?: else)?|is king)"
     # 'quality is what matters, not speed', 'accuracy over everything', 'only cost matters'.
