@@ -167,6 +167,12 @@ def _priority(t: str, b: Builder) -> None:
         if fast_search(rx, cleaned):
             cleaned = re.sub(rx, " ", cleaned)
     found = [k for k, rx in _PRIORITY_CUES.items() if k not in negated and fast_search(rx, cleaned)]
+    # 'should feel snappy, under 2 seconds': a feel word next to a stated latency target describes that
+    # target; alone ('needs to feel instant') it says latency comes first.
+    if "latency" in found and any(k.startswith(("target_ttft", "target_tpot", "target_e2e")) for k in b.data):
+        cues = [m.group(0) for m in re.finditer(_PRIORITY_CUES["latency"], cleaned)]
+        if cues and all(re.fullmatch(r"snappy|instant\w*", c) for c in cues):
+            found.remove("latency")
     # 'budget is tight: 1,500/month' states a budget (already a constraint), not that cost beats latency or
     # quality; without an amount the tight budget is all that is said about cost, so it stands.
     if "cost" in found and "budget" in b.data:
@@ -573,7 +579,8 @@ def _deployment(t: str, b: Builder) -> None:
         b.set("deployment_model", "owned_hardware", "owned")
     elif fast_search(
         r"\brent(?:ing|ed|al)?\b|cloud gpus?|in the cloud|on the cloud|cloud[- ]hosted|cloud instances?|"
-        r"on[- ]demand|spot instances?|public cloud",
+        # Accepting spot capacity is a price class, not yet a decision to rent (the independent writers agree).
+        r"on[- ]demand|public cloud",
         t,
     ):
         b.set("deployment_model", "cloud_rental", "cloud")

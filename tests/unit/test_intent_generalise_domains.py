@@ -142,3 +142,13 @@ def test_gpus_per_machine_multiply_and_a_question_is_not_a_purchase() -> None:
     got = stated("We own three HGX servers, 8x H200 each, and will serve from them.")
     assert got["gpu_inventory"] == [{"gpu": "H200-SXM-141GB", "count": 24}]
     assert "deployment_model" not in stated("Should we buy or keep renting A100s for the chatbot?")
+
+
+def test_spot_capacity_is_a_price_class_not_a_rental_decision() -> None:
+    got = stated("Preemptible spot instances are fine for this batch workload.")
+    assert got["price_class"] == "marketplace" and "deployment_model" not in got
+
+
+def test_a_feel_word_beside_a_latency_target_is_not_a_priority() -> None:
+    assert "priority" not in stated("chat app, should feel snappy: p90 time to first token under 300 ms")
+    assert stated("the chat app needs to feel instant")["priority"] == "latency"
