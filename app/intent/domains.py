@@ -41,7 +41,7 @@ DOMAINS: tuple[Domain, ...] = (
         ("law", "legal services", "legal tech"),
         r"legal\b|juridi\w*|jurídi\w*|giuridi\w*|juristi\w*|rechtlich\w*|rechtsabteilung|litigation",
         r"law ?firms?|law (?:domain|practice|office)s?\b|kanzlei|cabinet d'(?:avocats|lawyers)|bufete|"
-        r"escritório de advocacia|studio legale|advocatenkantoor|lawyers|attorneys|paralegals|contracts?\b|"
+        r"escritório de advocacia|studio legale|advocatenkantoor|lawyers|attorneys|paralegals|contracts\b|"
         r"compliance documents",
     ),
     Domain(

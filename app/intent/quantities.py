@@ -229,6 +229,9 @@ def people(t: str) -> list[Binding]:
                 continue
             # 'sessions' count people only at the same moment ('250 simultaneous sessions').
             kind = _kind(t, m)
+            # '50% of our 4,000 staff use it daily': the daily users are a share of this population.
+            if kind == "daily_users" and fast_search(r"%\s*of\s+(?:our\s+|the\s+|its\s+|their\s+)?$", before):
+                kind = "total_users"
             if m.group(0).endswith(("sessions", "chats", "conversations")) and kind != "concurrent_users":
                 continue
             found.append(Binding(kind, m.group(1), m.group(0), m.start()))
@@ -463,6 +466,12 @@ _AVG_BEFORE = re.compile(
 )
 
 
+_PAST_BEFORE = re.compile(
+    r"\b(?:had|used to (?:have|get|see|handle)|previously|last (?:year|month|quarter)|in (?:19|20)\d\d|"
+    r"back then|at launch we)\b(?:(?!\b(?:now|today|currently|these days|going forward)\b)[^.;!?])*$"
+)
+
+
 def rates(t: str, b: Builder) -> None:
     found: list[tuple[int, float, str]] = []
     for m in _RATE_RE.finditer(t):
@@ -492,6 +501,9 @@ def rates(t: str, b: Builder) -> None:
         peak_m = re.match(N, src)
         if avg and peak_m and num(peak_m.group(1)) > 0:
             b.set("expected_qps", round(qps * num(avg.group(1)) / num(peak_m.group(1)), 6), avg.group(0))
+            continue
+        # 'In 2023 we had 40 rps, now 120': a rate in the past is not the load to plan for.
+        if fast_search(_PAST_BEFORE, before[-30:]):
             continue
         # 'peak 1,800/min, avg about 900/min': the word right before a rate says which it is, whatever
         # came earlier in the clause.
@@ -567,6 +579,12 @@ def _latency_field(keyword_kind: str, value_ms: float, task: str | None) -> str:
     return "target_ttft_p90_ms"
 
 
+_CURRENT_BEFORE = re.compile(
+    r"\b(?:current(?:ly)?|today|right now|at the moment|was|were|used to be|old system|previous(?:ly)?)\b"
+    r"(?!\s+(?:target|goal|requirement|slo|sla))"
+)
+
+
 def latencies(t: str, b: Builder, task: str | None) -> None:
     prev_end = 0
     for m in _LATENCY_VALUE_RE.finditer(t):
@@ -578,6 +596,10 @@ def latencies(t: str, b: Builder, task: str | None) -> None:
             else (value * 60_000 if unit.startswith("min") else value * 1000)
         )
         before_full = t[max(prev_end, m.start() - 70) : m.start()]
+        # 'our current p90 TTFT is 3 s, target 800 ms': today's figure is not the target.
+        if fast_search(_CURRENT_BEFORE, re.split(r"[.;!?,]|\band\b|\bbut\b", before_full)[-1]):
+            prev_end = m.end()
+            continue
         prev_end = m.end()
         # 'per second' / 'every 5 seconds' are rates and periods, not latencies.
         if fast_search(
@@ -773,6 +795,12 @@ _POWER_RE = re.compile(
 )
 
 
+_SPENT_BEFORE = re.compile(
+    r"\b(?:charged|charges|charging|paid|paying|we pay|used to (?:pay|spend)|previous(?:ly)?|currently spend\w*|"
+    r"spent|spend(?:ing)? (?:currently|today|now)|current (?:bill|spend|cost)|today we (?:pay|spend))\b"
+)
+
+
 def money(t: str, b: Builder) -> str:
     """Budgets and power prices; returns the text with money spans blanked for the other rules."""
     blanked = t
@@ -819,6 +847,11 @@ def money(t: str, b: Builder) -> str:
                 blanked = blank(blanked, m)
                 continue
             seen.add(m.start())
+            # 'the previous vendor charged $12k/month; we want to stay under $8k': what is or was paid is not
+            # the budget.
+            if fast_search(_SPENT_BEFORE, re.split(r"[.;!?]|\bbut\b|\band\b", before)[-1]):
+                blanked = blank(blanked, m)
+                continue
             value = num(m.group(1))
             after = blanked[m.end() : m.end() + 25]
             pm = re.match(_PERIOD_RE, after)

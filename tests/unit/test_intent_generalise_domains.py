@@ -152,3 +152,15 @@ def test_spot_capacity_is_a_price_class_not_a_rental_decision() -> None:
 def test_a_feel_word_beside_a_latency_target_is_not_a_priority() -> None:
     assert "priority" not in stated("chat app, should feel snappy: p90 time to first token under 300 ms")
     assert stated("the chat app needs to feel instant")["priority"] == "latency"
+
+
+def test_what_was_or_is_today_is_not_the_target() -> None:
+    got = stated("We paid $9k/month to the old vendor; the new budget is $6k per month.")
+    assert got["budget"]["max_monthly_cost_usd"] == 6000
+    assert stated("p90 TTFT is currently 4 s; it must drop below 600 ms")["target_ttft_p90_ms"] == 600
+    assert stated("Back in 2022 we had 15 rps; now about 60 rps on average.")["expected_qps"] == 60
+
+
+def test_a_share_of_a_population_leaves_the_population_total() -> None:
+    got = stated("About 30% of our 2,500 nurses will use it daily.")
+    assert got["total_users"] == 2500 and "daily_users" not in got
