@@ -182,7 +182,7 @@ DOMAINS: tuple[Domain, ...] = (
         ("customer service", "customer care", "support", "call center", "contact center", "helpdesk"),
         r"customer (?:support|service|care)(?! (?:tickets?|transcripts?|emails?|calls?|logs?|agents?))|"
         r"support domain",
-        r"help[- ]?desk|contact (?:center|centre)|call (?:center|centre)|"
+        r"help[- ]?desk|contact (?:center|centre)|call[- ]?(?:center|centre)|"
         r"support (?:agents|team|bot|assistant|chatbot|tickets|desk|chat|knowledge ?base|docs|articles|"
         r"knowledge)|"
         r"customer (?:tickets|calls)|"

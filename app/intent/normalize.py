@@ -372,6 +372,8 @@ def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = No
     """
     t = text.translate(_UNICODE).lower()
     t = re.sub(r"[ \t\r\f\v]+", " ", t)
+    # 'ca. 150 Token', 'approx. 2k': an abbreviation's period is not a sentence end.
+    t = re.sub(r"\b(?:ca|approx|appr|env|aprox|ong)\.\s", "about ", t)
     t = to_english(t)
     # '8xA100' is a count and a GPU: split them so the GPU name starts a word.
     t = _COUNT_X_GPU_RE.sub("x ", t)

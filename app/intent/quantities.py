@@ -81,7 +81,7 @@ _DAU_PREFIX_RE = re.compile(
 _AT_ONCE = r"at once|(?:at|in) (?:the )?same (?:ti\w*|tme)|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
 _AT_ONCE_RE = re.compile(
     # '40 patients chatting at the same time', '100 online at once': up to three words between.
-    rf"(?<![\w.$]){N}\s+(?:(?!(?:per|a|an|every|each|requests?|queries|tokens?|gpus?)\b)[a-z'-]+\s+){{0,3}}?"
+    rf"(?<![\w.$]){N}\s+(?:(?!(?:per|a|an|every|each|requests?|queries|tokens?|gpus?)\b)[a-zà-ÿ'-]+\s+){{0,3}}?"
     rf"(?:{_AT_ONCE})\b"
     # 'peaking at 400 concurrent.': the adjective alone, closing the clause.
     rf"|\b(?:peak\w*|up to|max(?:imum)?|at most)\s+(?:at\s+|of\s+)?(?:maybe\s+|about\s+|around\s+|~\s*)?{N}\s+"
@@ -789,9 +789,9 @@ _ENERGY_UNIT = r"(kwh|mwh|kilowatt[- ]?hours?|megawatt[- ]?hours?)"
 _POWER_RE = re.compile(
     # '$0.14/kWh', '9 cents per kWh', '0.2 $/kWh', '0,30 dollar per kWh', '$95 per MWh' (USD only: a price in
     # another currency is not converted and its number is reported unused).
-    rf"(?:\$|usd\s*|us\$\s*)?{N}\s*(cents?|¢|c)?\s*(?:usd|us\$|\$|dollars?)?\s*(?:/|per|an?|por|pro|par)\s*"
+    rf"(?:\$|usd\s*|us\$\s*)?{N}\s*(cents?|¢|c|ct|cts)?\s*(?:usd|us\$|\$|dollars?)?\s*(?:/|per|an?|por|pro|par)\s*"
     rf"{_ENERGY_UNIT}\b"
-    rf"|\b{_ENERGY_UNIT}\s+(?:[a-zà-ÿ']+\s+){{0,3}}?(?:(?:\$|usd\s*|us\$\s*){N}|{N}\s*(?:(cents?|¢)|usd\b|dollars?\b))"
+    rf"|\b{_ENERGY_UNIT}\s+(?:[a-zà-ÿ']+\s+){{0,3}}?(?:(?:\$|usd\s*|us\$\s*){N}|{N}\s*(?:(cents?|¢|ct|cts)|usd\b|dollars?\b))"
 )
 
 

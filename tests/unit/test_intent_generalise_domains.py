@@ -164,3 +164,10 @@ def test_what_was_or_is_today_is_not_the_target() -> None:
 def test_a_share_of_a_population_leaves_the_population_total() -> None:
     got = stated("About 30% of our 2,500 nurses will use it daily.")
     assert got["total_users"] == 2500 and "daily_users" not in got
+
+
+def test_abbreviations_and_accented_words_do_not_break_a_binding() -> None:
+    assert stated("Antworten ca. 120 Token, Chatbot")["generation_length_avg"] == 120
+    assert stated("Chatbot, environ 250 connectés en même temps")["concurrent_users"] == 250
+    dc = extract("Strom 11 ct/kWh, wir kaufen die Server").intent.datacenter_context
+    assert dc is not None and dc.power_cost_per_kwh == 0.11
