@@ -260,6 +260,23 @@ _NODES_OF_RE = re.compile(
 )
 
 
+_GPU_IN_PASSING_AFTER = re.compile(
+    r"^\s*s?\s*(?:prices?|pricing|costs?|quotes?|shortages?|lead times?|benchmarks?|availability is)\b"
+)
+_GPU_PAST = re.compile(
+    r"\b(?:last (?:year|month|quarter)|benchmarked|used to|previously|in the past|back in|tried|tested|evaluated)\b"
+)
+
+
+def _is_question(t: str, pos: int) -> bool:
+    """Whether the sentence around ``pos`` asks which GPU to use ('should we use L4 or L40S?'); a what-if
+    ('what if we use L40S?') is an edit, not a question about the options."""
+    ends = [i for i in (t.find(c, pos) for c in ".!?\n") if i >= 0]
+    if not ends or t[min(ends)] != "?":
+        return False
+    return bool(fast_search(r"\b(?:should|which|whether|or)\b", sentence(t, pos)))
+
+
 _EACH_AFTER = re.compile(r"^\s*s?\s*(?:each|apiece|per (?:box|server|node|machine|host))\b")
 _MACHINES_RE = re.compile(
     r"(?<![\w.])(\d+)\s+(?:[a-z]+\s+)?(?:boxes|servers|nodes|machines|hosts|systems|racks)\b"
@@ -319,6 +336,10 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
             if 1 <= count <= 100_000:
                 inventory[gpu] = inventory.get(gpu, 0) + count
                 continue
+        if _GPU_IN_PASSING_AFTER.match(after) or fast_search(_GPU_PAST, sent) or _is_question(t, m.start()):
+            # 'H100 prices are crazy', 'we benchmarked on an A100 last year', 'should we use L4 or L40S?':
+            # talk about a GPU, not a statement of what may be used.
+            continue
         available.append(gpu)
     # A vendor ruled out rules out each of its GPUs: 'we'd rather not use AMD'.
     vendors = [v for v in ("amd", "nvidia", "intel") if v in t]
@@ -363,7 +384,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
 
 
 _REJECTED_BEFORE = re.compile(
-    r"\b(?:tried|tested|used to (?:use|run)|evaluated|moved away from|switched (?:away )?from|dropped|"
+    r"\b(?:tried|tested|benchmarked|used to (?:use|run)|evaluated|moved away from|switched (?:away )?from|dropped|"
     r"migrat\w* (?:away )?from|moving (?:away )?from|upgrad\w* from|"
     r"replaced|ditched|gave up on|rejected)\s+(?:\w+\s+){0,2}$"
 )

@@ -171,3 +171,10 @@ def test_abbreviations_and_accented_words_do_not_break_a_binding() -> None:
     assert stated("Chatbot, environ 250 connectés en même temps")["concurrent_users"] == 250
     dc = extract("Strom 11 ct/kWh, wir kaufen die Server").intent.datacenter_context
     assert dc is not None and dc.power_cost_per_kwh == 0.11
+
+
+def test_a_gpu_talked_about_is_not_a_gpu_allowed() -> None:
+    assert "available_gpus" not in stated("A100 prices went up again; we need a chatbot for 80 users.")
+    assert "available_gpus" not in stated("We tested on an L4 last year. Now: a summarizer.")
+    assert "available_gpus" not in stated("Which is better for us, H100 or H200? RAG for 200 staff.")
+    assert stated("Only H200 in our region.")["available_gpus"] == ["H200-SXM-141GB"]
