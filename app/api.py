@@ -32,6 +32,7 @@ from app.errors import (
     retry_after,
     validation_text,
 )
+from app.http_errors import UnexpectedErrors, unexpected
 from app.http_limits import RequestLimits
 from app.services import knowledge
 from db.session import DatabaseUnavailableError, as_unavailable, check_database, dispose_engine, get_engine
@@ -109,6 +110,8 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     if with_chat:
         _mount_chat(api)
+    # Outermost, so a bug anywhere (routes, middleware, guards) is logged and answered exactly once.
+    api.add_middleware(UnexpectedErrors, known=known_error_response)
     return api
 
 
@@ -144,23 +147,22 @@ def _add_error_handlers(api: FastAPI) -> None:
         # traceback). A known outage is one warning line; anything else one traceback.
         down = as_unavailable(exc)
         if down is None:
-            logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-            return JSONResponse(
-                status_code=500, content={"error": "internal error; the server log has the details"}
-            )
+            return unexpected(request.method, request.url.path, exc)
         logger.warning("%s %s: %s", request.method, request.url.path, down)
         return error_response(down)
 
     for driver_error in (DBAPIError, PoolTimeoutError, ConnectionError):
         api.add_exception_handler(driver_error, _driver)
+    # Anything else without a kind is a bug: answered by the outermost middleware, UnexpectedErrors
+    # (added last in create_app), which logs it once. A Starlette `Exception` handler would log it twice.
 
-    @api.exception_handler(Exception)
-    async def _other(_: Request, exc: Exception) -> JSONResponse:
-        down = as_unavailable(exc)
-        if down is not None:
-            return error_response(down)
-        logger.exception("unhandled error", exc_info=exc)
-        return JSONResponse(status_code=500, content=http_body(None))
+
+def known_error_response(exc: BaseException) -> JSONResponse | None:
+    """The answer to an error with a meaning that reached the outermost layer (an outage: 503), or None."""
+    if kind_of(exc) is not None:
+        return error_response(exc)
+    down = as_unavailable(exc)
+    return error_response(down) if down is not None else None
 
 
 def _include_area_routers(api: FastAPI) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import typer
 
 if TYPE_CHECKING:
@@ -96,7 +98,7 @@ def run_async(
     from pydantic import ValidationError
 
     from app.errors import PreflightError, exit_code, public_message
-    from db.session import dispose_engine
+    from db.session import as_unavailable, dispose_engine
 
     async def wrapper() -> T:
         try:
@@ -114,6 +116,20 @@ def run_async(
         raise fail(validation_message(e, validation_what), 2) from e
     except KeyboardInterrupt as e:
         raise fail(interrupted, 130) from e
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        raise  # a command's own exit or usage error, already worded
+    except Exception as e:  # a bug: its one traceback goes to the log, then one clear line and exit 1
+        down = as_unavailable(e)
+        if down is not None:
+            raise fail(public_message(down), exit_code(down)) from e
+        logging.getLogger("app.cli").error("unexpected error", exc_info=e)
+        raise fail(UNEXPECTED, 1) from e
+
+
+UNEXPECTED = (
+    "Preflight hit an unexpected error and stopped. This is a bug, not something you did: please report it "
+    "with the traceback above"
+)
 
 
 def echo_json(data: Any) -> None:

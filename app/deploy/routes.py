@@ -20,6 +20,7 @@ from pydantic import Field
 from app.api_auth import Ctx, CurrentPrincipal
 from app.deploy import service
 from app.deploy.events import ProgressEvent
+from app.errors import kind_of
 from app.services import deployments
 from app.services.bounds import Name
 from app.services.context import unit_of_work
@@ -44,12 +45,17 @@ async def _start(make: Callable[[], AsyncIterator[ProgressEvent]], stream: bool)
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def run() -> None:
+        answered = False
         try:
             async for ev in make():
                 queue.put_nowait(ev)
-        except Exception as e:  # handed to the request (before the first event) or logged (after)
+                answered = True
+        except Exception as e:  # handed to the request (before the first event) or logged here (after)
             queue.put_nowait(e)
-            log.warning("deployment operation failed: %s", e)
+            if kind_of(e) is not None:
+                log.warning("deployment operation failed: %s", e)
+            elif answered:  # a bug after the answer started: no other layer sees it, so its one traceback
+                log.error("deployment operation failed unexpectedly", exc_info=e)
         finally:
             queue.put_nowait(_DONE)
 

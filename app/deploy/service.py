@@ -746,8 +746,8 @@ async def _deploy_locked(run: _Run, ready_timeout_s: float, run_smoke: bool) -> 
             async for ev in _fail(run, e):
                 yield ev
         except Exception as e:
-            # A bug, not a user error: still leave the deployment in a final state, then surface it.
-            log.exception("deployment %s: unexpected error", run.dep_id)
+            # A bug, not a user error: still leave the deployment in a final state, then surface it. Not logged
+            # here: the adapter that receives it logs it, once, with its traceback.
             async for ev in _fail(run, e):
                 yield ev
             raise
@@ -1026,6 +1026,9 @@ async def reconcile_on_startup() -> list[ReconcileResult]:
         results = await reconcile(engine=await get_engine())
     except (DatabaseUnavailableError, DeploymentError, OSError) as e:
         log.error("reconciling in-flight deployments failed: %s", e)
+        return []
+    except Exception:  # a bug: this background task is its own last handler, so it logs it (once)
+        log.exception("reconciling in-flight deployments failed unexpectedly")
         return []
     for r in results:
         log.info("reconcile: %s %s -> %s (%s)", r.deployment_id, r.from_state, r.to_state, r.action)

@@ -271,3 +271,24 @@ async def test_reconcile_never_leaves_a_deployment_in_flight(
     assert dep.state == "ready" and dep.smoke_test and dep.smoke_test["ok"]
     [ev async for ev in service.delete(resumed, principal=ana, engine=engine, target_factory=make)]
     assert await service.reconcile(engine=engine, target_factory=make) == []
+
+
+async def test_a_bug_in_a_target_fails_the_deployment_and_is_left_to_the_adapter_to_log_once(
+    engine: AsyncEngine, people: dict[str, Principal], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14 leftover 2: the service used to log a bug's traceback and re-raise it to an adapter that
+    logged it again. Now the service leaves the deployment failed, raises, and logs nothing itself."""
+
+    class Bug(RuntimeError):
+        pass
+
+    async def broken(kind: str, runtime: dict[str, Any]) -> DeployTarget:
+        raise Bug("a bug in the target")
+
+    ana = people["ana"]
+    dep_id = await planned(engine, ana, await recommendation_for(engine, ana))
+    caplog.set_level("DEBUG")
+    with pytest.raises(Bug):
+        [ev async for ev in service.deploy(dep_id, principal=ana, engine=engine, target_factory=broken)]
+    assert (await deployment_row(engine, dep_id)).state == "failed"
+    assert not [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], Bug)]
