@@ -12,12 +12,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.auth import Principal, authenticate_token
+from app.auth import Principal
 from app.errors import Unauthenticated
+from app.services import people
 from app.services.context import Context, unit_of_work
-from db.session import session_scope
 
 _HINT = "send the header 'Authorization: Bearer <token>' with the API token `preflight user add` printed"
+
+
+_ANONYMOUS = Principal(None, "anonymous", False)  # who acts while the token is checked
 
 
 class NotAuthenticatedError(Unauthenticated):
@@ -37,8 +40,8 @@ async def current_principal(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise NotAuthenticatedError(f"authentication required: {_HINT}")
-    async with session_scope() as session:
-        principal = await authenticate_token(token, session=session)
+    async with unit_of_work(_ANONYMOUS) as ctx:
+        principal = await people.authenticate(token, ctx)
     if principal is None:
         raise NotAuthenticatedError(f"unknown, expired or revoked API token, or a disabled account: {_HINT}")
     return principal

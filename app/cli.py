@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import typer
 
 from app.cli_support import (
-    CliError,
-    cli_principal,
+    cli_context,
     echo_json,
     fail,
     run_as_cli_user,
@@ -127,14 +126,16 @@ def db_downgrade(
 @db_app.command("status")
 def db_status() -> None:
     """Show which database is used, its revision and row counts."""
-    from app.datahealth import table_counts
+    from app.services import knowledge
     from db.migrate import current_revision
-    from db.session import describe_url, get_engine, resolve_url, session_scope
+    from db.session import describe_url, get_engine, resolve_url
 
     async def go() -> dict[str, Any]:
+        # The database's own state (which server, which revision) is the composition root's to read; the
+        # counts go through the service, so they are for administrators.
         engine = await get_engine()
-        async with session_scope() as session:
-            counts = await table_counts(session)
+        async with cli_context() as ctx:
+            counts = await knowledge.table_counts(ctx)
         return {
             "url": describe_url(await asyncio.to_thread(resolve_url)),
             "revision": await current_revision(engine),
@@ -174,30 +175,20 @@ def seed_load(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Validate FILES and load them in one transaction: all rows or none."""
-    from seed.reader import SeedFileError
+    from app.services import knowledge
     from seed.schemas import SEED_KINDS, SeedKind
 
     if kind is not None and kind not in SEED_KINDS:
         raise fail(f"--kind must be one of {', '.join(SEED_KINDS)}", 2)
 
-    async def go() -> dict[str, dict[str, int]]:
-        from db.session import get_engine
-        from seed.loader import SeedValidationError, load_files
-
-        engine = await get_engine()
-        async with engine.connect() as conn:
-            try:
-                summary = await load_files(conn, files, kind=cast(SeedKind | None, kind), replace=replace)
-            except (SeedValidationError, SeedFileError) as e:
-                await conn.rollback()
-                raise CliError(str(e), 1) from e
-            if dry_run:
-                await conn.rollback()
-            else:
-                await conn.commit()
-        return summary.as_dict()
-
-    result = run_async(go)
+    result = run_as_cli_user(
+        lambda ctx: knowledge.load_seed(
+            knowledge.SeedLoadRequest(
+                files=files, kind=cast(SeedKind | None, kind), replace=replace, dry_run=dry_run
+            ),
+            ctx,
+        )
+    )
     if as_json:
         echo_json({"dry_run": dry_run, "kinds": result})
         return
@@ -217,20 +208,14 @@ def seed_export(
     fmt: Annotated[str, typer.Option("--format", help="json or csv (csv needs DIR).")] = "json",
 ) -> None:
     """Write the knowledge base back out, in a stable order, in the formats `seed load` reads."""
-    from seed.export import export_all, write_dir
+    from app.services import knowledge
+    from seed.export import write_dir
 
     if fmt not in ("json", "csv"):
         raise fail("--format must be json or csv", 2)
     if fmt == "csv" and directory is None:
         raise fail("--format csv needs a DIR", 2)
-
-    async def go() -> dict[str, Any]:
-        from db.session import session_scope
-
-        async with session_scope() as session:
-            return await export_all(session=session)
-
-    docs = run_async(go)
+    docs = run_as_cli_user(knowledge.export_seed)
     if directory is None:
         typer.echo(json.dumps(docs, indent=1, sort_keys=True, ensure_ascii=False))
         return
@@ -252,26 +237,17 @@ def user_add(
     """Create a person who can sign in, and print their API token once."""
     import os
 
-    from app.auth import UserError, create_user
+    from app.services import people
 
     if password is None:
         password = os.environ.get("PREFLIGHT_NEW_PASSWORD") or typer.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
-
-    async def go() -> str:
-        from db.session import session_scope
-
-        if not (await cli_principal()).is_admin:
-            raise CliError("only an administrator can add people (drop --user / PREFLIGHT_USER)", 1)
-        async with session_scope() as session:
-            try:
-                _, token = await create_user(name, password, admin=admin, session=session)
-            except UserError as e:
-                raise CliError(str(e), 1) from e
-        return token
-
-    token = run_async(go)
+    secret = password
+    created = run_as_cli_user(
+        lambda ctx: people.create_user(people.CreateUserRequest(name=name, password=secret, admin=admin), ctx)
+    )
+    token = created.token
     typer.echo(f"created {'admin' if admin else 'user'} {name}")
     typer.echo(f"API token (shown once): {token}")
 

@@ -62,4 +62,6 @@ def unexpected(method: str, path: str, exc: BaseException) -> JSONResponse:
         f"internal error (request {request_id}): Preflight could not finish this request. Retry; if it "
         f"happens again, an administrator can find request {request_id} in the server log"
     )
-    return JSONResponse(status_code=500, content=http_body(None, message), headers={"X-Request-ID": request_id})
+    return JSONResponse(
+        status_code=500, content=http_body(None, message), headers={"X-Request-ID": request_id}
+    )

@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from app.auth import Principal
 from app.deploy import service
@@ -29,8 +28,6 @@ from app.deploy.smoke import base_url
 from app.errors import Invalid, Unavailable
 from app.services import deployments
 from app.services.context import unit_of_work
-from db import models as m
-from db.session import session_scope
 
 Target = Literal["local", "kubernetes"]
 
@@ -130,8 +127,8 @@ async def delete(deployment_id: str, *, principal: Principal) -> list[ProgressEv
 
 
 async def detail(deployment_id: str, *, principal: Principal) -> service.DeploymentDetail:
-    async with session_scope() as s:
-        return await service.get_deployment(deployment_id, principal=principal, session=s)
+    async with unit_of_work(principal) as ctx:
+        return await deployments.get(deployment_id, ctx)
 
 
 # --- my deployments ----------------------------------------------------------------------------------------
@@ -146,21 +143,6 @@ class Watched:
     specification: dict[str, Any]
     observation: Any | None  # app.observe.service.Observation; None when nothing could be observed
     points: list[Any] = field(default_factory=list)  # app.observe.service.SeriesPoint
-
-
-async def _owners_and_specs(details: list[service.DeploymentDetail]) -> tuple[dict[int, str], dict[str, Any]]:
-    """Owner names and stored specifications of deployments the caller has already been allowed to see."""
-    owner_ids = {d.owner_id for d in details if d.owner_id is not None}
-    async with session_scope() as s:
-        names = (await s.execute(select(m.User.id, m.User.name).where(m.User.id.in_(owner_ids)))).all()
-        specs = (
-            await s.execute(
-                select(m.Deployment.id, m.Deployment.specification).where(
-                    m.Deployment.id.in_([uuid.UUID(d.id) for d in details])
-                )
-            )
-        ).all()
-    return {int(i): str(n) for i, n in names}, {str(i): spec or {} for i, spec in specs}
 
 
 async def _observe(dep_id: str, *, principal: Principal, with_series: bool) -> tuple[Any | None, list[Any]]:
@@ -181,12 +163,12 @@ async def my_deployments(
 ) -> tuple[list[Watched], int]:
     """The person's deployments (admins: everyone's; only ``ids`` when given), newest first, with what was
     observed; and how many there are in all (deleted ones included: their history stays)."""
-    async with session_scope() as s:
-        views = await service.list_deployments(principal=principal, session=s, include_deleted=True)
+    async with unit_of_work(principal) as ctx:
+        views = await deployments.list_all(ctx, include_deleted=True)
         if ids is not None:
             views = [v for v in views if v.id in set(ids)]
-        details = [await service.get_deployment(v.id, principal=principal, session=s) for v in views[:limit]]
-    owners, specs = await _owners_and_specs(details)
+        details = [await deployments.get(v.id, ctx) for v in views[:limit]]
+        owners, specs = await deployments.owners_and_specifications([d.id for d in details], ctx)
     out = []
     for d in details:
         obs = None
@@ -199,8 +181,9 @@ async def my_deployments(
 
 async def watch(deployment_id: str, *, principal: Principal) -> Watched:
     """One deployment with its observation and latency series, for the monitoring view."""
-    d = await detail(deployment_id, principal=principal)  # owner check first
-    owners, specs = await _owners_and_specs([d])
+    async with unit_of_work(principal) as ctx:
+        d = await deployments.get(deployment_id, ctx)  # owner check first
+        owners, specs = await deployments.owners_and_specifications([d.id], ctx)
     obs, points = await _observe(d.id, principal=principal, with_series=True)
     owner = owners.get(d.owner_id) if d.owner_id is not None else None
     return Watched(d, owner, specs.get(d.id, {}), obs, points)
@@ -306,8 +289,8 @@ async def resolve(ref: str, *, principal: Principal) -> str:
     """A deployment id from an id, an id prefix (as shown in the chat) or a name, among those the person
     may see."""
     ref = ref.strip().lower()
-    async with session_scope() as s:
-        views = await service.list_deployments(principal=principal, session=s, include_deleted=True)
+    async with unit_of_work(principal) as ctx:
+        views = await deployments.list_all(ctx, include_deleted=True)
     found = [v for v in views if v.name == ref or v.id.replace("-", "").startswith(ref.replace("-", ""))]
     if not found:
         raise service.DeploymentNotFoundError(f"no deployment of yours matches {ref!r}")

@@ -8,27 +8,23 @@ module only opens the unit of work for the person acting.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-
 from app.auth import Principal
-from app.chat import store
 from app.errors import Unavailable
 from app.intent.clarify import ClarifyingQuestion, apply_answer
 from app.intent.clarify import clarifying_questions as clarifying_questions
 from app.intent.schema import DeploymentIntent, Specification
 from app.planning.result import RecommendationResult
-from app.services import recommendations
+from app.services import knowledge, recommendations, scenario_views
 from app.services import specify as specifying
 from app.services.context import unit_of_work
 from app.services.specify import Understanding
-from db import models as m
-from db.session import session_scope
 
 PLAN_TIMEOUT_S = 60.0
+# Who acts before anyone is known (sign-in, resolving the signed-in name).
+ANONYMOUS = Principal(None, "anonymous", False)
 
 
 async def understand(text: str, *, already_asked: frozenset[str] = frozenset()) -> Understanding:
@@ -67,21 +63,18 @@ async def recommend(
 
 
 async def load_recommendation(rec_id: str, *, principal: Principal) -> RecommendationResult:
-    async with session_scope() as session:
-        return await store.load_recommendation(rec_id, principal=principal, session=session)
+    async with unit_of_work(principal) as ctx:
+        return await recommendations.get_recommendation(rec_id, ctx)
 
 
 async def save_scenario(
     name: str, *, recommendation_id: str, rank: int, principal: Principal
-) -> store.SavedScenario:
+) -> scenario_views.SavedScenario:
     """Save option ``rank`` of a stored recommendation through the scenario service, under a free name."""
     from app.services import scenarios as scenario_service
 
     async with unit_of_work(principal) as ctx:
-        taken = {
-            s.name
-            for s in await store.list_scenarios(principal=principal, session=ctx.session, mine_only=True)
-        }
+        taken = {s.name for s in await scenario_views.list_saved(ctx, mine_only=True)}
         final, n = name, 2
         while final in taken:
             final, n = f"{name} ({n})", n + 1
@@ -89,12 +82,12 @@ async def save_scenario(
             name=final, recommendation_id=recommendation_id, option_rank=rank
         )
         view = await scenario_service.save(req, ctx)
-        return await store.get_scenario(view.id, principal=principal, session=ctx.session)
+        return await scenario_views.get_saved(view.id, ctx)
 
 
-async def scenarios(ids: list[int], *, principal: Principal) -> list[store.SavedScenario]:
-    async with session_scope() as session:
-        found = await store.list_scenarios(principal=principal, session=session, ids=ids)
+async def scenarios(ids: list[int], *, principal: Principal) -> list[scenario_views.SavedScenario]:
+    async with unit_of_work(principal) as ctx:
+        found = await scenario_views.list_saved(ctx, ids=ids)
     by_id = {s.id: s for s in found}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -117,8 +110,6 @@ async def sign_in(name: str, password: str, *, client_ip: str = "unknown") -> Pr
     from pydantic import ValidationError
 
     from app.services import people
-    from app.services.context import unit_of_work
-    from db.session import DatabaseUnavailableError
 
     try:
         req = people.SignInRequest(name=name, password=password, client_ip=client_ip)
@@ -126,9 +117,9 @@ async def sign_in(name: str, password: str, *, client_ip: str = "unknown") -> Pr
         return None
     for attempt in range(SIGN_IN_ATTEMPTS):
         try:
-            async with unit_of_work(Principal(None, "anonymous", False)) as ctx:
+            async with unit_of_work(ANONYMOUS) as ctx:
                 return await people.sign_in(req, ctx)
-        except DatabaseUnavailableError as e:
+        except Unavailable as e:
             if attempt + 1 == SIGN_IN_ATTEMPTS:
                 raise HTTPException(status_code=503, detail=KNOWLEDGE_BASE_DOWN) from e
             await asyncio.sleep(SIGN_IN_RETRY_S * (attempt + 1))
@@ -136,14 +127,12 @@ async def sign_in(name: str, password: str, *, client_ip: str = "unknown") -> Pr
 
 
 async def principal_for(name: str) -> Principal | None:
-    async with session_scope() as session:
-        return await store.principal_for(name, session=session)
+    """The signed-in person (Chainlit authenticated the name) with their current role; None if removed or
+    disabled since."""
+    from app.services import people
 
-
-@dataclass(frozen=True)
-class Choices:
-    gpus: list[str]
-    providers: list[str]
+    async with unit_of_work(ANONYMOUS) as ctx:
+        return await people.signed_in(name, ctx)
 
 
 @lru_cache(maxsize=1)
@@ -151,19 +140,13 @@ def _choices_cache() -> dict[str, Any]:
     return {}
 
 
-async def choices() -> Choices:
+async def choices(principal: Principal) -> knowledge.Choices:
     """GPU ids and price providers for the settings panel (catalog data; read once per process)."""
     cache = _choices_cache()
     if "value" not in cache:
-        async with session_scope() as session:
-            gpus = list((await session.execute(select(m.Gpu.id).order_by(m.Gpu.id))).scalars())
-            providers = list(
-                (
-                    await session.execute(select(m.Price.provider).distinct().order_by(m.Price.provider))
-                ).scalars()
-            )
-        cache["value"] = Choices(gpus, providers)
-    value: Choices = cache["value"]
+        async with unit_of_work(principal) as ctx:
+            cache["value"] = await knowledge.choices(ctx)
+    value: knowledge.Choices = cache["value"]
     return value
 
 

@@ -91,7 +91,7 @@ async def current_principal() -> Principal:
         raise Forbidden("you are not signed in")
     principal = await flow.principal_for(user.identifier)
     if principal is None:
-        raise Forbidden(f"the account {user.identifier!r} no longer exists")
+        raise Forbidden(f"the account {user.identifier!r} no longer exists or is disabled")
     return principal
 
 
@@ -349,7 +349,7 @@ async def on_confirm_values(action: cl.Action) -> None:
 
 
 async def send_settings(spec: Specification) -> None:
-    choices = await flow.choices()
+    choices = await flow.choices(await current_principal())
     widgets = editing.settings_widgets(spec, gpus=choices.gpus, providers=choices.providers)
     await cl.ChatSettings(widgets).send()
 

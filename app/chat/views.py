@@ -25,11 +25,11 @@ from app.chat.labels import (
     sig,
     usd,
 )
-from app.chat.store import SavedScenario
 from app.intent.schema import Specification
 from app.planning.explain import option_work_lines, rejection_lines, traffic_reading_line
 from app.planning.result import Option, RecommendationResult, SloCheck
 from app.planning.traffic import LOAD_FIELDS
+from app.services.scenario_views import SavedScenario
 
 # Plain symbols that every system font draws (emoji fall back to empty boxes on many Linux desktops).
 ORIGIN_MARK = {"stated": "●", "template": "○", "edited": "✎"}

@@ -746,8 +746,8 @@ async def _deploy_locked(run: _Run, ready_timeout_s: float, run_smoke: bool) -> 
             async for ev in _fail(run, e):
                 yield ev
         except Exception as e:
-            # A bug, not a user error: still leave the deployment in a final state, then surface it. Not logged
-            # here: the adapter that receives it logs it, once, with its traceback.
+            # A bug, not a user error: still leave the deployment in a final state, then surface it. Not
+            # logged here: the adapter that receives it logs it, once, with its traceback.
             async for ev in _fail(run, e):
                 yield ev
             raise

@@ -8,6 +8,7 @@ names replaced by placeholders (``modelrefN`` / ``gpurefN``) that point into :cl
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -299,6 +300,9 @@ _MULTIPLIERS = {
 }
 
 
+_UNREADABLE_NUMBER = "⟨?⟩"
+
+
 def _canonical_numbers(text: str) -> str:
     # Thousands written with spaces or apostrophes ('10 000', "1'000") and, before a count noun, with dots.
     text = re.sub(
@@ -329,12 +333,17 @@ def _canonical_numbers(text: str) -> str:
         else:
             return m.group(0)
         exp = exp1 or exp2
-        if exp:
-            if len(exp) > 3:
-                return m.group(0)
-            base = base ** int(exp) if exp1 else base * 10 ** int(exp)
-        factor = _MULTIPLIERS.get(word_mult or short_mult or "", 1.0)
-        return fmt(base * factor)
+        try:
+            if exp:
+                if len(exp) > 3:
+                    return m.group(0)
+                base = base ** int(exp) if exp1 else base * 10 ** int(exp)
+            value = base * _MULTIPLIERS.get(word_mult or short_mult or "", 1.0)
+        except OverflowError:
+            value = math.inf
+        # '1e309', '9^999', four hundred nines: beyond a float, so no quantity can hold it. Replaced by a mark
+        # no rule reads as a number (left as digits, each rule's float() would give inf and int() would fail).
+        return fmt(value) if math.isfinite(value) else _UNREADABLE_NUMBER
 
     return _NUMERIC_RE.sub(repl, text)
 

@@ -255,40 +255,25 @@ def scrape_command(
     once: Annotated[bool, typer.Option(help="Scrape once and exit")] = False,
 ) -> None:
     """Scrape deployments' vLLM metrics into the database and keep their health up to date."""
-    import asyncio
-    import uuid
-    from datetime import timedelta
+    from app.cli_support import run_as_cli_user
+    from app.services import scraping
 
-    from app.cli import run_async
-    from app.observe.scrape import ScrapeError, Scraper
-    from db.session import get_engine
+    def report(line: scraping.ScrapeLine) -> None:
+        typer.echo(f"{line.deployment_id} {line.target}: {'ok' if line.ok else line.error}")
 
-    ids = [uuid.UUID(d) for d in deployments or []]
-
-    async def go() -> None:
-        scraper = Scraper(
-            await get_engine(),
-            interval_s=interval,
-            retention=timedelta(days=retention_days),
-            prometheus_url=prometheus,
+    run_as_cli_user(
+        lambda ctx: scraping.scrape(
+            scraping.ScrapeRequest(
+                deployment_ids=deployments or [],
+                interval_s=interval,
+                retention_days=retention_days,
+                prometheus_url=prometheus,
+                once=once,
+            ),
+            ctx,
+            report,
         )
-        try:
-            if once:
-                for dep_id in ids:
-                    rows = await scraper.run_once(dep_id)
-                    for r in rows:
-                        typer.echo(f"{dep_id} {r.target}: {'ok' if r.ok else r.error}")
-                return
-            if ids:
-                await asyncio.gather(*(scraper.watch(d) for d in ids))
-            else:
-                await scraper.watch_live()
-        except ScrapeError as e:
-            raise _fail(str(e), 2) from e
-        finally:
-            await scraper.close()
-
-    run_async(go)
+    )
 
 
 @observe_app.command("similar")

@@ -188,36 +188,17 @@ def predict_command(
 
 def _db_context() -> dict[str, Any]:
     """Catalog, calibration and measured rows from the database, loaded once for the whole batch."""
-    import asyncio
+    from app.cli_support import run_as_cli_user
+    from app.services import perf_data
 
-    from app.planning.db_catalog import (
-        benchmark_records,
-        benchmarks_hash,
-        load_db_catalog,
-        measured_points_from_records,
-        stored_calibration,
-    )
-    from db.session import DatabaseUnavailableError, dispose_engine, session_scope
-
-    async def load() -> dict[str, Any]:
-        async with session_scope() as session:
-            catalog = await load_db_catalog(session=session)
-            records = await benchmark_records(session=session)
-            cal = await stored_calibration(benchmarks_hash(records), session=session)
-        await dispose_engine()
-        if cal is None:
-            typer.echo(
-                "note: no calibration stored for the current benchmark rows; using the bundled one "
-                "(run `preflight calibrate` to fit on the database)",
-                err=True,
-            )
-        return {"catalog": catalog, "calibration": cal, "measured": measured_points_from_records(records)}
-
-    try:
-        return asyncio.run(load())
-    except (DatabaseUnavailableError, RuntimeError, OSError) as e:
-        typer.echo(f"error: the database is not available: {e}", err=True)
-        raise typer.Exit(2) from e
+    inputs = run_as_cli_user(perf_data.prediction_inputs)
+    if inputs.calibration is None:
+        typer.echo(
+            "note: no calibration stored for the current benchmark rows; using the bundled one "
+            "(run `preflight calibrate` to fit on the database)",
+            err=True,
+        )
+    return {"catalog": inputs.catalog, "calibration": inputs.calibration, "measured": inputs.measured}
 
 
 def calibrate_command(
@@ -225,23 +206,15 @@ def calibrate_command(
     folds: int = typer.Option(2, "--folds", help="inner folds for the 80% interval widths"),
     iters: int = typer.Option(25, "--iters", help="Levenberg-Marquardt iterations"),
 ) -> None:
-    """Fit the performance model on every benchmark row in the database and store the fit."""
-    import asyncio
+    """Fit the performance model on every benchmark row in the database and store the fit (administrators)."""
+    from app.cli_support import run_as_cli_user
+    from app.services import perf_data
 
-    from app.planning.db_catalog import ensure_calibration
-    from db.session import DatabaseUnavailableError, dispose_engine, session_scope
-
-    async def run() -> tuple[Any, bool]:
-        async with session_scope() as session:
-            result = await ensure_calibration(session=session, force=force, folds=folds, iters=iters)
-        await dispose_engine()
-        return result
-
-    try:
-        cal, refitted = asyncio.run(run())
-    except (DatabaseUnavailableError, ValueError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from e
+    cal, refitted = run_as_cli_user(
+        lambda ctx: perf_data.calibrate(
+            perf_data.CalibrateRequest(force=force, folds=folds, iters=iters), ctx
+        )
+    )
     stats = cal.fit_stats
     verb = "fitted and stored" if refitted else "already stored for these benchmark rows"
     typer.echo(f"calibration {verb} ({stats.get('benchmarks_hash', '')[:19]}): {cal.n_records} rows")

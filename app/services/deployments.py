@@ -240,3 +240,25 @@ async def list_all(ctx: Context, *, include_deleted: bool = False) -> list[servi
     return await service.list_deployments(
         principal=ctx.principal, session=ctx.session, include_deleted=include_deleted
     )
+
+
+async def owners_and_specifications(
+    deployment_ids: list[str], ctx: Context
+) -> tuple[dict[int, str], dict[str, dict[str, Any]]]:
+    """Owner names (by user id) and stored specifications (by deployment id) of those of ``deployment_ids``
+    the caller may see (their own; admins: any)."""
+    keys = []
+    for d in deployment_ids:
+        try:
+            keys.append(uuid.UUID(d))
+        except ValueError:
+            continue
+    stmt = select(m.Deployment.id, m.Deployment.owner_id, m.Deployment.specification).where(
+        m.Deployment.id.in_(keys)
+    )
+    if not ctx.principal.is_admin:
+        stmt = stmt.where(m.Deployment.owner_id == ctx.principal.id)
+    rows = (await ctx.session.execute(stmt)).all()
+    owner_ids = {owner for _, owner, _ in rows if owner is not None}
+    names = (await ctx.session.execute(select(m.User.id, m.User.name).where(m.User.id.in_(owner_ids)))).all()
+    return {int(i): str(n) for i, n in names}, {str(i): spec or {} for i, _, spec in rows}

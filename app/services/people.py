@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.auth import Principal, audit, authenticate_password, hash_token, issue_token
+from app.auth import Principal, audit, authenticate_password, authenticate_token, hash_token, issue_token
+from app.auth import create_user as auth_create_user
 from app.errors import Conflict, Forbidden, NotFound, RateLimited
 from app.services.bounds import FiniteFloat, Name
 from app.services.context import Context
@@ -89,6 +90,53 @@ async def act_as(name: str, ctx: Context) -> Principal:
     if user is None:
         raise NotFound(f"no Preflight user named {name!r} (`preflight user add` creates one)")
     return Principal(user.id, user.name, user.role == "admin")
+
+
+class CreateUserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    password: str = Field(min_length=8, max_length=1000)
+    admin: bool = False
+
+
+class CreatedUser(BaseModel):
+    name: str
+    role: str
+    token: str  # the first API token, in clear text: shown once, stored hashed
+
+
+async def create_user(req: CreateUserRequest, ctx: Context) -> CreatedUser:
+    """Add a person who can sign in, with a first API token (administrators; audited)."""
+    _require_admin(ctx, "add people")
+    taken = (await ctx.session.execute(select(m.User.id).where(m.User.name == req.name))).scalar_one_or_none()
+    if taken is not None:
+        raise Conflict(f"a user named {req.name!r} already exists")
+    user, token = await auth_create_user(req.name, req.password, admin=req.admin, session=ctx.session)
+    await audit(
+        ctx.principal,
+        "user.add",
+        "user",
+        str(user.id),
+        {"name": user.name, "role": user.role},
+        session=ctx.session,
+    )
+    return CreatedUser(name=user.name, role=user.role, token=token)
+
+
+async def signed_in(name: str, ctx: Context) -> Principal | None:
+    """The principal of a person an adapter has already authenticated by name (the chat's signed session),
+    with their role as it is now (roles change after a sign-in); None when the user was removed or disabled
+    since, so a disabled person's open chat stops working too."""
+    user = (await ctx.session.execute(select(m.User).where(m.User.name == name))).scalar_one_or_none()
+    if user is None or user.disabled_at is not None:
+        return None
+    return Principal(user.id, user.name, user.role == "admin")
+
+
+async def authenticate(token: str, ctx: Context) -> Principal | None:
+    """The person behind an API token; None for an unknown, expired or revoked one or a disabled account."""
+    return await authenticate_token(token, session=ctx.session)
 
 
 async def _user_view(user: m.User, ctx: Context) -> UserView:

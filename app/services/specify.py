@@ -36,6 +36,7 @@ class Understanding:
     warnings: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
     unused_numbers: list[float] = field(default_factory=list)  # typed numbers no field took
+    uncertain: dict[str, list[str]] = field(default_factory=dict)  # field -> the readings it could have
 
 
 def check_text(text: str, what: str = "text") -> str:
@@ -63,6 +64,7 @@ def _extract(text: str, already_asked: frozenset[str], examples: ExampleIndex) -
         warnings,
         (time.perf_counter() - started) * 1000,
         unused_numbers=list(extraction.unused_numbers),
+        uncertain={k: list(v) for k, v in extraction.uncertain.items()},
     )
 
 
@@ -84,11 +86,16 @@ async def examples(ctx: Context | None = None) -> ExampleIndex:
 
 
 async def understand(
-    text: str, *, already_asked: frozenset[str] = frozenset(), ctx: Context | None = None
+    text: str,
+    *,
+    already_asked: frozenset[str] = frozenset(),
+    ctx: Context | None = None,
+    example_index: ExampleIndex | None = None,
 ) -> Understanding:
-    """The intent in ``text`` and the questions still worth asking."""
+    """The intent in ``text`` and the questions still worth asking. ``example_index``: classify with these
+    labelled examples instead of the database's (`preflight extract`, which works without a database)."""
     check_text(text)
-    index = await examples(ctx)
+    index = example_index if example_index is not None else await examples(ctx)
     return await llm_pool().run(_extract, text, already_asked, index)
 
 

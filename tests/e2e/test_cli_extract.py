@@ -28,7 +28,7 @@ def test_extract_reads_kinds_hardware_and_reports_unused_numbers(tmp_path: Path)
     assert got["concurrent_users"] == 300 and got["task_type"] == "chatbot"
     assert got["gpu_inventory"] == [{"gpu": "A100-SXM-80GB", "count": 4}]
     assert got["deployment_model"] == "owned_hardware"
-    assert "numbers not used by any field: 2" in done.stderr
+    assert "numbers I did not use: 2" in done.stderr  # the service's wording (app.services.specify)
 
 
 def test_an_undecided_task_is_said(tmp_path: Path) -> None:

@@ -162,14 +162,14 @@ def test_bad_csv_row_reports_line_and_field(tmp_path: Path, cli_env: dict[str, s
     csv_file = tmp_path / "gpus.csv"
     csv_file.write_text("id,vendor,memory_gb,mem_bw_tb_s\nOK-GPU,NVIDIA,24,0.3\nBAD-GPU,NVIDIA,lots,0.3\n")
     result = run(["seed", "load", str(csv_file)], cli_env)
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input (app.errors.EXIT_CODES)
     assert "line 3" in result.stderr and "memory_gb" in result.stderr
 
 
 def test_unknown_gpu_in_price_is_refused(tmp_path: Path, cli_env: dict[str, str]) -> None:
     f = write(tmp_path / "prices.json", "prices", [dict(PRICE, gpu="NoSuchGPU-9000")])
     result = run(["seed", "load", str(f)], cli_env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "unknown gpu 'NoSuchGPU-9000'" in result.stderr
 
 
@@ -228,7 +228,7 @@ def test_non_finite_numbers_are_refused_with_file_row_and_field(
     text_ = json.dumps({"kind": "prices", "rows": [PRICE, dict(PRICE, region="r2", usd_per_gpu_hour=7.5)]})
     f.write_text(text_.replace("7.5", value))
     result = run(["seed", "load", str(f)], cli_env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "prices.json" in result.stderr and field in result.stderr and "finite" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -236,5 +236,5 @@ def test_non_finite_numbers_are_refused_with_file_row_and_field(
 def test_nul_in_text_is_refused_without_traceback(tmp_path: Path, cli_env: dict[str, str]) -> None:
     f = write(tmp_path / "prices.json", "prices", [dict(PRICE, provider="Example\u0000Cloud")])
     result = run(["seed", "load", str(f)], cli_env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "provider" in result.stderr and "NUL" in result.stderr and "Traceback" not in result.stderr

@@ -408,6 +408,56 @@ async def test_local_replicas_beyond_the_cap_and_beyond_the_quota_are_refused(ap
     assert "deploy_max_local_replicas_per_user" in over.json()["error"] and "12" in over.json()["error"]
 
 
+async def test_administrators_are_exempt_from_the_deployment_quotas(api: dict[str, Any]) -> None:
+    """What config.py and the CHANGELOG say (issue 14 leftover 3): the quotas bind people, not
+    administrators. Through the service (records the deployment, starts no process): with six held local
+    deployments of three replicas each, alice is refused and root is not."""
+    from sqlalchemy import select
+
+    from app.auth import Principal
+    from app.errors import Conflict
+    from app.services import deployments
+    from app.services.context import unit_of_work
+    from db import models as m
+    from db.session import session_scope
+
+    client: httpx.AsyncClient = api["client"]
+    recs = {}
+    for who in ("alice", "root"):
+        r = await client.post(
+            "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=bearer(api[who])
+        )
+        assert r.status_code == 200, r.text
+        recs[who] = r.json()["recommendation_id"]
+    people = {}
+    async with session_scope() as s:
+        for name in ("alice", "root"):
+            user = (await s.execute(select(m.User).where(m.User.name == name))).scalar_one()
+            people[name] = Principal(user.id, name, user.role == "admin")
+            for i in range(6):
+                s.add(
+                    m.Deployment(
+                        name=f"{name}-held-{i}",
+                        owner_id=user.id,
+                        state="ready",
+                        target="local",
+                        plan={"replicas_min": 3},
+                    )
+                )
+
+    async def create(name: str) -> Any:
+        async with unit_of_work(people[name]) as ctx:
+            planned = await deployments.plan(
+                deployments.DeployRequest(recommendation_id=recs[name], replicas=2), ctx
+            )
+            return await deployments.create(planned, ctx, deployments.ServerPaths())
+
+    with pytest.raises(Conflict, match="deploy_max_active_per_user"):
+        await create("alice")
+    view = await create("root")
+    assert view.state == "planned"
+
+
 # --- probe 2: a replan that clears a required number is a 422 in plain words, never a 500 ------------------
 
 

@@ -10,12 +10,12 @@ from test_recommend_bruteforce import small_catalog
 
 from app.chat import editing, labels, views
 from app.chat.plots import cost_latency_figure, pareto_front
-from app.chat.store import SavedScenario
 from app.intent.rules import extract
 from app.intent.schema import Specification
 from app.intent.usecases import apply_template, template_for_task
 from app.planning.plan import PlanSettings, plan
 from app.planning.result import RecommendationResult
+from app.services.scenario_views import SavedScenario
 
 pytestmark = pytest.mark.unit
 

@@ -159,3 +159,31 @@ def test_people_after_per_and_builders_in_the_future(text: str, users: dict[str,
 def test_a_one_off_batch_within_a_day() -> None:
     got = stated("Sentiment tagging for 40 million tweets, finish within a day, once.")
     assert got["batch_items"] == 40_000_000 and got["batch_window_hours"] == 24
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a chatbot for 1e309 users",
+        "a chatbot for " + "9" * 400 + " users",
+        "2^999 requests per second",
+        "1.5e999k users, 10**999 tokens",
+    ],
+)
+def test_numbers_beyond_a_float_are_left_unread_not_a_crash(text: str) -> None:
+    """Attack pass on `preflight up` (issue 14 leftover 4): '1e309 users' in a request made the number
+    normaliser raise OverflowError, so POST /api/recommendations answered 500."""
+    import math
+
+    result = extract(text)
+
+    def finite(value: Any) -> bool:
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, dict):
+            return all(finite(v) for v in value.values())
+        if isinstance(value, list):
+            return all(finite(v) for v in value)
+        return True
+
+    assert finite(result.intent.stated())

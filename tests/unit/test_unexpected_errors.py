@@ -16,9 +16,8 @@ import httpx
 import pytest
 import typer
 import uvicorn
-from typer.testing import CliRunner
-
 from support.waiting import wait_until
+from typer.testing import CliRunner
 
 pytestmark = pytest.mark.unit
 
