@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -28,6 +29,7 @@ from app.errors import (
     PreflightError,
     http_body,
     http_status,
+    kind_for_status,
     kind_of,
     retry_after,
     validation_text,
@@ -140,6 +142,18 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ValidationError)
     async def _invalid_model(_: Request, exc: ValidationError) -> JSONResponse:
         return error_response(exc)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _bare_status(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Statuses raised by the framework itself (a body that is not UTF-8 JSON, a method the route does not
+        # take) get the one error body too, not Starlette's {"detail": ...}.
+        if exc.status_code == 400:  # the body could not be parsed: invalid input, like malformed JSON
+            return error_response(Invalid(f"the request body could not be read as JSON: {exc.detail}"))
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": str(exc.detail), "kind": kind_for_status(exc.status_code)},
+            headers=exc.headers,
+        )
 
     async def _driver(request: Request, exc: Exception) -> JSONResponse:
         # Driver errors are answered here, in the routing layer, so the server does not also re-raise them

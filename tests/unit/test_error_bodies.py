@@ -43,3 +43,18 @@ async def test_refusals_before_any_route_carry_a_kind(client: httpx.AsyncClient)
         assert (r.status_code, body.get("kind")) == expected[name], (name, r.text)
         assert set(body) == {"error", "kind"} and body["error"], name
     assert answers["no token"].headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_framework_statuses_carry_the_one_error_body(client: httpx.AsyncClient) -> None:
+    """Attack pass (issue 14 leftover 4): a body that is not UTF-8 answered Starlette's 400
+    {"detail": "There was an error parsing the body"}, and a method a route does not take a bare
+    {"detail": "Method Not Allowed"}. Neither needs a token or the database."""
+    bad_utf8 = await client.post(
+        "/api/recommendations",
+        content=b'{"text": "\xff\xfe a chatbot"}',
+        headers={"content-type": "application/json", "Authorization": "Bearer x"},
+    )
+    wrong_method = await client.options("/api/health")
+    assert (bad_utf8.status_code, bad_utf8.json()["kind"]) == (422, "invalid"), bad_utf8.text
+    assert "could not be read as JSON" in bad_utf8.json()["error"]
+    assert wrong_method.status_code == 405 and set(wrong_method.json()) == {"error", "kind"}, wrong_method.text
