@@ -483,3 +483,43 @@ async def test_replan_with_a_null_or_out_of_range_change_is_a_plain_422(api: dic
         body = r.json()
         assert body["kind"] == "invalid" and f"{field}: " in body["error"]
         assert "pydantic.dev" not in body["error"] and "input_value" not in body["error"]
+
+
+async def test_the_chat_reads_through_the_services_in_the_persons_scope(api: dict[str, Any]) -> None:
+    """Issue 14 leftover 1: the chat's reads (saved scenarios, my deployments, the settings panel, the
+    signed-in person) used to open their own sessions and query tables; they now go through service
+    functions, with the same ownership. A person disabled after signing in loses their open chat too."""
+    from app.auth import Principal
+    from app.chat import deploying, flow
+    from app.errors import NotFound
+    from app.services import people
+    from app.services.context import unit_of_work
+
+    client: httpx.AsyncClient = api["client"]
+    alice = await flow.principal_for("alice")
+    bob = await flow.principal_for("bob")
+    assert alice is not None and bob is not None and not alice.is_admin
+    rec = await client.post(
+        "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=bearer(api["alice"])
+    )
+    assert rec.status_code == 200, rec.text
+    rid = rec.json()["recommendation_id"]
+    first = await flow.save_scenario("mine", recommendation_id=rid, rank=1, principal=alice)
+    second = await flow.save_scenario("mine", recommendation_id=rid, rank=1, principal=alice)
+    assert (first.name, second.name) == ("mine", "mine (2)") and first.option is not None
+    assert [s.id for s in await flow.scenarios([second.id, first.id], principal=alice)] == [
+        second.id,
+        first.id,
+    ]
+    assert await flow.scenarios([first.id], principal=bob) == []
+    with pytest.raises(NotFound):
+        await flow.load_recommendation(rid, principal=bob)
+
+    mine, total = await deploying.my_deployments(principal=alice)
+    assert total == 1 and mine[0].owner == "alice" and mine[0].specification == api["spec"]
+    assert await deploying.my_deployments(principal=bob) == ([], 0)
+    assert (await flow.choices(alice)).gpus
+
+    async with unit_of_work(Principal.system()) as ctx:
+        await people.set_disabled("alice", True, ctx)
+    assert await flow.principal_for("alice") is None
