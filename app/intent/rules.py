@@ -726,8 +726,11 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "code_generation",
+        # Porting code between languages ('convert legacy COBOL to Java'), not translating text.
+        r"(?:convert|port|migrat|translat|rewrit)\w* (?:[\w-]+ ){0,4}?(?:to|into) (?:modern )?(?:cobol|fortran|"
+        r"java|python|javascript|typescript|c#|c\+\+|rust|golang|scala|php|kotlin|swift)\b|"
         r"code[- ]?gen\w*|generat\w* (?:\w+ )?code|writ\w* (?:\w+ )?code|coding (?:assistant|agent|"
-        r"help|bot|tool)|code (?:reviews?|reviewer|refactor\w*|assistant|writing)|review\w* (?:prs|"
+        r"help|bot|tool)|code[- ](?:reviews?|reviewer|refactor\w*|assistant|writing)|review\w* (?:prs|"
         r"pull requests|code|diffs)|\bprs\b|pull requests|text[- ]to[- ]sql|sql (?:generation|"
         r"queries)|generat\w* (?:sql|tests|unit tests|functions|scripts)|unit tests|programming "
         r"(?:assistant|help)|developer assistant|agentic coding|coding|pull[- ]requests?|"
@@ -743,7 +746,7 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "summarization",
-        r"summar\w*|tl;?dr(?!\s*:)|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|"
+        r"summar\w*|tl;?dr(?!\s*:)|\bdigests?\b|condens\w*|\brecaps?\b|meeting notes|key points|action items|"
         r"synops\w*|abstracts? (?:of|for)",
     ),
     (
@@ -767,7 +770,10 @@ _TASK_RULES: tuple[tuple[str, str], ...] = (
     (
         "batch_processing",
         r"classif\w*|tagging|\blabel(?:l)?ing\b|extract\w* (?:\w+ )?(?:fields|entities|data|"
-        r"information) from|data extraction|sentiment analysis|categori[sz]\w*",
+        r"information) from|data extraction|sentiment analysis|categori[sz]\w*|"
+        # 'extract names, dates and amounts from invoices'.
+        r"extract\w* [^.;!?]{0,50}? from (?:\w+ ){0,3}(?:invoices|documents|emails|contracts|forms|receipts|"
+        r"pdfs|records|reports|filings|claims|resumes|cvs)\b",
     ),
     # 'multilingual' qualifies another task ('a multilingual customer support chatbot'): translation only
     # when nothing else is named.

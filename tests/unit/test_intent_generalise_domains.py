@@ -178,3 +178,16 @@ def test_a_gpu_talked_about_is_not_a_gpu_allowed() -> None:
     assert "available_gpus" not in stated("We tested on an L4 last year. Now: a summarizer.")
     assert "available_gpus" not in stated("Which is better for us, H100 or H200? RAG for 200 staff.")
     assert stated("Only H200 in our region.")["available_gpus"] == ["H200-SXM-141GB"]
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("Extract amounts and dates from 5k receipts daily.", "batch_processing"),
+        ("Port our old Fortran routines to Python.", "code_generation"),
+        ("Turn call transcripts into action items for the sales team.", "summarization"),
+        ("Résumés de réunions pour nos équipes.", "summarization"),
+    ],
+)
+def test_task_wording_classes(text: str, task: str) -> None:
+    assert stated(text)["task_type"] == task
