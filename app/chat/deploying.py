@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 from app.auth import Principal
 from app.deploy import service
 from app.deploy.events import ProgressEvent
-from app.deploy.from_recommendation import load_option
 from app.deploy.plan import DeploymentPlan
 from app.deploy.smoke import base_url
 from app.errors import Invalid, Unavailable
@@ -65,7 +64,7 @@ async def draft(
     dry run). Changes nothing anywhere."""
     note = None
     async with unit_of_work(principal) as ctx:
-        _, _, option = await load_option(recommendation_id, rank, principal=principal, session=ctx.session)
+        option = await deployments.option_of(recommendation_id, rank, ctx)
         replicas = None
         if target == "local":
             replicas = min(option.min_replicas, LOCAL_MAX_REPLICAS)

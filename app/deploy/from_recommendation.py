@@ -133,8 +133,9 @@ async def load_option(
     except ValueError as e:
         raise PlanSourceError(f"{recommendation_id!r} is not a recommendation id (a UUID)") from e
     row = await session.get(m.Recommendation, rec_id)
-    # Someone else's recommendation reads as missing, so ids cannot be probed.
-    if row is None or (not principal.is_admin and row.owner_id not in (None, principal.id)):
+    # Someone else's recommendation reads as missing, so ids cannot be probed. One without an owner (its
+    # owner was removed, or the operator made it) is for administrators, as everywhere else.
+    if row is None or (not principal.is_admin and row.owner_id != principal.id):
         raise PlanSourceError(f"recommendation {rec_id} not found")
     try:
         result = RecommendationResult.model_validate(row.result)

@@ -20,10 +20,11 @@ from app.auth import Principal
 from app.config import Settings
 from app.deploy import service
 from app.deploy.events import ProgressEvent
-from app.deploy.from_recommendation import deployment_name, plan_from_recommendation
+from app.deploy.from_recommendation import deployment_name, load_option, plan_from_recommendation
 from app.deploy.plan import DeploymentPlan
 from app.deploy.targets.local import MAX_LOCAL_REPLICAS
 from app.errors import Conflict, Forbidden, Invalid
+from app.planning.result import Option
 from app.services.bounds import Name, check_no_nul_anywhere
 from app.services.context import Context
 from db import models as m
@@ -109,6 +110,12 @@ async def plan(req: DeployRequest, ctx: Context) -> PlannedDeployment:
         raise Invalid(f"plan.deployment_id {the_plan.deployment_id!r} is not a UUID") from e
     _check_target_bounds(the_plan, req.target)
     return PlannedDeployment(the_plan, req.target, req.context, existing=existing)
+
+
+async def option_of(recommendation_id: str, rank: int, ctx: Context) -> Option:
+    """Option ``rank`` of one of the caller's stored recommendations (admins: any), e.g. to size a draft."""
+    _, _, option = await load_option(recommendation_id, rank, principal=ctx.principal, session=ctx.session)
+    return option
 
 
 def _check_target_bounds(the_plan: DeploymentPlan, target: Target) -> None:

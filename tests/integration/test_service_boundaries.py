@@ -523,3 +523,28 @@ async def test_the_chat_reads_through_the_services_in_the_persons_scope(api: dic
     async with unit_of_work(Principal.system()) as ctx:
         await people.set_disabled("alice", True, ctx)
     assert await flow.principal_for("alice") is None
+
+
+async def test_a_recommendation_without_an_owner_is_for_administrators_only(api: dict[str, Any]) -> None:
+    """Attack pass (issue 14 leftover 4): once bob was removed, his recommendation (now without an owner)
+    could be deployed, and its specification read back, by any person; reads already said "administrators
+    only" for ownerless rows."""
+    from app.auth import Principal
+    from app.services import people
+    from app.services.context import unit_of_work
+
+    client: httpx.AsyncClient = api["client"]
+    rec = await client.post(
+        "/api/recommendations", json={"specification": api["spec"], "top": 1}, headers=bearer(api["bob"])
+    )
+    assert rec.status_code == 200, rec.text
+    rid = rec.json()["recommendation_id"]
+    async with unit_of_work(Principal.system()) as ctx:
+        await people.remove_user("bob", ctx)
+    body = {"recommendation_id": rid, "replicas": 1, "dry_run": True}
+    alice = await client.post("/api/deployments", json=body, headers=bearer(api["alice"]))
+    assert alice.status_code == 404 and alice.json()["kind"] == "not_found", alice.text
+    read = await client.get(f"/api/recommendations/{rid}", headers=bearer(api["alice"]))
+    assert read.status_code == 404, read.text
+    root = await client.post("/api/deployments", json=body, headers=bearer(api["root"]))
+    assert root.status_code == 200, root.text
