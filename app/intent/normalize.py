@@ -101,6 +101,32 @@ _KEYWORDS = [
     "throughput",
     "available",
     "excluding",
+    "lawyers",
+    "contracts",
+    "finish",
+    "finished",
+    "invoices",
+    "tickets",
+    "reviews",
+    "simultaneous",
+    "students",
+    "analysts",
+    "doctors",
+    "nurses",
+    "patients",
+    "healthcare",
+    "insurance",
+    "finance",
+    "education",
+    "marketing",
+    "window",
+    "overnight",
+    "average",
+    "priority",
+    "purchase",
+    "amortization",
+    "amortisation",
+    "electricity",
 ]
 
 
@@ -383,6 +409,8 @@ def normalize_text(text: str, vocab: Vocabulary, warnings: list[str] | None = No
     t = re.sub(r"[ \t\r\f\v]+", " ", t)
     # 'ca. 150 Token', 'approx. 2k': an abbreviation's period is not a sentence end.
     t = re.sub(r"\b(?:ca|approx|appr|env|aprox|ong)\.\s", "about ", t)
+    # Chat spellings the binders need ('per nite', 'thru').
+    t = re.sub(r"\bnite(ly)?\b", lambda m: "night" + (m.group(1) or ""), t)
     t = to_english(t)
     # '8xA100' is a count and a GPU: split them so the GPU name starts a word.
     t = _COUNT_X_GPU_RE.sub("x ", t)

@@ -56,7 +56,7 @@ _USER_NOUNS = (
     r"operators|pharmacists|scientists|designers|managers|brokers|bankers|traders|paralegals|professors|"
     r"instructors|tutors|volunteers|contractors|dispatchers|investigators|officers|gamers|viewers|fans|"
     r"listeners|streamers|creators|guests|drivers|merchants|residents|citizens|sessions|chats|conversations|"
-    r"usrs|ppl|licenses|pupils|passengers|tenants|partners|dealers|franchisees|"
+    r"usrs|ppl|licenses|pupils|passengers|tenants|partners|dealers|franchisees|employee|"
     r"licences"
 )
 _USERS_RE = re.compile(

@@ -191,3 +191,10 @@ def test_a_gpu_talked_about_is_not_a_gpu_allowed() -> None:
 )
 def test_task_wording_classes(text: str, task: str) -> None:
     assert stated(text)["task_type"] == task
+
+
+def test_typos_in_the_words_the_binders_need() -> None:
+    got = stated("our lawers (around 60) want ask questions on contracs")
+    assert got["total_users"] == 60 and got["subject_matter"] == "legal"
+    got = stated("classify 8k tickets per nite, must finsh in 3 hrs")
+    assert got["batch_items"] == 8000 and got["batch_window_hours"] == 3
