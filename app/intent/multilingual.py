@@ -1186,7 +1186,7 @@ _EN_DURATION_RE = re.compile(
 )
 # 'al kWh', 'au kWh', 'je kWh', 'por kWh' are 'per kWh'.
 _PER_KWH_RE = re.compile(r"\b(?:al|ao|au|à|a|je|pro|por|par|per)\s+kwh\b")
-_DIGITS_MIL_ANY_RE = re.compile(r"(?<![\w.,])(\d{1,3}) mil (?=[a-zà-ÿ])")
+_DIGITS_MIL_ANY_RE = re.compile(r"(?<![\w.,])(\d{1,3}) mil(?: (?=[a-zà-ÿ])|(?=\s*[.,;!?)]|\s*$))")
 # Function words only Spanish or Portuguese use: two of them make '100 mil' thousands.
 _IBERIAN_WORDS = frozenset(
     {
@@ -1214,6 +1214,15 @@ _IBERIAN_WORDS = frozenset(
         "cada",
         "toda",
         "todos",
+        "orçamento",
+        "presupuesto",
+        "mensal",
+        "mensual",
+        "usuários",
+        "usuarios",
+        "por",
+        "em",
+        "en",
     }
 )
 # Words that send a message through the rewriting at all (most messages are English and skip it).

@@ -198,3 +198,7 @@ def test_typos_in_the_words_the_binders_need() -> None:
     assert got["total_users"] == 60 and got["subject_matter"] == "legal"
     got = stated("classify 8k tickets per nite, must finsh in 3 hrs")
     assert got["batch_items"] == 8000 and got["batch_window_hours"] == 3
+
+
+def test_iberian_mil_is_thousands_at_the_end_of_a_phrase() -> None:
+    assert stated("Orçamento mensal de US$ 12 mil.")["budget"]["max_monthly_cost_usd"] == 12000
