@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -103,11 +104,32 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
 
     _include_area_routers(api)
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     @api.api_route("/api/{rest:path}", methods=methods, include_in_schema=False)
-    async def api_not_found(rest: str) -> JSONResponse:
-        # Without this, an unknown /api path would fall through to the chat UI mounted at `/`.
+    async def api_not_found(request: Request, rest: str) -> JSONResponse:
+        # Without this, an unknown /api path (or method) would fall through to the chat UI mounted at `/`,
+        # which answers in its own words.
+        allowed = sorted(
+            {
+                method
+                for route in api.routes
+                if isinstance(route, APIRoute)
+                and route.endpoint is not api_not_found
+                and route.path_regex.match(request.url.path)
+                for method in route.methods
+            }
+        )
+        if allowed:
+            use = ", ".join(allowed)
+            return JSONResponse(
+                status_code=405,
+                content={
+                    "error": f"{request.method} is not allowed on {request.url.path}; use {use}",
+                    "kind": "invalid",
+                },
+                headers={"Allow": ", ".join(allowed)},
+            )
         return error_response(NotFound(f"no such API route: /api/{rest}"))
 
     if with_chat:

@@ -55,6 +55,17 @@ async def test_framework_statuses_carry_the_one_error_body(client: httpx.AsyncCl
         headers={"content-type": "application/json", "Authorization": "Bearer x"},
     )
     wrong_method = await client.options("/api/health")
+    # Under /api every answer is the API's: a method a route does not take is a 405 naming the right ones
+    # (it used to fall through to the chat UI mounted at `/`, which answered in its own words).
+    from app.api import create_app
+
+    chat_mounted = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://test")
+    async with chat_mounted:
+        for method in ("OPTIONS", "HEAD", "PUT", "DELETE"):
+            r = await chat_mounted.request(method, "/api/health")
+            assert r.status_code == 405, (method, r.text)
+            assert method == "HEAD" or r.json()["kind"] == "invalid", (method, r.text)
+            assert r.headers["Allow"] == "GET", r.headers
     assert (bad_utf8.status_code, bad_utf8.json()["kind"]) == (422, "invalid"), bad_utf8.text
     assert "could not be read as JSON" in bad_utf8.json()["error"]
     assert wrong_method.status_code == 405, wrong_method.text
