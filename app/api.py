@@ -117,7 +117,7 @@ def create_app(*, with_chat: bool = True) -> FastAPI:
                 if isinstance(route, APIRoute)
                 and route.endpoint is not api_not_found
                 and route.path_regex.match(request.url.path)
-                for method in route.methods
+                for method in route.methods or ()
             }
         )
         if allowed:
