@@ -454,9 +454,11 @@ _ADVERB_SECONDS = {
 }
 
 
+_AVG_WORD = r"(?:on\s+)?(?:avg|average|typical(?:ly)?|normal(?:ly)?|usual(?:ly)?|median|mean)"
 _PEAK_THEN_AVG_RE = re.compile(
-    rf"\s*(?:at|during|in)\s+(?:the\s+)?peaks?\s*(?:,|and|/|;)?\s*(?:~\s*)?{N}\s*"
-    rf"(?:on\s+)?(?:avg|average|typical(?:ly)?|normal(?:ly)?|usual(?:ly)?|median|mean)\b"
+    # '200 qps at peak, 50 avg' and '30 rps at peak, average 10'.
+    rf"\s*(?:at|during|in)\s+(?:the\s+)?peaks?\s*(?:,|and|/|;|but)?\s*(?:(?:~\s*)?{N}\s*{_AVG_WORD}\b|"
+    rf"{_AVG_WORD}\s*(?:of|about|around|roughly|~|is|:)?\s*~?\s*{N}(?!\w|\.\d))"
 )
 
 
@@ -500,7 +502,8 @@ def rates(t: str, b: Builder) -> None:
         avg = _PEAK_THEN_AVG_RE.match(t, start + len(src))
         peak_m = re.match(N, src)
         if avg and peak_m and num(peak_m.group(1)) > 0:
-            b.set("expected_qps", round(qps * num(avg.group(1)) / num(peak_m.group(1)), 6), avg.group(0))
+            avg_value = num(avg.group(1) or avg.group(2))
+            b.set("expected_qps", round(qps * avg_value / num(peak_m.group(1)), 6), avg.group(0))
             continue
         # 'In 2023 we had 40 rps, now 120': a rate in the past is not the load to plan for.
         if fast_search(_PAST_BEFORE, before[-30:]):

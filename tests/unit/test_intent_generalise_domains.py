@@ -202,3 +202,9 @@ def test_typos_in_the_words_the_binders_need() -> None:
 
 def test_iberian_mil_is_thousands_at_the_end_of_a_phrase() -> None:
     assert stated("Orçamento mensal de US$ 12 mil.")["budget"]["max_monthly_cost_usd"] == 12000
+
+
+def test_peak_then_average_in_either_order_and_each_token_in_other_languages() -> None:
+    assert stated("60 requests per second at peak, average of 25")["expected_qps"] == 25
+    assert stated("Etwa 8 Anfragen pro Sekunde, im Schnitt")["expected_qps"] == 8
+    assert stated("Cada token en menos de 30 ms.")["target_tpot_p90_ms"] == 30
