@@ -1103,6 +1103,16 @@ _PHRASES: dict[str, str] = {
     "mindestqualität von": "quality of",
     "só pode ser": "must be",
     "wir sind": "we are",
+    "centimes de dollar": "cents",
+    "céntimos de dólar": "cents",
+    "centesimi di dollaro": "cents",
+    "con": "with",
+    "useremo": "will use",
+    "usiamo": "use",
+    "utilizzeremo": "will use",
+    "usaremos": "will use",
+    "utiliserons": "will use",
+    "gebruiken we": "we use",
     "ogni token": "each token",
     "jedes token": "each token",
     "jeder token": "each token",
@@ -1202,7 +1212,7 @@ _EN_DURATION_RE = re.compile(
     r"\b(?:en|em)\s+(\d+(?:[.,]\d+)?\s+(?:hours?|days?|minutes?|seconds?|weeks?|months?|years?))\b"
 )
 # 'al kWh', 'au kWh', 'je kWh', 'por kWh' are 'per kWh'.
-_PER_KWH_RE = re.compile(r"\b(?:al|ao|au|à|a|je|pro|por|par|per)\s+kwh\b")
+_PER_KWH_RE = re.compile(r"\b(?:al|ao|au|à|a|je|pro|por|par|per|le|el)\s+kwh\b")
 _DIGITS_MIL_ANY_RE = re.compile(r"(?<![\w.,])(\d{1,3}) mil(?: (?=[a-zà-ÿ])|(?=\s*[.,;!?)]|\s*$))")
 # Function words only Spanish or Portuguese use: two of them make '100 mil' thousands.
 _IBERIAN_WORDS = frozenset(

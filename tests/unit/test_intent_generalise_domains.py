@@ -208,3 +208,10 @@ def test_peak_then_average_in_either_order_and_each_token_in_other_languages() -
     assert stated("60 requests per second at peak, average of 25")["expected_qps"] == 25
     assert stated("Etwa 8 Anfragen pro Sekunde, im Schnitt")["expected_qps"] == 8
     assert stated("Cada token en menos de 30 ms.")["target_tpot_p90_ms"] == 30
+
+
+def test_servers_times_gpus_each_and_cents_per_kwh_in_romance_languages() -> None:
+    got = stated("Tenemos 3 servidores con 4 L40S cada uno y los usaremos.")
+    assert got["gpu_inventory"] == [{"gpu": "L40S-48GB", "count": 12}]
+    dc = extract("Électricité à 9 centimes de dollar le kWh.").intent.datacenter_context
+    assert dc is not None and dc.power_cost_per_kwh == 0.09
