@@ -264,12 +264,15 @@ def people(t: str) -> list[Binding]:
 
 _BATCH_CUE = re.compile(
     r"\bbatch(?:es|ed)?\b|nightly|overnight|every night|each night|per night|\bcron\b|backfill|\bin bulk\b|"
-    r"once a (?:day|night|week|month)|(?:every|each) (?:week|month)|\bweekly\b|\bmonthly (?:\w+ )?(?:job|run|batch|"
+    r"(?:once|twice) a (?:day|night|week|month)|(?:every|each) (?:week|month)|\bweekly\b|\bmonthly (?:\w+ )?(?:job|run|batch|"
     r"backfill)|\bdaily (?:\w+ )?(?:job|run|batch|backfill|pipeline)|\b(?:run|runs|ran) daily\b|\betl\b|"
     r"offline (?:job|processing|pipeline)|\bbacklog\b|one[- ]off|one[- ]time (?:job|run)|"
     r"(?:finish|finished|done|complete|completed) (?:within|in) (?:a|one|\d+(?:\.\d+)?) (?:day|days|hours?|h)\b"
 )
 _RUNS: tuple[tuple[str, float], ...] = (
+    (r"twice a (?:day|night)", 60.0),
+    (r"twice a week", 8.6),
+    (r"twice a month", 2.0),
     (
         r"nightly|every night|each night|per night|every day|each day|once a day|once a night|daily (?:\w+ )?"
         r"(?:batch|job|run|backfill|pipeline)|(?:run|runs|ran) daily",
@@ -306,7 +309,7 @@ _WINDOW_DAY_RE = re.compile(r"\b(?:within|in|under|inside)\s+(?:a|one|1)\s+day\b
 _CLOCK24_RE = re.compile(r"clock(\d{2})\d{2}\s*(?:-|to|until|till|and)\s*clock(\d{2})\d{2}")
 _CLOCK_RE = re.compile(
     r"(?:starts?|start|begins?|from|between|kicks? off)\s+(?:at\s+)?(\d{1,2})\s*(am|pm)\b.{0,40}?"
-    r"(?:done|finished|finish|complete|ready|until|till|to|by|and|ends?)\s+(?:by\s+|at\s+)?(\d{1,2})\s*(am|pm)\b"
+    r"(?:done|finished|finish|complete|ready|until|till|to|by|and|ends?|before)\s+(?:by\s+|at\s+)?(\d{1,2})\s*(am|pm)\b"
 )
 
 

@@ -582,7 +582,8 @@ def _deployment(t: str, b: Builder) -> None:
     # Buying what: hardware named, or a datacenter cost (power price, amortisation) that only owners have.
     if _buying(t) and (
         fast_search(r"gpu|gpuref|hardware|servers?|nodes?|cards?|dgx|hgx", t)
-        or fast_search(r"amorti[sz]|depreciat|\bkwh\b|\bpue\b", t)
+        or fast_search(r"\bkwh\b|\bpue\b", t)
+        or fast_search(_AMORT_CUE, t)
     ):
         b.set("deployment_model", "purchase", "buy")
     elif fast_search(

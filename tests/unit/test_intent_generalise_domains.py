@@ -215,3 +215,8 @@ def test_servers_times_gpus_each_and_cents_per_kwh_in_romance_languages() -> Non
     assert got["gpu_inventory"] == [{"gpu": "L40S-48GB", "count": 12}]
     dc = extract("Électricité à 9 centimes de dollar le kWh.").intent.datacenter_context
     assert dc is not None and dc.power_cost_per_kwh == 0.09
+
+
+def test_twice_a_week_and_a_window_ending_before_a_clock_time() -> None:
+    got = stated("Twice a week we tag 20k images; it starts at 2 am and must be complete before 8 am.")
+    assert got["batch_runs_per_month"] == 8.6 and got["batch_window_hours"] == 6
