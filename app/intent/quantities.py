@@ -75,17 +75,22 @@ _USERS_PAREN_RE = re.compile(
 # 'a 2,000-seat customer base', 'a 500-user pilot' (not 'a 5-person startup': who builds it).
 _USERS_HYPHEN_RE = re.compile(rf"(?<![\w.$]){N}-(?:seat|user|licen[cs]e)s?\b")
 _USERS_OF_THEM_RE = re.compile(rf"(?<![\w.$]){N}\+?\s+of\s+(?:them|us)\b")
+_MAU_PREFIX_RE = re.compile(
+    rf"\b(mau|monthly active users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
+)
 _DAU_PREFIX_RE = re.compile(
     rf"\b(dau|daily active users|daily users)\s*(?:[:=~]|of|is|are|around|about|roughly)*\s*~?\s*{N}\b"
 )
-_AT_ONCE = r"at once|(?:at|in) (?:the )?same (?:ti\w*|tme)|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
+_AT_ONCE = r"at once|(?:at|in) (?:the )?same (?:ti\w*|tme|moment)|simultaneously|concurrently|in parallel|at any (?:one |given )?(?:time|moment)|at a time"
 _AT_ONCE_RE = re.compile(
     # '40 patients chatting at the same time', '100 online at once': up to three words between.
-    rf"(?<![\w.$]){N}\s+(?:(?!(?:per|a|an|every|each|requests?|queries|tokens?|gpus?)\b)[a-zà-ÿ'-]+\s+){{0,3}}?"
+    rf"(?<![\w.$]){N}\s+(?:(?!(?:per|a|an|every|each|requests?|queries|tokens?|gpus?)\b)[a-zà-ÿ'-]+\s+){{0,5}}?"
     rf"(?:{_AT_ONCE})\b"
     # 'peaking at 400 concurrent.': the adjective alone, closing the clause.
     rf"|\b(?:peak\w*|up to|max(?:imum)?|at most)\s+(?:at\s+|of\s+)?(?:maybe\s+|about\s+|around\s+|~\s*)?{N}\s+"
     rf"(?:concurrent|simultaneous)(?=\s*[.;,!)]|\s*$)"
+    # '3k concurrent.' closing its clause.
+    rf"|(?<![\w.$]){N}\s+(?:concurrent|simultaneous)(?=\s*[.;,!)]|\s*$)"
 )
 _CONCURRENT_WORD = re.compile(rf"\b(?:concurrent|simultaneous|{_AT_ONCE})\b")
 _DAILY_WORD = re.compile(r"\b(?:daily|daus?)\b")
@@ -206,8 +211,10 @@ def people(t: str) -> list[Binding]:
     found: list[Binding] = []
     for m in _DAU_PREFIX_RE.finditer(t):
         found.append(Binding("daily_users", m.group(2), m.group(0), m.start()))
+    for m in _MAU_PREFIX_RE.finditer(t):
+        found.append(Binding("total_users", m.group(2), m.group(0), m.start()))
     for m in _AT_ONCE_RE.finditer(t):
-        found.append(Binding("concurrent_users", m.group(1) or m.group(2), m.group(0), m.start()))
+        found.append(Binding("concurrent_users", next(g for g in m.groups() if g), m.group(0), m.start()))
     for rx in (_USERS_RE, _USERS_ALT_RE, _USERS_PAREN_RE, _USERS_HYPHEN_RE):
         for m in rx.finditer(t):
             before = t[max(0, m.start() - 40) : m.start()]
@@ -264,7 +271,7 @@ def people(t: str) -> list[Binding]:
 
 _BATCH_CUE = re.compile(
     r"\bbatch(?:es|ed)?\b|nightly|overnight|every night|each night|per night|\bcron\b|backfill|\bin bulk\b|"
-    r"(?:once|twice) a (?:day|night|week|month)|(?:every|each) (?:week|month)|\bweekly\b|\bmonthly (?:\w+ )?(?:job|run|batch|"
+    r"(?:once|twice) a (?:day|night|week|month)|(?:every|each) (?:week|month)|\bweekly\b(?! (?:active|unique|users|visitors|sessions))|\bmonthly (?:\w+ )?(?:job|run|batch|"
     r"backfill)|\bdaily (?:\w+ )?(?:job|run|batch|backfill|pipeline)|\b(?:run|runs|ran) daily\b|\betl\b|"
     r"offline (?:job|processing|pipeline)|\bbacklog\b|one[- ]off|one[- ]time (?:job|run)|"
     r"(?:finish|finished|done|complete|completed) (?:within|in) (?:a|one|\d+(?:\.\d+)?) (?:day|days|hours?|h)\b"
@@ -278,7 +285,10 @@ _RUNS: tuple[tuple[str, float], ...] = (
         r"(?:batch|job|run|backfill|pipeline)|(?:run|runs|ran) daily",
         30.0,
     ),
-    (r"weekly|once a week|every week|each week|per week|a week", 4.3),
+    (
+        r"weekly(?! (?:active|unique|users|visitors|sessions))|once a week|every week|each week|per week|a week",
+        4.3,
+    ),
     (r"once a month|every month|each month|monthly (?:\w+ )?(?:batch|job|run|backfill)", 1.0),
 )
 _ITEM_NOUNS = (

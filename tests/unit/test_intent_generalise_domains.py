@@ -220,3 +220,11 @@ def test_servers_times_gpus_each_and_cents_per_kwh_in_romance_languages() -> Non
 def test_twice_a_week_and_a_window_ending_before_a_clock_time() -> None:
     got = stated("Twice a week we tag 20k images; it starts at 2 am and must be complete before 8 am.")
     assert got["batch_runs_per_month"] == 8.6 and got["batch_window_hours"] == 6
+
+
+def test_user_count_wordings() -> None:
+    got = stated("MAU 60k, DAU 9k, about 1.2k concurrent.")
+    assert (got["total_users"], got["daily_users"], got["concurrent_users"]) == (60000, 9000, 1200)
+    got = stated("12,000 weekly active users on the chat app")
+    assert got["total_users"] == 12000 and "batch_runs_per_month" not in got
+    assert stated("Up to 90 agents will be logged in at the same moment.")["concurrent_users"] == 90
