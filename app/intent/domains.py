@@ -55,7 +55,8 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "finance",
         ("banking", "financial services", "fintech", "financial", "wealth management", "accounting"),
-        r"financ\w*|fintech|banking|wealth[- ]management|asset management|finanz\w*|finanças|finanzas|"
+        r"financ\w*|fintech|banking|retail bank|wealth[- ]management|asset management|finanz\w*|finanças|"
+        r"finanzas|"
         r"accounting",
         r"banks?\b|banque|banca\b|banken|trading|traders|bankers|accountants|auditors",
     ),
@@ -69,7 +70,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "e-commerce",
         ("ecommerce", "retail", "online retail", "online shop"),
-        r"e-?commerce|retail\w*|commerce en ligne|comercio electrónico|commercio elettronico|varejo|"
+        r"e-?commerce|retail\w*(?! bank)|commerce en ligne|comercio electrónico|commercio elettronico|varejo|"
         r"einzelhandel",
         r"online[- ](?:store|shop)s?|webshop|webwinkel|onlineshop|online-shop|boutique en ligne|"
         r"tienda (?:online|en línea)|loja online|negozio online|shoppers|product catalog",
@@ -252,7 +253,8 @@ def find_domain(t: str) -> DomainHit | None:
 
 
 def _rank(hit: DomainHit) -> tuple[bool, bool, bool, int]:
-    # An industry named beats a function ('customer support') or 'internal documentation'; then a strong cue
+    # An industry named beats a function ('customer support') or 'internal documentation', but the function
+    # named beats an industry only suggested ('customer support chatbot for our e-shop'); then a strong cue
     # beats a weak one; then the first named.
     return (hit.name not in _LAST_RESORT or hit.strong, hit.strong, hit.name not in _LAST_RESORT, -hit.start)
 
