@@ -39,7 +39,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "legal",
         ("law", "legal services", "legal tech"),
-        r"legal\b|juridi\w*|jurídi\w*|giuridi\w*|juristi\w*|rechtlich\w*|rechtsabteilung|litigation",
+        r"legal\b|legaltech|juridi\w*|jurídi\w*|giuridi\w*|juristi\w*|rechtlich\w*|rechtsabteilung|litigation",
         r"law ?firms?|law (?:domain|practice|office)s?\b|kanzlei|cabinet d'(?:avocats|lawyers)|bufete|"
         r"escritório de advocacia|studio legale|advocatenkantoor|lawyers|attorneys|paralegals|contracts\b|"
         r"compliance documents",
@@ -47,7 +47,8 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "healthcare",
         ("medical", "health", "health care", "clinical", "pharma", "medicine"),
-        r"healthcare|health care|medical (?:domain|sector|field|industry)|sanità|sanitari[oa]|"
+        r"healthcare|health care|healthtech|medtech|"
+        r"medical (?:domain|sector|field|industry)|sanità|sanitari[oa]|"
         r"gesundheitswesen|santé|salud\b|saúde|gezondheidszorg|zorg\b",
         r"medical|clinical|médic\w*|hospitals?|clinics?\b|pharma\w*|krankenhaus|klinik\w*|hôpital|"
         r"ziekenhuis|ospedal\w*|patients?|doctors|clinicians|physicians|nurses|ärzte|médecins",
@@ -63,9 +64,9 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "insurance",
         ("insurer",),
-        r"insurance|insurer|underwrit\w*|policyholders?|versicherung\w*|aseguradora|seguros?\b|assicura\w*|"
+        r"insurance|insurer|insurtech|underwrit\w*|policyholders?|versicherung\w*|aseguradora|seguros?\b|assicura\w*|"
         r"verzeker\w*|seguradora",
-        r"claims? (?:adjusters?|processing|handling|handlers)",
+        r"claims? (?:adjusters?|processing|handling|handlers)|adjusters",
     ),
     Domain(
         "e-commerce",
@@ -186,7 +187,7 @@ DOMAINS: tuple[Domain, ...] = (
         r"help[- ]?desk|contact (?:center|centre)|call[- ]?(?:center|centre)|"
         r"support (?:agents|team|bot|assistant|chatbot|tickets|desk|chat|knowledge ?base|docs|articles|"
         r"knowledge)|"
-        r"customer (?:tickets|calls)|"
+        r"customer (?:tickets|calls)|support logs|"
         r"servicio al cliente|atendimento ao cliente|assistenza clienti|klantenservice",
     ),
     Domain(

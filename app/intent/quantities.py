@@ -94,7 +94,7 @@ _AT_ONCE_RE = re.compile(
 )
 _CONCURRENT_WORD = re.compile(rf"\b(?:concurrent|simultaneous|{_AT_ONCE})\b")
 _DAILY_WORD = re.compile(r"\b(?:daily|daus?)\b")
-_DAILY_AFTER = re.compile(r"^\s*(?:\w+\s+){0,3}?(?:(?:a|per|each|every)\s+day\b|/\s*day\b|daily\b)")
+_DAILY_AFTER = re.compile(r"^\s*(?:[a-z]+\s+){0,3}?(?:(?:a|per|each|every)\s+day\b|/\s*day\b|daily\b)")
 _TOTAL_WORD = re.compile(r"\b(?:total|registered|named|maus?)\b")
 # People who build the product, and a business's own customers, are not its users.
 _BUILDERS_AFTER = re.compile(
@@ -163,7 +163,9 @@ _TEAM_USES_AFTER = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:will|would|to|who)?\s*(?:use|uses|using|wants?|needs?|gets?)\b"
 )
 # 'each with 50 seats', '5 seats per account': a count per unit, not the population.
-_PER_UNIT_BEFORE = re.compile(r"\b(?:each|every|apiece)\b(?:\s+\w+){0,3}\s*~?\s*$")
+_PER_UNIT_BEFORE = re.compile(
+    r"\b(?:each|every|apiece)\b(?:\s+\w+){0,3}\s*~?\s*$|\b(?:shifts?|groups?|squads?|rounds?|cohorts?) of\s*$"
+)
 _TOTAL_MARK = re.compile(r"\b(?:total|in total|combined|altogether|overall|all together|in all)\b")
 
 

@@ -231,7 +231,7 @@ _NEG_AFTER = re.compile(
     r"(?:is|are)\s+(?:out|excluded|off the table|banned|too (?:slow|expensive|small|old))|(?:are|is)\s+a no[- ]go)"
 )
 _OWNED_CUE = re.compile(
-    r"\b(?:our|own|we have|we've got|we got|we own|we already (?:have|own)|already (?:have|own)|owned|in[- ]house|"
+    r"\b(?:own|we have|we've got|we got|we own|we already (?:have|own)|already (?:have|own)|owned|in[- ]house|"
     r"on[- ]prem\w*|sitting idle|idle|spare|existing|we bought|we purchased|in our (?:datacenter|data center|dc|"
     r"cluster|rack|lab|basement)|have access to \d+)\b"
 )
@@ -277,6 +277,8 @@ def _is_question(t: str, pos: int) -> bool:
     return bool(fast_search(r"\b(?:should|which|whether|or)\b", sentence(t, pos)))
 
 
+# '2 L4s max': a cap on the deployment, not hardware owned.
+_CAP_AFTER = re.compile(r"^\s*s?\s*(?:max|maximum|at most|tops|or fewer|or less)\b")
 _EACH_AFTER = re.compile(r"^\s*s?\s*(?:each|apiece|per (?:box|server|node|machine|host))\b")
 _MACHINES_RE = re.compile(
     r"(?<![\w.])(\d+)\s+(?:[a-z]+\s+)?(?:boxes|servers|nodes|machines|hosts|systems|racks)\b"
@@ -318,9 +320,15 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
             continue
         # Buying said before the GPU in its clause makes it a purchase, not hardware owned ('we'll buy 8 H100';
         # but 'we own 4 GH200 … new hardware will be purchased' owns them).
-        owned = bool(fast_search(_OWNED_CUE, sent)) and not _buying(
-            window_before(t, m.start(), 60, stop=".;!?,\n")
-        )
+        # 'our' owns only what it names ('our 8 H100s'), not every GPU in a sentence about 'our engineers'.
+        owned = bool(
+            fast_search(_OWNED_CUE, sent)
+            or fast_search(
+                r"\bour\s+(?:\d+\s*(?:x\s*)?)?(?:[a-z]+\s+){0,2}$", t[max(0, m.start() - 30) : m.start()]
+            )
+        ) and not _buying(window_before(t, m.start(), 60, stop=".;!?,\n"))
+        if _CAP_AFTER.match(after):
+            owned = False
         if owned and count_m:
             count = int(next(g for g in count_m.groups() if g))
             nodes = fast_search(_NODES_OF_RE, before30)
@@ -365,7 +373,7 @@ def _gpus(t: str, mentions: Mentions, b: Builder, gpu_vendors: dict[str, str]) -
         rf"(?:at most|no more than|max(?:imum)?(?: of)?|up to|limit(?:ed)? to|capped at|cap of|only have|only|"
         rf"just|budget for)\s*{N}\s*(?:gpuref\d+s?|gpu'?s?|cards?|accelerators?)(?![\w])",
         t,
-    ) or fast_search(rf"(?<![\w.]){N}\s*gpus?\s*(?:max|maximum|at most|tops)\b", t)
+    ) or fast_search(rf"(?<![\w.]){N}\s*(?:x\s*)?(?:gpus?|gpuref\d+s?)\s*(?:max|maximum|at most|tops)\b", t)
     # 'H100s only, at most 2 of them': 'them' are the GPUs named just before.
     cap = cap or fast_search(
         rf"gpuref\d+s?\b[^.;!?\n]{{0,80}}\b(?:at most|no more than|max(?:imum)?(?: of)?|up to)\s*{N}\s*"

@@ -228,3 +228,10 @@ def test_user_count_wordings() -> None:
     got = stated("12,000 weekly active users on the chat app")
     assert got["total_users"] == 12000 and "batch_runs_per_month" not in got
     assert stated("Up to 90 agents will be logged in at the same moment.")["concurrent_users"] == 90
+
+
+def test_a_gpu_cap_is_not_owned_hardware_and_shift_sizes_are_not_users() -> None:
+    got = stated("A summarizer for our 300 analysts, on 2 L40S max.")
+    assert got["max_gpus"] == 2 and "gpu_inventory" not in got and got["total_users"] == 300
+    assert "total_users" not in stated("Nightly ETL over 80k rows; the ops desk works 3 shifts of 6 people.")
+    assert stated("A healthtech startup wants a triage chatbot.")["subject_matter"] == "healthcare"
